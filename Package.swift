@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Gantry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gantry", targets: ["gantry"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+    ],
+    targets: [
+        .target(
+            name: "GantryModel",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryStorage",
+            dependencies: [
+                "GantryModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryTesting",
+            dependencies: [
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryCLI",
+            dependencies: [
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "gantry",
+            dependencies: ["GantryCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryModelTests",
+            dependencies: ["GantryModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryStorageTests",
+            dependencies: ["GantryModel", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryCLITests",
+            dependencies: ["gantry", "GantryModel", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,12 @@
+public import ArgumentParser
+
+/// The `gantry` command: run and administer a Gantry build master.
+public struct GantryCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gantry",
+        abstract: "A distributed build master.",
+        subcommands: [UpgradeMaster.self, Masters.self, Workers.self]
+    )
+
+    public init() {}
+}

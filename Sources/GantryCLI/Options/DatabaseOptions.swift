@@ -1,0 +1,38 @@
+import ArgumentParser
+import GantryModel
+import GantryStorage
+import Logging
+
+/// The `--db` option every command that opens the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The database: sqlite:PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB.",
+            valueName: "url"
+        )
+    )
+    var db: String
+
+    /// Opens the database, runs `body`, and turns any failure into one clear line for the user.
+    ///
+    /// - Parameter migrating: `true` for the one command that creates or upgrades the schema; every other command
+    ///   refuses a schema that is not current.
+    func withDatabase<T: Sendable>(migrating: Bool = false, _ body: (Database) async throws -> T) async throws -> T {
+        do {
+            let url = try DatabaseURL(parsing: db)
+            return try await Database.withDatabase(url, logger: CommandLogging.logger) { database in
+                if !migrating { try await Migrator(database).requireCurrent() }
+                return try await body(database)
+            }
+        } catch {
+            throw CommandFailure(DatabaseFailure.reason(error))
+        }
+    }
+}
+
+/// A failure reported to the user as one line, with a non-zero exit.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

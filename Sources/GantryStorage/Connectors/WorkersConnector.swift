@@ -1,0 +1,148 @@
+public import GantryModel
+import SQLKit
+
+/// The `workers` table and the rows saying where each worker is configured and connected.
+public struct WorkersConnector: Sendable {
+    let database: Database
+
+    /// The id of the worker called `name`, registering it (info `{}`, not paused, not graceful) when new.
+    /// - Throws: `GantryError.invalidName` when `name` is not an identifier; nothing is written then.
+    public func findWorkerId(_ name: String) async throws -> Int {
+        try Identifier.validate(name, as: "worker name")
+        return try await database.withTransaction { sql in
+            try await sql.findOrCreateID(
+                in: "workers",
+                key: [("name", name)],
+                extra: [("info", "{}"), ("paused", false), ("graceful", false)]
+            )
+        }
+    }
+
+    /// Workers by id, with Buildbot's filter rules.
+    ///
+    /// Without `masterid` or `builderid` every worker comes back with all its links. With either, only workers
+    /// configured there come back, `configuredOn` is limited by both filters and `connectedTo` by `masterid` only.
+    public func getWorkers(
+        masterid: Int? = nil,
+        builderid: Int? = nil,
+        paused: Bool? = nil,
+        graceful: Bool? = nil
+    ) async throws -> [Worker] {
+        try await query(WorkerFilter(masterid: masterid, builderid: builderid, paused: paused, graceful: graceful))
+    }
+
+    /// The worker with id `workerid`, with its links limited as ``getWorkers(masterid:builderid:paused:graceful:)``
+    /// limits them; `nil` when it does not exist or is not configured where the filters say.
+    public func getWorker(_ workerid: Int, masterid: Int? = nil, builderid: Int? = nil) async throws -> Worker? {
+        try await query(WorkerFilter(workerid: workerid, masterid: masterid, builderid: builderid)).first
+    }
+
+    /// The worker called `name`, as ``getWorker(_:masterid:builderid:)``.
+    public func getWorker(named name: String, masterid: Int? = nil, builderid: Int? = nil) async throws -> Worker? {
+        try await query(WorkerFilter(name: name, masterid: masterid, builderid: builderid)).first
+    }
+
+    /// Records that the worker is connected to the master (idempotent) and replaces its stored info with `workerInfo`.
+    public func workerConnected(_ workerid: Int, masterid: Int, workerInfo: [String: JSONValue]) async throws {
+        try await database.withTransaction { sql in
+            try await sql.insert(into: "connected_workers")
+                .columns("masterid", "workerid")
+                .values(SQLBind(masterid), SQLBind(workerid))
+                .ignoringConflicts(with: ["masterid", "workerid"])
+                .run()
+            try await sql.update("workers")
+                .set("info", to: JSONValue.object(workerInfo).jsonText)
+                .where("id", .equal, workerid)
+                .run()
+        }
+    }
+
+    /// Removes the link between the worker and this master only; a no-op when there is none.
+    public func workerDisconnected(_ workerid: Int, masterid: Int) async throws {
+        try await database.withTransaction { sql in
+            try await sql.delete(from: "connected_workers")
+                .where("workerid", .equal, workerid)
+                .where("masterid", .equal, masterid)
+                .run()
+        }
+    }
+
+    /// Afterwards the worker is configured on exactly `builderids` of this master. Builders not linked to the
+    /// master are ignored; other masters and other workers are untouched.
+    public func workerConfigured(_ workerid: Int, masterid: Int, builderids: [Int]) async throws {
+        let builders = Set(builderids)
+        try await database.withTransaction { sql in
+            let links = try await sql.select().columns("id", "builderid").from("builder_masters")
+                .where("masterid", .equal, masterid)
+                .all()
+            var wanted = Set<Int>()
+            for link in links where builders.contains(try link.decode(column: "builderid", as: Int.self)) {
+                wanted.insert(try link.decode(column: "id", as: Int.self))
+            }
+            let current = Set(
+                try await sql.select().column(SQLColumn("buildermasterid", table: "configured_workers"))
+                    .from("configured_workers")
+                    .join(
+                        "builder_masters", on: SQLColumn("id", table: "builder_masters"), .equal,
+                        SQLColumn("buildermasterid", table: "configured_workers")
+                    )
+                    .where(SQLColumn("workerid", table: "configured_workers"), .equal, SQLBind(workerid))
+                    .where(SQLColumn("masterid", table: "builder_masters"), .equal, SQLBind(masterid))
+                    .all(decodingColumn: "buildermasterid", as: Int.self)
+            )
+            try await sql.replaceLinks(
+                in: "configured_workers",
+                owner: ("workerid", workerid),
+                target: "buildermasterid",
+                current: current,
+                wanted: wanted
+            )
+        }
+    }
+
+    /// Removes every worker's configuration on every builder of this master, in one statement whatever their number.
+    public func deconfigureAllWorkersForMaster(_ masterid: Int) async throws {
+        try await database.withTransaction { sql in
+            try await sql.delete(from: "configured_workers")
+                .where(
+                    SQLColumn("buildermasterid"),
+                    .in,
+                    SQLGroupExpression(
+                        sql.select().column("id").from("builder_masters").where("masterid", .equal, masterid).query
+                    )
+                )
+                .run()
+        }
+    }
+
+    /// Sets both the paused flag and its reason (a missing reason clears the stored one).
+    public func setWorkerPaused(_ workerid: Int, paused: Bool, pauseReason: String? = nil) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("workers")
+                .set("paused", to: paused)
+                .set("pause_reason", to: pauseReason)
+                .where("id", .equal, workerid)
+                .run()
+        }
+    }
+
+    /// Sets whether the worker shuts down after its current build.
+    public func setWorkerGraceful(_ workerid: Int, graceful: Bool) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("workers").set("graceful", to: graceful).where("id", .equal, workerid).run()
+        }
+    }
+
+    private func query(_ filter: WorkerFilter) async throws -> [Worker] {
+        try await database.withTransaction { sql in
+            let configured = try await filter.configuredRows(sql)
+            let connections = try await filter.connectionRows(sql)
+            return try WorkerFilter.assemble(configured, connections: connections)
+        }
+    }
+}
+
+extension Database {
+    /// The workers connector of this database.
+    public var workers: WorkersConnector { WorkersConnector(database: self) }
+}

@@ -1,0 +1,202 @@
+public import GantryModel
+public import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+public import SQLKit
+import SQLiteKit
+
+/// One Gantry database, SQLite or PostgreSQL, behind one code path.
+///
+/// Every connector method runs in exactly one ``withTransaction(_:)``. SQLite uses a single connection
+/// (WAL, foreign keys on) with one transaction at a time; PostgreSQL uses a connection pool that
+/// ``run()`` keeps alive.
+public final class Database: Sendable {
+    /// Where this database lives (its description masks the password).
+    public let url: DatabaseURL
+    /// The source of "now" for every timestamp the connectors write.
+    public let clock: WallClock
+    let dialect: Dialect
+    let logger: Logger
+    private let backend: Backend
+
+    private enum Backend: Sendable {
+        case sqlite(SQLiteConnection, AsyncLock)
+        case postgres(PostgresClient)
+    }
+
+    private init(url: DatabaseURL, clock: WallClock, logger: Logger, backend: Backend) {
+        self.url = url
+        self.clock = clock
+        self.logger = logger
+        self.backend = backend
+        switch backend {
+        case .sqlite: self.dialect = .sqlite
+        case .postgres: self.dialect = .postgres
+        }
+    }
+
+    /// Opens the database at `url`, checking that it can really be reached.
+    ///
+    /// PostgreSQL needs ``run()`` running while the database is used; ``withDatabase(_:clock:logger:_:)`` does both.
+    /// - Throws: `GantryError.databaseUnavailable` with a one-line reason naming the URL (password masked).
+    public static func open(_ url: DatabaseURL, clock: WallClock = .system, logger: Logger) async throws -> Database {
+        switch url {
+        case .sqlite(let location):
+            let connection = try await openSQLite(location, url: url, logger: logger)
+            return Database(url: url, clock: clock, logger: logger, backend: .sqlite(connection, AsyncLock()))
+        case .postgres(let location):
+            try await probePostgres(location, url: url, logger: logger)
+            let client = PostgresClient(configuration: postgresConfiguration(location), backgroundLogger: logger)
+            return Database(url: url, clock: clock, logger: logger, backend: .postgres(client))
+        }
+    }
+
+    /// Opens the database, runs `body` with it, and closes it, whether `body` returns or throws.
+    public static func withDatabase<T: Sendable>(
+        _ url: DatabaseURL,
+        clock: WallClock = .system,
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (Database) async throws -> T
+    ) async throws -> T {
+        let database = try await open(url, clock: clock, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            do {
+                let result = try await body(database)
+                try await database.closeSQLite()
+                return result
+            } catch {
+                try? await database.closeSQLite()
+                throw error
+            }
+        }
+    }
+
+    /// Keeps the PostgreSQL pool running until the task is cancelled; returns at once for SQLite.
+    public func run() async {
+        switch backend {
+        case .sqlite: return
+        case .postgres(let client): await client.run()
+        }
+    }
+
+    /// Closes the SQLite connection; PostgreSQL closes when ``run()`` is cancelled.
+    public func closeSQLite() async throws {
+        guard case .sqlite(let connection, let lock) = backend else { return }
+        try await lock.withLock { try await connection.close() }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    public func withTransaction<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        switch backend {
+        case .sqlite(let connection, let lock):
+            return try await lock.withLock {
+                let sql = connection.sql(queryLogLevel: .trace)
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(sql)
+                    try await sql.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        case .postgres(let client):
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection.sql(queryLogLevel: .trace))
+            }
+        }
+    }
+
+    // MARK: - Opening
+
+    private static func openSQLite(
+        _ location: DatabaseURL.SQLiteLocation,
+        url: DatabaseURL,
+        logger: Logger
+    ) async throws -> SQLiteConnection {
+        let storage: SQLiteConnection.Storage =
+            switch location {
+            case .memory: .memory
+            case .file(let path): .file(path: path)
+            }
+        do {
+            let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+            let sql = connection.sql(queryLogLevel: .trace)
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+            try await sql.raw("PRAGMA busy_timeout = 10000").run()
+            if case .file = location {
+                try await sql.raw("PRAGMA journal_mode = WAL").run()
+                try await sql.raw("PRAGMA synchronous = NORMAL").run()
+            }
+            return connection
+        } catch {
+            throw GantryError(.databaseUnavailable, "cannot open \(url): \(error)")
+        }
+    }
+
+    private static func postgresConfiguration(_ location: DatabaseURL.PostgresLocation) -> PostgresClient.Configuration
+    {
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls(location.tls)
+        )
+        if let schema = location.schema {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        return configuration
+    }
+
+    private static func tls(_ mode: DatabaseURL.PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    /// Connects once, so a wrong address or password fails now with a clear message instead of a pool
+    /// that retries forever.
+    private static func probePostgres(
+        _ location: DatabaseURL.PostgresLocation,
+        url: DatabaseURL,
+        logger: Logger
+    ) async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: try connectionTLS(location.tls)
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw GantryError(.databaseUnavailable, "cannot connect to \(url): \(DatabaseFailure.reason(error))")
+        }
+    }
+
+    private static func connectionTLS(
+        _ mode: DatabaseURL.PostgresLocation.TLSMode
+    ) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try .init(configuration: .makeClientConfiguration()))
+        case .require: .require(try .init(configuration: .makeClientConfiguration()))
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import GantryModel
+import SQLKit
+
+/// Brings a database's schema up to the version this Gantry knows, one recorded step at a time.
+public struct Migrator: Sendable {
+    /// Every migration, in order. Append only.
+    static let history: [Migration] = [.initial]
+
+    /// The schema version this Gantry writes.
+    public static var latestVersion: Int { history.count }
+
+    private let database: Database
+
+    public init(_ database: Database) {
+        self.database = database
+    }
+
+    /// The version the database is at; 0 for an empty database.
+    public func currentVersion() async throws -> Int {
+        try await database.withTransaction { sql in
+            try await createVersionTable(sql)
+            return try await readVersion(sql)
+        }
+    }
+
+    /// Applies every missing migration; a no-op when the schema is current.
+    ///
+    /// - Returns: The versions before and after.
+    /// - Throws: `GantryError.schemaTooNew` when the database was written by a newer Gantry; nothing is changed then.
+    @discardableResult
+    public func migrate() async throws -> (from: Int, to: Int) {
+        let start = try await currentVersion()
+        try Self.refuseNewer(start)
+        for migration in Self.history where migration.version > start {
+            try await database.withTransaction { sql in
+                if let lock = database.dialect.migrationLock { try await sql.raw(SQLQueryString(lock)).run() }
+                let current = try await readVersion(sql)
+                try Self.refuseNewer(current)
+                guard current == migration.version - 1 else { return }
+                for statement in migration.statements(database.dialect) {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                try await sql.insert(into: "gantry_migrations")
+                    .columns("version", "summary", "applied_at")
+                    .values(
+                        SQLBind(migration.version),
+                        SQLBind(migration.summary),
+                        SQLBind(Int(database.clock.now().timeIntervalSince1970))
+                    )
+                    .run()
+            }
+            database.logger.info(
+                "applied schema migration",
+                metadata: [
+                    "gantry.schema.version": "\(migration.version)", "gantry.schema.summary": "\(migration.summary)",
+                ]
+            )
+        }
+        return (start, Self.latestVersion)
+    }
+
+    /// Throws unless the schema is exactly at ``latestVersion``: commands other than `upgrade-master`
+    /// never work on an old or newer schema.
+    public func requireCurrent() async throws {
+        let version = try await currentVersion()
+        try Self.refuseNewer(version)
+        guard version == Self.latestVersion else {
+            throw GantryError(
+                .schemaOutdated,
+                "the database schema is at version \(version), this Gantry needs \(Self.latestVersion); "
+                    + "run 'gantry upgrade-master' first"
+            )
+        }
+    }
+
+    private static func refuseNewer(_ version: Int) throws(GantryError) {
+        guard version <= latestVersion else {
+            throw GantryError(
+                .schemaTooNew,
+                "the database schema is at version \(version), newer than this Gantry's \(latestVersion); "
+                    + "run a newer Gantry"
+            )
+        }
+    }
+
+    private func createVersionTable(_ sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            CREATE TABLE IF NOT EXISTS gantry_migrations (
+                version INTEGER NOT NULL PRIMARY KEY,
+                summary TEXT NOT NULL,
+                applied_at BIGINT NOT NULL
+            )
+            """
+        ).run()
+    }
+
+    private func readVersion(_ sql: any SQLDatabase) async throws -> Int {
+        try await sql.select()
+            .column(
+                SQLFunction("COALESCE", args: SQLFunction("MAX", args: SQLColumn("version")), SQLLiteral.numeric("0")),
+                as: "version"
+            )
+            .from("gantry_migrations")
+            .first(decodingColumn: "version", as: Int.self) ?? 0
+    }
+}

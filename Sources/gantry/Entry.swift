@@ -1,0 +1,4 @@
+import GantryCLI
+
+@main
+extension GantryCommand {}
