@@ -13,6 +13,10 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
             case schemaOutdated
             case invalidArgument
             case notFound
+            case alreadyClaimed
+            case fenced
+            case conflict
+            case corruptState
         }
 
         private let base: Base
@@ -33,6 +37,14 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The object an operation names does not exist.
         public static let notFound = Code(.notFound)
+        /// Another master owns the service this master tried to claim.
+        public static let alreadyClaimed = Code(.alreadyClaimed)
+        /// A write on behalf of a service whose claim is no longer current; nothing was written.
+        public static let fenced = Code(.fenced)
+        /// A compare-and-set write met a value written by someone else; nothing was written.
+        public static let conflict = Code(.conflict)
+        /// Stored state could not be decoded.
+        public static let corruptState = Code(.corruptState)
 
         public var description: String { base.rawValue }
     }

@@ -109,8 +109,15 @@ public final class Database: Sendable {
                 }
             }
         case .postgres(let client):
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(connection.sql(queryLogLevel: .trace))
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(connection.sql(queryLogLevel: .trace))
+                }
+            } catch let error as PostgresTransactionError {
+                // Callers match on their own errors (a conflict, a lost claim): hand back the body's error
+                // rather than the wrapper; the rollback already happened.
+                if let closureError = error.closureError { throw closureError }
+                throw error
             }
         }
     }

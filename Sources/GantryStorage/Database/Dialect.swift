@@ -22,6 +22,15 @@ enum Dialect: Sendable {
         }
     }
 
+    /// The locking clause that keeps a read row from being deleted or changed until the transaction ends.
+    /// SQLite needs none: its single writer already serializes the transactions that could interfere.
+    var shareLock: (any SQLExpression)? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: SQLRaw("FOR SHARE")
+        }
+    }
+
     /// A case-sensitive "`column` contains `needle`" test.
     func contains(_ column: any SQLExpression, _ needle: String) -> any SQLExpression {
         let function = self == .sqlite ? "instr" : "strpos"

@@ -1,0 +1,34 @@
+import SQLKit
+
+/// Everything a master holds in the database, released when it stops or is expired. Each table that records
+/// something a master owns adds its statement here, so no expiry can forget it.
+enum MasterCleanup {
+    /// The statements, in dependency order, each parameterized by the dead master's id.
+    static let steps: [@Sendable (any SQLDatabase, Int) async throws -> Void] = [
+        { sql, masterid in try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid).run() },
+        { sql, masterid in
+            try await sql.delete(from: "changesource_masters").where("masterid", .equal, masterid).run()
+        },
+        // Deleting the builder links removes the workers configured on them too (cascade).
+        { sql, masterid in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
+        { sql, masterid in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run() },
+        // Claims on unfinished requests go back to the pool; claims on finished ones are their history.
+        { sql, masterid in
+            try await sql.delete(from: "buildrequest_claims")
+                .where("masterid", .equal, masterid)
+                .where(
+                    SQLColumn("brid"),
+                    .in,
+                    SQLGroupExpression(
+                        sql.select().column("id").from("buildrequests").where("complete", .equal, false).query
+                    )
+                )
+                .run()
+        },
+    ]
+
+    /// Releases everything `masterid` holds.
+    static func run(for masterid: Int, in sql: any SQLDatabase) async throws {
+        for step in steps { try await step(sql, masterid) }
+    }
+}

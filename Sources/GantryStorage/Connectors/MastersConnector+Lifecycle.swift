@@ -1,0 +1,64 @@
+public import Foundation
+public import GantryModel
+import SQLKit
+
+extension MastersConnector {
+    /// A master checking in: marks it active and refreshes `last_active`.
+    /// - Returns: `true` when it was inactive, that is, it has just started or a peer had expired it.
+    @discardableResult
+    public func masterActive(_ masterid: Int) async throws -> Bool {
+        try await setMasterState(masterid, active: true)
+    }
+
+    /// A master stopping cleanly (or cleaning up after its own crash at start): marks it inactive and releases
+    /// everything it held, in one transaction.
+    /// - Returns: `true` when it was active, so its stop should be announced.
+    @discardableResult
+    public func masterStopped(_ masterid: Int) async throws -> Bool {
+        try await database.withTransaction { sql in
+            let changed = try await Self.deactivate(masterid, staleBefore: nil, in: sql)
+            try await MasterCleanup.run(for: masterid, in: sql)
+            return changed
+        }
+    }
+
+    /// Expires every master other than `except` whose last check-in is older than `staleBefore`, each in its own
+    /// idempotent transaction: mark inactive, release its claims, links and build requests.
+    ///
+    /// A master already inactive is cleaned again only with `forceHouseKeeping` (as at a master's start), and is
+    /// not reported again. A master that checked in after the decision is left alone.
+    /// - Returns: The masters this call deactivated, to announce as stopped.
+    public func expireMasters(
+        staleBefore: Date,
+        except: Int?,
+        forceHouseKeeping: Bool = false
+    ) async throws -> [Master] {
+        let cutoff = Int(staleBefore.timeIntervalSince1970.rounded(.down))
+        let candidates = try await getMasters().items.filter { master in
+            master.id != except && Int(master.lastActive.timeIntervalSince1970) < cutoff
+                && (master.active || forceHouseKeeping)
+        }
+        var expired: [Master] = []
+        for master in candidates {
+            let changed = try await database.withTransaction { sql in
+                let changed = try await Self.deactivate(master.id, staleBefore: cutoff, in: sql)
+                if changed || forceHouseKeeping { try await MasterCleanup.run(for: master.id, in: sql) }
+                return changed
+            }
+            if changed {
+                expired.append(Master(id: master.id, name: master.name, active: false, lastActive: master.lastActive))
+            }
+        }
+        return expired
+    }
+
+    /// Marks the master inactive, only if it is still stale when `staleBefore` is given; returns whether it was
+    /// active.
+    private static func deactivate(_ masterid: Int, staleBefore: Int?, in sql: any SQLDatabase) async throws -> Bool {
+        let update = sql.update("masters").set("active", to: false)
+            .where("id", .equal, masterid)
+            .where("active", .equal, true)
+        if let staleBefore { update.where("last_active", .lessThan, staleBefore) }
+        return !(try await update.returning("id").all()).isEmpty
+    }
+}

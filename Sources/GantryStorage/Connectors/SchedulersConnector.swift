@@ -1,0 +1,76 @@
+public import GantryModel
+import SQLKit
+
+/// The `schedulers` table and `scheduler_masters`, the claims that make each scheduler run on one master.
+public struct SchedulersConnector: Sendable {
+    let database: Database
+    private var claims: ServiceClaims { ServiceClaims(kind: .scheduler, dialect: database.dialect) }
+
+    /// The id of the scheduler called `name` (case-sensitive), registering it enabled when new.
+    public func findSchedulerId(_ name: String) async throws -> Int {
+        try await database.withTransaction { sql in
+            try await sql.findOrCreateID(
+                in: "schedulers",
+                key: [("name_hash", NameHash.of(name))],
+                extra: [("name", name), ("enabled", true)]
+            )
+        }
+    }
+
+    /// Claims the scheduler for `masterid`: already mine is success; owned by another master, even an inactive
+    /// one, is `GantryError.alreadyClaimed`.
+    /// - Returns: The claim's fence, carried by every write made on the scheduler's behalf.
+    @discardableResult
+    public func setSchedulerMaster(_ schedulerid: Int, masterid: Int) async throws -> ClaimFence {
+        try await database.withTransaction { sql in try await claims.claim(schedulerid, masterid: masterid, in: sql) }
+    }
+
+    /// Releases the claim only if it is still exactly `fence` (Buildbot's `setSchedulerMaster(sid, None)`, made
+    /// safe: it never deletes another master's claim). Returns whether a claim was released.
+    @discardableResult
+    public func unclaimScheduler(_ fence: ClaimFence) async throws -> Bool {
+        try await database.withTransaction { sql in try await claims.unclaim(fence, in: sql) }
+    }
+
+    /// Whether `fence` is still the scheduler's current claim.
+    public func isClaimCurrent(_ fence: ClaimFence) async throws -> Bool {
+        try await database.withTransaction { sql in try await claims.isCurrent(fence, in: sql) }
+    }
+
+    /// Enables or disables the scheduler.
+    public func enable(_ schedulerid: Int, enabled: Bool) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("schedulers").set("enabled", to: enabled).where("id", .equal, schedulerid).run()
+        }
+    }
+
+    /// The scheduler with its claiming master, or `nil`.
+    public func getScheduler(_ schedulerid: Int) async throws -> SchedulerInfo? {
+        try await database.withTransaction { sql in
+            try await claims.services(id: schedulerid, extraColumns: ["enabled"], in: sql).first.map(Self.scheduler)
+        }
+    }
+
+    /// Schedulers by id: `masterid` keeps those it claims; `active` true keeps claimed ones, false unclaimed ones
+    /// (and `active: false` with a master matches nothing, as in Buildbot).
+    public func getSchedulers(active: Bool? = nil, masterid: Int? = nil) async throws -> [SchedulerInfo] {
+        try await database.withTransaction { sql in
+            try await claims.services(active: active, masterid: masterid, extraColumns: ["enabled"], in: sql)
+                .map(Self.scheduler)
+        }
+    }
+
+    private static func scheduler(_ row: any SQLRow) throws -> SchedulerInfo {
+        SchedulerInfo(
+            id: try row.decode(column: "id", as: Int.self),
+            name: try row.decode(column: "name", as: String.self),
+            enabled: try row.decode(column: "enabled", as: Bool.self),
+            masterID: try row.decode(column: "masterid", as: Int?.self)
+        )
+    }
+}
+
+extension Database {
+    /// The schedulers connector of this database.
+    public var schedulers: SchedulersConnector { SchedulersConnector(database: self) }
+}

@@ -1,0 +1,71 @@
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+@Suite("BuildsetsConnector")
+struct BuildsetsConnectorTests {
+    @Test(
+        "a buildset gets one request per builder, its properties, and its state in one transaction",
+        arguments: TestBackend.enabled)
+    func add(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let master = try await db.masters.findMasterId("m")
+            let sid = try await db.schedulers.findSchedulerId("s")
+            let fence = try await db.schedulers.setSchedulerMaster(sid, masterid: master)
+            let b1 = try await db.builders.findBuilderId("b1")
+            let b2 = try await db.builders.findBuilderId("b2")
+            let object = try await db.state.getObjectId("s", className: "Periodic")
+            let (bsid, requests) = try await db.buildsets.addBuildset(
+                fence: fence,
+                reason: "because",
+                builderids: [b1, b2],
+                properties: ["scheduler": ["s", "Scheduler"]],
+                state: .init(objectID: object, key: "last_build", value: 42)
+            )
+            #expect(Set(requests.keys) == [b1, b2])
+            let buildsets = try await db.buildsets.getBuildsets(schedulerid: sid)
+            #expect(buildsets.map(\.id) == [bsid])
+            #expect(buildsets.first?.properties == ["scheduler": ["s", "Scheduler"]])
+            #expect(buildsets.first?.complete == false)
+            #expect(
+                try await db.buildsets.getBuildRequests(buildsetid: bsid).map(\.builderID).sorted()
+                    == [b1, b2].sorted())
+            #expect(try await db.state.getState(object, "last_build") == 42)
+        }
+    }
+
+    @Test("a buildset with no builders is complete at once", arguments: TestBackend.enabled)
+    func empty(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (bsid, requests) = try await db.buildsets.addBuildset(reason: "r", builderids: [])
+            #expect(requests.isEmpty)
+            #expect(try await db.buildsets.getBuildsets().first { $0.id == bsid }?.complete == true)
+        }
+    }
+
+    @Test("a deposed scheduler's buildset and state are refused together", arguments: TestBackend.enabled)
+    func fenced(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let a = try await db.masters.findMasterId("a")
+            let b = try await db.masters.findMasterId("b")
+            let sid = try await db.schedulers.findSchedulerId("s")
+            let builder = try await db.builders.findBuilderId("b")
+            let object = try await db.state.getObjectId("s", className: "Periodic")
+            let old = try await db.schedulers.setSchedulerMaster(sid, masterid: a)
+            try await db.masters.masterStopped(a)
+            try await db.schedulers.setSchedulerMaster(sid, masterid: b)
+            let error = await #expect(throws: GantryError.self) {
+                try await db.buildsets.addBuildset(
+                    fence: old,
+                    reason: "late",
+                    builderids: [builder],
+                    state: .init(objectID: object, key: "last_build", value: 1)
+                )
+            }
+            #expect(error?.code == .fenced)
+            #expect(try await db.count("buildsets") == 0)
+            #expect(try await db.count("object_state") == 0)
+        }
+    }
+}
