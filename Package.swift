@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
@@ -36,6 +37,16 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryCluster",
+            dependencies: [
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,6 +83,11 @@ let package = Package(
         .testTarget(
             name: "GantryStorageTests",
             dependencies: ["GantryModel", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryClusterTests",
+            dependencies: ["GantryCluster", "GantryModel", "GantryStorage", "GantryTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
