@@ -1,0 +1,17 @@
+/// The timings of a master's part in the cluster.
+public struct ClusterSettings: Sendable, Hashable {
+    /// How often the master checks in, re-validates its claims and expires silent peers.
+    public var heartbeat: Duration
+    /// How long a peer may stay silent before it is expired and everything it held is released.
+    public var expireAfter: Duration
+    /// How often an inactive clustered service tries to claim itself.
+    public var claimPoll: Duration
+
+    public init(
+        heartbeat: Duration = .seconds(5), expireAfter: Duration = .seconds(30), claimPoll: Duration = .seconds(5)
+    ) {
+        self.heartbeat = heartbeat
+        self.expireAfter = expireAfter
+        self.claimPoll = claimPoll
+    }
+}

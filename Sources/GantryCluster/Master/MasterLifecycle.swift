@@ -1,0 +1,141 @@
+import Foundation
+import GantryModel
+public import GantryStorage
+public import Logging
+
+/// One master's life in the cluster: register, clean up after its own crash, expire stale peers, start its
+/// clustered services, check in on every heartbeat, and stop cleanly.
+///
+/// Start: `findMasterId` → `masterStopped(self)` (in case it crashed) → expire stale masters with forced
+/// housekeeping → start services and wait for their first poll → `masterActive`. Each heartbeat: check in;
+/// if a peer had expired this master, every service deactivates at once; otherwise every service re-checks its
+/// claim; then every other master silent for longer than `expireAfter` is expired. Stop: stop the services
+/// (deactivate, then release their own claims), then `masterStopped`.
+public final class MasterLifecycle: Sendable {
+    public let name: String
+    private let database: Database
+    private let settings: ClusterSettings
+    private let clock: any Clock<Duration>
+    private let behaviors: [any ClusteredServiceBehavior]
+    private let announce: @Sendable (ClusterEvent) -> Void
+    private let logger: Logger
+    private let mailbox = Mailbox<Event>()
+
+    private enum Event: Sendable {
+        case heartbeat
+        case stop
+    }
+
+    public init(
+        name: String,
+        database: Database,
+        settings: ClusterSettings,
+        clock: any Clock<Duration>,
+        services: [any ClusteredServiceBehavior],
+        logger: Logger,
+        announce: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
+    ) {
+        self.name = name
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.behaviors = services
+        self.logger = logger
+        self.announce = announce
+    }
+
+    /// Asks the master to stop cleanly; ``run(started:)`` returns once it has.
+    public func stop() {
+        mailbox.post(.stop)
+    }
+
+    /// Runs the master until ``stop()``.
+    /// - Parameter started: Called with the master's id and its services once every service has had its first
+    ///   poll and the master has checked in.
+    public func run(started: @Sendable (Int, [ClusteredService]) -> Void = { _, _ in }) async throws {
+        let masterID = try await database.masters.findMasterId(name)
+        var logger = logger
+        logger[metadataKey: LogKey.master] = "\(masterID)"
+        if try await database.masters.masterStopped(masterID) {
+            logger.info("cleaned up after this master's previous run")
+            announce(.masterStopped(id: masterID, name: name))
+        }
+        try await expirePeers(except: nil, force: true, logger: logger)
+
+        let services = behaviors.map { behavior in
+            ClusteredService(
+                behavior: behavior,
+                claimer: DatabaseServiceClaimer(database: database, kind: behavior.kind),
+                masterID: masterID,
+                claimPoll: settings.claimPoll,
+                clock: clock,
+                logger: logger
+            )
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { await service.run() } }
+            for service in services { await service.waitUntilStarted() }
+            await checkIn(masterID, services: services, firstTime: true, logger: logger)
+            started(masterID, services)
+            await withTaskGroup(of: Void.self) { timers in
+                scheduleHeartbeat(in: &timers)
+                while let event = await mailbox.next() {
+                    guard case .heartbeat = event else { break }
+                    await checkIn(masterID, services: services, firstTime: false, logger: logger)
+                    try? await expirePeers(except: masterID, force: false, logger: logger)
+                    scheduleHeartbeat(in: &timers)
+                }
+                timers.cancelAll()
+            }
+            for service in services { service.stop() }
+            await group.waitForAll()
+        }
+        if try await database.masters.masterStopped(masterID) {
+            announce(.masterStopped(id: masterID, name: name))
+        }
+        logger.info("master stopped")
+    }
+
+    private func scheduleHeartbeat(in group: inout TaskGroup<Void>) {
+        group.addTask { [clock, settings, mailbox] in
+            guard (try? await clock.sleep(for: settings.heartbeat)) != nil else { return }
+            mailbox.post(.heartbeat)
+        }
+    }
+
+    /// Checks in; when this was not the first check-in and the master had been marked inactive, a peer expired
+    /// it, so its services must give up what they no longer own.
+    private func checkIn(_ masterID: Int, services: [ClusteredService], firstTime: Bool, logger: Logger) async {
+        do {
+            let reactivated = try await database.masters.masterActive(masterID)
+            if reactivated { announce(.masterStarted(id: masterID, name: name)) }
+            let expired = reactivated && !firstTime
+            if expired { logger.warning("this master had been expired by a peer; deactivating its services") }
+            if !firstTime {
+                for service in services { await service.revalidate(masterExpired: expired) }
+            }
+        } catch {
+            logger.error("check-in failed", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    private func expirePeers(except masterID: Int?, force: Bool, logger: Logger) async throws {
+        let staleBefore = database.clock.now().addingTimeInterval(-settings.expireAfter.seconds)
+        let expired = try await database.masters.expireMasters(
+            staleBefore: staleBefore,
+            except: masterID,
+            forceHouseKeeping: force
+        )
+        for master in expired {
+            logger.warning("expired a silent master", metadata: ["gantry.expired.id": "\(master.id)"])
+            announce(.masterStopped(id: master.id, name: master.name))
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}

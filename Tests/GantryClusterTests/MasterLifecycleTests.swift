@@ -1,0 +1,141 @@
+import GantryCluster
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Synchronization
+import Testing
+
+@Suite("MasterLifecycle")
+struct MasterLifecycleTests {
+    let clock = ManualClock()
+    let settings = ClusterSettings(heartbeat: .seconds(1), expireAfter: .seconds(3), claimPoll: .seconds(1))
+
+    /// A running master in this process, with its services and the events it announced.
+    final class Running: Sendable {
+        let lifecycle: MasterLifecycle
+        private let state = Mutex<(id: Int?, services: [ClusteredService])>((nil, []))
+        private let log: EventLog
+
+        init(_ name: String, db: Database, settings: ClusterSettings, clock: ManualClock, services: [String]) {
+            let log = EventLog()
+            self.log = log
+            lifecycle = MasterLifecycle(
+                name: name,
+                database: db,
+                settings: settings,
+                clock: clock,
+                services: services.map { RecordingBehavior(name: $0) },
+                logger: silentLogger
+            ) { event in log.record(event) }
+        }
+
+        func started(_ id: Int, _ services: [ClusteredService]) {
+            state.withLock {
+                $0.id = id
+                $0.services = services
+            }
+        }
+        var id: Int? { state.withLock { $0.id } }
+        var services: [ClusteredService] { state.withLock { $0.services } }
+        var events: [ClusterEvent] { log.events }
+        var activeCount: Int { services.filter(\.isActive).count }
+    }
+
+    final class EventLog: Sendable {
+        private let recorded = Mutex<[ClusterEvent]>([])
+        func record(_ event: ClusterEvent) { recorded.withLock { $0.append(event) } }
+        var events: [ClusterEvent] { recorded.withLock { $0 } }
+    }
+
+    /// Moves each clock one second at a time, `count` times, first letting at least the given number of tasks
+    /// reach their sleep on each.
+    private func beat(_ count: Int, _ clocks: [(ManualClock, Int)]) async {
+        for _ in 0..<count {
+            for (clock, sleepers) in clocks { await clock.waitForSleepers(sleepers) }
+            for (clock, _) in clocks { clock.advance(by: .seconds(1)) }
+        }
+        for (clock, sleepers) in clocks { await clock.waitForSleepers(sleepers) }
+    }
+
+    @Test("start registers and activates the master and claims its services; stop releases everything")
+    func startAndStop() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a", "b"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await master.lifecycle.run(started: master.started) }
+                while master.id == nil { await Task.yield() }
+                let id = try #require(master.id)
+                #expect(master.activeCount == 2)
+                #expect(try await db.masters.getMaster(id)?.active == true)
+                #expect(master.events == [.masterStarted(id: id, name: "m1")])
+                master.lifecycle.stop()
+                try await group.waitForAll()
+                #expect(try await db.masters.getMaster(id)?.active == false)
+                #expect(try await db.count("scheduler_masters") == 0)
+                #expect(master.events == [.masterStarted(id: id, name: "m1"), .masterStopped(id: id, name: "m1")])
+            }
+        }
+    }
+
+    @Test("a restarted master cleans its own stale claims first, then claims afresh")
+    func restartCleansOwnRows() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let id = try await db.masters.findMasterId("m1")
+            try await db.masters.masterActive(id)
+            let sid = try await db.schedulers.findSchedulerId("a")
+            let stale = try await db.schedulers.setSchedulerMaster(sid, masterid: id)
+            let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await master.lifecycle.run(started: master.started) }
+                while master.id == nil { await Task.yield() }
+                #expect(master.events.first == .masterStopped(id: id, name: "m1"))
+                #expect(master.services.first?.fence?.epoch == stale.epoch + 1)
+                master.lifecycle.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("a silent peer is expired after expireAfter and its services fail over; it returns passive")
+    func failover() async throws {
+        // m1 sleeps on a clock of its own: freezing it is what SIGSTOP does to a real master.
+        let paused = ManualClock()
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let first = Running("m1", db: db, settings: settings, clock: paused, services: ["a", "b"])
+            let second = Running("m2", db: db, settings: settings, clock: clock, services: ["a", "b"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await first.lifecycle.run(started: first.started) }
+                while first.id == nil { await Task.yield() }
+                group.addTask { try await second.lifecycle.run(started: second.started) }
+                while second.id == nil { await Task.yield() }
+                let firstID = try #require(first.id)
+                #expect(first.activeCount == 2)
+                #expect(second.activeCount == 0)
+
+                // Both check in: nobody is expired, nothing moves.
+                await beat(6, [(paused, 1), (clock, 3)])
+                #expect(first.activeCount == 2)
+                #expect(second.activeCount == 0)
+                #expect(try await db.masters.getMasters().items.allSatisfy(\.active))
+
+                // m1 is frozen; m2 expires it after expireAfter and takes its services over.
+                await beat(8, [(clock, 1)])
+                #expect(try await db.masters.getMaster(firstID)?.active == false)
+                #expect(second.events.contains(.masterStopped(id: firstID, name: "m1")))
+                #expect(second.activeCount == 2)
+
+                // m1 resumes: it finds it was expired, deactivates at once, and stays passive.
+                paused.advance(by: .seconds(1))
+                while first.activeCount > 0 { await Task.yield() }
+                await beat(4, [(paused, 3), (clock, 1)])
+                #expect(first.activeCount == 0)
+                #expect(second.activeCount == 2)
+                #expect(try await db.masters.getMaster(firstID)?.active == true)
+
+                first.lifecycle.stop()
+                second.lifecycle.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+}
