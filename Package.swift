@@ -51,6 +51,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryScheduling",
+            dependencies: [
+                "GantryCluster",
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryTesting",
             dependencies: [
                 "GantryModel",
@@ -88,6 +98,11 @@ let package = Package(
         .testTarget(
             name: "GantryClusterTests",
             dependencies: ["GantryCluster", "GantryModel", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantrySchedulingTests",
+            dependencies: ["GantryCluster", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -109,3 +109,24 @@ struct DatabaseTests {
         #expect(error?.message.contains("definitely-wrong") == false)
     }
 }
+
+@Suite("Database under cancellation")
+struct DatabaseCancellationTests {
+    @Test("a transaction cancelled midway ends cleanly and the next one works", arguments: TestBackend.enabled)
+    func cancelled(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let task = Task {
+                try await db.withTransaction { sql in
+                    try await sql.raw("INSERT INTO workers (name) VALUES ('w')").run()
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    try await sql.raw("INSERT INTO workers (name) VALUES ('x')").run()
+                }
+            }
+            _ = await task.result
+            let id = try await db.workers.findWorkerId("after")
+            let names = try await db.workers.getWorkers().map(\.name)
+            #expect(names.contains("after"))
+            #expect(id > 0)
+        }
+    }
+}

@@ -99,14 +99,20 @@ public final class Database: Sendable {
             return try await lock.withLock {
                 let sql = connection.sql(queryLogLevel: .trace)
                 try await sql.raw("BEGIN IMMEDIATE").run()
+                let result: T
                 do {
-                    let result = try await body(sql)
-                    try await sql.raw("COMMIT").run()
-                    return result
+                    result = try await body(sql)
                 } catch {
-                    try? await sql.raw("ROLLBACK").run()
+                    await Self.finishUncancelled(sql, "ROLLBACK")
                     throw error
                 }
+                // SQLiteNIO drops the queries of a cancelled task; the transaction must end either way, or the
+                // connection's next BEGIN fails.
+                if let failure = await Self.finishUncancelled(sql, "COMMIT") {
+                    await Self.finishUncancelled(sql, "ROLLBACK")
+                    throw failure
+                }
+                return result
             }
         case .postgres(let client):
             do {
@@ -119,6 +125,19 @@ public final class Database: Sendable {
                 if let closureError = error.closureError { throw closureError }
                 throw error
             }
+        }
+    }
+
+    /// Runs COMMIT or ROLLBACK in a task of its own, which the caller's cancellation does not reach.
+    /// - Returns: The statement's error, if it failed.
+    @discardableResult
+    private static func finishUncancelled(_ sql: any SQLDatabase, _ statement: String) async -> (any Error)? {
+        let finish = Task { try await sql.raw(SQLQueryString(statement)).run() }
+        do {
+            try await finish.value
+            return nil
+        } catch {
+            return error
         }
     }
 

@@ -1,0 +1,82 @@
+import Foundation
+public import GantryCluster
+public import GantryModel
+public import GantryStorage
+public import Logging
+
+/// Buildbot's `Periodic`: a buildset for its builders every `interval`.
+///
+/// The time of the last build is kept in the scheduler's state (`last_build`, epoch seconds) and written in the
+/// same fenced transaction as the buildset, so a master that took the scheduler over continues the schedule,
+/// a missed time builds at once, and a deposed master can never add a second buildset for a period.
+public struct PeriodicScheduler: ClusteredServiceBehavior {
+    public let kind = ServiceKind.scheduler
+    public let name: String
+    public let builderNames: [String]
+    public let interval: Duration
+    private let database: Database
+    private let clock: any Clock<Duration>
+    private let logger: Logger
+
+    public init(
+        name: String,
+        builderNames: [String],
+        interval: Duration,
+        database: Database,
+        clock: any Clock<Duration>,
+        logger: Logger
+    ) {
+        self.name = name
+        self.builderNames = builderNames
+        self.interval = interval
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The reason Buildbot gives such buildsets.
+    public var reason: String { "The Periodic scheduler named '\(name)' triggered this build" }
+
+    public func runWhileActive(fence: ClaimFence) async {
+        do {
+            let objectID = try await database.state.getObjectId(name, className: "PeriodicScheduler")
+            var builderIDs: [Int] = []
+            for builder in builderNames { builderIDs.append(try await database.builders.findBuilderId(builder)) }
+            while !Task.isCancelled {
+                let wait = try await timeUntilNextBuild(objectID)
+                if wait > .zero { try await clock.sleep(for: wait) }
+                // The actuation runs to its end even when deactivation cancels this task meanwhile: deactivation
+                // awaits it, and it is one transaction that either lands whole or not at all.
+                try await Task { try await actuate(fence: fence, objectID: objectID, builderIDs: builderIDs) }.value
+            }
+        } catch is CancellationError {
+            return
+        } catch let error as GantryError where error.code == .fenced {
+            logger.warning("periodic build refused: this master no longer holds the scheduler")
+        } catch {
+            logger.error("periodic scheduler stopped", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    /// Zero when a build is due now (never built, or the time was missed).
+    private func timeUntilNextBuild(_ objectID: Int) async throws -> Duration {
+        guard case .number(let last) = try await database.state.getState(objectID, "last_build", default: nil) else {
+            return .zero
+        }
+        let next = last + Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let remaining = next - database.clock.now().timeIntervalSince1970
+        return remaining > 0 ? .milliseconds(Int64((remaining * 1000).rounded(.up))) : .zero
+    }
+
+    private func actuate(fence: ClaimFence, objectID: Int, builderIDs: [Int]) async throws {
+        let now = database.clock.now().timeIntervalSince1970.rounded(.down)
+        let (buildset, _) = try await database.buildsets.addBuildset(
+            fence: fence,
+            reason: reason,
+            builderids: builderIDs,
+            properties: ["scheduler": [.string(name), "Scheduler"]],
+            state: .init(objectID: objectID, key: "last_build", value: .number(now))
+        )
+        logger.info("periodic build added", metadata: ["gantry.buildset.id": "\(buildset)"])
+    }
+}

@@ -1,0 +1,129 @@
+import GantryCluster
+import GantryModel
+import GantryScheduling
+import GantryStorage
+import GantryTesting
+import Testing
+
+@Suite("PeriodicScheduler")
+struct PeriodicSchedulerTests {
+    let clock = ManualClock()
+
+    private func service(_ db: Database, master: String, interval: Duration = .seconds(60)) async throws
+        -> ClusteredService
+    {
+        let scheduler = PeriodicScheduler(
+            name: "every-minute",
+            builderNames: ["linux", "mac"],
+            interval: interval,
+            database: db,
+            clock: clock,
+            logger: silentLogger
+        )
+        return ClusteredService(
+            behavior: scheduler,
+            claimer: DatabaseServiceClaimer(database: db, kind: .scheduler),
+            masterID: try await db.masters.findMasterId(master),
+            claimPoll: .seconds(5),
+            clock: clock,
+            logger: silentLogger
+        )
+    }
+
+    private func buildsets(_ db: Database) async throws -> [Buildset] {
+        try await db.buildsets.getBuildsets()
+    }
+
+    /// Waits until the database holds `count` buildsets.
+    private func waitForBuildsets(_ db: Database, _ count: Int) async throws {
+        while try await buildsets(db).count < count { await Task.yield() }
+    }
+
+    @Test("never built: builds at once, then every interval, with Buildbot's reason and property")
+    func schedule() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let periodic = try await service(db, master: "m1")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await periodic.run() }
+                try await waitForBuildsets(db, 1)
+                for count in 2...4 {
+                    await clock.waitForSleepers(1)
+                    clock.advance(by: .seconds(59))
+                    #expect(try await buildsets(db).count == count - 1)
+                    clock.advance(by: .seconds(1))
+                    try await waitForBuildsets(db, count)
+                }
+                periodic.stop()
+                try await group.waitForAll()
+            }
+            let all = try await buildsets(db)
+            #expect(
+                all.map { Int($0.submittedAt.timeIntervalSince1970) - Int(all[0].submittedAt.timeIntervalSince1970) }
+                    == [0, 60, 120, 180])
+            #expect(all.allSatisfy { $0.reason == "The Periodic scheduler named 'every-minute' triggered this build" })
+            #expect(all.first?.properties == ["scheduler": ["every-minute", "Scheduler"]])
+            #expect(try await db.buildsets.getBuildRequests().count == 8)
+        }
+    }
+
+    @Test("a master taking over continues from last_build; a missed time builds at once")
+    func failover() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let first = try await service(db, master: "m1")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await first.run() }
+                try await waitForBuildsets(db, 1)
+                first.stop()
+                try await group.waitForAll()
+            }
+            clock.advance(by: .seconds(30))
+            let second = try await service(db, master: "m2")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await second.run() }
+                await second.waitUntilStarted()
+                await clock.waitForSleepers(1)
+                #expect(try await buildsets(db).count == 1)
+                clock.advance(by: .seconds(30))
+                try await waitForBuildsets(db, 2)
+                second.stop()
+                try await group.waitForAll()
+            }
+            clock.advance(by: .seconds(600))
+            let third = try await service(db, master: "m3")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await third.run() }
+                try await waitForBuildsets(db, 3)
+                third.stop()
+                try await group.waitForAll()
+            }
+            let times = try await buildsets(db).map { Int($0.submittedAt.timeIntervalSince1970) }
+            #expect(times[1] - times[0] == 60)
+            #expect(times[2] - times[1] == 600)
+        }
+    }
+
+    @Test("a deposed master's periodic build is refused: one buildset per period")
+    func fenced() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let deposed = try await service(db, master: "m1")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await deposed.run() }
+                try await waitForBuildsets(db, 1)
+                let fence = try #require(deposed.fence)
+                // A peer expires m1 and m2 claims the scheduler, but m1 has not noticed yet.
+                try await db.masters.masterStopped(fence.masterID)
+                let m2 = try await db.masters.findMasterId("m2")
+                try await db.schedulers.setSchedulerMaster(fence.serviceID, masterid: m2)
+                await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(60))
+                while deposed.isActive, try await buildsets(db).count == 1 {
+                    await Task.yield()
+                    await deposed.revalidate(masterExpired: false)
+                }
+                #expect(try await buildsets(db).count == 1)
+                deposed.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+}
