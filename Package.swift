@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
@@ -51,6 +53,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryScheduling",
             dependencies: [
                 "GantryCluster",
@@ -73,8 +80,12 @@ let package = Package(
         .target(
             name: "GantryCLI",
             dependencies: [
+                "GantryCluster",
+                "GantryConfig",
                 "GantryModel",
+                "GantryScheduling",
                 "GantryStorage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,6 +114,11 @@ let package = Package(
         .testTarget(
             name: "GantrySchedulingTests",
             dependencies: ["GantryCluster", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryConfigTests",
+            dependencies: ["GantryConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

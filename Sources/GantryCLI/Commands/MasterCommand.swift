@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import GantryCluster
+import GantryConfig
+import GantryModel
+import GantryScheduling
+import GantryStorage
+import Logging
+import ServiceLifecycle
+
+extension GantryCommand {
+    /// `gantry master --config FILE`: run a master in the foreground until SIGTERM or SIGINT.
+    struct MasterCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "master",
+            abstract: "Run a master in the foreground; SIGTERM or SIGINT stops it cleanly.",
+            discussion: """
+                The master registers in the database, expires silent peers, claims its schedulers and checks in \
+                every heartbeat. A new, empty database gets its schema created; an outdated one must be upgraded \
+                with 'gantry upgrade-master' first.
+                """
+        )
+
+        @Option(help: "The YAML configuration file.")
+        var config: String
+
+        func run() async throws {
+            let settings: MasterConfig
+            do {
+                settings = try ConfigLoader.load(file: config)
+            } catch let error as ConfigError {
+                throw CommandFailure(error.description)
+            }
+            let logger = Self.makeLogger()
+            try await DatabaseOptions.withDatabase(settings.database, migrating: true) { database in
+                let migrator = Migrator(database)
+                if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
+                try await migrator.requireCurrent()
+                let clock = ContinuousClock()
+                let lifecycle = MasterLifecycle(
+                    name: settings.name,
+                    database: database,
+                    settings: ClusterSettings(
+                        heartbeat: settings.heartbeat,
+                        expireAfter: settings.expireAfter,
+                        claimPoll: settings.claimPoll
+                    ),
+                    clock: clock,
+                    services: settings.schedulers.map { scheduler in
+                        switch scheduler.kind {
+                        case .periodic(let interval):
+                            PeriodicScheduler(
+                                name: scheduler.name,
+                                builderNames: scheduler.builderNames,
+                                interval: interval,
+                                database: database,
+                                clock: clock,
+                                logger: logger
+                            )
+                        }
+                    },
+                    logger: logger
+                ) { event in
+                    logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
+                }
+                let group = ServiceGroup(
+                    services: [MasterService(lifecycle: lifecycle)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+                try await group.run()
+            }
+        }
+    }
+}
+
+extension GantryCommand.MasterCommand {
+    /// Logs to standard error, `info` and up unless `GANTRY_LOG_LEVEL` says otherwise.
+    static func makeLogger() -> Logger {
+        var logger = Logger(label: "gantry.master") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["GANTRY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+}
+
+/// The master's lifecycle as a service: graceful shutdown becomes a clean stop.
+struct MasterService: Service {
+    let lifecycle: MasterLifecycle
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await lifecycle.run()
+        } onGracefulShutdown: {
+            lifecycle.stop()
+        }
+    }
+}

@@ -1,0 +1,152 @@
+public import Foundation
+import Yams
+
+/// Reads and validates a master's YAML configuration, collecting every error rather than stopping at the first.
+public struct ConfigLoader {
+    /// The directory relative paths and the default database are resolved against.
+    public var basedir: String
+    /// This machine's name, for the default master name.
+    public var hostname: String
+
+    public init(basedir: String, hostname: String = ProcessInfo.processInfo.hostName) {
+        self.basedir = basedir
+        self.hostname = hostname
+    }
+
+    /// Loads `path`; the basedir is its directory.
+    public static func load(file path: String) throws -> MasterConfig {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, problems: [.init(path: "", message: "cannot read the file")])
+        }
+        return try ConfigLoader(basedir: url.deletingLastPathComponent().path).parse(text, file: path)
+    }
+
+    /// Parses and validates YAML text.
+    public func parse(_ text: String, file: String = "config") throws -> MasterConfig {
+        var reader = Reader()
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: text) ?? Node.mapping([:])
+        } catch {
+            throw ConfigError(file: file, problems: [.init(path: "", message: "not valid YAML: \(error)")])
+        }
+        guard let top = root.mapping else {
+            throw ConfigError(file: file, problems: [.init(path: "", message: "the top level must be a mapping")])
+        }
+        reader.refuseUnknownKeys(
+            top, allowed: ["name", "database", "heartbeat", "expireAfter", "claimPoll", "schedulers"], at: "")
+        var config = MasterConfig(
+            name: reader.string(top, "name", at: "") ?? "\(hostname):\(basedir)",
+            database: reader.string(top, "database", at: "") ?? "sqlite:\(basedir)/gantry.sqlite"
+        )
+        config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
+        config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
+        config.claimPoll = reader.duration(top, "claimPoll", at: "") ?? config.claimPoll
+        if config.expireAfter <= config.heartbeat {
+            reader.problem("expireAfter", "must be longer than heartbeat, or live masters would be expired")
+        }
+        config.schedulers = reader.schedulers(top["schedulers"])
+        guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
+        return config
+    }
+}
+
+/// Walks the YAML tree, turning what it finds into values and problems.
+private struct Reader {
+    var problems: [ConfigError.Problem] = []
+
+    mutating func problem(_ path: String, _ message: String) {
+        problems.append(.init(path: path, message: message))
+    }
+
+    mutating func refuseUnknownKeys(_ mapping: Node.Mapping, allowed: Set<String>, at path: String) {
+        for key in mapping.keys.compactMap(\.string) where !allowed.contains(key) {
+            problem(join(path, key), "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    mutating func string(_ mapping: Node.Mapping, _ key: String, at path: String) -> String? {
+        guard let node = mapping[key] else { return nil }
+        guard let value = node.scalar?.string, !value.isEmpty else {
+            problem(join(path, key), "must be a non-empty string")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ mapping: Node.Mapping, _ key: String, at path: String) -> Duration? {
+        guard let node = mapping[key] else { return nil }
+        guard let text = node.scalar?.string, let value = DurationText.parse(text) else {
+            problem(join(path, key), "must be a duration like 500ms, 2s, 5m or 1h")
+            return nil
+        }
+        guard value > .zero else {
+            problem(join(path, key), "must be positive")
+            return nil
+        }
+        return value
+    }
+
+    mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem("schedulers", "must be a list")
+            return []
+        }
+        var result: [SchedulerConfig] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let path = "schedulers[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(path, "must be a mapping")
+                continue
+            }
+            refuseUnknownKeys(mapping, allowed: ["name", "type", "builderNames", "interval"], at: path)
+            let name = string(mapping, "name", at: path)
+            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
+            if let name, !seen.insert(name).inserted { problem(join(path, "name"), "'\(name)' is used twice") }
+            let builders = builderNames(mapping["builderNames"], at: join(path, "builderNames"))
+            switch mapping["type"]?.scalar?.string {
+            case "periodic"?:
+                let interval = duration(mapping, "interval", at: path)
+                if mapping["interval"] == nil {
+                    problem(join(path, "interval"), "is required for a periodic scheduler")
+                }
+                if let name, let builders, let interval {
+                    result.append(
+                        SchedulerConfig(name: name, builderNames: builders, kind: .periodic(interval: interval)))
+                }
+            case let other?:
+                problem(join(path, "type"), "unknown scheduler type '\(other)' (known: periodic)")
+            case nil:
+                problem(join(path, "type"), "is required")
+            }
+        }
+        return result
+    }
+
+    mutating func builderNames(_ node: Node?, at path: String) -> [String]? {
+        guard let node else {
+            problem(path, "is required")
+            return nil
+        }
+        guard let items = node.sequence, !items.isEmpty else {
+            problem(path, "must be a non-empty list of builder names")
+            return nil
+        }
+        let names = items.compactMap { $0.scalar?.string }.filter { !$0.isEmpty }
+        guard names.count == items.count else {
+            problem(path, "must be a list of builder names")
+            return nil
+        }
+        return names
+    }
+
+    private func join(_ path: String, _ key: String) -> String {
+        path.isEmpty ? key : "\(path).\(key)"
+    }
+}

@@ -1,0 +1,98 @@
+import GantryConfig
+import Testing
+
+@Suite("ConfigLoader")
+struct ConfigLoaderTests {
+    let loader = ConfigLoader(basedir: "/srv/gantry", hostname: "build1")
+
+    @Test("defaults: name from host and basedir, SQLite in the basedir, cluster timings")
+    func defaults() throws {
+        let config = try loader.parse("{}")
+        #expect(config == MasterConfig(name: "build1:/srv/gantry", database: "sqlite:/srv/gantry/gantry.sqlite"))
+    }
+
+    @Test("every key, with a periodic scheduler")
+    func full() throws {
+        let config = try loader.parse(
+            """
+            name: m1
+            database: postgres://g:s@db/g
+            heartbeat: 500ms
+            expireAfter: 3s
+            claimPoll: 1s
+            schedulers:
+              - name: p
+                type: periodic
+                builderNames: [linux, mac]
+                interval: 2m
+            """
+        )
+        #expect(
+            config
+                == MasterConfig(
+                    name: "m1",
+                    database: "postgres://g:s@db/g",
+                    heartbeat: .milliseconds(500),
+                    expireAfter: .seconds(3),
+                    claimPoll: .seconds(1),
+                    schedulers: [
+                        SchedulerConfig(
+                            name: "p", builderNames: ["linux", "mac"], kind: .periodic(interval: .seconds(120)))
+                    ]
+                )
+        )
+    }
+
+    @Test("every error is reported with its location, and nothing is returned")
+    func errors() {
+        let text = """
+            heartbeat: soon
+            claimPoll: 0s
+            extra: 1
+            schedulers:
+              - name: a
+                type: periodic
+                builderNames: [x]
+                interval: 1s
+              - name: a
+                type: periodic
+                builderNames: [x]
+              - type: nightly
+                builderNames: nope
+            """
+        let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
+        #expect(
+            error?.problems.map(\.description) == [
+                "extra: unknown key (expected one of: claimPoll, database, expireAfter, heartbeat, name, schedulers)",
+                "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
+                "claimPoll: must be positive",
+                "schedulers[1].name: 'a' is used twice",
+                "schedulers[1].interval: is required for a periodic scheduler",
+                "schedulers[2].name: is required",
+                "schedulers[2].builderNames: must be a non-empty list of builder names",
+                "schedulers[2].type: unknown scheduler type 'nightly' (known: periodic)",
+            ]
+        )
+        #expect(error?.description.hasPrefix("master.yaml: 8 errors") == true)
+    }
+
+    @Test("malformed YAML and a non-mapping top level are errors")
+    func malformed() {
+        #expect(throws: ConfigError.self) { try loader.parse("a: [") }
+        #expect(throws: ConfigError.self) { try loader.parse("- 1") }
+    }
+
+    @Test(
+        "durations",
+        arguments: [
+            ("500ms", Duration.milliseconds(500)), ("2s", .seconds(2)), ("5m", .seconds(300)), ("1h", .seconds(3600)),
+        ])
+    func durations(_ text: String, _ expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test("not durations", arguments: ["", "2", "s", "1.5s", "-1s", "2d", "two s"])
+    func notDurations(_ text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+}
