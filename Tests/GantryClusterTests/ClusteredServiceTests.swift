@@ -18,19 +18,14 @@ struct ClusteredServiceTests {
         _ body: (ClusteredService, CountingClaimer, Database, Int) async throws -> Void
     ) async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let master = try await db.masters.findMasterId("me")
-            let claimer = CountingClaimer(
-                DatabaseServiceClaimer(database: db, kind: .scheduler),
-                failClaims: failClaims,
-                holding: claimGate
-            )
-            let service = ClusteredService(
-                behavior: behavior,
-                claimer: claimer,
-                masterID: master,
-                claimPoll: poll,
-                clock: clock,
-                logger: silentLogger
+            let (service, claimer, master) = try await makeService(
+                db,
+                behavior,
+                claimer: CountingClaimer(
+                    DatabaseServiceClaimer(database: db, kind: .scheduler),
+                    failClaims: failClaims,
+                    holding: claimGate
+                )
             )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await service.run() }
@@ -40,6 +35,25 @@ struct ClusteredServiceTests {
                 try await group.waitForAll()
             }
         }
+    }
+
+    /// A service of `behavior` on master "me", claiming through `claimer` (by default, counting real claims).
+    private func makeService(
+        _ db: Database,
+        _ behavior: RecordingBehavior,
+        claimer: CountingClaimer? = nil
+    ) async throws -> (ClusteredService, CountingClaimer, Int) {
+        let master = try await db.masters.findMasterId("me")
+        let claimer = claimer ?? CountingClaimer(DatabaseServiceClaimer(database: db, kind: .scheduler))
+        let service = ClusteredService(
+            behavior: behavior,
+            claimer: claimer,
+            masterID: master,
+            claimPoll: poll,
+            clock: clock,
+            logger: silentLogger
+        )
+        return (service, claimer, master)
     }
 
     /// Claims the scheduler for another master, so this one cannot.
@@ -54,16 +68,7 @@ struct ClusteredServiceTests {
         let unclaimable = RecordingBehavior()
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
             _ = try await occupy(db)
-            let master = try await db.masters.findMasterId("me")
-            let claimer = CountingClaimer(DatabaseServiceClaimer(database: db, kind: .scheduler))
-            let service = ClusteredService(
-                behavior: unclaimable,
-                claimer: claimer,
-                masterID: master,
-                claimPoll: poll,
-                clock: clock,
-                logger: silentLogger
-            )
+            let (service, claimer, _) = try await makeService(db, unclaimable)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.run() }
                 await service.waitUntilStarted()
@@ -106,16 +111,7 @@ struct ClusteredServiceTests {
         let behavior = RecordingBehavior()
         var schedulerClaims = -1
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let master = try await db.masters.findMasterId("me")
-            let claimer = CountingClaimer(DatabaseServiceClaimer(database: db, kind: .scheduler))
-            let service = ClusteredService(
-                behavior: behavior,
-                claimer: claimer,
-                masterID: master,
-                claimPoll: poll,
-                clock: clock,
-                logger: silentLogger
-            )
+            let (service, claimer, _) = try await makeService(db, behavior)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.run() }
                 await service.waitUntilStarted()
