@@ -88,10 +88,19 @@ public struct BuildsetsConnector: Sendable {
                 .from("buildsets")
                 .orderBy("id")
             if let schedulerid { query.where("schedulerid", .equal, schedulerid) }
+            let propertyRows = sql.select().columns("buildsetid", "property_name", "property_value")
+                .from("buildset_properties")
+            if let schedulerid {
+                propertyRows.where(
+                    SQLColumn("buildsetid"),
+                    .in,
+                    SQLGroupExpression(
+                        sql.select().column("id").from("buildsets").where("schedulerid", .equal, schedulerid).query
+                    )
+                )
+            }
             var properties: [Int: [String: JSONValue]] = [:]
-            for row in try await sql.select().columns("buildsetid", "property_name", "property_value")
-                .from("buildset_properties").all()
-            {
+            for row in try await propertyRows.all() {
                 properties[try row.decode(column: "buildsetid", as: Int.self), default: [:]][
                     try row.decode(column: "property_name", as: String.self)
                 ] = try JSONValue(json: try row.decode(column: "property_value", as: String.self))
