@@ -14,6 +14,8 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
     public let name: String
     public let builderNames: [String]
     public let interval: Duration
+    /// How long to wait before trying again after a database error.
+    public let retryDelay: Duration
     private let database: Database
     private let clock: any Clock<Duration>
     private let logger: Logger
@@ -22,6 +24,7 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
         name: String,
         builderNames: [String],
         interval: Duration,
+        retryDelay: Duration = .seconds(5),
         database: Database,
         clock: any Clock<Duration>,
         logger: Logger
@@ -29,6 +32,7 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
         self.name = name
         self.builderNames = builderNames
         self.interval = interval
+        self.retryDelay = retryDelay
         self.database = database
         self.clock = clock
         self.logger = logger
@@ -37,24 +41,34 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
     /// The reason Buildbot gives such buildsets.
     public var reason: String { "The Periodic scheduler named '\(name)' triggered this build" }
 
+    /// Builds on schedule until deactivated. A database error (the server restarted, the connection dropped)
+    /// is logged and the schedule resumes after `retryDelay`; only losing the claim ends it.
     public func runWhileActive(fence: ClaimFence) async {
-        do {
-            let objectID = try await database.state.getObjectId(name, className: "PeriodicScheduler")
-            var builderIDs: [Int] = []
-            for builder in builderNames { builderIDs.append(try await database.builders.findBuilderId(builder)) }
-            while !Task.isCancelled {
-                let wait = try await timeUntilNextBuild(objectID)
-                if wait > .zero { try await clock.sleep(for: wait) }
-                // The actuation runs to its end even when deactivation cancels this task meanwhile: deactivation
-                // awaits it, and it is one transaction that either lands whole or not at all.
-                try await Task { try await actuate(fence: fence, objectID: objectID, builderIDs: builderIDs) }.value
+        while !Task.isCancelled {
+            do {
+                try await buildOnSchedule(fence: fence)
+            } catch is CancellationError {
+                return
+            } catch let error as GantryError where error.code == .fenced {
+                logger.warning("periodic build refused: this master no longer holds the scheduler")
+                return
+            } catch {
+                logger.error("periodic scheduler failed; retrying", metadata: [LogKey.error: "\(error)"])
+                guard (try? await clock.sleep(for: retryDelay)) != nil else { return }
             }
-        } catch is CancellationError {
-            return
-        } catch let error as GantryError where error.code == .fenced {
-            logger.warning("periodic build refused: this master no longer holds the scheduler")
-        } catch {
-            logger.error("periodic scheduler stopped", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    private func buildOnSchedule(fence: ClaimFence) async throws {
+        let objectID = try await database.state.getObjectId(name, className: "PeriodicScheduler")
+        var builderIDs: [Int] = []
+        for builder in builderNames { builderIDs.append(try await database.builders.findBuilderId(builder)) }
+        while !Task.isCancelled {
+            let wait = try await timeUntilNextBuild(objectID)
+            if wait > .zero { try await clock.sleep(for: wait) }
+            // The actuation runs to its end even when deactivation cancels this task meanwhile: deactivation
+            // awaits it, and it is one transaction that either lands whole or not at all.
+            try await Task { try await actuate(fence: fence, objectID: objectID, builderIDs: builderIDs) }.value
         }
     }
 

@@ -34,7 +34,7 @@ struct CommandTests {
     func upgradeMasterPostgres() async throws {
         let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
         try await withTestSchema(server) { url in
-            let plain = plainURL(url)
+            let plain = url.textWithPassword
             let upgrade = try await GantryProcess.run(["upgrade-master", "--db", plain])
             #expect(upgrade.status == 0, "\(upgrade.standardError)")
             try await Database.withDatabase(url, logger: silentLogger) { db in
@@ -152,16 +152,6 @@ private struct WorkersEnvelope: Decodable {
     struct Meta: Decodable { var total: Int }
     var workers: [Worker]
     var meta: Meta
-}
-
-/// The URL as an operator would write it, with its schema and TLS mode.
-private func plainURL(_ url: DatabaseURL) -> String {
-    guard case .postgres(let location) = url else { return url.description }
-    var text =
-        "postgres://\(location.user):\(location.password ?? "")@\(location.host):\(location.port)/\(location.database)"
-    text += "?sslmode=\(location.tls.rawValue)"
-    if let schema = location.schema { text += "&schema=\(schema)" }
-    return text
 }
 
 /// Runs `body` with a new empty directory, removed afterwards.

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("PeriodicScheduler")
+@Suite("PeriodicScheduler", .timeLimit(.minutes(1)))
 struct PeriodicSchedulerTests {
     let clock = ManualClock()
 
@@ -122,6 +122,28 @@ struct PeriodicSchedulerTests {
                 }
                 #expect(try await buildsets(db).count == 1)
                 deposed.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("a database error does not end the schedule: the build is retried after retryDelay")
+    func retriesAfterDatabaseError() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let periodic = try await service(db, master: "m1")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await periodic.run() }
+                try await waitForBuildsets(db, 1)
+                await clock.waitForSleepers(1)
+                try await db.execute("ALTER TABLE buildset_properties RENAME TO unavailable")
+                clock.advance(by: .seconds(60))
+                await clock.waitForSleepers(1)
+                #expect(try await db.count("buildsets") == 1)
+                try await db.execute("ALTER TABLE unavailable RENAME TO buildset_properties")
+                clock.advance(by: .seconds(5))
+                try await waitForBuildsets(db, 2)
+                #expect(periodic.isActive)
+                periodic.stop()
                 try await group.waitForAll()
             }
         }

@@ -130,3 +130,26 @@ struct DatabaseCancellationTests {
         }
     }
 }
+
+@Suite("Database when the server ends the session", .timeLimit(.minutes(1)))
+struct EndedSessionTests {
+    @Test(
+        "a transaction whose session the server ended fails instead of hanging, and the next one works",
+        .enabled(if: TestBackend.postgresURL != nil)
+    )
+    func endedSession() async throws {
+        try await withTestDatabase(.postgres) { db in
+            await #expect(throws: (any Error).self) {
+                try await db.withTransaction { sql in
+                    let pid = try await sql.raw("SELECT pg_backend_pid() AS pid").first()?.decode(
+                        column: "pid", as: Int.self)
+                    try await db.execute("SELECT pg_terminate_backend(\(pid ?? 0))")
+                    // Let the closed session reach the client first: the query below must not be written to it.
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await sql.raw("SELECT 1").run()
+                }
+            }
+            try await db.execute("SELECT 1")
+        }
+    }
+}

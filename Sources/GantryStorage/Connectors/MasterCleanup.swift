@@ -27,6 +27,28 @@ enum MasterCleanup {
         },
     ]
 
+    /// Whether `masterid` still holds a claim or a link: a master that died while starting (before its first
+    /// check-in marked it active) can hold claims although it is inactive.
+    static func holdsAnything(_ masterid: Int, in sql: any SQLDatabase) async throws -> Bool {
+        for table in ["scheduler_masters", "changesource_masters", "builder_masters", "connected_workers"] {
+            if try await sql.select().column("masterid").from(table).where("masterid", .equal, masterid).limit(1)
+                .first() != nil
+            {
+                return true
+            }
+        }
+        return try await sql.select().column("brid").from("buildrequest_claims")
+            .where("masterid", .equal, masterid)
+            .where(
+                SQLColumn("brid"),
+                .in,
+                SQLGroupExpression(
+                    sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
+            )
+            .limit(1)
+            .first() != nil
+    }
+
     /// Releases everything `masterid` holds.
     static func run(for masterid: Int, in sql: any SQLDatabase) async throws {
         for step in steps { try await step(sql, masterid) }

@@ -25,8 +25,9 @@ extension MastersConnector {
     /// Expires every master other than `except` whose last check-in is older than `staleBefore`, each in its own
     /// idempotent transaction: mark inactive, release its claims, links and build requests.
     ///
-    /// A master already inactive is cleaned again only with `forceHouseKeeping` (as at a master's start), and is
-    /// not reported again. A master that checked in after the decision is left alone.
+    /// A master already inactive is cleaned again with `forceHouseKeeping` (as at a master's start), or when it
+    /// still holds something (it died while starting, before its first check-in); it is not reported again.
+    /// A master that checked in after the decision is left alone.
     /// - Returns: The masters this call deactivated, to announce as stopped.
     public func expireMasters(
         staleBefore: Date,
@@ -36,13 +37,17 @@ extension MastersConnector {
         let cutoff = Int(staleBefore.timeIntervalSince1970.rounded(.down))
         let candidates = try await getMasters().items.filter { master in
             master.id != except && Int(master.lastActive.timeIntervalSince1970) < cutoff
-                && (master.active || forceHouseKeeping)
         }
         var expired: [Master] = []
         for master in candidates {
             let changed = try await database.withTransaction { sql in
                 let changed = try await Self.deactivate(master.id, staleBefore: cutoff, in: sql)
-                if changed || forceHouseKeeping { try await MasterCleanup.run(for: master.id, in: sql) }
+                if changed || forceHouseKeeping {
+                    try await MasterCleanup.run(for: master.id, in: sql)
+                } else if try await MasterCleanup.holdsAnything(master.id, in: sql) {
+                    // Inactive yet holding claims: it died while starting, before its first check-in.
+                    try await MasterCleanup.run(for: master.id, in: sql)
+                }
                 return changed
             }
             if changed {

@@ -115,15 +115,8 @@ public final class Database: Sendable {
                 return result
             }
         case .postgres(let client):
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    try await body(connection.sql(queryLogLevel: .trace))
-                }
-            } catch let error as PostgresTransactionError {
-                // Callers match on their own errors (a conflict, a lost claim): hand back the body's error
-                // rather than the wrapper; the rollback already happened.
-                if let closureError = error.closureError { throw closureError }
-                throw error
+            return try await client.withConnection { connection in
+                try await PostgresTransaction.run(on: connection, logger: logger, body)
             }
         }
     }
@@ -178,8 +171,11 @@ public final class Database: Sendable {
             database: location.database,
             tls: tls(location.tls)
         )
+        // Gantry's transactions are short and never wait on a person. A master that is paused (SIGSTOP, a
+        // frozen VM) in the middle of one would otherwise keep its row locks and block the peers expiring it.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "5s")]
         if let schema = location.schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         return configuration
     }

@@ -1,0 +1,127 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Three real masters on PostgreSQL sharing six Periodic schedulers; one is SIGKILLed, another SIGSTOPped.
+@Suite("Cluster failover with real masters", .enabled(if: TestBackend.postgresURL != nil))
+struct FailoverProcessTests {
+    static let schedulers = (1...6).map { "periodic-\($0)" }
+    /// heartbeat 1 s, expireAfter 3 s, claimPoll 1 s: failover within 3 + 1 + 1 + 1 s.
+    static let failoverBound: TimeInterval = 6
+
+    private func config(_ name: String, url: DatabaseURL) -> String {
+        var text = """
+            name: \(name)
+            database: \(url.textWithPassword)
+            heartbeat: 1s
+            expireAfter: 3s
+            claimPoll: 1s
+            schedulers:
+
+            """
+        for scheduler in Self.schedulers {
+            text += "  - {name: \(scheduler), type: periodic, builderNames: [build], interval: 2s}\n"
+        }
+        return text
+    }
+
+    /// Which master (by name) holds each scheduler.
+    private func owners(_ db: Database) async throws -> [String: String] {
+        let masters = Dictionary(uniqueKeysWithValues: try await db.masters.getMasters().items.map { ($0.id, $0.name) })
+        var owners: [String: String] = [:]
+        for scheduler in try await db.schedulers.getSchedulers(active: true) {
+            owners[scheduler.name] = scheduler.masterID.flatMap { masters[$0] }
+        }
+        return owners
+    }
+
+    @Test(
+        "SIGKILL: every scheduler of the dead master is active elsewhere in time; SIGSTOP: the paused one returns passive; no period built twice"
+    )
+    func failover() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+        try await withTestSchema(server) { url in
+            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-failover-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let masters = try ["m1", "m2", "m3"].map {
+                try MasterProcess(name: $0, config: config($0, url: url), directory: directory)
+            }
+            defer { for master in masters { master.send(SIGKILL) } }
+
+            try await Database.withDatabase(url, logger: silentLogger) { db in
+                // All six schedulers claimed.
+                var owners: [String: String] = [:]
+                for _ in 0..<200 where owners.count < 6 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    owners = try await self.owners(db)
+                }
+                #expect(owners.count == 6)
+
+                // SIGKILL the master holding the most schedulers.
+                let counts = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
+                let victimName = try #require(counts.max { $0.value < $1.value }?.key)
+                let victim = try #require(masters.first { $0.name == victimName })
+                let orphaned = Set(owners.filter { $0.value == victimName }.keys)
+                victim.send(SIGKILL)
+                let killedAt = Date()
+                var movedAfter: TimeInterval?
+                while movedAfter == nil, Date().timeIntervalSince(killedAt) < 20 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    let now = try await self.owners(db)
+                    if orphaned.allSatisfy({ now[$0] != nil && now[$0] != victimName }) {
+                        movedAfter = Date().timeIntervalSince(killedAt)
+                    }
+                }
+                let failover = try #require(movedAfter)
+                #expect(failover <= Self.failoverBound, "failover took \(failover) s")
+
+                // Let every moved scheduler build once, so that no period below spans two failovers.
+                try await Task.sleep(for: .seconds(3))
+
+                // SIGSTOP a survivor for longer than expireAfter, then let it go on.
+                let survivors = masters.filter { $0.name != victimName }
+                let paused = survivors[0]
+                paused.send(SIGSTOP)
+                try await Task.sleep(for: .seconds(8))
+                let whilePaused = try await self.owners(db)
+                #expect(whilePaused.count == 6)
+                #expect(!whilePaused.values.contains(paused.name))
+                paused.send(SIGCONT)
+                // It sees it was expired, deactivates, and checks in again...
+                var checkedIn = false
+                for _ in 0..<200 where !checkedIn {
+                    try await Task.sleep(for: .milliseconds(50))
+                    checkedIn = try await db.masters.getMasters().items.first { $0.name == paused.name }?.active == true
+                }
+                #expect(checkedIn, "the resumed master must check in again")
+                // ...and stays passive for what the others now own.
+                try await Task.sleep(for: .seconds(3))
+                let afterwards = try await self.owners(db)
+                #expect(afterwards == whilePaused, "the resumed master must stay passive")
+
+                for master in survivors { master.send(SIGTERM) }
+                for master in survivors { _ = await master.waitForExit() }
+
+                // Fencing: no scheduler built twice in one period; none skipped more than the failover time.
+                let buildsets = try await db.buildsets.getBuildsets()
+                let byScheduler = Dictionary(grouping: buildsets, by: { $0.schedulerID ?? -1 })
+                #expect(byScheduler.count == 6)
+                for (_, sets) in byScheduler {
+                    let times = sets.map { Int($0.submittedAt.timeIntervalSince1970) }.sorted()
+                    let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+                    #expect(gaps.allSatisfy { $0 >= 2 }, "two buildsets in one period: \(times)")
+                    #expect(gaps.allSatisfy { $0 <= 2 + Int(Self.failoverBound) + 1 }, "a period missed: \(times)")
+                }
+            }
+        }
+    }
+}
