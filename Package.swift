@@ -16,7 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
@@ -68,6 +70,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryAPI",
+            dependencies: [
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryTesting",
             dependencies: [
                 "GantryModel",
@@ -80,6 +94,7 @@ let package = Package(
         .target(
             name: "GantryCLI",
             dependencies: [
+                "GantryAPI",
                 "GantryCluster",
                 "GantryConfig",
                 "GantryModel",
@@ -114,6 +129,16 @@ let package = Package(
         .testTarget(
             name: "GantrySchedulingTests",
             dependencies: ["GantryCluster", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryAPITests",
+            dependencies: [
+                "GantryAPI",
+                "GantryModel",
+                "GantryStorage",
+                "GantryTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -38,11 +38,18 @@ public struct ConfigLoader {
             throw ConfigError(file: file, problems: [.init(path: "", message: "the top level must be a mapping")])
         }
         reader.refuseUnknownKeys(
-            top, allowed: ["name", "database", "heartbeat", "expireAfter", "claimPoll", "schedulers"], at: "")
+            top, allowed: ["name", "database", "http", "heartbeat", "expireAfter", "claimPoll", "schedulers"], at: "")
         var config = MasterConfig(
             name: reader.string(top, "name", at: "") ?? "\(hostname):\(basedir)",
             database: reader.string(top, "database", at: "") ?? "sqlite:\(basedir)/gantry.sqlite"
         )
+        if let text = reader.string(top, "http", at: "") {
+            if let address = ListenAddress(parsing: text) {
+                config.http = address
+            } else {
+                reader.problem("http", "must be host:port, like 127.0.0.1:8010 or :8010")
+            }
+        }
         config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
         config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
         config.claimPoll = reader.duration(top, "claimPoll", at: "") ?? config.claimPoll

@@ -4,6 +4,8 @@ public struct MasterConfig: Sendable, Hashable {
     public var name: String
     /// The database URL; an SQLite file in the basedir unless set.
     public var database: String
+    /// Where the HTTP API listens; `127.0.0.1:8010` (Buildbot's web port) unless set.
+    public var http: ListenAddress
     public var heartbeat: Duration
     public var expireAfter: Duration
     public var claimPoll: Duration
@@ -12,6 +14,7 @@ public struct MasterConfig: Sendable, Hashable {
     public init(
         name: String,
         database: String,
+        http: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8010),
         heartbeat: Duration = .seconds(5),
         expireAfter: Duration = .seconds(30),
         claimPoll: Duration = .seconds(5),
@@ -19,6 +22,7 @@ public struct MasterConfig: Sendable, Hashable {
     ) {
         self.name = name
         self.database = database
+        self.http = http
         self.heartbeat = heartbeat
         self.expireAfter = expireAfter
         self.claimPoll = claimPoll

@@ -8,6 +8,7 @@ public import Foundation
 /// real masters.
 public final class MasterProcess: Sendable {
     public let name: String
+    private let log: URL
     private let process: Process
     private let exited: AsyncStream<Int32>
 
@@ -17,6 +18,7 @@ public final class MasterProcess: Sendable {
         let file = directory.appendingPathComponent("\(name).yaml")
         try config.write(to: file, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("\(name).log")
+        self.log = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = GantryProcess.executable
@@ -32,6 +34,24 @@ public final class MasterProcess: Sendable {
         self.exited = stream
         try process.run()
     }
+
+    /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within
+    /// `attempts` looks 50 ms apart.
+    public func httpPort(attempts: Int = 400) async throws -> Int? {
+        let marker = "gantry.http.address="
+        for _ in 0..<attempts {
+            let text = logText
+            if let start = text.range(of: marker)?.upperBound {
+                let address = text[start...].prefix { !$0.isWhitespace }
+                if let colon = address.lastIndex(of: ":") { return Int(address[address.index(after: colon)...]) }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// Everything the master logged so far.
+    public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// Sends `signal` (SIGKILL, SIGSTOP, SIGCONT, SIGTERM) to the master.
     public func send(_ signal: Int32) {

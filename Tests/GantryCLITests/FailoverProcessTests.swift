@@ -19,6 +19,7 @@ struct FailoverProcessTests {
         var text = """
             name: \(name)
             database: \(url.textWithPassword)
+            http: 127.0.0.1:0
             heartbeat: 1s
             expireAfter: 3s
             claimPoll: 1s
@@ -83,6 +84,24 @@ struct FailoverProcessTests {
                 }
                 let failover = try #require(movedAfter)
                 #expect(failover <= Self.failoverBound, "failover took \(failover) s")
+
+                // Any survivor's API shows the cluster as it now is.
+                let witness = try #require(masters.first { $0.name != victimName })
+                let port = try #require(try await witness.httpPort())
+                let answer = try await httpGet(
+                    try #require(URL(string: "http://127.0.0.1:\(port)")), "/api/v2/schedulers?field=master")
+                guard case .array(let items)? = answer["schedulers"] else {
+                    Issue.record("no schedulers in \(answer.json)")
+                    return
+                }
+                let runners = items.map { item -> JSONValue? in
+                    guard case .object(let object) = item, case .object(let master)? = object["master"] else {
+                        return nil
+                    }
+                    return master["name"]
+                }
+                #expect(runners.count == 6)
+                #expect(runners.allSatisfy { $0 != nil && $0 != .string(victimName) }, "\(runners)")
 
                 // Let every moved scheduler build once, so that no period below spans two failovers.
                 try await Task.sleep(for: .seconds(3))

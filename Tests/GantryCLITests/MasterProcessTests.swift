@@ -4,55 +4,111 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("gantry master process")
+@Suite("gantry master process", .timeLimit(.minutes(1)))
 struct MasterProcessTests {
-    @Test("a master on SQLite claims its scheduler, builds, and stops cleanly on SIGTERM")
-    func runAndTerminate() async throws {
+    private func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "gantry-master-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let config = directory.appendingPathComponent("master.yaml")
-        try """
-        name: test-master
-        heartbeat: 1s
-        expireAfter: 5s
-        claimPoll: 1s
-        schedulers:
-          - name: often
-            type: periodic
-            builderNames: [example]
-            interval: 1h
-        """.write(to: config, atomically: true, encoding: .utf8)
+        return try await body(directory)
+    }
 
-        let process = Process()
-        process.executableURL = GantryProcess.executable
-        process.arguments = ["master", "--config", config.path]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
+    @Test("a master on SQLite claims its scheduler, builds, serves the API, and stops cleanly on SIGTERM")
+    func runAndTerminate() async throws {
+        try await withDirectory { directory in
+            let master = try MasterProcess(
+                name: "test-master",
+                config: """
+                    name: test-master
+                    http: 127.0.0.1:0
+                    heartbeat: 1s
+                    expireAfter: 5s
+                    claimPoll: 1s
+                    schedulers:
+                      - name: often
+                        type: periodic
+                        builderNames: [example]
+                        interval: 1h
+                    """,
+                directory: directory
+            )
+            defer { master.send(SIGKILL) }
+            let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+            var buildsets = 0
+            for _ in 0..<200 where buildsets == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                buildsets =
+                    (try? await Database.withDatabase(url, logger: silentLogger) { db in
+                        try await db.buildsets.getBuildsets().count
+                    }) ?? 0
+            }
+            #expect(buildsets == 1)
 
-        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-        var buildsets = 0
-        for _ in 0..<200 where buildsets == 0 {
-            try await Task.sleep(for: .milliseconds(50))
-            buildsets =
-                (try? await Database.withDatabase(url, logger: silentLogger) { db in
-                    try await db.buildsets.getBuildsets().count
-                }) ?? 0
+            let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            let masters = try await httpGet(base, "/api/v2/masters")
+            #expect(masters["masters", 0, "name"] == .string("test-master"))
+            #expect(masters["masters", 0, "active"] == .bool(true))
+            #expect(try await httpGet(base, "/healthz").status == 200)
+
+            master.send(SIGTERM)
+            #expect(await master.waitForExit() == 0)
+            let (stored, claims) = try await Database.withDatabase(url, logger: silentLogger) { db in
+                (try await db.masters.getMasters().items, try await db.schedulers.getSchedulers(active: true))
+            }
+            #expect(stored.map(\.name) == ["test-master"])
+            #expect(stored.map(\.active) == [false])
+            #expect(claims.isEmpty)
         }
-        #expect(buildsets == 1)
+    }
 
-        process.terminate()
-        var iterator = exited.stream.makeAsyncIterator()
-        let status = await iterator.next()
-        #expect(status == 0)
-        let (masters, claims) = try await Database.withDatabase(url, logger: silentLogger) { db in
-            (try await db.masters.getMasters().items, try await db.schedulers.getSchedulers(active: true))
+    @Test("the README's quick start: the example configuration runs a master whose API answers")
+    func quickStart() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../examples/quickstart.yaml")
+        let text = try String(contentsOf: example, encoding: .utf8)
+        #expect(text.contains("http: 127.0.0.1:8010"))
+        try await withDirectory { directory in
+            // The same file on a free port, so the test never collides with a master already running here.
+            let config = text.replacingOccurrences(of: "http: 127.0.0.1:8010", with: "http: 127.0.0.1:0")
+            let master = try MasterProcess(name: "quickstart", config: config, directory: directory)
+            defer { master.send(SIGKILL) }
+            let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            var answer = try await httpGet(base, "/api/v2/masters")
+            for _ in 0..<100 where answer["masters", 0, "active"] != .bool(true) {
+                try await Task.sleep(for: .milliseconds(50))
+                answer = try await httpGet(base, "/api/v2/masters")
+            }
+            #expect(answer.status == 200)
+            #expect(answer["meta", "total"] == .number(1))
+            #expect(answer["masters", 0, "active"] == .bool(true))
+            master.send(SIGTERM)
+            #expect(await master.waitForExit() == 0)
         }
-        #expect(masters.map(\.name) == ["test-master"])
-        #expect(masters.map(\.active) == [false])
-        #expect(claims.isEmpty)
+    }
+
+    @Test("a master whose HTTP address is taken exits non-zero, says so, and never joins the cluster")
+    func portTaken() async throws {
+        try await withDirectory { directory in
+            let first = try MasterProcess(name: "first", config: "http: 127.0.0.1:0\n", directory: directory)
+            defer { first.send(SIGKILL) }
+            let port = try #require(try await first.httpPort(), "\(first.logText)")
+            let second = try MasterProcess(
+                name: "second", config: "name: second\nhttp: 127.0.0.1:\(port)\n", directory: directory)
+            defer { second.send(SIGKILL) }
+            #expect(await second.waitForExit() == 1)
+            #expect(
+                second.logText.contains(
+                    "Error: cannot serve the HTTP API on 127.0.0.1:\(port): Address already in use"),
+                "\(second.logText)")
+            // It never joined the cluster.
+            let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+            let names = try await Database.withDatabase(url, logger: silentLogger) { db in
+                try await db.masters.getMasters().items.map(\.name)
+            }
+            #expect(!names.contains("second"))
+        }
     }
 }

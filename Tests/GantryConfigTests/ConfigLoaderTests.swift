@@ -17,6 +17,7 @@ struct ConfigLoaderTests {
             """
             name: m1
             database: postgres://g:s@db/g
+            http: "[::1]:9000"
             heartbeat: 500ms
             expireAfter: 3s
             claimPoll: 1s
@@ -32,6 +33,7 @@ struct ConfigLoaderTests {
                 == MasterConfig(
                     name: "m1",
                     database: "postgres://g:s@db/g",
+                    http: ListenAddress(host: "::1", port: 9000),
                     heartbeat: .milliseconds(500),
                     expireAfter: .seconds(3),
                     claimPoll: .seconds(1),
@@ -47,6 +49,7 @@ struct ConfigLoaderTests {
     func errors() {
         let text = """
             heartbeat: soon
+            http: localhost
             claimPoll: 0s
             extra: 1
             schedulers:
@@ -63,7 +66,8 @@ struct ConfigLoaderTests {
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: claimPoll, database, expireAfter, heartbeat, name, schedulers)",
+                "extra: unknown key (expected one of: claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
+                "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
                 "schedulers[1].name: 'a' is used twice",
@@ -73,7 +77,7 @@ struct ConfigLoaderTests {
                 "schedulers[2].type: unknown scheduler type 'nightly' (known: periodic)",
             ]
         )
-        #expect(error?.description.hasPrefix("master.yaml: 8 errors") == true)
+        #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
     }
 
     @Test("malformed YAML and a non-mapping top level are errors")
@@ -94,5 +98,24 @@ struct ConfigLoaderTests {
     @Test("not durations", arguments: ["", "2", "s", "1.5s", "-1s", "2d", "two s"])
     func notDurations(_ text: String) {
         #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test(
+        "listen addresses",
+        arguments: [
+            ("127.0.0.1:8010", ListenAddress(host: "127.0.0.1", port: 8010)),
+            (":0", ListenAddress(host: "0.0.0.0", port: 0)),
+            ("[::]:80", ListenAddress(host: "::", port: 80)),
+            ("build.example:65535", ListenAddress(host: "build.example", port: 65535)),
+        ]
+    )
+    func listenAddresses(_ text: String, _ address: ListenAddress) {
+        #expect(ListenAddress(parsing: text) == address)
+        #expect(ListenAddress(parsing: address.description) == address)
+    }
+
+    @Test("not listen addresses", arguments: ["8010", "host:", "host:http", "host:65536", "host:-1"])
+    func notListenAddresses(_ text: String) {
+        #expect(ListenAddress(parsing: text) == nil)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryAPI
 import GantryCluster
 import GantryConfig
 import GantryModel
@@ -15,9 +16,9 @@ extension GantryCommand {
             commandName: "master",
             abstract: "Run a master in the foreground; SIGTERM or SIGINT stops it cleanly.",
             discussion: """
-                The master registers in the database, expires silent peers, claims its schedulers and checks in \
-                every heartbeat. A new, empty database gets its schema created; an outdated one must be upgraded \
-                with 'gantry upgrade-master' first.
+                The master registers in the database, expires silent peers, claims its schedulers, checks in \
+                every heartbeat and serves the HTTP API. A new, empty database gets its schema created; an \
+                outdated one must be upgraded with 'gantry upgrade-master' first.
                 """
         )
 
@@ -63,8 +64,20 @@ extension GantryCommand {
                 ) { event in
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
                 }
+                let master = MasterService(lifecycle: lifecycle)
+                let http = HTTPServer(
+                    HTTPAPI(database: database, logger: logger),
+                    host: settings.http.host,
+                    port: settings.http.port
+                ) { port in
+                    let address = ListenAddress(host: settings.http.host, port: port)
+                    logger.info("HTTP API listening", metadata: ["gantry.http.address": "\(address)"])
+                    master.httpListens()
+                }
+                // The master joins the cluster only once its API listens, so a taken address stops it before it
+                // claims anything. Services stop in reverse order: the HTTP server first, then the master.
                 let group = ServiceGroup(
-                    services: [MasterService(lifecycle: lifecycle)],
+                    services: [master, http],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )
@@ -84,11 +97,30 @@ extension GantryCommand.MasterCommand {
     }
 }
 
-/// The master's lifecycle as a service: graceful shutdown becomes a clean stop.
+/// The master's lifecycle as a service: it starts once the HTTP API listens; graceful shutdown becomes a
+/// clean stop.
 struct MasterService: Service {
     let lifecycle: MasterLifecycle
+    private let httpListening: AsyncStream<Void>
+    private let httpListeningContinuation: AsyncStream<Void>.Continuation
+
+    init(lifecycle: MasterLifecycle) {
+        self.lifecycle = lifecycle
+        (httpListening, httpListeningContinuation) = AsyncStream<Void>.makeStream()
+    }
+
+    /// Lets the master start.
+    func httpListens() {
+        httpListeningContinuation.finish()
+    }
 
     func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in httpListening {}
+        } onGracefulShutdown: {
+            httpListeningContinuation.finish()
+        }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         try await withGracefulShutdownHandler {
             try await lifecycle.run()
         } onGracefulShutdown: {

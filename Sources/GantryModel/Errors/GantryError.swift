@@ -17,6 +17,7 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
             case fenced
             case conflict
             case corruptState
+            case addressUnavailable
         }
 
         private let base: Base
@@ -41,6 +42,8 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let alreadyClaimed = Code(.alreadyClaimed)
         /// A write on behalf of a service whose claim is no longer current; nothing was written.
         public static let fenced = Code(.fenced)
+        /// A server cannot listen on its address: another process has it, or it is not this machine's.
+        public static let addressUnavailable = Code(.addressUnavailable)
         /// A compare-and-set write met a value written by someone else; nothing was written.
         public static let conflict = Code(.conflict)
         /// Stored state could not be decoded.

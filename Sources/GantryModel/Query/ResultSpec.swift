@@ -66,10 +66,6 @@ public struct Filter<Field: QueryField>: Sendable, Hashable {
         guard !values.isEmpty else {
             throw GantryError(.invalidArgument, "filter on '\(field.rawValue)' has no value")
         }
-        for value in values where value.kind != field.valueType {
-            throw GantryError(
-                .invalidArgument, "filter on '\(field.rawValue)' needs \(field.valueType.rawValue) values")
-        }
         switch op {
         case .lt, .le, .gt, .ge:
             guard values.count == 1 else {
@@ -81,6 +77,10 @@ public struct Filter<Field: QueryField>: Sendable, Hashable {
             }
         case .eq, .ne:
             break
+        }
+        for value in values where value.kind != field.valueType {
+            throw GantryError(
+                .invalidArgument, "filter on '\(field.rawValue)' needs \(field.valueType.rawValue) values")
         }
         self.field = field
         self.op = op

@@ -1,0 +1,31 @@
+import GantryModel
+import GantryStorage
+import Hummingbird
+
+extension HTTPAPI {
+    static let workerKeys: Set<String> = [
+        "workerid", "name", "workerinfo", "paused", "pause_reason", "graceful", "configured_on", "connected_to",
+    ]
+
+    /// `GET /api/v2/workers` and `/api/v2/workers/{id or name}`, with where each worker is configured and
+    /// connected.
+    func addWorkers(to router: Router<BasicRequestContext>) {
+        collection("/api/v2/workers", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router) {
+            [database] spec in
+            let page = spec.select(from: try await database.workers.getWorkers()) { $1.value(of: $0) }
+            return Page(items: try page.items.map(JSONValue.init(encoding:)), total: page.total)
+        }
+        resource(
+            "/api/v2/workers/{id}", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router,
+            noun: "worker"
+        ) { [database] key in
+            let worker =
+                if let id = Int(key) {
+                    try await database.workers.getWorker(id)
+                } else {
+                    try await database.workers.getWorker(named: key)
+                }
+            return try worker.map(JSONValue.init(encoding:))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+public import GantryStorage
+public import Hummingbird
+public import Logging
+
+/// The master's HTTP API: Buildbot's data API under `/api/v2` and `/healthz`.
+///
+/// Every master serves it; any master answers for the whole cluster, since all state is in the database.
+public struct HTTPAPI: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// The routes of the API.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        addHealth(to: router)
+        addMasters(to: router)
+        addSchedulers(to: router)
+        addWorkers(to: router)
+        return router
+    }
+
+    /// The query options of `request` in order.
+    static func options(of request: Request) -> [(key: String, value: String)] {
+        request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+    }
+}

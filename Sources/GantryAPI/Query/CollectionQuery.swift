@@ -1,0 +1,97 @@
+import GantryModel
+
+/// The query options of a data-API request, read as Buildbot reads them: `limit`, `offset`, `order` (`-name`
+/// for descending, repeatable), `field` (repeatable: return only these keys), and filters `name=value` or
+/// `name__op=value` (a repeated filter takes several values). Anything else is refused, so a misspelt option
+/// is an error rather than a silently unfiltered answer.
+struct CollectionQuery<Field: QueryField>: Sendable {
+    var spec: ResultSpec<Field>
+    /// The keys to keep in each item; `nil` keeps them all.
+    var fields: Set<String>?
+
+    /// Parses `options` (in request order) for a collection whose items have `keys`.
+    init(_ options: [(key: String, value: String)], keys: Set<String>) throws(GantryError) {
+        var limit: Int?
+        var offset: Int?
+        var order: [Ordering<Field>] = []
+        var fields: Set<String>?
+        var filterValues: [FilterKey: [String]] = [:]
+        var filterOrder: [FilterKey] = []
+        for (key, value) in options {
+            switch key {
+            case "limit":
+                limit = try Self.count(value, for: key)
+            case "offset":
+                offset = try Self.count(value, for: key)
+            case "order":
+                let descending = value.hasPrefix("-")
+                order.append(
+                    Ordering(try Self.field(String(value.dropFirst(descending ? 1 : 0))), descending: descending))
+            case "field":
+                guard keys.contains(value) else {
+                    throw GantryError(.invalidArgument, "unknown field '\(value)'")
+                }
+                fields = (fields ?? []).union([value])
+            default:
+                let filterKey = try FilterKey(parsing: key)
+                if filterValues[filterKey] == nil { filterOrder.append(filterKey) }
+                filterValues[filterKey, default: []].append(value)
+            }
+        }
+        var filters: [Filter<Field>] = []
+        for filterKey in filterOrder {
+            let field = try Self.field(filterKey.field, option: filterKey.text)
+            // `contains` takes text whatever the field; Filter says whether the field allows it.
+            let kind = filterKey.op == .contains ? .string : field.valueType
+            var values: [QueryValue] = []
+            for text in filterValues[filterKey] ?? [] {
+                guard let value = QueryValue(parsing: text, as: kind) else {
+                    throw GantryError(
+                        .invalidArgument, "'\(filterKey.text)' needs \(field.valueType.rawValue) values, not '\(text)'")
+                }
+                values.append(value)
+            }
+            filters.append(try Filter(field, filterKey.op, values))
+        }
+        self.spec = try ResultSpec(filters: filters, order: order, limit: limit, offset: offset)
+        self.fields = fields
+    }
+
+    private static func count(_ text: String, for option: String) throws(GantryError) -> Int {
+        guard let value = Int(text), value >= 0 else {
+            throw GantryError(.invalidArgument, "'\(option)' must be a whole number of at least 0, not '\(text)'")
+        }
+        return value
+    }
+
+    private static func field(_ name: String, option: String? = nil) throws(GantryError) -> Field {
+        guard let field = Field(rawValue: name) else {
+            let known = Field.allCases.map(\.rawValue).joined(separator: ", ")
+            throw GantryError(
+                .invalidArgument, "unknown query option '\(option ?? name)' (filterable fields: \(known))")
+        }
+        return field
+    }
+}
+
+/// A filter's key, `name` or `name__op`.
+private struct FilterKey: Hashable {
+    var field: String
+    var op: FilterOperator
+    var text: String
+
+    init(parsing text: String) throws(GantryError) {
+        self.text = text
+        let parts = text.split(separator: "__", maxSplits: 1, omittingEmptySubsequences: false)
+        field = String(parts[0])
+        if parts.count == 2 {
+            guard let op = FilterOperator(rawValue: String(parts[1])) else {
+                let known = FilterOperator.allCases.map(\.rawValue).joined(separator: ", ")
+                throw GantryError(.invalidArgument, "unknown filter operator in '\(text)' (operators: \(known))")
+            }
+            self.op = op
+        } else {
+            op = .eq
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import Hummingbird
+import Logging
+
+/// The JSON answers of the HTTP API: Buildbot's collection envelope and one error shape.
+enum APIResponse {
+    /// `{"<key>": [...], "meta": {"total": N}}`, each item cut down to `fields` when the query named some.
+    static func collection(_ key: String, _ items: [JSONValue], total: Int, fields: Set<String>?) -> Response {
+        let projected = items.map { item -> JSONValue in
+            guard let fields, case .object(let object) = item else { return item }
+            return .object(object.filter { fields.contains($0.key) })
+        }
+        return json(.ok, .object([key: .array(projected), "meta": .object(["total": .number(Double(total))])]))
+    }
+
+    /// `{"error": message}`.
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(status, .object(["error": .string(message)]))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"unencodable response"}"#.utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// Runs `handler`, answering a refused request (bad option, unknown id) with its message and any other
+    /// failure with 500 and a line in the log.
+    static func answering(logger: Logger, _ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch let error as GantryError where error.code == .invalidArgument {
+            return Self.error(.badRequest, error.message)
+        } catch let error as GantryError where error.code == .notFound {
+            return Self.error(.notFound, error.message)
+        } catch {
+            let reason = DatabaseFailure.reason(error)
+            logger.error("API request failed", metadata: ["gantry.error": "\(reason)"])
+            return Self.error(.internalServerError, reason)
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as the API shows it: `value` encoded with its data-API keys.
+    init(encoding value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
+    }
+}

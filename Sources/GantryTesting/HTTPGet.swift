@@ -1,0 +1,35 @@
+public import Foundation
+public import GantryModel
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// One answer of an HTTP API under test: its status and its body as JSON.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var json: JSONValue
+
+    /// The value at `path` of object keys and array indexes, e.g. `["masters", 0, "name"]`.
+    public subscript(_ path: any Sendable...) -> JSONValue? {
+        var value: JSONValue? = json
+        for step in path {
+            switch (value, step) {
+            case (.object(let object), let key as String): value = object[key]
+            case (.array(let array), let index as Int): value = array.indices.contains(index) ? array[index] : nil
+            default: return nil
+            }
+        }
+        return value
+    }
+}
+
+/// GETs `path` (with its query) from the server at `base` and decodes the JSON body.
+public func httpGet(_ base: URL, _ path: String) async throws -> HTTPAnswer {
+    guard let url = URL(string: base.absoluteString + path) else {
+        throw GantryError(.invalidArgument, "not a URL: \(base.absoluteString + path)")
+    }
+    let (data, response) = try await URLSession.shared.data(from: url)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    return HTTPAnswer(status: status, json: try JSONDecoder().decode(JSONValue.self, from: data))
+}

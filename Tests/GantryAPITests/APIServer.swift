@@ -1,0 +1,24 @@
+import Foundation
+import GantryAPI
+import GantryStorage
+import GantryTesting
+import Hummingbird
+
+/// Runs the HTTP API of `database` on a free local port for the length of `body`.
+func withAPIServer<T: Sendable>(
+    _ database: Database,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (URL) async throws -> T
+) async throws -> T {
+    let (ports, listening) = AsyncStream<Int>.makeStream()
+    let server = HTTPServer(HTTPAPI(database: database, logger: silentLogger), host: "127.0.0.1", port: 0) { port in
+        listening.yield(port)
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.run() }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return try await body(URL(string: "http://127.0.0.1:\(port)")!)
+    }
+}

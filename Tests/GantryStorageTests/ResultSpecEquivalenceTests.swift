@@ -1,0 +1,54 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+/// The API filters small collections in memory and large ones in SQL; both must give the same answers.
+@Suite("ResultSpec in memory and in SQL")
+struct ResultSpecEquivalenceTests {
+    static let specs: [ResultSpec<MasterField>] = {
+        do {
+            return [
+                ResultSpec(),
+                try ResultSpec(filters: [.equal(.active, .bool(true))]),
+                try ResultSpec(filters: [Filter(.name, .ne, [.string("b"), .string("d")])], order: [.init(.name)]),
+                try ResultSpec(filters: [Filter(.name, .contains, [.string("a")])]),
+                try ResultSpec(filters: [Filter(.lastActive, .gt, [.int(200)])], order: [.init(.active)]),
+                try ResultSpec(filters: [Filter(.lastActive, .le, [.int(200)]), .equal(.active, .bool(false))]),
+                try ResultSpec(order: [.init(.active, descending: true), .init(.name, descending: true)]),
+                try ResultSpec(order: [.init(.lastActive)], limit: 2, offset: 1),
+                try ResultSpec(limit: 10, offset: 4),
+                try ResultSpec(limit: 0),
+            ]
+        } catch {
+            fatalError("invalid spec: \(error)")
+        }
+    }()
+
+    @Test("every spec selects the same masters, in the same order, with the same total", arguments: TestBackend.enabled)
+    func equivalent(_ backend: TestBackend) async throws {
+        let time = ManualWallClock()
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            for (index, name) in ["a", "b", "ab", "d", "ca"].enumerated() {
+                let id = try await db.masters.findMasterId(name)
+                time.set(Date(timeIntervalSince1970: TimeInterval(100 * (index % 3 + 1))))
+                try await db.masters.setMasterState(id, active: index.isMultiple(of: 2))
+            }
+            let all = try await db.masters.getMasters().items
+            for spec in Self.specs {
+                let inSQL = try await db.masters.getMasters(spec)
+                let inMemory = spec.select(from: all) { master, field in
+                    switch field {
+                    case .masterid: .int(master.id)
+                    case .name: .string(master.name)
+                    case .active: .bool(master.active)
+                    case .lastActive: .int(Int(master.lastActive.timeIntervalSince1970))
+                    }
+                }
+                #expect(inMemory.items.map(\.name) == inSQL.items.map(\.name), "\(spec)")
+                #expect(inMemory.total == inSQL.total, "\(spec)")
+            }
+        }
+    }
+}
