@@ -28,6 +28,7 @@ public struct BuildsetsConnector: Sendable {
     ///     nothing is written.
     ///   - properties: `name: [value, source]` pairs.
     ///   - state: A state write committed together with the buildset.
+    /// Posts `buildrequests/new` once committed, when it added requests.
     /// - Returns: The buildset id and the request id per builder id.
     public func addBuildset(
         fence: ClaimFence? = nil,
@@ -41,7 +42,7 @@ public struct BuildsetsConnector: Sendable {
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
         let now = database.clock.epochSeconds()
         let dialect = database.dialect
-        return try await database.withTransaction { sql in
+        let added = try await database.withTransaction { sql in
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
             guard
                 let buildsetID = try await sql.insert(into: "buildsets")
@@ -76,8 +77,10 @@ public struct BuildsetsConnector: Sendable {
                 _ = try await StateConnector.write(
                     state.objectID, state.key, state.value, expectedVersion: nil, in: sql)
             }
-            return (buildsetID, requestIDs)
+            return (buildsetID: buildsetID, requestIDs: requestIDs)
         }
+        if !added.requestIDs.isEmpty { await database.notifier.post(.buildrequestsNew) }
+        return added
     }
 
     /// Buildsets by id, optionally only those a scheduler added.

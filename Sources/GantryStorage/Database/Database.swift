@@ -16,6 +16,8 @@ public final class Database: Sendable {
     public let url: DatabaseURL
     /// The source of "now" for every timestamp the connectors write.
     public let clock: WallClock
+    /// Wakes consumers when something they wait for was written, here and on the other masters.
+    public let notifier: Notifier
     let dialect: Dialect
     let logger: Logger
     private let backend: Backend
@@ -31,9 +33,27 @@ public final class Database: Sendable {
         self.logger = logger
         self.backend = backend
         switch backend {
-        case .sqlite: self.dialect = .sqlite
-        case .postgres: self.dialect = .postgres
+        case .sqlite:
+            self.dialect = .sqlite
+            self.notifier = Notifier(logger: logger)
+        case .postgres(let client):
+            self.dialect = .postgres
+            let channel = Self.notificationChannel(url)
+            self.notifier = Notifier(logger: logger) { topic in
+                try await client.withConnection { connection in
+                    try await PostgresTransaction.run(on: connection, logger: logger) { sql in
+                        try await sql.raw("SELECT pg_notify(\(bind: channel), \(bind: topic.rawValue))").run()
+                    }
+                }
+            }
         }
+    }
+
+    /// The NOTIFY channel of the masters sharing this database: one per schema, so clusters in different
+    /// schemas of one server do not wake each other.
+    private static func notificationChannel(_ url: DatabaseURL) -> String {
+        guard case .postgres(let location) = url, let schema = location.schema else { return "gantry" }
+        return "gantry_\(schema)"
     }
 
     /// Opens the database at `url`, checking that it can really be reached.
@@ -75,11 +95,37 @@ public final class Database: Sendable {
         }
     }
 
-    /// Keeps the PostgreSQL pool running until the task is cancelled; returns at once for SQLite.
+    /// Keeps the PostgreSQL pool and the notification listener running until the task is cancelled; returns at
+    /// once for SQLite.
     public func run() async {
-        switch backend {
-        case .sqlite: return
-        case .postgres(let client): await client.run()
+        guard case .postgres(let client) = backend else { return }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            group.addTask { await self.listenForNotifications(client) }
+        }
+    }
+
+    /// Delivers the cluster's notifications to this process's consumers, listening again after any failure.
+    /// Each (re)start of listening wakes every consumer, since anything may have been missed meanwhile.
+    private func listenForNotifications(_ client: PostgresClient) async {
+        let channel = Self.notificationChannel(url)
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        notifier.setListening(true)
+                        defer { notifier.setListening(false) }
+                        notifier.deliver(nil)
+                        for try await notification in notifications {
+                            notifier.deliver(NotificationTopic(rawValue: notification.payload))
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("notification listener stopped; restarting", metadata: ["gantry.error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 

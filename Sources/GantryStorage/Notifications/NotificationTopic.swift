@@ -1,0 +1,15 @@
+/// What a notification announces, named as Buildbot names its messages.
+public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// New build requests are waiting for a worker.
+    public static let buildrequestsNew = NotificationTopic(rawValue: "buildrequests/new")
+    /// A change was stored.
+    public static let changesNew = NotificationTopic(rawValue: "changes/new")
+
+    public var description: String { rawValue }
+}
