@@ -16,6 +16,31 @@ struct DatabaseTests {
         }
     }
 
+    @Test(
+        "masters migrating an empty PostgreSQL schema at once all succeed, once",
+        .enabled(if: TestBackend.postgresURL != nil)
+    )
+    func concurrentMigrations() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+        try await withTestSchema(server) { url in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<5 {
+                    group.addTask {
+                        try await Database.withDatabase(url, logger: silentLogger) { db in
+                            _ = try await Migrator(db).migrate()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let (version, applied) = try await Database.withDatabase(url, logger: silentLogger) { db in
+                (try await Migrator(db).currentVersion(), try await db.count("gantry_migrations"))
+            }
+            #expect(version == Migrator.latestVersion)
+            #expect(applied == Migrator.latestVersion)
+        }
+    }
+
     @Test("a newer schema is refused and nothing is changed", arguments: TestBackend.enabled)
     func newerSchema(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in

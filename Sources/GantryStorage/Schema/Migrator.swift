@@ -18,6 +18,9 @@ public struct Migrator: Sendable {
     /// The version the database is at; 0 for an empty database.
     public func currentVersion() async throws -> Int {
         try await database.withTransaction { sql in
+            // Masters starting together on an empty database would race in CREATE TABLE IF NOT EXISTS,
+            // which PostgreSQL does not make safe against itself.
+            if let lock = database.dialect.migrationLock { try await sql.raw(SQLQueryString(lock)).run() }
             try await createVersionTable(sql)
             return try await readVersion(sql)
         }

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Failover time of Gantry's clustered schedulers: SIGKILL -> every scheduler of the killed master active on a
+survivor, measured through the HTTP API. Runs N rounds (default 5) and prints each and the median.
+
+Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 1s] [--expire-after 3s] [--claim-poll 1s]
+Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
+the masters may share; every round uses names of its own, so earlier rounds do not disturb later ones.
+"""
+import argparse, json, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def gantry():
+    for config in ("release", "debug"):
+        path = os.path.join(ROOT, ".build", config, "gantry")
+        if os.path.exists(path):
+            return path
+    sys.exit("build gantry first: swift build -c release")
+
+
+def start(binary, directory, name, url, args, schedulers):
+    lines = [f"name: {name}", f"database: {url}", "http: 127.0.0.1:0", f"heartbeat: {args.heartbeat}",
+             f"expireAfter: {args.expire_after}", f"claimPoll: {args.claim_poll}", "schedulers:"]
+    lines += [f"  - {{name: {s}, type: periodic, builderNames: [bench], interval: 1h}}" for s in schedulers]
+    config = os.path.join(directory, f"{name}.yaml")
+    with open(config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    log = open(os.path.join(directory, f"{name}.log"), "w")
+    process = subprocess.Popen([binary, "master", "--config", config], stdout=subprocess.DEVNULL, stderr=log)
+    return process, log.name
+
+
+def port_of(log, deadline=30):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        match = re.search(r"gantry\.http\.address=\S+:(\d+)", open(log).read())
+        if match:
+            return int(match.group(1))
+        time.sleep(0.02)
+    sys.exit(f"no HTTP port in {log}:\n{open(log).read()}")
+
+
+def owners(port, schedulers):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/schedulers?field=name&field=master") as answer:
+        items = json.load(answer)["schedulers"]
+    return {i["name"]: (i["master"] or {}).get("name") for i in items if i["name"] in schedulers}
+
+
+def round_(binary, url, args, number):
+    schedulers = [f"bench{number}-{os.getpid()}-{k}" for k in range(6)]
+    names = [f"bench{number}-{os.getpid()}-m{k}" for k in range(3)]
+    with tempfile.TemporaryDirectory() as directory:
+        masters = {n: start(binary, directory, n, url, args, schedulers) for n in names}
+        try:
+            ports = {n: port_of(log) for n, (_, log) in masters.items()}
+            end = time.monotonic() + 60
+            while True:
+                held = owners(ports[names[0]], schedulers)
+                if len(held) == 6 and all(held.values()):
+                    break
+                if time.monotonic() > end:
+                    sys.exit(f"schedulers never all claimed: {held}")
+                time.sleep(0.05)
+            victim = max(names, key=lambda n: sum(1 for o in held.values() if o == n))
+            orphaned = [s for s, o in held.items() if o == victim]
+            witness = next(n for n in names if n != victim)
+            masters[victim][0].send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            while True:
+                now = owners(ports[witness], schedulers)
+                if all(now.get(s) not in (None, victim) for s in orphaned):
+                    return time.monotonic() - killed, len(orphaned)
+                if time.monotonic() - killed > 120:
+                    sys.exit(f"no failover after 120 s: {now}")
+                time.sleep(0.02)
+        finally:
+            for process, _ in masters.values():
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--heartbeat", default="1s")
+    parser.add_argument("--expire-after", default="3s")
+    parser.add_argument("--claim-poll", default="1s")
+    args = parser.parse_args()
+    binary = gantry()
+    print(f"3 masters, 6 schedulers; heartbeat {args.heartbeat}, expireAfter {args.expire_after}, "
+          f"claimPoll {args.claim_poll}; {os.path.relpath(binary, ROOT)}")
+    times = []
+    for number in range(1, args.rounds + 1):
+        seconds, moved = round_(binary, args.url, args, number)
+        times.append(seconds)
+        print(f"round {number}: {moved} schedulers moved in {seconds:.2f} s")
+    print(f"median failover: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+
+
+if __name__ == "__main__":
+    main()
