@@ -138,4 +138,32 @@ struct MasterLifecycleTests {
             }
         }
     }
+
+    @Test("a master that expires a peer claims what it held at once, without waiting for the claim poll")
+    func claimsAtOnceAfterExpiry() async throws {
+        let slowPoll = ClusterSettings(heartbeat: .seconds(1), expireAfter: .seconds(3), claimPoll: .seconds(600))
+        let paused = ManualClock()
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let first = Running("m1", db: db, settings: slowPoll, clock: paused, services: ["a", "b"])
+            let second = Running("m2", db: db, settings: slowPoll, clock: clock, services: ["a", "b"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await first.lifecycle.run(started: first.started) }
+                while first.id == nil { await Task.yield() }
+                group.addTask { try await second.lifecycle.run(started: second.started) }
+                while second.id == nil { await Task.yield() }
+                let firstID = try #require(first.id)
+
+                // m1 is frozen; m2 expires it within 5 heartbeats, far less than one claim poll.
+                await beat(5, [(clock, 3)])
+                #expect(try await db.masters.getMaster(firstID)?.active == false)
+                for _ in 0..<100_000 where second.activeCount < 2 { await Task.yield() }
+                #expect(second.activeCount == 2)
+
+                first.lifecycle.stop()
+                paused.advance(by: .seconds(1))
+                second.lifecycle.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
 }

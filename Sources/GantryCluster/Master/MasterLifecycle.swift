@@ -9,7 +9,8 @@ public import Logging
 /// Start: `findMasterId` → `masterStopped(self)` (in case it crashed) → expire stale masters with forced
 /// housekeeping → start services and wait for their first poll → `masterActive`. Each heartbeat: check in;
 /// if a peer had expired this master, every service deactivates at once; otherwise every service re-checks its
-/// claim; then every other master silent for longer than `expireAfter` is expired. Stop: stop the services
+/// claim; then every other master silent for longer than `expireAfter` is expired, and the services poll for the
+/// claims it released at once. Stop: stop the services
 /// (deactivate, then release their own claims), then `masterStopped`.
 public final class MasterLifecycle: Sendable {
     public let name: String
@@ -82,7 +83,9 @@ public final class MasterLifecycle: Sendable {
                 while let event = await mailbox.next() {
                     guard case .heartbeat = event else { break }
                     await checkIn(masterID, services: services, firstTime: false, logger: logger)
-                    try? await expirePeers(except: masterID, force: false, logger: logger)
+                    let expired = try? await expirePeers(except: masterID, force: false, logger: logger)
+                    // What the expired masters held is free now: claim it without waiting for the next poll.
+                    if expired?.isEmpty == false { for service in services { service.pollNow() } }
                     scheduleHeartbeat(in: &timers)
                 }
                 timers.cancelAll()
@@ -119,7 +122,9 @@ public final class MasterLifecycle: Sendable {
         }
     }
 
-    private func expirePeers(except masterID: Int?, force: Bool, logger: Logger) async throws {
+    /// - Returns: The masters expired now.
+    @discardableResult
+    private func expirePeers(except masterID: Int?, force: Bool, logger: Logger) async throws -> [Master] {
         let staleBefore = database.clock.now().addingTimeInterval(-settings.expireAfter.seconds)
         let expired = try await database.masters.expireMasters(
             staleBefore: staleBefore,
@@ -130,6 +135,7 @@ public final class MasterLifecycle: Sendable {
             logger.warning("expired a silent master", metadata: ["gantry.expired.id": "\(master.id)"])
             announce(.masterStopped(id: master.id, name: master.name))
         }
+        return expired
     }
 }
 

@@ -27,6 +27,7 @@ public final class ClusteredService: Sendable {
 
     private enum Event: Sendable {
         case poll(generation: Int)
+        case pollNow
         case revalidate(masterExpired: Bool, done: CheckedContinuation<Void, Never>)
         case stop
     }
@@ -89,6 +90,12 @@ public final class ClusteredService: Sendable {
         }
     }
 
+    /// Polls for the claim now rather than at the next `claimPoll` (the master just expired a peer, whose
+    /// claims are free); nothing happens while the service is active.
+    public func pollNow() {
+        mailbox.post(.pollNow)
+    }
+
     /// Asks the service to stop; ``run()`` returns once it has unwound.
     public func stop() {
         mailbox.post(.stop)
@@ -117,6 +124,9 @@ public final class ClusteredService: Sendable {
                     }
                 case .poll:
                     continue
+                case .pollNow:
+                    // The poll of the current generation; the pending timer's becomes stale once it has run.
+                    mailbox.post(.poll(generation: generation))
                 case .revalidate(_, let done):
                     done.resume()
                 case .stop:
@@ -163,7 +173,7 @@ public final class ClusteredService: Sendable {
             defer { work.cancelAll() }
             while let event = await mailbox.next() {
                 switch event {
-                case .poll:
+                case .poll, .pollNow:
                     continue
                 case .revalidate(let masterExpired, let done):
                     guard await stillHolds(fence, masterExpired: masterExpired) else { return .lostClaim(done) }
