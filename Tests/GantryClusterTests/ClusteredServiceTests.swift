@@ -80,7 +80,7 @@ struct ClusteredServiceTests {
                 for round in 1...5 {
                     await clock.waitForSleepers()
                     clock.advance(by: round == 1 ? .seconds(0.5) : poll)
-                    while claimer.count("claim") < 1 + round { await Task.yield() }
+                    #expect(await waitUntil { claimer.count("claim") >= 1 + round })
                 }
                 #expect(claimer.count("claim") == 6)
                 #expect(claimer.count("serviceID") == 1)
@@ -134,7 +134,7 @@ struct ClusteredServiceTests {
             #expect(!service.isActive)
             await clock.waitForSleepers()
             clock.advance(by: poll)
-            while claimer.count("claim") < 2 { await Task.yield() }
+            #expect(await waitUntil { claimer.count("claim") >= 2 })
         }
         #expect(behavior.calls.isEmpty)
     }
@@ -157,7 +157,7 @@ struct ClusteredServiceTests {
             claimGate: gate,
             waitForStart: false
         ) { service, claimer, db, _ in
-            while !gate.arrived { await Task.yield() }
+            #expect(await waitUntil { gate.arrived })
             service.stop()
             gate.open()
             await service.waitUntilStarted()
@@ -173,7 +173,7 @@ struct ClusteredServiceTests {
         let gate = Gate("activate")
         let behavior = RecordingBehavior(holding: gate)
         try await withService(behavior, waitForStart: false) { service, _, _, _ in
-            while !gate.arrived { await Task.yield() }
+            #expect(await waitUntil { gate.arrived })
             service.stop()
             gate.open()
         }
@@ -194,7 +194,7 @@ struct ClusteredServiceTests {
             #expect(behavior.calls == ["activate", "work", "work cancelled", "deactivate"])
             await clock.waitForSleepers()
             clock.advance(by: poll)
-            while claimer.count("claim") < 2 { await Task.yield() }
+            #expect(await waitUntil { claimer.count("claim") >= 2 })
             #expect(!service.isActive)
             #expect(try await db.schedulers.getScheduler(fence.serviceID)?.masterID != master)
         }
@@ -211,7 +211,7 @@ struct ClusteredServiceTests {
             #expect(claimer.count("isCurrent") == 0)
             await clock.waitForSleepers()
             clock.advance(by: poll)
-            while !service.isActive { await Task.yield() }
+            #expect(await waitUntil { service.isActive })
             #expect(service.fence?.epoch == 2)
         }
     }

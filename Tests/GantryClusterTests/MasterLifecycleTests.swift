@@ -57,13 +57,29 @@ struct MasterLifecycleTests {
         for (clock, sleepers) in clocks { await clock.waitForSleepers(sleepers) }
     }
 
+    /// Moves the clocks one second at a time (each once at least one task sleeps on it) until `condition`
+    /// holds; `false` if it never does within `seconds`. A second may pass before a master's heartbeat is
+    /// back asleep, so tests state the outcome to reach rather than an exact number of beats.
+    private func advance(
+        _ clocks: [ManualClock],
+        upTo seconds: Int = 60,
+        until condition: () async throws -> Bool
+    ) async rethrows -> Bool {
+        for _ in 0..<seconds {
+            if try await condition() { return true }
+            for clock in clocks { await clock.waitForSleepers(1) }
+            for clock in clocks { clock.advance(by: .seconds(1)) }
+        }
+        return try await waitUntil(limit: .seconds(5), condition)
+    }
+
     @Test("start registers and activates the master and claims its services; stop releases everything")
     func startAndStop() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
             let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await master.lifecycle.run(started: master.started) }
-                while master.id == nil { await Task.yield() }
+                #expect(await waitUntil { master.id != nil })
                 let id = try #require(master.id)
                 #expect(master.activeCount == 2)
                 #expect(try await db.masters.getMaster(id)?.active == true)
@@ -87,7 +103,7 @@ struct MasterLifecycleTests {
             let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await master.lifecycle.run(started: master.started) }
-                while master.id == nil { await Task.yield() }
+                #expect(await waitUntil { master.id != nil })
                 #expect(master.events.first == .masterStopped(id: id, name: "m1"))
                 #expect(master.services.first?.fence?.epoch == stale.epoch + 1)
                 master.lifecycle.stop()
@@ -105,9 +121,9 @@ struct MasterLifecycleTests {
             let second = Running("m2", db: db, settings: settings, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await first.lifecycle.run(started: first.started) }
-                while first.id == nil { await Task.yield() }
+                #expect(await waitUntil { first.id != nil })
                 group.addTask { try await second.lifecycle.run(started: second.started) }
-                while second.id == nil { await Task.yield() }
+                #expect(await waitUntil { second.id != nil })
                 let firstID = try #require(first.id)
                 #expect(first.activeCount == 2)
                 #expect(second.activeCount == 0)
@@ -118,19 +134,22 @@ struct MasterLifecycleTests {
                 #expect(second.activeCount == 0)
                 #expect(try await db.masters.getMasters().items.allSatisfy(\.active))
 
-                // m1 is frozen; m2 expires it after expireAfter and takes its services over.
-                await beat(8, [(clock, 1)])
-                #expect(try await db.masters.getMaster(firstID)?.active == false)
+                // m1 is frozen; m2 expires it and takes its services over.
+                let tookOver = try await advance([clock]) {
+                    try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
+                }
+                #expect(tookOver)
                 #expect(second.events.contains(.masterStopped(id: firstID, name: "m1")))
-                #expect(second.activeCount == 2)
 
-                // m1 resumes: it finds it was expired, deactivates at once, and stays passive.
+                // m1 resumes: it finds it was expired, deactivates at once, checks in again and stays passive.
                 paused.advance(by: .seconds(1))
-                while first.activeCount > 0 { await Task.yield() }
-                await beat(4, [(paused, 3), (clock, 1)])
+                let returned = try await advance([paused, clock]) {
+                    try await db.masters.getMaster(firstID)?.active == true && first.activeCount == 0
+                }
+                #expect(returned)
+                _ = await advance([paused, clock], upTo: 4) { false }
                 #expect(first.activeCount == 0)
                 #expect(second.activeCount == 2)
-                #expect(try await db.masters.getMaster(firstID)?.active == true)
 
                 first.lifecycle.stop()
                 second.lifecycle.stop()
@@ -148,16 +167,16 @@ struct MasterLifecycleTests {
             let second = Running("m2", db: db, settings: slowPoll, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await first.lifecycle.run(started: first.started) }
-                while first.id == nil { await Task.yield() }
+                #expect(await waitUntil { first.id != nil })
                 group.addTask { try await second.lifecycle.run(started: second.started) }
-                while second.id == nil { await Task.yield() }
+                #expect(await waitUntil { second.id != nil })
                 let firstID = try #require(first.id)
 
-                // m1 is frozen; m2 expires it within 5 heartbeats, far less than one claim poll.
-                await beat(5, [(clock, 3)])
-                #expect(try await db.masters.getMaster(firstID)?.active == false)
-                for _ in 0..<100_000 where second.activeCount < 2 { await Task.yield() }
-                #expect(second.activeCount == 2)
+                // m1 is frozen; m2 expires it and claims its services long before one claim poll is over.
+                let tookOver = try await advance([clock], upTo: 30) {
+                    try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
+                }
+                #expect(tookOver)
 
                 first.lifecycle.stop()
                 paused.advance(by: .seconds(1))

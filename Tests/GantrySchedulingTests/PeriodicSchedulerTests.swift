@@ -36,7 +36,7 @@ struct PeriodicSchedulerTests {
 
     /// Waits until the database holds `count` buildsets.
     private func waitForBuildsets(_ db: Database, _ count: Int) async throws {
-        while try await buildsets(db).count < count { await Task.yield() }
+        #expect(try await waitUntil { try await buildsets(db).count >= count })
     }
 
     @Test("never built: builds at once, then every interval, with Buildbot's reason and property")
@@ -62,7 +62,7 @@ struct PeriodicSchedulerTests {
                     == [0, 60, 120, 180])
             #expect(all.allSatisfy { $0.reason == "The Periodic scheduler named 'every-minute' triggered this build" })
             #expect(all.first?.properties == ["scheduler": ["every-minute", "Scheduler"]])
-            #expect(try await db.buildsets.getBuildRequests().count == 8)
+            #expect(try await db.buildRequests.getBuildRequests().count == 8)
         }
     }
 
@@ -116,10 +116,12 @@ struct PeriodicSchedulerTests {
                 try await db.schedulers.setSchedulerMaster(fence.serviceID, masterid: m2)
                 await clock.waitForSleepers(1)
                 clock.advance(by: .seconds(60))
-                while deposed.isActive, try await buildsets(db).count == 1 {
-                    await Task.yield()
+                let settled = try await waitUntil {
                     await deposed.revalidate(masterExpired: false)
+                    let count = try await buildsets(db).count
+                    return !deposed.isActive || count != 1
                 }
+                #expect(settled)
                 #expect(try await buildsets(db).count == 1)
                 deposed.stop()
                 try await group.waitForAll()

@@ -29,7 +29,7 @@ struct BuildsetsConnectorTests {
             #expect(buildsets.first?.properties == ["scheduler": ["s", "Scheduler"]])
             #expect(buildsets.first?.complete == false)
             #expect(
-                try await db.buildsets.getBuildRequests(buildsetid: bsid).map(\.builderID).sorted()
+                try await db.buildRequests.getBuildRequests(buildsetid: bsid).map(\.builderID).sorted()
                     == [b1, b2].sorted())
             #expect(try await db.state.getState(object, "last_build") == 42)
         }

@@ -53,7 +53,8 @@ struct ExpiryTests {
             #expect(try await db.count("configured_workers") == 1)
             #expect(try await holdings(db, live) == [1, 1, 1, 1, 1])
             #expect(
-                try await db.buildsets.getBuildRequests(complete: false).filter { $0.claimedByMasterID == nil }.count
+                try await db.buildRequests.getBuildRequests(complete: false).filter { $0.claimedByMasterID == nil }
+                    .count
                     == 1)
 
             let again = try await db.masters.expireMasters(staleBefore: time.now.addingTimeInterval(-30), except: live)

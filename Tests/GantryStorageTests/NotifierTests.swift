@@ -42,7 +42,7 @@ struct NotifierTests {
             await clock.waitForSleepers(1)
             consumer.cancel()
             await consumer.value
-            while clock.sleeperCount > 0 { await Task.yield() }
+            #expect(await waitUntil { clock.sleeperCount == 0 })
         }
     }
 

@@ -7,8 +7,13 @@ public struct Buildset: Sendable, Hashable {
     public var externalIDString: String?
     public var submittedAt: Date
     public var complete: Bool
+    public var completeAt: Date?
+    /// The worst result of its requests, once complete.
+    public var results: BuildResult?
     /// The scheduler that added it, when one did.
     public var schedulerID: Int?
+    /// What it builds, one source stamp per codebase.
+    public var sourceStampIDs: [Int]
     /// Properties as `name: [value, source]`, Buildbot's shape.
     public var properties: [String: JSONValue]
 
@@ -18,7 +23,10 @@ public struct Buildset: Sendable, Hashable {
         externalIDString: String? = nil,
         submittedAt: Date,
         complete: Bool = false,
+        completeAt: Date? = nil,
+        results: BuildResult? = nil,
         schedulerID: Int? = nil,
+        sourceStampIDs: [Int] = [],
         properties: [String: JSONValue] = [:]
     ) {
         self.id = id
@@ -26,7 +34,10 @@ public struct Buildset: Sendable, Hashable {
         self.externalIDString = externalIDString
         self.submittedAt = submittedAt
         self.complete = complete
+        self.completeAt = completeAt
+        self.results = results
         self.schedulerID = schedulerID
+        self.sourceStampIDs = sourceStampIDs
         self.properties = properties
     }
 }
@@ -38,7 +49,11 @@ public struct BuildRequest: Sendable, Hashable {
     public var builderID: Int
     public var priority: Int
     public var complete: Bool
+    public var results: BuildResult?
     public var submittedAt: Date
+    public var completeAt: Date?
+    /// Whether a scheduler waits for its result (a Trigger step with waitForFinish).
+    public var waitedFor: Bool
     /// The master whose claim this request is under, if any.
     public var claimedByMasterID: Int?
 
@@ -48,7 +63,10 @@ public struct BuildRequest: Sendable, Hashable {
         builderID: Int,
         priority: Int = 0,
         complete: Bool = false,
+        results: BuildResult? = nil,
         submittedAt: Date,
+        completeAt: Date? = nil,
+        waitedFor: Bool = false,
         claimedByMasterID: Int? = nil
     ) {
         self.id = id
@@ -56,7 +74,10 @@ public struct BuildRequest: Sendable, Hashable {
         self.builderID = builderID
         self.priority = priority
         self.complete = complete
+        self.results = results
         self.submittedAt = submittedAt
+        self.completeAt = completeAt
+        self.waitedFor = waitedFor
         self.claimedByMasterID = claimedByMasterID
     }
 }

@@ -34,6 +34,7 @@ public struct BuildsetsConnector: Sendable {
         fence: ClaimFence? = nil,
         reason: String,
         builderids: [Int],
+        sourceStampIDs: [Int] = [],
         properties: [String: JSONValue] = [:],
         externalIDString: String? = nil,
         priority: Int = 0,
@@ -46,17 +47,27 @@ public struct BuildsetsConnector: Sendable {
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
             guard
                 let buildsetID = try await sql.insert(into: "buildsets")
-                    .columns("external_idstring", "reason", "submitted_at", "complete", "schedulerid")
+                    .columns(
+                        "external_idstring", "reason", "submitted_at", "complete", "complete_at", "results",
+                        "schedulerid"
+                    )
                     .values(
                         SQLBind(externalIDString),
                         SQLBind(reason),
                         SQLBind(now),
+                        // With no builders there is nothing to wait for: complete at once, as Buildbot does.
                         SQLBind(builderids.isEmpty),
+                        SQLBind(builderids.isEmpty ? now : nil),
+                        SQLBind(builderids.isEmpty ? BuildResult.success.rawValue : nil),
                         SQLBind(fence?.kind == .scheduler ? fence?.serviceID : nil)
                     )
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             else { throw StorageInvariantError("buildset insert returned no id") }
+            for sourceStampID in Set(sourceStampIDs).sorted() {
+                try await sql.insert(into: "buildset_sourcestamps").columns("buildsetid", "sourcestampid")
+                    .values(SQLBind(buildsetID), SQLBind(sourceStampID)).run()
+            }
             for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
                 try await sql.insert(into: "buildset_properties")
                     .columns("buildsetid", "property_name", "property_value")
@@ -83,75 +94,90 @@ public struct BuildsetsConnector: Sendable {
         return added
     }
 
-    /// Buildsets by id, optionally only those a scheduler added.
-    public func getBuildsets(schedulerid: Int? = nil) async throws -> [Buildset] {
+    /// The buildset `bsid`; `nil` when there is none.
+    public func getBuildset(_ bsid: Int) async throws -> Buildset? {
+        try await database.withTransaction { sql in try await Self.buildsets(id: bsid, in: sql).first }
+    }
+
+    /// Buildsets by id, optionally only those a scheduler added, or only (in)complete ones.
+    public func getBuildsets(schedulerid: Int? = nil, complete: Bool? = nil) async throws -> [Buildset] {
         try await database.withTransaction { sql in
-            let query = sql.select()
-                .columns("id", "reason", "external_idstring", "submitted_at", "complete", "schedulerid")
-                .from("buildsets")
-                .orderBy("id")
-            if let schedulerid { query.where("schedulerid", .equal, schedulerid) }
-            let propertyRows = sql.select().columns("buildsetid", "property_name", "property_value")
-                .from("buildset_properties")
-            if let schedulerid {
-                propertyRows.where(
-                    SQLColumn("buildsetid"),
-                    .in,
-                    SQLGroupExpression(
-                        sql.select().column("id").from("buildsets").where("schedulerid", .equal, schedulerid).query
-                    )
-                )
-            }
-            var properties: [Int: [String: JSONValue]] = [:]
-            for row in try await propertyRows.all() {
-                properties[try row.decode(column: "buildsetid", as: Int.self), default: [:]][
-                    try row.decode(column: "property_name", as: String.self)
-                ] = try JSONValue(json: try row.decode(column: "property_value", as: String.self))
-            }
-            return try await query.all().map { row in
-                let id = try row.decode(column: "id", as: Int.self)
-                return Buildset(
-                    id: id,
-                    reason: try row.decode(column: "reason", as: String?.self),
-                    externalIDString: try row.decode(column: "external_idstring", as: String?.self),
-                    submittedAt: Date(
-                        timeIntervalSince1970: TimeInterval(try row.decode(column: "submitted_at", as: Int.self))),
-                    complete: try row.decode(column: "complete", as: Bool.self),
-                    schedulerID: try row.decode(column: "schedulerid", as: Int?.self),
-                    properties: properties[id] ?? [:]
-                )
+            try await Self.buildsets(schedulerid: schedulerid, complete: complete, in: sql)
+        }
+    }
+
+    /// Marks the buildset complete with `results`.
+    /// - Throws: `GantryError.conflict` when it is already complete, `.notFound` when there is none.
+    public func completeBuildset(_ bsid: Int, results: BuildResult) async throws {
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            guard try await Self.complete(bsid, results: results, now: now, in: sql) else {
+                let exists = try await sql.select().column("id").from("buildsets").where("id", .equal, bsid).first()
+                throw exists == nil
+                    ? GantryError(.notFound, "no buildset \(bsid)")
+                    : GantryError(.conflict, "buildset \(bsid) is already complete")
             }
         }
     }
 
-    /// Build requests by id, with their claiming master.
-    public func getBuildRequests(buildsetid: Int? = nil, complete: Bool? = nil) async throws -> [BuildRequest] {
-        try await database.withTransaction { sql in
-            let query = sql.select()
-                .column(SQLColumn("id", table: "buildrequests"))
-                .columns("buildsetid", "builderid", "priority", "complete", "submitted_at")
-                .column(SQLColumn("masterid", table: "buildrequest_claims"))
-                .from("buildrequests")
-                .join(
-                    "buildrequest_claims",
-                    method: SQLJoinMethod.left,
-                    on: SQLColumn("brid", table: "buildrequest_claims"), .equal, SQLColumn("id", table: "buildrequests")
-                )
-                .orderBy(SQLColumn("id", table: "buildrequests"))
-            if let buildsetid { query.where("buildsetid", .equal, buildsetid) }
-            if let complete { query.where("complete", .equal, complete) }
-            return try await query.all().map { row in
-                BuildRequest(
-                    id: try row.decode(column: "id", as: Int.self),
-                    buildsetID: try row.decode(column: "buildsetid", as: Int.self),
-                    builderID: try row.decode(column: "builderid", as: Int.self),
-                    priority: try row.decode(column: "priority", as: Int.self),
-                    complete: try row.decode(column: "complete", as: Bool.self),
-                    submittedAt: Date(
-                        timeIntervalSince1970: TimeInterval(try row.decode(column: "submitted_at", as: Int.self))),
-                    claimedByMasterID: try row.decode(column: "masterid", as: Int?.self)
-                )
+    /// Completes an incomplete buildset; `false` when it was not (missing or already complete).
+    static func complete(_ bsid: Int, results: BuildResult, now: Int, in sql: any SQLDatabase) async throws -> Bool {
+        try await !sql.update("buildsets")
+            .set("complete", to: true).set("complete_at", to: now).set("results", to: results.rawValue)
+            .where("id", .equal, bsid).where("complete", .equal, false)
+            .returning("id").all().isEmpty
+    }
+
+    private static func buildsets(
+        id: Int? = nil,
+        schedulerid: Int? = nil,
+        complete: Bool? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [Buildset] {
+        let query = sql.select()
+            .columns("id", "reason", "external_idstring", "submitted_at", "complete", "complete_at", "results")
+            .column("schedulerid")
+            .from("buildsets")
+            .orderBy("id")
+        if let id { query.where("id", .equal, id) }
+        if let schedulerid { query.where("schedulerid", .equal, schedulerid) }
+        if let complete { query.where("complete", .equal, complete) }
+        let rows = try await query.all()
+        let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
+        var properties: [Int: [String: JSONValue]] = [:]
+        var stamps: [Int: [Int]] = [:]
+        for batch in Batches.of(ids) {
+            for row in try await sql.select().columns("buildsetid", "property_name", "property_value")
+                .from("buildset_properties").where("buildsetid", .in, SQLBind.group(Array(batch))).all()
+            {
+                properties[try row.decode(column: "buildsetid", as: Int.self), default: [:]][
+                    try row.decode(column: "property_name", as: String.self)
+                ] = try JSONValue(json: try row.decode(column: "property_value", as: String.self))
             }
+            for row in try await sql.select().columns("buildsetid", "sourcestampid").from("buildset_sourcestamps")
+                .where("buildsetid", .in, SQLBind.group(Array(batch))).orderBy("sourcestampid").all()
+            {
+                stamps[try row.decode(column: "buildsetid", as: Int.self), default: []].append(
+                    try row.decode(column: "sourcestampid", as: Int.self))
+            }
+        }
+        return try rows.map { row in
+            let id = try row.decode(column: "id", as: Int.self)
+            return Buildset(
+                id: id,
+                reason: try row.decode(column: "reason", as: String?.self),
+                externalIDString: try row.decode(column: "external_idstring", as: String?.self),
+                submittedAt: Date(
+                    timeIntervalSince1970: TimeInterval(try row.decode(column: "submitted_at", as: Int.self))),
+                complete: try row.decode(column: "complete", as: Bool.self),
+                completeAt: try row.decode(column: "complete_at", as: Int?.self).map {
+                    Date(timeIntervalSince1970: TimeInterval($0))
+                },
+                results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
+                schedulerID: try row.decode(column: "schedulerid", as: Int?.self),
+                sourceStampIDs: stamps[id] ?? [],
+                properties: properties[id] ?? [:]
+            )
         }
     }
 }

@@ -1,0 +1,20 @@
+/// The result of a build, step, build request or buildset, with Buildbot's numbers.
+public enum BuildResult: Int, Sendable, Hashable, Codable, CaseIterable {
+    case success = 0
+    case warnings = 1
+    case failure = 2
+    case skipped = 3
+    case exception = 4
+    case retry = 5
+    case cancelled = 6
+
+    /// The worse of two results, in Buildbot's order: cancelled, retry, exception, failure, warnings, success,
+    /// skipped.
+    public func worst(_ other: BuildResult) -> BuildResult {
+        Self.severity.first { $0 == self || $0 == other } ?? self
+    }
+
+    private static let severity: [BuildResult] = [
+        .cancelled, .retry, .exception, .failure, .warnings, .success, .skipped,
+    ]
+}

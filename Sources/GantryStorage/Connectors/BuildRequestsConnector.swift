@@ -1,0 +1,186 @@
+import Foundation
+public import GantryModel
+import SQLKit
+
+/// Build requests and their claims. A claim is a row of `buildrequest_claims`, unique per request, so two
+/// masters can never both hold one; claiming is all or nothing.
+public struct BuildRequestsConnector: Sendable {
+    let database: Database
+
+    /// Which requests to return by their claim.
+    public enum ClaimFilter: Sendable, Hashable {
+        case any
+        case claimed
+        case unclaimed
+        case claimedBy(masterid: Int)
+    }
+
+    /// The request `brid`; `nil` when there is none.
+    public func getBuildRequest(_ brid: Int) async throws -> BuildRequest? {
+        try await getBuildRequests(ids: [brid]).first
+    }
+
+    /// Build requests by id, with Buildbot's filters.
+    public func getBuildRequests(
+        ids: [Int]? = nil,
+        builderid: Int? = nil,
+        complete: Bool? = nil,
+        claimed: ClaimFilter = .any,
+        buildsetid: Int? = nil
+    ) async throws -> [BuildRequest] {
+        if ids?.isEmpty == true { return [] }
+        return try await database.withTransaction { sql in
+            let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
+            let query = sql.select()
+                .column(request("id"))
+                .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
+                .columns("complete_at", "waited_for")
+                .column(SQLColumn("masterid", table: "buildrequest_claims"))
+                .from("buildrequests")
+                .join(
+                    "buildrequest_claims", method: SQLJoinMethod.left,
+                    on: SQLColumn("brid", table: "buildrequest_claims"), .equal, request("id")
+                )
+                .orderBy(request("id"))
+            if let ids { query.where(request("id"), .in, SQLBind.group(ids)) }
+            if let builderid { query.where("builderid", .equal, builderid) }
+            if let complete { query.where("complete", .equal, complete) }
+            if let buildsetid { query.where("buildsetid", .equal, buildsetid) }
+            let claimer = SQLColumn("masterid", table: "buildrequest_claims")
+            switch claimed {
+            case .any: break
+            case .claimed: query.where(claimer, .isNot, SQLLiteral.null)
+            case .unclaimed: query.where(claimer, .is, SQLLiteral.null)
+            case .claimedBy(let masterid): query.where(claimer, .equal, SQLBind(masterid))
+            }
+            return try await query.all().map(Self.buildRequest)
+        }
+    }
+
+    /// Claims every request of `brids` for `masterid`, or none of them.
+    /// - Throws: `GantryError.alreadyClaimed` when any is claimed already (by anyone), complete or missing;
+    ///   nothing is claimed then.
+    public func claimBuildRequests(_ brids: [Int], masterid: Int) async throws {
+        let wanted = Set(brids)
+        guard !wanted.isEmpty else { return }
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            var claimed: Set<Int> = []
+            for batch in Batches.of(wanted.sorted()) {
+                // Only incomplete requests; the unique claim per request turns a racing claim into no row.
+                let rows = try await sql.insert(into: "buildrequest_claims")
+                    .columns("brid", "masterid", "claimed_at")
+                    .select { select in
+                        select.column("id").column(SQLBind(masterid)).column(SQLBind(now))
+                            .from("buildrequests")
+                            .where("id", .in, SQLBind.group(Array(batch)))
+                            .where("complete", .equal, false)
+                    }
+                    .ignoringConflicts(with: ["brid"])
+                    .returning("brid")
+                    .all(decodingColumn: "brid", as: Int.self)
+                claimed.formUnion(rows)
+            }
+            guard claimed == wanted else {
+                let refused = wanted.subtracting(claimed).sorted().map(String.init).joined(separator: ", ")
+                throw GantryError(.alreadyClaimed, "build requests already claimed, complete or missing: \(refused)")
+            }
+        }
+    }
+
+    /// Releases `masterid`'s own claims on those of `brids` that are not complete; others' claims and complete
+    /// requests are left alone.
+    public func unclaimBuildRequests(_ brids: [Int], masterid: Int) async throws {
+        guard !brids.isEmpty else { return }
+        try await database.withTransaction { sql in
+            for batch in Batches.of(Array(Set(brids))) {
+                try await sql.delete(from: "buildrequest_claims")
+                    .where("brid", .in, SQLBind.group(Array(batch)))
+                    .where("masterid", .equal, masterid)
+                    .where(
+                        SQLColumn("brid"), .in,
+                        SQLGroupExpression(
+                            sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
+                    )
+                    .run()
+            }
+        }
+    }
+
+    /// Completes the requests with `results`; each must be incomplete and claimed by `masterid`. A buildset
+    /// whose requests are now all complete is completed in the same transaction, with their worst result.
+    /// - Throws: `GantryError.conflict` naming the requests that were not claimed by this master or already
+    ///   complete; nothing is changed then.
+    public func completeBuildRequests(_ brids: [Int], results: BuildResult, masterid: Int) async throws {
+        let wanted = Set(brids)
+        guard !wanted.isEmpty else { return }
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            var completed: Set<Int> = []
+            for batch in Batches.of(wanted.sorted()) {
+                let rows = try await sql.update("buildrequests")
+                    .set("complete", to: true).set("results", to: results.rawValue).set("complete_at", to: now)
+                    .where("id", .in, SQLBind.group(Array(batch)))
+                    .where("complete", .equal, false)
+                    .where(
+                        SQLColumn("id"), .in,
+                        SQLGroupExpression(
+                            sql.select().column("brid").from("buildrequest_claims")
+                                .where("masterid", .equal, masterid).query)
+                    )
+                    .returning("id")
+                    .all(decodingColumn: "id", as: Int.self)
+                completed.formUnion(rows)
+            }
+            guard completed == wanted else {
+                let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
+                throw GantryError(
+                    .conflict, "build requests not claimed by this master or already complete: \(refused)")
+            }
+            try await Self.completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
+        }
+    }
+
+    /// Completes each buildset of `brids` whose requests are all complete, with their worst result.
+    private static func completeFinishedBuildsets(of brids: [Int], now: Int, in sql: any SQLDatabase) async throws {
+        var buildsets: Set<Int> = []
+        for batch in Batches.of(brids) {
+            buildsets.formUnion(
+                try await sql.select().column("buildsetid").from("buildrequests")
+                    .where("id", .in, SQLBind.group(Array(batch)))
+                    .all(decodingColumn: "buildsetid", as: Int.self))
+        }
+        for bsid in buildsets.sorted() {
+            let rows = try await sql.select().columns("complete", "results").from("buildrequests")
+                .where("buildsetid", .equal, bsid).all()
+            guard try rows.allSatisfy({ try $0.decode(column: "complete", as: Bool.self) }) else { continue }
+            let results = try rows.compactMap { try $0.decode(column: "results", as: Int?.self) }
+                .compactMap(BuildResult.init(rawValue:))
+                .reduce(BuildResult.skipped) { $0.worst($1) }
+            _ = try await BuildsetsConnector.complete(bsid, results: results, now: now, in: sql)
+        }
+    }
+
+    private static func buildRequest(_ row: any SQLRow) throws -> BuildRequest {
+        BuildRequest(
+            id: try row.decode(column: "id", as: Int.self),
+            buildsetID: try row.decode(column: "buildsetid", as: Int.self),
+            builderID: try row.decode(column: "builderid", as: Int.self),
+            priority: try row.decode(column: "priority", as: Int.self),
+            complete: try row.decode(column: "complete", as: Bool.self),
+            results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
+            submittedAt: Date(
+                timeIntervalSince1970: TimeInterval(try row.decode(column: "submitted_at", as: Int.self))),
+            completeAt: try row.decode(column: "complete_at", as: Int?.self).map {
+                Date(timeIntervalSince1970: TimeInterval($0))
+            },
+            waitedFor: try row.decode(column: "waited_for", as: Bool.self),
+            claimedByMasterID: try row.decode(column: "masterid", as: Int?.self)
+        )
+    }
+}
+
+extension Database {
+    /// The build requests connector of this database.
+    public var buildRequests: BuildRequestsConnector { BuildRequestsConnector(database: self) }
+}

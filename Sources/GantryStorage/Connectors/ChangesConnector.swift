@@ -1,0 +1,142 @@
+import Foundation
+public import GantryModel
+import SQLKit
+
+/// Changes to the source, each with its files, properties and source stamp, stored in one transaction.
+public struct ChangesConnector: Sendable {
+    let database: Database
+
+    /// Stores `change` with its source stamp (found or created), its files and properties, and as parent the
+    /// newest change on the same branch, repository, project and codebase; then posts `changes/new`.
+    /// - Returns: The new change id.
+    @discardableResult
+    public func addChange(_ change: NewChange) async throws -> Int {
+        let now = database.clock.epochSeconds()
+        let when = change.when.map { Int($0.timeIntervalSince1970.rounded(.down)) } ?? now
+        let id = try await database.withTransaction { sql in
+            let sourceStampID = try await SourceStampsConnector.findOrCreate(
+                SourceStampFields(
+                    branch: change.branch, revision: change.revision, repository: change.repository,
+                    codebase: change.codebase, project: change.project),
+                now: now, in: sql)
+            let parent = sql.select().column("changeid").from("changes")
+                .where("repository", .equal, change.repository)
+                .where("project", .equal, change.project)
+                .where("codebase", .equal, change.codebase)
+                .orderBy("changeid", .descending)
+                .limit(1)
+            if let branch = change.branch {
+                parent.where("branch", .equal, branch)
+            } else {
+                parent.where("branch", .is, SQLLiteral.null)
+            }
+            let parentID = try await parent.first(decodingColumn: "changeid", as: Int.self)
+            guard
+                let id = try await sql.insert(into: "changes")
+                    .columns(
+                        "author", "committer", "comments", "branch", "revision", "revlink", "when_timestamp",
+                        "category", "repository", "codebase", "project", "sourcestampid", "parent_changeids"
+                    )
+                    .values(
+                        SQLBind(change.author), SQLBind(change.committer), SQLBind(change.comments),
+                        SQLBind(change.branch), SQLBind(change.revision), SQLBind(change.revlink), SQLBind(when),
+                        SQLBind(change.category), SQLBind(change.repository), SQLBind(change.codebase),
+                        SQLBind(change.project), SQLBind(sourceStampID), SQLBind(parentID)
+                    )
+                    .returning("changeid")
+                    .first(decodingColumn: "changeid", as: Int.self)
+            else { throw StorageInvariantError("change insert returned no id") }
+            for file in change.files {
+                try await sql.insert(into: "change_files").columns("changeid", "filename")
+                    .values(SQLBind(id), SQLBind(file)).run()
+            }
+            for (name, value) in change.properties.sorted(by: { $0.key < $1.key }) {
+                try await sql.insert(into: "change_properties")
+                    .columns("changeid", "property_name", "property_value")
+                    .values(SQLBind(id), SQLBind(name), SQLBind(JSONValue.array([value, "Change"]).jsonText))
+                    .run()
+            }
+            return id
+        }
+        await database.notifier.post(.changesNew)
+        return id
+    }
+
+    /// The change `changeid`; `nil` when there is none.
+    public func getChange(_ changeid: Int) async throws -> Change? {
+        try await getChanges(ids: [changeid]).first
+    }
+
+    /// Changes by id, oldest first: those named by `ids`, or all of them.
+    public func getChanges(ids: [Int]? = nil) async throws -> [Change] {
+        if ids?.isEmpty == true { return [] }
+        return try await database.withTransaction { sql in
+            try await Self.changes(ids: ids, in: sql)
+        }
+    }
+
+    /// The newest `count` changes, oldest first, as Buildbot's `getRecentChanges`.
+    public func getRecentChanges(_ count: Int) async throws -> [Change] {
+        try await database.withTransaction { sql in
+            let ids = try await sql.select().column("changeid").from("changes")
+                .orderBy("changeid", .descending).limit(count)
+                .all(decodingColumn: "changeid", as: Int.self)
+            return ids.isEmpty ? [] : try await Self.changes(ids: ids, in: sql)
+        }
+    }
+
+    /// The id of the newest change; `nil` when there are none.
+    public func getLatestChangeid() async throws -> Int? {
+        try await database.withTransaction { sql in
+            try await sql.select().column(SQLFunction("MAX", args: SQLColumn("changeid")), as: "latest")
+                .from("changes").first(decodingColumn: "latest", as: Int?.self) ?? nil
+        }
+    }
+
+    static func changes(ids: [Int]?, in sql: any SQLDatabase) async throws -> [Change] {
+        func restricted(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+            if let ids { query.where("changeid", .in, SQLBind.group(ids)) }
+            return query
+        }
+        var files: [Int: [String]] = [:]
+        for row in try await restricted(sql.select().columns("changeid", "filename").from("change_files")).all() {
+            files[try row.decode(column: "changeid", as: Int.self), default: []].append(
+                try row.decode(column: "filename", as: String.self))
+        }
+        var properties: [Int: [String: JSONValue]] = [:]
+        let propertyRows = restricted(
+            sql.select().columns("changeid", "property_name", "property_value").from("change_properties"))
+        for row in try await propertyRows.all() {
+            properties[try row.decode(column: "changeid", as: Int.self), default: [:]][
+                try row.decode(column: "property_name", as: String.self)
+            ] = try JSONValue(json: try row.decode(column: "property_value", as: String.self))
+        }
+        let rows = try await restricted(sql.select().column("*").from("changes").orderBy("changeid")).all()
+        return try rows.map { row in
+            let id = try row.decode(column: "changeid", as: Int.self)
+            return Change(
+                id: id,
+                author: try row.decode(column: "author", as: String.self),
+                committer: try row.decode(column: "committer", as: String?.self),
+                comments: try row.decode(column: "comments", as: String.self),
+                files: (files[id] ?? []).sorted(),
+                properties: properties[id] ?? [:],
+                revision: try row.decode(column: "revision", as: String?.self),
+                revlink: try row.decode(column: "revlink", as: String?.self),
+                branch: try row.decode(column: "branch", as: String?.self),
+                repository: try row.decode(column: "repository", as: String.self),
+                project: try row.decode(column: "project", as: String.self),
+                codebase: try row.decode(column: "codebase", as: String.self),
+                category: try row.decode(column: "category", as: String?.self),
+                when: Date(timeIntervalSince1970: TimeInterval(try row.decode(column: "when_timestamp", as: Int.self))),
+                sourceStampID: try row.decode(column: "sourcestampid", as: Int.self),
+                parentChangeIDs: try row.decode(column: "parent_changeids", as: Int?.self).map { [$0] } ?? []
+            )
+        }
+    }
+}
+
+extension Database {
+    /// The changes connector of this database.
+    public var changes: ChangesConnector { ChangesConnector(database: self) }
+}
