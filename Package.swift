@@ -72,8 +72,10 @@ let package = Package(
         .target(
             name: "GantryAPI",
             dependencies: [
+                "GantryConfig",
                 "GantryModel",
                 "GantryStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -135,9 +137,11 @@ let package = Package(
             name: "GantryAPITests",
             dependencies: [
                 "GantryAPI",
+                "GantryConfig",
                 "GantryModel",
                 "GantryStorage",
                 "GantryTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

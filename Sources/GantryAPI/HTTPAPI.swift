@@ -1,16 +1,20 @@
+public import GantryConfig
 public import GantryStorage
 public import Hummingbird
 public import Logging
 
-/// The master's HTTP API: Buildbot's data API under `/api/v2` and `/healthz`.
+/// The master's HTTP API: Buildbot's data API under `/api/v2`, the change hooks under `/change_hook`, and
+/// `/healthz`.
 ///
 /// Every master serves it; any master answers for the whole cluster, since all state is in the database.
 public struct HTTPAPI: Sendable {
     let database: Database
+    let changeHooks: ChangeHooksConfig
     let logger: Logger
 
-    public init(database: Database, logger: Logger) {
+    public init(database: Database, changeHooks: ChangeHooksConfig = ChangeHooksConfig(), logger: Logger) {
         self.database = database
+        self.changeHooks = changeHooks
         self.logger = logger
     }
 
@@ -21,6 +25,7 @@ public struct HTTPAPI: Sendable {
         addMasters(to: router)
         addSchedulers(to: router)
         addWorkers(to: router)
+        addChangeHooks(to: router)
         return router
     }
 

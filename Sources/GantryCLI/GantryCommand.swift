@@ -5,7 +5,9 @@ public struct GantryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gantry",
         abstract: "A distributed build master.",
-        subcommands: [MasterCommand.self, CheckConfig.self, UpgradeMaster.self, Masters.self, Workers.self]
+        subcommands: [
+            MasterCommand.self, CheckConfig.self, UpgradeMaster.self, Masters.self, Workers.self, SendChange.self,
+        ]
     )
 
     public init() {}

@@ -38,7 +38,11 @@ public struct ConfigLoader {
             throw ConfigError(file: file, problems: [.init(path: "", message: "the top level must be a mapping")])
         }
         reader.refuseUnknownKeys(
-            top, allowed: ["name", "database", "http", "heartbeat", "expireAfter", "claimPoll", "schedulers"], at: "")
+            top,
+            allowed: [
+                "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "schedulers",
+            ],
+            at: "")
         var config = MasterConfig(
             name: reader.string(top, "name", at: "") ?? "\(hostname):\(basedir)",
             database: reader.string(top, "database", at: "") ?? "sqlite:\(basedir)/gantry.sqlite"
@@ -50,6 +54,7 @@ public struct ConfigLoader {
                 reader.problem("http", "must be host:port, like 127.0.0.1:8010 or :8010")
             }
         }
+        config.changeHooks = reader.changeHooks(top["changeHooks"])
         config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
         config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
         config.claimPoll = reader.duration(top, "claimPoll", at: "") ?? config.claimPoll
@@ -96,6 +101,35 @@ private struct Reader {
             return nil
         }
         return value
+    }
+
+    mutating func changeHooks(_ node: Node?) -> ChangeHooksConfig {
+        guard let node else { return ChangeHooksConfig() }
+        guard let mapping = node.mapping else {
+            problem("changeHooks", "must be a mapping of dialects (base, github, gitlab)")
+            return ChangeHooksConfig()
+        }
+        refuseUnknownKeys(mapping, allowed: ["base", "github", "gitlab"], at: "changeHooks")
+        var hooks = ChangeHooksConfig()
+        for dialect in ["base", "github", "gitlab"] {
+            guard let settings = mapping[dialect] else { continue }
+            let path = join("changeHooks", dialect)
+            var secret: String?
+            if let settings = settings.mapping, dialect == "base" {
+                if !settings.isEmpty { problem(path, "takes no settings; use {}") }
+            } else if let settings = settings.mapping {
+                refuseUnknownKeys(settings, allowed: ["secret"], at: path)
+                secret = string(settings, "secret", at: path)
+            } else if settings.null == nil {
+                problem(path, "must be a mapping (use {} for the defaults)")
+            }
+            switch dialect {
+            case "base": hooks.base = true
+            case "github": hooks.github = HookSecret(secret: secret)
+            default: hooks.gitlab = HookSecret(secret: secret)
+            }
+        }
+        return hooks
     }
 
     mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {

@@ -6,6 +6,7 @@ public struct MasterConfig: Sendable, Hashable {
     public var database: String
     /// Where the HTTP API listens; `127.0.0.1:8010` (Buildbot's web port) unless set.
     public var http: ListenAddress
+    public var changeHooks: ChangeHooksConfig
     public var heartbeat: Duration
     public var expireAfter: Duration
     public var claimPoll: Duration
@@ -15,6 +16,7 @@ public struct MasterConfig: Sendable, Hashable {
         name: String,
         database: String,
         http: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8010),
+        changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
         heartbeat: Duration = .seconds(5),
         expireAfter: Duration = .seconds(30),
         claimPoll: Duration = .seconds(5),
@@ -23,6 +25,7 @@ public struct MasterConfig: Sendable, Hashable {
         self.name = name
         self.database = database
         self.http = http
+        self.changeHooks = changeHooks
         self.heartbeat = heartbeat
         self.expireAfter = expireAfter
         self.claimPoll = claimPoll

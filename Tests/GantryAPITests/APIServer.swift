@@ -1,5 +1,6 @@
 import Foundation
 import GantryAPI
+import GantryConfig
 import GantryStorage
 import GantryTesting
 import Hummingbird
@@ -7,11 +8,14 @@ import Hummingbird
 /// Runs the HTTP API of `database` on a free local port for the length of `body`.
 func withAPIServer<T: Sendable>(
     _ database: Database,
+    changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
     let (ports, listening) = AsyncStream<Int>.makeStream()
-    let server = HTTPServer(HTTPAPI(database: database, logger: silentLogger), host: "127.0.0.1", port: 0) { port in
+    let server = HTTPServer(
+        HTTPAPI(database: database, changeHooks: changeHooks, logger: silentLogger), host: "127.0.0.1", port: 0
+    ) { port in
         listening.yield(port)
     }
     return try await withThrowingTaskGroup(of: Void.self) { group in

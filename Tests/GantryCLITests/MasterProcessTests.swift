@@ -111,4 +111,39 @@ struct MasterProcessTests {
             #expect(!names.contains("second"))
         }
     }
+
+    @Test("gantry sendchange stores a change through the base hook; a master without it refuses")
+    func sendChange() async throws {
+        try await withDirectory { directory in
+            let master = try MasterProcess(
+                name: "hooked", config: "http: 127.0.0.1:0\nchangeHooks: {base: {}}\n", directory: directory)
+            defer { master.send(SIGKILL) }
+            let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let sent = try await GantryProcess.run([
+                "sendchange", "--master", "http://127.0.0.1:\(port)", "--author", "ada", "--file", "a.c", "--file",
+                "b.c", "--branch", "main", "--revision", "r1", "--property", "ticket=42", "--when", "1700000000",
+            ])
+            #expect(sent.status == 0, "\(sent.standardError)")
+            #expect(sent.standardOutput == "1\n")
+            let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+            let change = try await Database.withDatabase(url, logger: silentLogger) { db in
+                try await db.changes.getChange(1)
+            }
+            #expect(change?.files == ["a.c", "b.c"])
+            #expect(change?.properties == ["ticket": ["42", "Change"]])
+            #expect(change?.branch == "main" && change?.revision == "r1")
+
+            let plain = try MasterProcess(
+                name: "plain", config: "name: plain\nhttp: 127.0.0.1:0\n", directory: directory)
+            defer { plain.send(SIGKILL) }
+            let plainPort = try #require(try await plain.httpPort(), "\(plain.logText)")
+            let refused = try await GantryProcess.run([
+                "sendchange", "--master", "http://127.0.0.1:\(plainPort)", "--author", "ada",
+            ])
+            #expect(refused.status == 1)
+            #expect(
+                refused.standardError
+                    == "Error: the master refused the change: no change hook 'base' is configured on this master\n")
+        }
+    }
 }

@@ -66,7 +66,7 @@ struct ConfigLoaderTests {
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
+                "extra: unknown key (expected one of: changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -117,5 +117,34 @@ struct ConfigLoaderTests {
     @Test("not listen addresses", arguments: ["8010", "host:", "host:http", "host:65536", "host:-1"])
     func notListenAddresses(_ text: String) {
         #expect(ListenAddress(parsing: text) == nil)
+    }
+
+    @Test("change hooks: each dialect is on when named, with its secret; mistakes are located")
+    func changeHooks() throws {
+        let config = try loader.parse(
+            """
+            changeHooks:
+              base: {}
+              github: {secret: s3cret}
+            """
+        )
+        #expect(config.changeHooks == ChangeHooksConfig(base: true, github: HookSecret(secret: "s3cret")))
+        #expect(try loader.parse("{}").changeHooks == ChangeHooksConfig())
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                changeHooks:
+                  bitbucket: {}
+                  base: {secret: x}
+                  gitlab: yes
+                """
+            )
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "changeHooks.bitbucket: unknown key (expected one of: base, github, gitlab)",
+                "changeHooks.base: takes no settings; use {}",
+                "changeHooks.gitlab: must be a mapping (use {} for the defaults)",
+            ])
     }
 }

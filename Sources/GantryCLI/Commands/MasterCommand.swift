@@ -66,7 +66,7 @@ extension GantryCommand {
                 }
                 let master = MasterService(lifecycle: lifecycle)
                 let http = HTTPServer(
-                    HTTPAPI(database: database, logger: logger),
+                    HTTPAPI(database: database, changeHooks: settings.changeHooks, logger: logger),
                     host: settings.http.host,
                     port: settings.http.port
                 ) { port in

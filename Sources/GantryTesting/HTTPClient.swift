@@ -26,10 +26,31 @@ public struct HTTPAnswer: Sendable {
 
 /// GETs `path` (with its query) from the server at `base` and decodes the JSON body.
 public func httpGet(_ base: URL, _ path: String) async throws -> HTTPAnswer {
+    try await httpRequest(base, path)
+}
+
+/// POSTs `body` to `path` with `headers` and decodes the JSON answer.
+public func httpPost(_ base: URL, _ path: String, body: String, headers: [String: String] = [:]) async throws
+    -> HTTPAnswer
+{
+    try await httpRequest(base, path, method: "POST", body: Data(body.utf8), headers: headers)
+}
+
+private func httpRequest(
+    _ base: URL,
+    _ path: String,
+    method: String = "GET",
+    body: Data? = nil,
+    headers: [String: String] = [:]
+) async throws -> HTTPAnswer {
     guard let url = URL(string: base.absoluteString + path) else {
         throw GantryError(.invalidArgument, "not a URL: \(base.absoluteString + path)")
     }
-    let (data, response) = try await URLSession.shared.data(from: url)
+    var request = URLRequest(url: url)
+    request.httpMethod = method
+    request.httpBody = body
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    let (data, response) = try await URLSession.shared.data(for: request)
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     return HTTPAnswer(status: status, json: try JSONDecoder().decode(JSONValue.self, from: data))
 }
