@@ -112,9 +112,12 @@ struct MasterLifecycleTests {
         }
     }
 
-    @Test("a silent peer is expired after expireAfter and its services fail over; it returns passive")
-    func failover() async throws {
-        // m1 sleeps on a clock of its own: freezing it is what SIGSTOP does to a real master.
+    /// Runs masters m1, holding services a and b, and m2, passive for them, for the length of `body`; m1 sleeps
+    /// on a clock of its own (`paused`), so that not moving it freezes m1 as SIGSTOP freezes a real master.
+    private func withTwoMasters(
+        settings: ClusterSettings,
+        _ body: (Database, _ first: Running, _ second: Running, _ paused: ManualClock) async throws -> Void
+    ) async throws {
         let paused = ManualClock()
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
             let first = Running("m1", db: db, settings: settings, clock: paused, services: ["a", "b"])
@@ -124,65 +127,58 @@ struct MasterLifecycleTests {
                 #expect(await waitUntil { first.id != nil })
                 group.addTask { try await second.lifecycle.run(started: second.started) }
                 #expect(await waitUntil { second.id != nil })
-                let firstID = try #require(first.id)
-                #expect(first.activeCount == 2)
-                #expect(second.activeCount == 0)
-
-                // Both check in: nobody is expired, nothing moves.
-                await beat(6, [(paused, 1), (clock, 3)])
-                #expect(first.activeCount == 2)
-                #expect(second.activeCount == 0)
-                #expect(try await db.masters.getMasters().items.allSatisfy(\.active))
-
-                // m1 is frozen; m2 expires it and takes its services over.
-                let tookOver = try await advance([clock]) {
-                    try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
-                }
-                #expect(tookOver)
-                #expect(second.events.contains(.masterStopped(id: firstID, name: "m1")))
-
-                // m1 resumes: it finds it was expired, deactivates at once, checks in again and stays passive.
-                paused.advance(by: .seconds(1))
-                let returned = try await advance([paused, clock]) {
-                    try await db.masters.getMaster(firstID)?.active == true && first.activeCount == 0
-                }
-                #expect(returned)
-                _ = await advance([paused, clock], upTo: 4) { false }
-                #expect(first.activeCount == 0)
-                #expect(second.activeCount == 2)
-
+                try await body(db, first, second, paused)
                 first.lifecycle.stop()
+                paused.advance(by: .seconds(1))
                 second.lifecycle.stop()
                 try await group.waitForAll()
             }
         }
     }
 
+    @Test("a silent peer is expired after expireAfter and its services fail over; it returns passive")
+    func failover() async throws {
+        try await withTwoMasters(settings: settings) { db, first, second, paused in
+            let firstID = try #require(first.id)
+            #expect(first.activeCount == 2)
+            #expect(second.activeCount == 0)
+
+            // Both check in: nobody is expired, nothing moves.
+            await beat(6, [(paused, 1), (clock, 3)])
+            #expect(first.activeCount == 2)
+            #expect(second.activeCount == 0)
+            #expect(try await db.masters.getMasters().items.allSatisfy(\.active))
+
+            // m1 is frozen; m2 expires it and takes its services over.
+            let tookOver = try await advance([clock]) {
+                try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
+            }
+            #expect(tookOver)
+            #expect(second.events.contains(.masterStopped(id: firstID, name: "m1")))
+
+            // m1 resumes: it finds it was expired, deactivates at once, checks in again and stays passive.
+            paused.advance(by: .seconds(1))
+            let returned = try await advance([paused, clock]) {
+                try await db.masters.getMaster(firstID)?.active == true && first.activeCount == 0
+            }
+            #expect(returned)
+            _ = await advance([paused, clock], upTo: 4) { false }
+            #expect(first.activeCount == 0)
+            #expect(second.activeCount == 2)
+        }
+    }
+
     @Test("a master that expires a peer claims what it held at once, without waiting for the claim poll")
     func claimsAtOnceAfterExpiry() async throws {
         let slowPoll = ClusterSettings(heartbeat: .seconds(1), expireAfter: .seconds(3), claimPoll: .seconds(600))
-        let paused = ManualClock()
-        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let first = Running("m1", db: db, settings: slowPoll, clock: paused, services: ["a", "b"])
-            let second = Running("m2", db: db, settings: slowPoll, clock: clock, services: ["a", "b"])
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await first.lifecycle.run(started: first.started) }
-                #expect(await waitUntil { first.id != nil })
-                group.addTask { try await second.lifecycle.run(started: second.started) }
-                #expect(await waitUntil { second.id != nil })
-                let firstID = try #require(first.id)
+        try await withTwoMasters(settings: slowPoll) { db, first, second, _ in
+            let firstID = try #require(first.id)
 
-                // m1 is frozen; m2 expires it and claims its services long before one claim poll is over.
-                let tookOver = try await advance([clock], upTo: 30) {
-                    try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
-                }
-                #expect(tookOver)
-
-                first.lifecycle.stop()
-                paused.advance(by: .seconds(1))
-                second.lifecycle.stop()
-                try await group.waitForAll()
+            // m1 is frozen; m2 expires it and claims its services long before one claim poll is over.
+            let tookOver = try await advance([clock], upTo: 30) {
+                try await db.masters.getMaster(firstID)?.active == false && second.activeCount == 2
             }
+            #expect(tookOver)
         }
     }
 }

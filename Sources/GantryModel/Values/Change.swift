@@ -1,62 +1,28 @@
 public import Foundation
 
-/// A change to the source, as a change hook or `gantry sendchange` reported it.
+/// A change to the source, as a change hook or `gantry sendchange` reported it: what was reported (its fields
+/// read through, as `change.author`) and what the database assigned.
+@dynamicMemberLookup
 public struct Change: Sendable, Hashable {
     public var id: Int
-    public var author: String
-    public var committer: String?
-    public var comments: String
-    public var files: [String]
-    /// Properties as `name: [value, source]`, Buildbot's shape (the source is `Change`).
-    public var properties: [String: JSONValue]
-    public var revision: String?
-    public var revlink: String?
-    /// `nil` is the repository's default branch.
-    public var branch: String?
-    public var repository: String
-    public var project: String
-    public var codebase: String
-    public var category: String?
-    /// When the change was made, to the second.
+    /// The fields as reported, with properties as `name: [value, source]` (the source is `Change`).
+    public var details: NewChange
+    /// When the change was made (the time it was stored when the report gave none), to the second.
     public var when: Date
     public var sourceStampID: Int
     /// The previous change on the same branch, repository, project and codebase, if any.
     public var parentChangeIDs: [Int]
 
-    public init(
-        id: Int,
-        author: String,
-        committer: String? = nil,
-        comments: String,
-        files: [String] = [],
-        properties: [String: JSONValue] = [:],
-        revision: String? = nil,
-        revlink: String? = nil,
-        branch: String? = nil,
-        repository: String = "",
-        project: String = "",
-        codebase: String = "",
-        category: String? = nil,
-        when: Date,
-        sourceStampID: Int,
-        parentChangeIDs: [Int] = []
-    ) {
+    public init(id: Int, details: NewChange, when: Date, sourceStampID: Int, parentChangeIDs: [Int] = []) {
         self.id = id
-        self.author = author
-        self.committer = committer
-        self.comments = comments
-        self.files = files
-        self.properties = properties
-        self.revision = revision
-        self.revlink = revlink
-        self.branch = branch
-        self.repository = repository
-        self.project = project
-        self.codebase = codebase
-        self.category = category
+        self.details = details
         self.when = when
         self.sourceStampID = sourceStampID
         self.parentChangeIDs = parentChangeIDs
+    }
+
+    public subscript<Value>(dynamicMember field: KeyPath<NewChange, Value>) -> Value {
+        details[keyPath: field]
     }
 }
 
@@ -70,6 +36,7 @@ public struct NewChange: Sendable, Hashable {
     public var properties: [String: JSONValue]
     public var revision: String?
     public var revlink: String?
+    /// `nil` is the repository's default branch.
     public var branch: String?
     public var repository: String
     public var project: String

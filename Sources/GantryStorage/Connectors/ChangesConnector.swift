@@ -114,21 +114,26 @@ public struct ChangesConnector: Sendable {
         let rows = try await restricted(sql.select().column("*").from("changes").orderBy("changeid")).all()
         return try rows.map { row in
             let id = try row.decode(column: "changeid", as: Int.self)
+            let when = Date(
+                timeIntervalSince1970: TimeInterval(try row.decode(column: "when_timestamp", as: Int.self)))
             return Change(
                 id: id,
-                author: try row.decode(column: "author", as: String.self),
-                committer: try row.decode(column: "committer", as: String?.self),
-                comments: try row.decode(column: "comments", as: String.self),
-                files: (files[id] ?? []).sorted(),
-                properties: properties[id] ?? [:],
-                revision: try row.decode(column: "revision", as: String?.self),
-                revlink: try row.decode(column: "revlink", as: String?.self),
-                branch: try row.decode(column: "branch", as: String?.self),
-                repository: try row.decode(column: "repository", as: String.self),
-                project: try row.decode(column: "project", as: String.self),
-                codebase: try row.decode(column: "codebase", as: String.self),
-                category: try row.decode(column: "category", as: String?.self),
-                when: Date(timeIntervalSince1970: TimeInterval(try row.decode(column: "when_timestamp", as: Int.self))),
+                details: NewChange(
+                    author: try row.decode(column: "author", as: String.self),
+                    committer: try row.decode(column: "committer", as: String?.self),
+                    comments: try row.decode(column: "comments", as: String.self),
+                    files: (files[id] ?? []).sorted(),
+                    properties: properties[id] ?? [:],
+                    revision: try row.decode(column: "revision", as: String?.self),
+                    revlink: try row.decode(column: "revlink", as: String?.self),
+                    branch: try row.decode(column: "branch", as: String?.self),
+                    repository: try row.decode(column: "repository", as: String.self),
+                    project: try row.decode(column: "project", as: String.self),
+                    codebase: try row.decode(column: "codebase", as: String.self),
+                    category: try row.decode(column: "category", as: String?.self),
+                    when: when
+                ),
+                when: when,
                 sourceStampID: try row.decode(column: "sourcestampid", as: Int.self),
                 parentChangeIDs: try row.decode(column: "parent_changeids", as: Int?.self).map { [$0] } ?? []
             )
