@@ -25,6 +25,7 @@ public struct HTTPAPI: Sendable {
         addMasters(to: router)
         addSchedulers(to: router)
         addWorkers(to: router)
+        addChanges(to: router)
         addChangeHooks(to: router)
         return router
     }

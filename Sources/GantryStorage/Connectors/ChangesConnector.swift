@@ -75,6 +75,24 @@ public struct ChangesConnector: Sendable {
         }
     }
 
+    /// One page of changes, filtered, ordered and paged in the database (by change id unless the spec orders
+    /// otherwise), with the number of matches before paging.
+    public func getChanges(_ spec: ResultSpec<ChangeField>) async throws -> Page<Change> {
+        let dialect = database.dialect
+        return try await database.withTransaction { sql in
+            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("changes")
+            spec.applyFilters(to: count, dialect: dialect) { SQLColumn($0.rawValue) }
+            let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
+            let query = sql.select().column("changeid").from("changes")
+            spec.applyFilters(to: query, dialect: dialect) { SQLColumn($0.rawValue) }
+            spec.applyPaging(to: query, tieBreak: SQLColumn("changeid")) { SQLColumn($0.rawValue) }
+            let ids = try await query.all(decodingColumn: "changeid", as: Int.self)
+            let byID = Dictionary(
+                uniqueKeysWithValues: try await Self.changes(ids: ids, in: sql).map { ($0.id, $0) })
+            return Page(items: ids.compactMap { byID[$0] }, total: total)
+        }
+    }
+
     /// The newest `count` changes, oldest first, as Buildbot's `getRecentChanges`.
     public func getRecentChanges(_ count: Int) async throws -> [Change] {
         try await database.withTransaction { sql in
