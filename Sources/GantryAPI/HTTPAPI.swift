@@ -26,6 +26,7 @@ public struct HTTPAPI: Sendable {
         addSchedulers(to: router)
         addWorkers(to: router)
         addChanges(to: router)
+        addBuildsets(to: router)
         addChangeHooks(to: router)
         return router
     }

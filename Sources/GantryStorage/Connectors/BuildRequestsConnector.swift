@@ -30,30 +30,76 @@ public struct BuildRequestsConnector: Sendable {
     ) async throws -> [BuildRequest] {
         if ids?.isEmpty == true { return [] }
         return try await database.withTransaction { sql in
-            let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
-            let query = sql.select()
-                .column(request("id"))
-                .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
-                .columns("complete_at", "waited_for")
-                .column(SQLColumn("masterid", table: "buildrequest_claims"))
-                .from("buildrequests")
-                .join(
-                    "buildrequest_claims", method: SQLJoinMethod.left,
-                    on: SQLColumn("brid", table: "buildrequest_claims"), .equal, request("id")
-                )
-                .orderBy(request("id"))
-            if let ids { query.where(request("id"), .in, SQLBind.group(ids)) }
-            if let builderid { query.where("builderid", .equal, builderid) }
-            if let complete { query.where("complete", .equal, complete) }
-            if let buildsetid { query.where("buildsetid", .equal, buildsetid) }
-            let claimer = SQLColumn("masterid", table: "buildrequest_claims")
-            switch claimed {
-            case .any: break
-            case .claimed: query.where(claimer, .isNot, SQLLiteral.null)
-            case .unclaimed: query.where(claimer, .is, SQLLiteral.null)
-            case .claimedBy(let masterid): query.where(claimer, .equal, SQLBind(masterid))
+            try await Self.requests(
+                ids: ids, builderid: builderid, complete: complete, claimed: claimed, buildsetid: buildsetid, in: sql)
+        }
+    }
+
+    private static func requests(
+        ids: [Int]?,
+        builderid: Int? = nil,
+        complete: Bool? = nil,
+        claimed: ClaimFilter = .any,
+        buildsetid: Int? = nil,
+        in sql: any SQLDatabase
+    ) async throws -> [BuildRequest] {
+        if ids?.isEmpty == true { return [] }
+        let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
+        let query = sql.select()
+            .column(request("id"))
+            .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
+            .columns("complete_at", "waited_for")
+            .column(SQLColumn("masterid", table: "buildrequest_claims"))
+            .from("buildrequests")
+            .join(
+                "buildrequest_claims", method: SQLJoinMethod.left,
+                on: SQLColumn("brid", table: "buildrequest_claims"), .equal, request("id")
+            )
+            .orderBy(request("id"))
+        if let ids { query.where(request("id"), .in, SQLBind.group(ids)) }
+        if let builderid { query.where("builderid", .equal, builderid) }
+        if let complete { query.where("complete", .equal, complete) }
+        if let buildsetid { query.where("buildsetid", .equal, buildsetid) }
+        let claimer = SQLColumn("masterid", table: "buildrequest_claims")
+        switch claimed {
+        case .any: break
+        case .claimed: query.where(claimer, .isNot, SQLLiteral.null)
+        case .unclaimed: query.where(claimer, .is, SQLLiteral.null)
+        case .claimedBy(let masterid): query.where(claimer, .equal, SQLBind(masterid))
+        }
+        return try await query.all().map(Self.buildRequest)
+    }
+
+    /// One page of build requests, filtered, ordered and paged in the database (by id unless the spec orders
+    /// otherwise), with the number of matches before paging. `claimed` is whether a master holds it.
+    public func getBuildRequests(_ spec: ResultSpec<BuildRequestField>) async throws -> Page<BuildRequest> {
+        let dialect = database.dialect
+        let claimer = SQLColumn("masterid", table: "buildrequest_claims")
+        let column = { (field: BuildRequestField) -> any SQLExpression in
+            switch field {
+            case .buildrequestid: SQLColumn("id", table: "buildrequests")
+            case .claimedByMasterID: claimer
+            case .claimed: SQLBinaryExpression(left: claimer, op: SQLBinaryOperator.isNot, right: SQLLiteral.null)
+            default: SQLColumn(field.rawValue, table: "buildrequests")
             }
-            return try await query.all().map(Self.buildRequest)
+        }
+        return try await database.withTransaction { sql in
+            func joined(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+                query.from("buildrequests").join(
+                    "buildrequest_claims", method: SQLJoinMethod.left,
+                    on: SQLColumn("brid", table: "buildrequest_claims"), .equal, SQLColumn("id", table: "buildrequests")
+                )
+            }
+            let count = joined(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total"))
+            spec.applyFilters(to: count, dialect: dialect, column: column)
+            let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
+            let query = joined(sql.select().column(SQLColumn("id", table: "buildrequests"), as: "id"))
+            spec.applyFilters(to: query, dialect: dialect, column: column)
+            spec.applyPaging(to: query, tieBreak: SQLColumn("id", table: "buildrequests"), column: column)
+            let ids = try await query.all(decodingColumn: "id", as: Int.self)
+            let byID = Dictionary(
+                uniqueKeysWithValues: try await Self.requests(ids: ids, in: sql).map { ($0.id, $0) })
+            return Page(items: ids.compactMap { byID[$0] }, total: total)
         }
     }
 

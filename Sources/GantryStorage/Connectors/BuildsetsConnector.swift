@@ -96,13 +96,34 @@ public struct BuildsetsConnector: Sendable {
 
     /// The buildset `bsid`; `nil` when there is none.
     public func getBuildset(_ bsid: Int) async throws -> Buildset? {
-        try await database.withTransaction { sql in try await Self.buildsets(id: bsid, in: sql).first }
+        try await database.withTransaction { sql in try await Self.buildsets(ids: [bsid], in: sql).first }
     }
 
     /// Buildsets by id, optionally only those a scheduler added, or only (in)complete ones.
     public func getBuildsets(schedulerid: Int? = nil, complete: Bool? = nil) async throws -> [Buildset] {
         try await database.withTransaction { sql in
             try await Self.buildsets(schedulerid: schedulerid, complete: complete, in: sql)
+        }
+    }
+
+    /// One page of buildsets, filtered, ordered and paged in the database (by id unless the spec orders
+    /// otherwise), with the number of matches before paging.
+    public func getBuildsets(_ spec: ResultSpec<BuildsetField>) async throws -> Page<Buildset> {
+        let dialect = database.dialect
+        let column = { (field: BuildsetField) -> any SQLExpression in
+            SQLColumn(field == .bsid ? "id" : field.rawValue)
+        }
+        return try await database.withTransaction { sql in
+            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("buildsets")
+            spec.applyFilters(to: count, dialect: dialect, column: column)
+            let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
+            let query = sql.select().column("id").from("buildsets")
+            spec.applyFilters(to: query, dialect: dialect, column: column)
+            spec.applyPaging(to: query, tieBreak: SQLColumn("id"), column: column)
+            let ids = try await query.all(decodingColumn: "id", as: Int.self)
+            let byID = Dictionary(
+                uniqueKeysWithValues: try await Self.buildsets(ids: ids, in: sql).map { ($0.id, $0) })
+            return Page(items: ids.compactMap { byID[$0] }, total: total)
         }
     }
 
@@ -129,7 +150,7 @@ public struct BuildsetsConnector: Sendable {
     }
 
     private static func buildsets(
-        id: Int? = nil,
+        ids: [Int]? = nil,
         schedulerid: Int? = nil,
         complete: Bool? = nil,
         in sql: any SQLDatabase
@@ -139,7 +160,10 @@ public struct BuildsetsConnector: Sendable {
             .column("schedulerid")
             .from("buildsets")
             .orderBy("id")
-        if let id { query.where("id", .equal, id) }
+        if let ids {
+            guard !ids.isEmpty else { return [] }
+            query.where("id", .in, SQLBind.group(ids))
+        }
         if let schedulerid { query.where("schedulerid", .equal, schedulerid) }
         if let complete { query.where("complete", .equal, complete) }
         let rows = try await query.all()
