@@ -85,6 +85,27 @@ struct ChangesConnectorTests {
         }
     }
 
+    @Test("addChanges stores a batch whole or not at all", arguments: TestBackend.enabled)
+    func batch(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let ids = try await db.changes.addChanges([
+                NewChange(author: "a", revision: "1", branch: "main"),
+                NewChange(author: "a", revision: "2", branch: "main"),
+            ])
+            #expect(try await db.changes.getChange(ids[1])?.parentChangeIDs == [ids[0]])
+            // The second change's properties cannot be stored: the first change is not kept either.
+            try await db.execute("ALTER TABLE change_properties RENAME TO unavailable")
+            await #expect(throws: (any Error).self) {
+                try await db.changes.addChanges([
+                    NewChange(author: "b", revision: "3"),
+                    NewChange(author: "b", properties: ["k": "v"], revision: "4"),
+                ])
+            }
+            try await db.execute("ALTER TABLE unavailable RENAME TO change_properties")
+            #expect(try await db.changes.getChanges().map(\.revision) == ["1", "2"])
+        }
+    }
+
     @Test("storing a change wakes the consumers of changes/new")
     func announces() async throws {
         try await withTestDatabase(.sqlite) { db in

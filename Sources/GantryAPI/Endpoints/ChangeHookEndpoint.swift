@@ -8,7 +8,7 @@ extension HTTPAPI {
     static let maxHookBody = 25 * 1024 * 1024
 
     /// `POST /change_hook/{dialect}` for the configured dialects: every change the request describes is
-    /// stored (and announced as `changes/new`), or, for a refused request, none.
+    /// stored in one transaction (and announced as `changes/new`), or, for a refused request, none.
     func addChangeHooks(to router: Router<BasicRequestContext>) {
         router.post("/change_hook/{dialect}") { request, context -> Response in
             await APIResponse.answering(logger: logger) {
@@ -23,9 +23,8 @@ extension HTTPAPI {
                         metadata: ["gantry.hook": "\(dialect)", "gantry.reason": "\(error.message)"])
                     return APIResponse.error(error.kind == .forbidden ? .forbidden : .badRequest, error.message)
                 }
-                var ids: [JSONValue] = []
-                for change in changes { ids.append(.number(Double(try await database.changes.addChange(change)))) }
-                return APIResponse.json(.ok, .object(["changes": .array(ids)]))
+                let ids = try await database.changes.addChanges(changes)
+                return APIResponse.json(.ok, .object(["changes": .array(ids.map { .number(Double($0)) })]))
             }
         }
     }

@@ -11,54 +11,69 @@ public struct ChangesConnector: Sendable {
     /// - Returns: The new change id.
     @discardableResult
     public func addChange(_ change: NewChange) async throws -> Int {
+        try await addChanges([change])[0]
+    }
+
+    /// Stores `changes` in order, as ``addChange(_:)`` does, all in one transaction (a webhook's push is stored
+    /// whole or not at all), then posts `changes/new` once.
+    /// - Returns: The new change ids, in order.
+    @discardableResult
+    public func addChanges(_ changes: [NewChange]) async throws -> [Int] {
+        guard !changes.isEmpty else { return [] }
         let now = database.clock.epochSeconds()
-        let when = change.when.map { Int($0.timeIntervalSince1970.rounded(.down)) } ?? now
-        let id = try await database.withTransaction { sql in
-            let sourceStampID = try await SourceStampsConnector.findOrCreate(
-                SourceStampFields(
-                    branch: change.branch, revision: change.revision, repository: change.repository,
-                    codebase: change.codebase, project: change.project),
-                now: now, in: sql)
-            let parent = sql.select().column("changeid").from("changes")
-                .where("repository", .equal, change.repository)
-                .where("project", .equal, change.project)
-                .where("codebase", .equal, change.codebase)
-                .orderBy("changeid", .descending)
-                .limit(1)
-            if let branch = change.branch {
-                parent.where("branch", .equal, branch)
-            } else {
-                parent.where("branch", .is, SQLLiteral.null)
-            }
-            let parentID = try await parent.first(decodingColumn: "changeid", as: Int.self)
-            guard
-                let id = try await sql.insert(into: "changes")
-                    .columns(
-                        "author", "committer", "comments", "branch", "revision", "revlink", "when_timestamp",
-                        "category", "repository", "codebase", "project", "sourcestampid", "parent_changeids"
-                    )
-                    .values(
-                        SQLBind(change.author), SQLBind(change.committer), SQLBind(change.comments),
-                        SQLBind(change.branch), SQLBind(change.revision), SQLBind(change.revlink), SQLBind(when),
-                        SQLBind(change.category), SQLBind(change.repository), SQLBind(change.codebase),
-                        SQLBind(change.project), SQLBind(sourceStampID), SQLBind(parentID)
-                    )
-                    .returning("changeid")
-                    .first(decodingColumn: "changeid", as: Int.self)
-            else { throw StorageInvariantError("change insert returned no id") }
-            for file in change.files {
-                try await sql.insert(into: "change_files").columns("changeid", "filename")
-                    .values(SQLBind(id), SQLBind(file)).run()
-            }
-            for (name, value) in change.properties.sorted(by: { $0.key < $1.key }) {
-                try await sql.insert(into: "change_properties")
-                    .columns("changeid", "property_name", "property_value")
-                    .values(SQLBind(id), SQLBind(name), SQLBind(JSONValue.array([value, "Change"]).jsonText))
-                    .run()
-            }
-            return id
+        let ids = try await database.withTransaction { sql in
+            var ids: [Int] = []
+            for change in changes { ids.append(try await Self.insert(change, now: now, in: sql)) }
+            return ids
         }
         await database.notifier.post(.changesNew)
+        return ids
+    }
+
+    private static func insert(_ change: NewChange, now: Int, in sql: any SQLDatabase) async throws -> Int {
+        let when = change.when.map { Int($0.timeIntervalSince1970.rounded(.down)) } ?? now
+        let sourceStampID = try await SourceStampsConnector.findOrCreate(
+            SourceStampFields(
+                branch: change.branch, revision: change.revision, repository: change.repository,
+                codebase: change.codebase, project: change.project),
+            now: now, in: sql)
+        let parent = sql.select().column("changeid").from("changes")
+            .where("repository", .equal, change.repository)
+            .where("project", .equal, change.project)
+            .where("codebase", .equal, change.codebase)
+            .orderBy("changeid", .descending)
+            .limit(1)
+        if let branch = change.branch {
+            parent.where("branch", .equal, branch)
+        } else {
+            parent.where("branch", .is, SQLLiteral.null)
+        }
+        let parentID = try await parent.first(decodingColumn: "changeid", as: Int.self)
+        guard
+            let id = try await sql.insert(into: "changes")
+                .columns(
+                    "author", "committer", "comments", "branch", "revision", "revlink", "when_timestamp",
+                    "category", "repository", "codebase", "project", "sourcestampid", "parent_changeids"
+                )
+                .values(
+                    SQLBind(change.author), SQLBind(change.committer), SQLBind(change.comments),
+                    SQLBind(change.branch), SQLBind(change.revision), SQLBind(change.revlink), SQLBind(when),
+                    SQLBind(change.category), SQLBind(change.repository), SQLBind(change.codebase),
+                    SQLBind(change.project), SQLBind(sourceStampID), SQLBind(parentID)
+                )
+                .returning("changeid")
+                .first(decodingColumn: "changeid", as: Int.self)
+        else { throw StorageInvariantError("change insert returned no id") }
+        for file in change.files {
+            try await sql.insert(into: "change_files").columns("changeid", "filename")
+                .values(SQLBind(id), SQLBind(file)).run()
+        }
+        for (name, value) in change.properties.sorted(by: { $0.key < $1.key }) {
+            try await sql.insert(into: "change_properties")
+                .columns("changeid", "property_name", "property_value")
+                .values(SQLBind(id), SQLBind(name), SQLBind(JSONValue.array([value, "Change"]).jsonText))
+                .run()
+        }
         return id
     }
 
