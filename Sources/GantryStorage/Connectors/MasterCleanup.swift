@@ -27,26 +27,26 @@ enum MasterCleanup {
         },
     ]
 
-    /// Whether `masterid` still holds a claim or a link: a master that died while starting (before its first
-    /// check-in marked it active) can hold claims although it is inactive.
-    static func holdsAnything(_ masterid: Int, in sql: any SQLDatabase) async throws -> Bool {
+    /// The masters that hold a claim or a link: a master that died while starting (before its first check-in
+    /// marked it active) holds claims although it is inactive. One statement per table, whatever the number of
+    /// masters the cluster ever had, since peers ask on every heartbeat.
+    static func holders(in sql: any SQLDatabase) async throws -> Set<Int> {
+        var holders: Set<Int> = []
         for table in ["scheduler_masters", "changesource_masters", "builder_masters", "connected_workers"] {
-            if try await sql.select().column("masterid").from(table).where("masterid", .equal, masterid).limit(1)
-                .first() != nil
-            {
-                return true
-            }
+            holders.formUnion(
+                try await sql.select().distinct().column("masterid").from(table)
+                    .all(decodingColumn: "masterid", as: Int.self))
         }
-        return try await sql.select().column("brid").from("buildrequest_claims")
-            .where("masterid", .equal, masterid)
-            .where(
-                SQLColumn("brid"),
-                .in,
-                SQLGroupExpression(
-                    sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
-            )
-            .limit(1)
-            .first() != nil
+        holders.formUnion(
+            try await sql.select().distinct().column("masterid").from("buildrequest_claims")
+                .where(
+                    SQLColumn("brid"),
+                    .in,
+                    SQLGroupExpression(
+                        sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
+                )
+                .all(decodingColumn: "masterid", as: Int.self))
+        return holders
     }
 
     /// Releases everything `masterid` holds.

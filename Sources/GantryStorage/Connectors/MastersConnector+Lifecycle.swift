@@ -35,17 +35,18 @@ extension MastersConnector {
         forceHouseKeeping: Bool = false
     ) async throws -> [Master] {
         let cutoff = Int(staleBefore.timeIntervalSince1970.rounded(.down))
+        let holders = try await database.withTransaction { sql in try await MasterCleanup.holders(in: sql) }
         let candidates = try await getMasters().items.filter { master in
             master.id != except && Int(master.lastActive.timeIntervalSince1970) < cutoff
+                && (master.active || forceHouseKeeping || holders.contains(master.id))
         }
         var expired: [Master] = []
         for master in candidates {
             let changed = try await database.withTransaction { sql in
                 let changed = try await Self.deactivate(master.id, staleBefore: cutoff, in: sql)
-                if changed || forceHouseKeeping {
-                    try await MasterCleanup.run(for: master.id, in: sql)
-                } else if try await MasterCleanup.holdsAnything(master.id, in: sql) {
-                    // Inactive yet holding claims: it died while starting, before its first check-in.
+                // Inactive yet holding something (it died while starting) is cleaned as well; a master that
+                // checked in meanwhile (still active, not changed) keeps what it holds.
+                if changed || forceHouseKeeping || !master.active {
                     try await MasterCleanup.run(for: master.id, in: sql)
                 }
                 return changed
