@@ -17,29 +17,21 @@ public struct Migrator: Sendable {
 
     /// The version the database is at; 0 for an empty database.
     public func currentVersion() async throws -> Int {
-        try await database.withTransaction { sql in
-            // Masters starting together on an empty database would race in CREATE TABLE IF NOT EXISTS,
-            // which PostgreSQL does not make safe against itself.
-            if let lock = database.dialect.migrationLock { try await sql.raw(SQLQueryString(lock)).run() }
-            try await createVersionTable(sql)
-            return try await readVersion(sql)
-        }
+        try await database.withTransaction { sql in try await lockedVersion(sql) }
     }
 
-    /// Applies every missing migration; a no-op when the schema is current.
+    /// Applies every missing migration, all in one transaction: another master starting meanwhile sees the
+    /// schema either untouched or current, never half upgraded. A no-op when the schema is current.
     ///
     /// - Returns: The versions before and after.
     /// - Throws: `GantryError.schemaTooNew` when the database was written by a newer Gantry; nothing is changed then.
     @discardableResult
     public func migrate() async throws -> (from: Int, to: Int) {
-        let start = try await currentVersion()
-        try Self.refuseNewer(start)
-        for migration in Self.history where migration.version > start {
-            try await database.withTransaction { sql in
-                if let lock = database.dialect.migrationLock { try await sql.raw(SQLQueryString(lock)).run() }
-                let current = try await readVersion(sql)
-                try Self.refuseNewer(current)
-                guard current == migration.version - 1 else { return }
+        let applied = try await database.withTransaction { sql -> (start: Int, migrations: [Migration]) in
+            let start = try await lockedVersion(sql)
+            try Self.refuseNewer(start)
+            let missing = Self.history.filter { $0.version > start }
+            for migration in missing {
                 for statement in migration.statements(database.dialect) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
@@ -52,6 +44,9 @@ public struct Migrator: Sendable {
                     )
                     .run()
             }
+            return (start, missing)
+        }
+        for migration in applied.migrations {
             database.logger.info(
                 "applied schema migration",
                 metadata: [
@@ -59,7 +54,17 @@ public struct Migrator: Sendable {
                 ]
             )
         }
-        return (start, Self.latestVersion)
+        return (applied.start, Self.latestVersion)
+    }
+
+    /// The version, read under the migration lock (held until the transaction ends), so it waits for a
+    /// migration in progress; creates the version table of an empty database. Masters starting together on
+    /// an empty database would otherwise race in CREATE TABLE IF NOT EXISTS, which PostgreSQL does not make
+    /// safe against itself.
+    private func lockedVersion(_ sql: any SQLDatabase) async throws -> Int {
+        if let lock = database.dialect.migrationLock { try await sql.raw(SQLQueryString(lock)).run() }
+        try await createVersionTable(sql)
+        return try await readVersion(sql)
     }
 
     /// Throws unless the schema is exactly at ``latestVersion``: commands other than `upgrade-master`
