@@ -6,17 +6,9 @@ Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 1s] [--expi
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own, so earlier rounds do not disturb later ones.
 """
-import argparse, json, os, re, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def gantry():
-    for config in ("release", "debug"):
-        path = os.path.join(ROOT, ".build", config, "gantry")
-        if os.path.exists(path):
-            return path
-    sys.exit("build gantry first: swift build -c release")
+from gantry_process import ROOT, gantry, http_port
 
 
 def start(binary, directory, name, url, args, schedulers):
@@ -31,16 +23,6 @@ def start(binary, directory, name, url, args, schedulers):
     return process, log.name
 
 
-def port_of(log, deadline=30):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        match = re.search(r"gantry\.http\.address=\S+:(\d+)", open(log).read())
-        if match:
-            return int(match.group(1))
-        time.sleep(0.02)
-    sys.exit(f"no HTTP port in {log}:\n{open(log).read()}")
-
-
 def owners(port, schedulers):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/schedulers?field=name&field=master") as answer:
         items = json.load(answer)["schedulers"]
@@ -53,7 +35,7 @@ def round_(binary, url, args, number):
     with tempfile.TemporaryDirectory() as directory:
         masters = {n: start(binary, directory, n, url, args, schedulers) for n in names}
         try:
-            ports = {n: port_of(log) for n, (_, log) in masters.items()}
+            ports = {n: http_port(log) for n, (_, log) in masters.items()}
             end = time.monotonic() + 60
             while True:
                 held = owners(ports[names[0]], schedulers)

@@ -7,19 +7,11 @@ events, each with --commits commits, from --clients concurrent connections, and 
 and the latency of one push (median and p99). The database defaults to a fresh SQLite file; for PostgreSQL give
 an empty schema (postgres://...?schema=NAME).
 """
-import argparse, hashlib, hmac, http.client, json, os, re, signal, statistics, subprocess, sys, tempfile, time
+import argparse, hashlib, hmac, http.client, json, os, signal, statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from gantry_process import ROOT, gantry, http_port
 SECRET = b"benchmark-secret"
-
-
-def gantry():
-    for config in ("release", "debug"):
-        path = os.path.join(ROOT, ".build", config, "gantry")
-        if os.path.exists(path):
-            return path
-    sys.exit("build gantry first: swift build -c release")
 
 
 def push(number, commits):
@@ -67,15 +59,7 @@ def main():
         master = subprocess.Popen([binary, "master", "--config", config], stdout=subprocess.DEVNULL,
                                   stderr=open(log, "w"))
         try:
-            port = None
-            for _ in range(1500):
-                match = re.search(r"gantry\.http\.address=\S+:(\d+)", open(log).read())
-                if match:
-                    port = int(match.group(1))
-                    break
-                time.sleep(0.02)
-            if port is None:
-                sys.exit(open(log).read())
+            port = http_port(log)
             bodies = [push(n, args.commits) for n in range(args.pushes)]
             start = time.monotonic()
             with ThreadPoolExecutor(args.clients) as pool:
