@@ -41,7 +41,10 @@ public final class Database: Sendable {
             let channel = Self.notificationChannel(url)
             self.notifier = Notifier(logger: logger) { topic in
                 try await client.withConnection { connection in
-                    try await PostgresTransaction.run(on: connection, logger: logger) { sql in
+                    try await PostgresTransaction.run(
+                        on: connection, timeLimit: Self.transactionTimeLimit, logger: logger
+                    ) {
+                        sql in
                         try await sql.raw("SELECT pg_notify(\(bind: channel), \(bind: topic.rawValue))").run()
                     }
                 }
@@ -135,8 +138,15 @@ public final class Database: Sendable {
         try await lock.withLock { try await connection.close() }
     }
 
+    /// How long a PostgreSQL transaction may run before its connection is closed under it: far above any of
+    /// Gantry's own, far below the time a silent master takes to be noticed by people.
+    public static let transactionTimeLimit: Duration = .seconds(10)
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// - Parameter timeLimit: On PostgreSQL, the longest the transaction may run before its connection is
+    ///   closed (a paused process, a vanished network); `nil` for none.
     public func withTransaction<T: Sendable>(
+        timeLimit: Duration? = transactionTimeLimit,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -162,7 +172,7 @@ public final class Database: Sendable {
             }
         case .postgres(let client):
             return try await client.withConnection { connection in
-                try await PostgresTransaction.run(on: connection, logger: logger, body)
+                try await PostgresTransaction.run(on: connection, timeLimit: timeLimit, logger: logger, body)
             }
         }
     }

@@ -15,17 +15,16 @@ import SQLKit
 /// waiting on it. A connection whose ROLLBACK or COMMIT failed is closed: its state is unknown, and the pool must
 /// not hand it out again.
 enum PostgresTransaction {
-    /// Far above any transaction Gantry runs, far below the time a silent master takes to be noticed by people.
-    static let timeLimit: Duration = .seconds(10)
-
+    /// - Parameter timeLimit: `nil` for none (schema migrations, whose DDL may take long on a big database).
     static func run<T: Sendable>(
         on connection: PostgresConnection,
+        timeLimit: Duration?,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let watchdog = Task {
-            guard (try? await Task.sleep(for: timeLimit)) != nil else { return }
+            guard let timeLimit, (try? await Task.sleep(for: timeLimit)) != nil else { return }
             logger.warning("a transaction exceeded \(timeLimit); closing its connection")
             try? await connection.close()
         }

@@ -17,7 +17,8 @@ public struct Migrator: Sendable {
 
     /// The version the database is at; 0 for an empty database.
     public func currentVersion() async throws -> Int {
-        try await database.withTransaction { sql in try await lockedVersion(sql) }
+        // It waits for a migration in progress, which has no time limit either.
+        try await database.withTransaction(timeLimit: nil) { sql in try await lockedVersion(sql) }
     }
 
     /// Applies every missing migration, all in one transaction: another master starting meanwhile sees the
@@ -27,7 +28,9 @@ public struct Migrator: Sendable {
     /// - Throws: `GantryError.schemaTooNew` when the database was written by a newer Gantry; nothing is changed then.
     @discardableResult
     public func migrate() async throws -> (from: Int, to: Int) {
-        let applied = try await database.withTransaction { sql -> (start: Int, migrations: [Migration]) in
+        // DDL on a big database may take long: no time limit here.
+        let applied = try await database.withTransaction(timeLimit: nil) {
+            sql -> (start: Int, migrations: [Migration]) in
             let start = try await lockedVersion(sql)
             try Self.refuseNewer(start)
             let missing = Self.history.filter { $0.version > start }
