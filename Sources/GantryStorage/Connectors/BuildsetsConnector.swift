@@ -8,19 +8,6 @@ import SQLKit
 public struct BuildsetsConnector: Sendable {
     let database: Database
 
-    /// A state write to make in the same transaction as the buildset.
-    public struct StateWrite: Sendable {
-        public var objectID: Int
-        public var key: String
-        public var value: JSONValue
-
-        public init(objectID: Int, key: String, value: JSONValue) {
-            self.objectID = objectID
-            self.key = key
-            self.value = value
-        }
-    }
-
     /// Adds a buildset with one build request per builder.
     ///
     /// - Parameters:
@@ -28,6 +15,8 @@ public struct BuildsetsConnector: Sendable {
     ///     nothing is written.
     ///   - properties: `name: [value, source]` pairs.
     ///   - state: A state write committed together with the buildset.
+    ///   - consumedChangeIDs: Change classifications of the fencing scheduler that this buildset consumes; they
+    ///     are flushed in the same transaction, so a change is never built twice nor forgotten unbuilt.
     /// Posts `buildrequests/new` once committed, when it added requests.
     /// - Returns: The buildset id and the request id per builder id.
     public func addBuildset(
@@ -39,7 +28,8 @@ public struct BuildsetsConnector: Sendable {
         externalIDString: String? = nil,
         priority: Int = 0,
         waitedFor: Bool = false,
-        state: StateWrite? = nil
+        state: StateWrite? = nil,
+        consumedChangeIDs: [Int] = []
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
         let now = database.clock.epochSeconds()
         let dialect = database.dialect
@@ -84,9 +74,9 @@ public struct BuildsetsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             }
-            if let state {
-                _ = try await StateConnector.write(
-                    state.objectID, state.key, state.value, expectedVersion: nil, in: sql)
+            if let state { try await state.write(in: sql) }
+            if let fence, fence.kind == .scheduler, !consumedChangeIDs.isEmpty {
+                try await SchedulersConnector.flush(fence.serviceID, changeIDs: consumedChangeIDs, in: sql)
             }
             return (buildsetID: buildsetID, requestIDs: requestIDs)
         }

@@ -108,6 +108,17 @@ public struct ChangesConnector: Sendable {
         }
     }
 
+    /// Up to `limit` changes with ids above `changeid`, oldest first: how a scheduler reads the changes it has
+    /// not seen yet.
+    public func getChangesSince(_ changeid: Int, limit: Int = 500) async throws -> [Change] {
+        try await database.withTransaction { sql in
+            let ids = try await sql.select().column("changeid").from("changes")
+                .where("changeid", .greaterThan, changeid).orderBy("changeid").limit(limit)
+                .all(decodingColumn: "changeid", as: Int.self)
+            return ids.isEmpty ? [] : try await Self.changes(ids: ids, in: sql)
+        }
+    }
+
     /// The newest `count` changes, oldest first, as Buildbot's `getRecentChanges`.
     public func getRecentChanges(_ count: Int) async throws -> [Change] {
         try await database.withTransaction { sql in

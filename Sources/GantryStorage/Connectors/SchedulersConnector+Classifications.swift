@@ -1,12 +1,23 @@
-import GantryModel
+public import GantryModel
 import SQLKit
 
 extension SchedulersConnector {
     /// Records whether each change matters to the scheduler (`changeid: important`), replacing an earlier
     /// classification. A scheduler that fails over rebuilds its tree-stable timer from these.
-    public func classifyChanges(_ schedulerid: Int, _ classifications: [Int: Bool]) async throws {
-        guard !classifications.isEmpty else { return }
+    ///
+    /// With a `fence`, nothing is written unless the caller still holds the scheduler; `state` is written in the
+    /// same transaction (a scheduler records there how far it has read the changes).
+    public func classifyChanges(
+        _ schedulerid: Int,
+        _ classifications: [Int: Bool],
+        fence: ClaimFence? = nil,
+        state: StateWrite? = nil
+    ) async throws {
+        guard !classifications.isEmpty || state != nil else { return }
+        let dialect = database.dialect
         try await database.withTransaction { sql in
+            if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
+            if let state { try await state.write(in: sql) }
             for (changeid, important) in classifications.sorted(by: { $0.key < $1.key }) {
                 try await sql.insert(into: "scheduler_changes")
                     .columns("schedulerid", "changeid", "important")
@@ -14,6 +25,14 @@ extension SchedulersConnector {
                     .onConflict(with: ["schedulerid", "changeid"]) { $0.set(excludedValueOf: "important") }
                     .run()
             }
+        }
+    }
+
+    /// Forgets the classifications of the given changes, in the caller's transaction.
+    static func flush(_ schedulerid: Int, changeIDs: [Int], in sql: any SQLDatabase) async throws {
+        for batch in Batches.of(changeIDs) {
+            try await sql.delete(from: "scheduler_changes").where("schedulerid", .equal, schedulerid)
+                .where("changeid", .in, SQLBind.group(Array(batch))).run()
         }
     }
 

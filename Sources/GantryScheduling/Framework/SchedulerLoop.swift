@@ -1,0 +1,97 @@
+public import Foundation
+import GantryModel
+public import GantryStorage
+public import Logging
+import Synchronization
+
+/// Runs a scheduler's steps while it is active: one at once, one whenever a change arrives (or the slow poll
+/// ticks), and one at each deadline the steps ask for.
+///
+/// Steps run one at a time and each runs to its end even when deactivation cancels the loop, so deactivation
+/// waits for the change or timer in flight and never interrupts it. A step that fails is logged and the loop
+/// tries again after `retryDelay`; a step refused because the claim is gone ends the loop.
+public struct SchedulerLoop: Sendable {
+    let database: Database
+    let clock: any Clock<Duration>
+    let poll: Duration
+    let retryDelay: Duration
+    let logger: Logger
+
+    public init(
+        database: Database,
+        clock: any Clock<Duration>,
+        poll: Duration,
+        retryDelay: Duration,
+        logger: Logger
+    ) {
+        self.database = database
+        self.clock = clock
+        self.poll = poll
+        self.retryDelay = retryDelay
+        self.logger = logger
+    }
+
+    /// Runs until cancelled. `step` returns the wall-clock time it wants to run again at, if any.
+    public func run(
+        on topics: Set<NotificationTopic> = [.changesNew],
+        step: @escaping @Sendable () async throws -> Date?
+    ) async {
+        let wakeups = database.notifier.wakeups(for: topics, poll: poll, clock: clock)
+        let (events, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in wakeups { continuation.yield() }
+            }
+            continuation.yield()
+            let armed = ArmedDeadline()
+            for await _ in events {
+                guard !Task.isCancelled else { break }
+                let next: Date?
+                do {
+                    next = try await Task { try await step() }.value
+                } catch let error as GantryError where error.code == .fenced {
+                    logger.warning("scheduler step refused: this master no longer holds the scheduler")
+                    break
+                } catch {
+                    logger.error("scheduler step failed; retrying", metadata: ["gantry.error": "\(error)"])
+                    next = database.clock.now().addingTimeInterval(retryDelay.timeInterval)
+                }
+                guard let next, armed.arm(next) else { continue }
+                let wait = next.timeIntervalSince(database.clock.now())
+                group.addTask { [clock] in
+                    if wait > 0 { guard (try? await clock.sleep(for: .seconds(wait))) != nil else { return } }
+                    armed.fired(next)
+                    continuation.yield()
+                }
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+    }
+}
+
+/// The earliest deadline a sleeper is waiting for, so a step asking for a later one adds no sleeper.
+private final class ArmedDeadline: Sendable {
+    private let deadline = Mutex<Date?>(nil)
+
+    /// Whether a sleeper must be started for `next`: none waits, or the one waiting wakes later.
+    func arm(_ next: Date) -> Bool {
+        deadline.withLock { deadline in
+            guard deadline.map({ next < $0 }) ?? true else { return false }
+            deadline = next
+            return true
+        }
+    }
+
+    /// The sleeper for `date` woke; a later step must arm again.
+    func fired(_ date: Date) {
+        deadline.withLock { deadline in if deadline == date { deadline = nil } }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var timeInterval: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}

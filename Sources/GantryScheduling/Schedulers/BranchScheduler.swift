@@ -1,0 +1,186 @@
+import Foundation
+public import GantryCluster
+public import GantryModel
+public import GantryStorage
+public import Logging
+
+/// Buildbot's `SingleBranchScheduler` and `AnyBranchScheduler`: buildsets for the changes they accept.
+///
+/// Without a tree-stable timer, every important change gets its own buildset at once. With one, each
+/// accepted change is classified in `scheduler_changes`; an important change starts or restarts the timer, an
+/// unimportant one restarts only a running timer, and when the timer fires one buildset takes every classified
+/// change. A single-branch scheduler has one timer; an any-branch scheduler one per codebase, project,
+/// repository and branch. Classifications are stored, so a master taking the scheduler over restarts its timers.
+public struct BranchScheduler: ClusteredServiceBehavior {
+    public enum Mode: String, Sendable {
+        case singleBranch = "SingleBranchScheduler"
+        case anyBranch = "AnyBranchScheduler"
+    }
+
+    public let kind = ServiceKind.scheduler
+    public let options: SchedulerOptions
+    public let mode: Mode
+    public let treeStableTimer: Duration?
+    let consumer: ChangeConsumer
+    let database: Database
+    let clock: any Clock<Duration>
+    let loop: SchedulerLoop
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - isImportant: Overrides the file patterns of `consumption` (tests use it to fail on purpose).
+    ///   - poll: How often to look for changes when no notification arrives.
+    public init(
+        options: SchedulerOptions,
+        mode: Mode,
+        consumption: ChangeConsumption,
+        treeStableTimer: Duration?,
+        isImportant: ChangeConsumer.ImportanceCheck? = nil,
+        database: Database,
+        clock: any Clock<Duration>,
+        poll: Duration = .seconds(30),
+        retryDelay: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        self.options = options
+        self.mode = mode
+        self.treeStableTimer = treeStableTimer
+        self.consumer = ChangeConsumer(
+            consumption: consumption, codebases: Set(options.codebases.keys), isImportant: isImportant, logger: logger)
+        self.database = database
+        self.clock = clock
+        self.loop = SchedulerLoop(database: database, clock: clock, poll: poll, retryDelay: retryDelay, logger: logger)
+        self.logger = logger
+    }
+
+    public var name: String { options.name }
+
+    /// Buildbot's default reason unless one is configured.
+    public var reason: String {
+        options.reason ?? "The \(mode.rawValue) scheduler named '\(name)' triggered this build"
+    }
+
+    public func runWhileActive(fence: ClaimFence) async {
+        let run = BranchSchedulerRun(scheduler: self, fence: fence)
+        await loop.run { try await run.step() }
+    }
+}
+
+/// Which timer a change belongs to.
+struct TimerKey: Hashable {
+    var codebase: String?
+    var project: String?
+    var repository: String?
+    var branch: String??
+}
+
+/// One activation of a ``BranchScheduler``: its read position and running timers.
+private actor BranchSchedulerRun {
+    let scheduler: BranchScheduler
+    let fence: ClaimFence
+    let adder: BuildsetAdder
+    var feed: ChangeFeed?
+    var position = 0
+    var timers: [TimerKey: Date] = [:]
+
+    init(scheduler: BranchScheduler, fence: ClaimFence) {
+        self.scheduler = scheduler
+        self.fence = fence
+        self.adder = BuildsetAdder(options: scheduler.options, database: scheduler.database, logger: scheduler.logger)
+    }
+
+    private var database: Database { scheduler.database }
+
+    /// Reads new changes and fires due timers; returns the next timer deadline.
+    func step() async throws -> Date? {
+        if feed == nil { try await prepare() }
+        try await consumeNewChanges()
+        try await fireDueTimers()
+        return timers.values.min()
+    }
+
+    /// Without a timer, stale classifications are flushed; with one, they restart the timers.
+    private func prepare() async throws {
+        let objectID = try await database.state.getObjectId(scheduler.name, className: scheduler.mode.rawValue)
+        let feed = ChangeFeed(database: database, objectID: objectID, fence: fence)
+        position = try await feed.start()
+        guard let treeStableTimer = scheduler.treeStableTimer else {
+            try await database.schedulers.flushChangeClassifications(fence.serviceID)
+            self.feed = feed
+            return
+        }
+        let classified = try await database.schedulers.getChangeClassifications(fence.serviceID)
+        let deadline = database.clock.now().addingTimeInterval(treeStableTimer.timeInterval)
+        for change in try await database.changes.getChanges(ids: classified.keys.sorted())
+        where classified[change.id] == true {
+            timers[key(change)] = deadline
+        }
+        self.feed = feed
+    }
+
+    private func consumeNewChanges() async throws {
+        guard let feed else { return }
+        while true {
+            let changes = try await feed.changes(after: position)
+            guard let last = changes.last else { return }
+            var classified: [(Change, Bool)] = []
+            var recorded = position
+            for change in changes {
+                guard let important = scheduler.consumer.classify(change) else { continue }
+                if scheduler.treeStableTimer != nil {
+                    classified.append((change, important))
+                } else if important {
+                    var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
+                    request.state = feed.position(change.id)
+                    _ = try await adder.addBuildsetForChanges(request, changeIDs: [change.id])
+                    recorded = change.id
+                }
+            }
+            if let treeStableTimer = scheduler.treeStableTimer {
+                try await database.schedulers.classifyChanges(
+                    fence.serviceID,
+                    Dictionary(classified.map { ($0.0.id, $0.1) }, uniquingKeysWith: { $1 }),
+                    fence: fence,
+                    state: feed.position(last.id)
+                )
+                let deadline = database.clock.now().addingTimeInterval(treeStableTimer.timeInterval)
+                for (change, important) in classified where important || timers[key(change)] != nil {
+                    timers[key(change)] = deadline
+                }
+            } else if recorded != last.id {
+                try await feed.record(last.id)
+            }
+            position = last.id
+        }
+    }
+
+    private func fireDueTimers() async throws {
+        let now = database.clock.now()
+        for (key, deadline) in timers.sorted(by: { $0.value < $1.value }) where deadline <= now {
+            let classified = try await database.schedulers.getChangeClassifications(
+                fence.serviceID,
+                branch: key.branch,
+                repository: key.repository,
+                project: key.project,
+                codebase: key.codebase
+            )
+            timers[key] = nil
+            let changeIDs = classified.keys.sorted()
+            guard !changeIDs.isEmpty else { continue }
+            var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
+            request.consumedChangeIDs = changeIDs
+            _ = try await adder.addBuildsetForChanges(request, changeIDs: changeIDs)
+        }
+    }
+
+    private func key(_ change: Change) -> TimerKey {
+        switch scheduler.mode {
+        case .singleBranch:
+            TimerKey()
+        case .anyBranch:
+            TimerKey(
+                codebase: change.codebase, project: change.project, repository: change.repository,
+                branch: .some(change.branch))
+        }
+    }
+}
