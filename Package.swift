@@ -56,12 +56,13 @@ let package = Package(
         ),
         .target(
             name: "GantryConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["GantryModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "GantryScheduling",
             dependencies: [
+                "GantryConfig",
                 "GantryCluster",
                 "GantryModel",
                 "GantryStorage",
@@ -147,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GantryConfigTests",
-            dependencies: ["GantryConfig"],
+            dependencies: ["GantryConfig", "GantryModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

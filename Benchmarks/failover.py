@@ -13,7 +13,7 @@ from gantry_process import ROOT, gantry, http_port
 
 def start(binary, directory, name, url, args, schedulers):
     lines = [f"name: {name}", f"database: {url}", "http: 127.0.0.1:0", f"heartbeat: {args.heartbeat}",
-             f"expireAfter: {args.expire_after}", f"claimPoll: {args.claim_poll}", "schedulers:"]
+             f"expireAfter: {args.expire_after}", f"claimPoll: {args.claim_poll}", "builders: [{name: bench}]", "schedulers:"]
     lines += [f"  - {{name: {s}, type: periodic, builderNames: [bench], interval: 1h}}" for s in schedulers]
     config = os.path.join(directory, f"{name}.yaml")
     with open(config, "w") as f:

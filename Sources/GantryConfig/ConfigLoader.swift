@@ -27,7 +27,7 @@ public struct ConfigLoader {
 
     /// Parses and validates YAML text.
     public func parse(_ text: String, file: String = "config") throws -> MasterConfig {
-        var reader = Reader()
+        var reader = ConfigReader()
         let root: Node
         do {
             root = try Yams.compose(yaml: text) ?? Node.mapping([:])
@@ -40,7 +40,8 @@ public struct ConfigLoader {
         reader.refuseUnknownKeys(
             top,
             allowed: [
-                "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "schedulers",
+                "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
+                "schedulers",
             ],
             at: "")
         var config = MasterConfig(
@@ -61,6 +62,7 @@ public struct ConfigLoader {
         if config.expireAfter <= config.heartbeat {
             reader.problem("expireAfter", "must be longer than heartbeat, or live masters would be expired")
         }
+        config.builders = reader.builders(top["builders"])
         config.schedulers = reader.schedulers(top["schedulers"])
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
@@ -68,7 +70,7 @@ public struct ConfigLoader {
 }
 
 /// Walks the YAML tree, turning what it finds into values and problems.
-private struct Reader {
+struct ConfigReader {
     var problems: [ConfigError.Problem] = []
 
     mutating func problem(_ path: String, _ message: String) {
@@ -132,62 +134,32 @@ private struct Reader {
         return hooks
     }
 
-    mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
+    /// A list of `{name: ...}` mappings; names unique.
+    mutating func builders(_ node: Node?) -> [String] {
         guard let node else { return [] }
         guard let items = node.sequence else {
-            problem("schedulers", "must be a list")
+            problem("builders", "must be a list")
             return []
         }
-        var result: [SchedulerConfig] = []
-        var seen: Set<String> = []
+        var names: [String] = []
         for (index, item) in items.enumerated() {
-            let path = "schedulers[\(index)]"
+            let path = "builders[\(index)]"
             guard let mapping = item.mapping else {
                 problem(path, "must be a mapping")
                 continue
             }
-            refuseUnknownKeys(mapping, allowed: ["name", "type", "builderNames", "interval"], at: path)
-            let name = string(mapping, "name", at: path)
-            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-            if let name, !seen.insert(name).inserted { problem(join(path, "name"), "'\(name)' is used twice") }
-            let builders = builderNames(mapping["builderNames"], at: join(path, "builderNames"))
-            switch mapping["type"]?.scalar?.string {
-            case "periodic"?:
-                let interval = duration(mapping, "interval", at: path)
-                if mapping["interval"] == nil {
-                    problem(join(path, "interval"), "is required for a periodic scheduler")
-                }
-                if let name, let builders, let interval {
-                    result.append(
-                        SchedulerConfig(name: name, builderNames: builders, kind: .periodic(interval: interval)))
-                }
-            case let other?:
-                problem(join(path, "type"), "unknown scheduler type '\(other)' (known: periodic)")
-            case nil:
-                problem(join(path, "type"), "is required")
+            refuseUnknownKeys(mapping, allowed: ["name"], at: path)
+            guard let name = string(mapping, "name", at: path) else {
+                if mapping["name"] == nil { problem(join(path, "name"), "is required") }
+                continue
             }
-        }
-        return result
-    }
-
-    mutating func builderNames(_ node: Node?, at path: String) -> [String]? {
-        guard let node else {
-            problem(path, "is required")
-            return nil
-        }
-        guard let items = node.sequence, !items.isEmpty else {
-            problem(path, "must be a non-empty list of builder names")
-            return nil
-        }
-        let names = items.compactMap { $0.scalar?.string }.filter { !$0.isEmpty }
-        guard names.count == items.count else {
-            problem(path, "must be a list of builder names")
-            return nil
+            if names.contains(name) { problem(join(path, "name"), "'\(name)' is used twice") }
+            names.append(name)
         }
         return names
     }
 
-    private func join(_ path: String, _ key: String) -> String {
+    func join(_ path: String, _ key: String) -> String {
         path.isEmpty ? key : "\(path).\(key)"
     }
 }

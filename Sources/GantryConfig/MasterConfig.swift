@@ -1,3 +1,5 @@
+public import GantryModel
+
 /// A master's configuration, as read from its YAML file and validated.
 public struct MasterConfig: Sendable, Hashable {
     /// The master's name in the cluster; `<hostname>:<absolute basedir>` unless set.
@@ -10,6 +12,8 @@ public struct MasterConfig: Sendable, Hashable {
     public var heartbeat: Duration
     public var expireAfter: Duration
     public var claimPoll: Duration
+    /// The builders this master runs, by name; registered in the database when the master starts.
+    public var builders: [String]
     public var schedulers: [SchedulerConfig]
 
     public init(
@@ -20,6 +24,7 @@ public struct MasterConfig: Sendable, Hashable {
         heartbeat: Duration = .seconds(5),
         expireAfter: Duration = .seconds(30),
         claimPoll: Duration = .seconds(5),
+        builders: [String] = [],
         schedulers: [SchedulerConfig] = []
     ) {
         self.name = name
@@ -29,24 +34,54 @@ public struct MasterConfig: Sendable, Hashable {
         self.heartbeat = heartbeat
         self.expireAfter = expireAfter
         self.claimPoll = claimPoll
+        self.builders = builders
         self.schedulers = schedulers
     }
 }
 
-/// One scheduler of the configuration.
+/// One scheduler of the configuration: what every scheduler takes, and what its type adds.
 public struct SchedulerConfig: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         /// A buildset every `interval`.
         case periodic(interval: Duration)
+        /// Buildbot's `SingleBranchScheduler`.
+        case singleBranch(BranchSettings)
+        /// Buildbot's `AnyBranchScheduler`.
+        case anyBranch(BranchSettings)
+
+        /// The type's name in the configuration.
+        public var typeName: String {
+            switch self {
+            case .periodic: "periodic"
+            case .singleBranch: "singleBranch"
+            case .anyBranch: "anyBranch"
+            }
+        }
     }
 
-    public var name: String
-    public var builderNames: [String]
+    public var options: SchedulerOptions
     public var kind: Kind
 
-    public init(name: String, builderNames: [String], kind: Kind) {
-        self.name = name
-        self.builderNames = builderNames
+    public init(options: SchedulerOptions, kind: Kind) {
+        self.options = options
         self.kind = kind
+    }
+
+    public init(name: String, builderNames: [String], kind: Kind) {
+        self.init(options: SchedulerOptions(name: name, builderNames: builderNames), kind: kind)
+    }
+
+    public var name: String { options.name }
+}
+
+/// What a change-driven scheduler adds: which changes it takes, and how long the tree must be stable.
+public struct BranchSettings: Sendable, Hashable {
+    public var consumption: ChangeConsumption
+    /// `nil` builds every important change at once.
+    public var treeStableTimer: Duration?
+
+    public init(consumption: ChangeConsumption = ChangeConsumption(), treeStableTimer: Duration? = nil) {
+        self.consumption = consumption
+        self.treeStableTimer = treeStableTimer
     }
 }

@@ -23,6 +23,7 @@ struct FailoverProcessTests {
             heartbeat: 1s
             expireAfter: 3s
             claimPoll: 1s
+            builders: [{name: build}]
             schedulers:
 
             """

@@ -25,6 +25,8 @@ struct MasterProcessTests {
                     heartbeat: 1s
                     expireAfter: 5s
                     claimPoll: 1s
+                    builders:
+                      - name: example
                     schedulers:
                       - name: often
                         type: periodic
@@ -54,9 +56,13 @@ struct MasterProcessTests {
 
             master.send(SIGTERM)
             #expect(await master.waitForExit() == 0)
-            let (stored, claims) = try await Database.withDatabase(url, logger: silentLogger) { db in
-                (try await db.masters.getMasters().items, try await db.schedulers.getSchedulers(active: true))
+            let (stored, claims, requests) = try await Database.withDatabase(url, logger: silentLogger) { db in
+                (
+                    try await db.masters.getMasters().items, try await db.schedulers.getSchedulers(active: true),
+                    try await db.buildRequests.getBuildRequests()
+                )
             }
+            #expect(requests.count == 1, "the configured builder was registered, so the buildset has its request")
             #expect(stored.map(\.name) == ["test-master"])
             #expect(stored.map(\.active) == [false])
             #expect(claims.isEmpty)
@@ -112,13 +118,29 @@ struct MasterProcessTests {
         }
     }
 
-    @Test("gantry sendchange stores a change through the base hook; a master without it refuses")
+    @Test(
+        "gantry sendchange stores a change through the base hook, a singleBranch scheduler builds it; a master without the hook refuses"
+    )
     func sendChange() async throws {
         try await withDirectory { directory in
             let master = try MasterProcess(
-                name: "hooked", config: "http: 127.0.0.1:0\nchangeHooks: {base: {}}\n", directory: directory)
+                name: "hooked",
+                config: """
+                    http: 127.0.0.1:0
+                    changeHooks: {base: {}}
+                    claimPoll: 1s
+                    builders: [{name: example}]
+                    schedulers: [{name: main, type: singleBranch, branch: main, builderNames: [example]}]
+                    """,
+                directory: directory)
             defer { master.send(SIGKILL) }
             let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            // The scheduler reads changes from its first activation on.
+            #expect(
+                try await waitUntil {
+                    try await httpGet(base, "/api/v2/schedulers")["schedulers", 0, "master"] != .null
+                })
             let sent = try await GantryProcess.run([
                 "sendchange", "--master", "http://127.0.0.1:\(port)", "--author", "ada", "--file", "a.c", "--file",
                 "b.c", "--branch", "main", "--revision", "r1", "--property", "ticket=42", "--when", "1700000000",
@@ -132,6 +154,10 @@ struct MasterProcessTests {
             #expect(change?.files == ["a.c", "b.c"])
             #expect(change?.properties == ["ticket": ["42", "Change"]])
             #expect(change?.branch == "main" && change?.revision == "r1")
+            let buildsets = try await httpGet(base, "/api/v2/buildsets")
+            #expect(
+                try await waitUntil { try await httpGet(base, "/api/v2/buildsets")["meta", "total"] == .number(1) },
+                "\(buildsets)")
 
             let plain = try MasterProcess(
                 name: "plain", config: "name: plain\nhttp: 127.0.0.1:0\n", directory: directory)

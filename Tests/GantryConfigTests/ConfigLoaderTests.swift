@@ -1,4 +1,5 @@
 import GantryConfig
+import GantryModel
 import Testing
 
 @Suite("ConfigLoader")
@@ -60,13 +61,13 @@ struct ConfigLoaderTests {
               - name: a
                 type: periodic
                 builderNames: [x]
-              - type: nightly
+              - type: weekly
                 builderNames: nope
             """
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
+                "extra: unknown key (expected one of: builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -74,7 +75,7 @@ struct ConfigLoaderTests {
                 "schedulers[1].interval: is required for a periodic scheduler",
                 "schedulers[2].name: is required",
                 "schedulers[2].builderNames: must be a non-empty list of builder names",
-                "schedulers[2].type: unknown scheduler type 'nightly' (known: periodic)",
+                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, periodic, singleBranch)",
             ]
         )
         #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
@@ -145,6 +146,88 @@ struct ConfigLoaderTests {
                 "changeHooks.bitbucket: unknown key (expected one of: base, github, gitlab)",
                 "changeHooks.base: takes no settings; use {}",
                 "changeHooks.gitlab: must be a mapping (use {} for the defaults)",
+            ])
+    }
+
+    @Test("singleBranch and anyBranch: filters, importance, codebases, priority rules, properties")
+    func branchSchedulers() throws {
+        let config = try loader.parse(
+            """
+            builders: [{name: linux}]
+            schedulers:
+              - name: main
+                type: singleBranch
+                builderNames: [linux]
+                branch: main
+                treeStableTimer: 30s
+                fileIsImportant: {include: ['src/.*'], exclude: ['.*\\.md']}
+                onlyImportant: true
+                properties: {owner: ci, retries: 2}
+                codebases: {app: {repository: 'https://example.org/app.git', branch: main}, lib: {}}
+                priority: {default: 1, branches: {'release/.*': 9}}
+                reason: merged
+              - name: all
+                type: anyBranch
+                builderNames: [linux]
+                changeFilter:
+                  branch_re: 'feature/'
+                  project: [a, b]
+                  category_not_eq: ~
+                  property_eq: {event: push}
+            """
+        )
+        #expect(config.builders == ["linux"])
+        let main = config.schedulers[0]
+        #expect(main.options.properties == ["owner": "ci", "retries": 2])
+        #expect(main.options.reason == "merged")
+        #expect(
+            main.options.codebases == [
+                "app": CodebaseDefaults(repository: "https://example.org/app.git", branch: "main"),
+                "lib": CodebaseDefaults(),
+            ])
+        #expect(
+            main.options.priority
+                == .byBranch([.init(branch: try Pattern("release/.*"), priority: 9)], otherwise: 1))
+        guard case .singleBranch(let settings) = main.kind else {
+            Issue.record("not a singleBranch scheduler")
+            return
+        }
+        #expect(settings.treeStableTimer == .seconds(30))
+        #expect(settings.consumption.filter == ChangeFilter(rules: [.branch: [.equal(["main"])]]))
+        #expect(settings.consumption.importance?.include.map(\.source) == ["src/.*"])
+        #expect(settings.consumption.onlyImportant)
+        guard case .anyBranch(let any) = config.schedulers[1].kind else {
+            Issue.record("not an anyBranch scheduler")
+            return
+        }
+        #expect(
+            any.consumption.filter
+                == ChangeFilter(
+                    rules: [
+                        .branch: [.matches(try Pattern("feature/"))], .project: [.equal(["a", "b"])],
+                        .category: [.notEqual([nil])],
+                    ],
+                    propertyRules: ["event": [.equal(["push"])]]))
+    }
+
+    @Test("scheduler errors: missing branch, bad regex, unknown codebase keys, filter and branch together")
+    func branchSchedulerErrors() {
+        let text = """
+            schedulers:
+              - {name: a, type: singleBranch, builderNames: [x]}
+              - {name: b, type: anyBranch, builderNames: [x], changeFilter: {branch_re: '('}}
+              - {name: c, type: anyBranch, builderNames: [x], codebases: {app: {repo: y}}, branches: [main],
+                 changeFilter: {branch: main}}
+              - {name: d, type: periodic, builderNames: [x], interval: 1s, treeStableTimer: 2s}
+            """
+        let error = #expect(throws: ConfigError.self) { try loader.parse(text) }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[0]: a singleBranch scheduler needs 'branch' or 'changeFilter'",
+                "schedulers[1].changeFilter.branch_re: '(' is not a valid regular expression",
+                "schedulers[2].codebases.app.repo: unknown key (expected one of: branch, repository, revision)",
+                "schedulers[2].branches: cannot be combined with changeFilter; put it in the filter",
+                "schedulers[3].treeStableTimer: unknown key (expected one of: builderNames, codebases, interval, name, priority, properties, reason, type)",
             ])
     }
 }

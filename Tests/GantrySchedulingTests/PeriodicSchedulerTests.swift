@@ -12,9 +12,9 @@ struct PeriodicSchedulerTests {
     private func service(_ db: Database, master: String, interval: Duration = .seconds(60)) async throws
         -> ClusteredService
     {
+        for builder in ["linux", "mac"] { _ = try await db.builders.findBuilderId(builder) }
         let scheduler = PeriodicScheduler(
-            name: "every-minute",
-            builderNames: ["linux", "mac"],
+            options: SchedulerOptions(name: "every-minute", builderNames: ["linux", "mac"]),
             interval: interval,
             database: db,
             clock: clock,

@@ -47,19 +47,9 @@ extension GantryCommand {
                         claimPoll: settings.claimPoll
                     ),
                     clock: clock,
-                    services: settings.schedulers.map { scheduler in
-                        switch scheduler.kind {
-                        case .periodic(let interval):
-                            PeriodicScheduler(
-                                name: scheduler.name,
-                                builderNames: scheduler.builderNames,
-                                interval: interval,
-                                database: database,
-                                clock: clock,
-                                logger: logger
-                            )
-                        }
-                    },
+                    builders: settings.builders,
+                    services: settings.schedulers.map(
+                        SchedulerFactory(database: database, clock: clock, logger: logger).make),
                     logger: logger
                 ) { event in
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])

@@ -7,7 +7,7 @@ public import Logging
 /// clustered services, check in on every heartbeat, and stop cleanly.
 ///
 /// Start: `findMasterId` → `masterStopped(self)` (in case it crashed) → expire stale masters with forced
-/// housekeeping → start services and wait for their first poll → `masterActive`. Each heartbeat: check in;
+/// housekeeping → register its builders → start services and wait for their first poll → `masterActive`. Each heartbeat: check in;
 /// if a peer had expired this master, every service deactivates at once; otherwise every service re-checks its
 /// claim; then every other master silent for longer than `expireAfter` is expired, and the services poll for the
 /// claims it released at once. Stop: stop the services
@@ -17,6 +17,7 @@ public final class MasterLifecycle: Sendable {
     private let database: Database
     private let settings: ClusterSettings
     private let clock: any Clock<Duration>
+    private let builders: [String]
     private let behaviors: [any ClusteredServiceBehavior]
     private let announce: @Sendable (ClusterEvent) -> Void
     private let logger: Logger
@@ -32,6 +33,7 @@ public final class MasterLifecycle: Sendable {
         database: Database,
         settings: ClusterSettings,
         clock: any Clock<Duration>,
+        builders: [String] = [],
         services: [any ClusteredServiceBehavior],
         logger: Logger,
         announce: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
@@ -40,6 +42,7 @@ public final class MasterLifecycle: Sendable {
         self.database = database
         self.settings = settings
         self.clock = clock
+        self.builders = builders
         self.behaviors = services
         self.logger = logger
         self.announce = announce
@@ -62,6 +65,9 @@ public final class MasterLifecycle: Sendable {
             announce(.masterStopped(id: masterID, name: name))
         }
         try await expirePeers(except: nil, force: true, logger: logger)
+        var builderIDs: [Int] = []
+        for builder in builders { builderIDs.append(try await database.builders.findBuilderId(builder)) }
+        try await database.builders.updateBuilderList(masterID, builderids: builderIDs)
 
         let services = behaviors.map { behavior in
             ClusteredService(

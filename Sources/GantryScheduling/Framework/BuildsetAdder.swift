@@ -1,3 +1,4 @@
+public import Foundation
 public import GantryModel
 public import GantryStorage
 public import Logging
@@ -66,7 +67,9 @@ public struct BuildsetAdder: Sendable {
         public var properties: [String: JSONValue] = [:]
         /// The scheduler's priority rule unless given.
         public var priority: Int?
-        public var state: StateWrite?
+        /// A state write committed with the buildset, made from the time of submission (so `last_build` and
+        /// the buildset's submission time agree however long the lookups before it took).
+        public var state: (@Sendable (_ submittedAt: Date) -> StateWrite)?
         /// Classified changes this buildset consumes; flushed with it.
         public var consumedChangeIDs: [Int] = []
 
@@ -158,17 +161,20 @@ public struct BuildsetAdder: Sendable {
         properties.merge(request.properties) { _, passed in passed }
         for (name, value) in options.properties { properties[name] = [value, "Scheduler"] }
         properties["scheduler"] = [.string(options.name), "Scheduler"]
+        let builderIDs = try await builderIDs(request.builderNames ?? options.builderNames)
+        let now = database.clock.now()
         let added = try await database.buildsets.addBuildset(
             fence: request.fence,
             reason: request.reason,
-            builderids: try await builderIDs(request.builderNames ?? options.builderNames),
+            builderids: builderIDs,
             sourceStampIDs: stampIDs,
             properties: properties,
             externalIDString: request.externalID,
             priority: request.priority ?? 0,
             waitedFor: request.waitedFor,
-            state: request.state,
-            consumedChangeIDs: request.consumedChangeIDs
+            state: request.state?(now),
+            consumedChangeIDs: request.consumedChangeIDs,
+            submittedAt: now
         )
         logger.info(
             "buildset added",

@@ -131,7 +131,7 @@ private actor BranchSchedulerRun {
                     classified.append((change, important))
                 } else if important {
                     var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
-                    request.state = feed.position(change.id)
+                    request.state = { _ in feed.position(change.id) }
                     _ = try await adder.addBuildsetForChanges(request, changeIDs: [change.id])
                     recorded = change.id
                 }

@@ -11,8 +11,7 @@ public import Logging
 /// a missed time builds at once, and a deposed master can never add a second buildset for a period.
 public struct PeriodicScheduler: ClusteredServiceBehavior {
     public let kind = ServiceKind.scheduler
-    public let name: String
-    public let builderNames: [String]
+    public let options: SchedulerOptions
     public let interval: Duration
     /// How long to wait before trying again after a database error.
     public let retryDelay: Duration
@@ -21,16 +20,14 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
     private let logger: Logger
 
     public init(
-        name: String,
-        builderNames: [String],
+        options: SchedulerOptions,
         interval: Duration,
         retryDelay: Duration = .seconds(5),
         database: Database,
         clock: any Clock<Duration>,
         logger: Logger
     ) {
-        self.name = name
-        self.builderNames = builderNames
+        self.options = options
         self.interval = interval
         self.retryDelay = retryDelay
         self.database = database
@@ -38,8 +35,10 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
         self.logger = logger
     }
 
-    /// The reason Buildbot gives such buildsets.
-    public var reason: String { "The Periodic scheduler named '\(name)' triggered this build" }
+    public var name: String { options.name }
+
+    /// Buildbot's default reason unless one is configured.
+    public var reason: String { options.reason ?? "The Periodic scheduler named '\(name)' triggered this build" }
 
     /// Builds on schedule until deactivated. A database error (the server restarted, the connection dropped)
     /// is logged and the schedule resumes after `retryDelay`; only losing the claim ends it.
@@ -61,14 +60,13 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
 
     private func buildOnSchedule(fence: ClaimFence) async throws {
         let objectID = try await database.state.getObjectId(name, className: "PeriodicScheduler")
-        var builderIDs: [Int] = []
-        for builder in builderNames { builderIDs.append(try await database.builders.findBuilderId(builder)) }
+        let adder = BuildsetAdder(options: options, database: database, logger: logger)
         while !Task.isCancelled {
             let wait = try await timeUntilNextBuild(objectID)
             if wait > .zero { try await clock.sleep(for: wait) }
             // The actuation runs to its end even when deactivation cancels this task meanwhile: deactivation
             // awaits it, and it is one transaction that either lands whole or not at all.
-            try await Task { try await actuate(fence: fence, objectID: objectID, builderIDs: builderIDs) }.value
+            try await Task { try await actuate(fence: fence, objectID: objectID, adder: adder) }.value
         }
     }
 
@@ -82,15 +80,12 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
         return remaining > 0 ? .milliseconds(Int64((remaining * 1000).rounded(.up))) : .zero
     }
 
-    private func actuate(fence: ClaimFence, objectID: Int, builderIDs: [Int]) async throws {
-        let now = database.clock.now().timeIntervalSince1970.rounded(.down)
-        let (buildset, _) = try await database.buildsets.addBuildset(
-            fence: fence,
-            reason: reason,
-            builderids: builderIDs,
-            properties: ["scheduler": [.string(name), "Scheduler"]],
-            state: .init(objectID: objectID, key: "last_build", value: .number(now))
-        )
-        logger.info("periodic build added", metadata: ["gantry.buildset.id": "\(buildset)"])
+    private func actuate(fence: ClaimFence, objectID: Int, adder: BuildsetAdder) async throws {
+        var request = BuildsetAdder.Request(fence: fence, reason: reason)
+        request.state = { now in
+            StateWrite(
+                objectID: objectID, key: "last_build", value: .number(now.timeIntervalSince1970.rounded(.down)))
+        }
+        _ = try await adder.addBuildsetForSourceStampsWithDefaults(request, sourceStamps: [])
     }
 }

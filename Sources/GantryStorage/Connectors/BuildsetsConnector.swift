@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GantryModel
 import SQLKit
 
@@ -15,6 +15,7 @@ public struct BuildsetsConnector: Sendable {
     ///     nothing is written.
     ///   - properties: `name: [value, source]` pairs.
     ///   - state: A state write committed together with the buildset.
+    ///   - submittedAt: Now unless given (a scheduler records the same time in its state).
     ///   - consumedChangeIDs: Change classifications of the fencing scheduler that this buildset consumes; they
     ///     are flushed in the same transaction, so a change is never built twice nor forgotten unbuilt.
     /// Posts `buildrequests/new` once committed, when it added requests.
@@ -29,9 +30,10 @@ public struct BuildsetsConnector: Sendable {
         priority: Int = 0,
         waitedFor: Bool = false,
         state: StateWrite? = nil,
-        consumedChangeIDs: [Int] = []
+        consumedChangeIDs: [Int] = [],
+        submittedAt: Date? = nil
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
-        let now = database.clock.epochSeconds()
+        let now = Int((submittedAt ?? database.clock.now()).timeIntervalSince1970.rounded(.down))
         let dialect = database.dialect
         let added = try await database.withTransaction { sql in
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }

@@ -1,0 +1,307 @@
+import GantryModel
+import Yams
+
+/// Reads the `schedulers` list: the keys every scheduler takes, then those of its type.
+extension ConfigReader {
+    private static let commonKeys: Set<String> = [
+        "name", "type", "builderNames", "properties", "codebases", "priority", "reason",
+    ]
+    private static let typeKeys: [String: Set<String>] = [
+        "periodic": ["interval"],
+        "singleBranch": ["treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant"],
+        "anyBranch": ["treeStableTimer", "branches", "changeFilter", "fileIsImportant", "onlyImportant"],
+    ]
+
+    mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem("schedulers", "must be a list")
+            return []
+        }
+        var result: [SchedulerConfig] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let path = "schedulers[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(path, "must be a mapping")
+                continue
+            }
+            let type = mapping["type"]?.scalar?.string
+            refuseUnknownKeys(
+                mapping, allowed: Self.commonKeys.union(type.flatMap { Self.typeKeys[$0] } ?? []), at: path)
+            let name = string(mapping, "name", at: path)
+            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
+            if let name, !seen.insert(name).inserted { problem(join(path, "name"), "'\(name)' is used twice") }
+            let options = schedulerOptions(mapping, name: name, at: path)
+            let kind = schedulerKind(type, mapping, at: path)
+            if let options, let kind { result.append(SchedulerConfig(options: options, kind: kind)) }
+        }
+        return result
+    }
+
+    private mutating func schedulerKind(_ type: String?, _ mapping: Node.Mapping, at path: String)
+        -> SchedulerConfig.Kind?
+    {
+        switch type {
+        case "periodic"?:
+            let interval = duration(mapping, "interval", at: path)
+            if mapping["interval"] == nil { problem(join(path, "interval"), "is required for a periodic scheduler") }
+            return interval.map { .periodic(interval: $0) }
+        case "singleBranch"?:
+            if mapping["branch"] == nil && mapping["changeFilter"] == nil {
+                problem(path, "a singleBranch scheduler needs 'branch' or 'changeFilter'")
+            }
+            return branchSettings(mapping, shorthand: "branch", at: path).map { .singleBranch($0) }
+        case "anyBranch"?:
+            return branchSettings(mapping, shorthand: "branches", at: path).map { .anyBranch($0) }
+        case let other?:
+            let known = Self.typeKeys.keys.sorted().joined(separator: ", ")
+            problem(join(path, "type"), "unknown scheduler type '\(other)' (known: \(known))")
+            return nil
+        case nil:
+            problem(join(path, "type"), "is required")
+            return nil
+        }
+    }
+
+    private mutating func schedulerOptions(_ mapping: Node.Mapping, name: String?, at path: String)
+        -> SchedulerOptions?
+    {
+        let builders = builderNames(mapping["builderNames"], at: join(path, "builderNames"))
+        var options = SchedulerOptions(name: name ?? "", builderNames: builders ?? [])
+        if let node = mapping["properties"] {
+            if let properties = node.mapping {
+                for (key, value) in properties {
+                    guard let key = key.string, !key.isEmpty else { continue }
+                    options.properties[key] = Self.json(value)
+                }
+            } else {
+                problem(join(path, "properties"), "must be a mapping of property names to values")
+            }
+        }
+        if let node = mapping["codebases"] { options.codebases = codebases(node, at: join(path, "codebases")) }
+        if let node = mapping["priority"] { options.priority = priority(node, at: join(path, "priority")) }
+        options.reason = string(mapping, "reason", at: path)
+        guard name != nil, builders != nil else { return nil }
+        return options
+    }
+
+    mutating func builderNames(_ node: Node?, at path: String) -> [String]? {
+        guard let node else {
+            problem(path, "is required")
+            return nil
+        }
+        guard let items = node.sequence, !items.isEmpty else {
+            problem(path, "must be a non-empty list of builder names")
+            return nil
+        }
+        let names = items.compactMap { $0.scalar?.string }.filter { !$0.isEmpty }
+        guard names.count == items.count else {
+            problem(path, "must be a list of builder names")
+            return nil
+        }
+        return names
+    }
+
+    /// A list of names, or a mapping of names to `{repository, branch, revision}`.
+    private mutating func codebases(_ node: Node, at path: String) -> [String: CodebaseDefaults] {
+        if let items = node.sequence {
+            let names = items.compactMap { $0.scalar?.string }
+            guard names.count == items.count, !names.isEmpty else {
+                problem(path, "must be a non-empty list of codebase names, or a mapping")
+                return ["": CodebaseDefaults()]
+            }
+            return Dictionary(names.map { ($0, CodebaseDefaults()) }, uniquingKeysWith: { first, _ in first })
+        }
+        guard let mapping = node.mapping, !mapping.isEmpty else {
+            problem(path, "must be a non-empty list of codebase names, or a mapping")
+            return ["": CodebaseDefaults()]
+        }
+        var result: [String: CodebaseDefaults] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            let at = join(path, name)
+            guard let settings = value.mapping else {
+                if value.null == nil { problem(at, "must be a mapping of repository, branch and revision") }
+                result[name] = CodebaseDefaults()
+                continue
+            }
+            refuseUnknownKeys(settings, allowed: ["repository", "branch", "revision"], at: at)
+            result[name] = CodebaseDefaults(
+                repository: settings["repository"]?.string ?? "",
+                branch: settings["branch"]?.string,
+                revision: settings["revision"]?.string
+            )
+        }
+        return result
+    }
+
+    /// A number, or `{default: N, branches: {pattern: N}}` (patterns match whole branch names).
+    private mutating func priority(_ node: Node, at path: String) -> PriorityRule {
+        if let value = node.int { return .fixed(value) }
+        guard let mapping = node.mapping else {
+            problem(path, "must be a number or a mapping with 'default' and 'branches'")
+            return .fixed(0)
+        }
+        refuseUnknownKeys(mapping, allowed: ["default", "branches"], at: path)
+        var rules: [PriorityRule.BranchPriority] = []
+        for (key, value) in mapping["branches"]?.mapping ?? [:] {
+            guard let source = key.string, let number = value.int else {
+                problem(join(path, "branches"), "must map branch patterns to numbers")
+                continue
+            }
+            if let pattern = pattern(source, at: join(path, "branches")) {
+                rules.append(PriorityRule.BranchPriority(branch: pattern, priority: number))
+            }
+        }
+        let otherwise = mapping["default"]?.int ?? 0
+        if mapping["default"] != nil && mapping["default"]?.int == nil {
+            problem(join(path, "default"), "must be a number")
+        }
+        return .byBranch(rules, otherwise: otherwise)
+    }
+
+    private mutating func branchSettings(_ mapping: Node.Mapping, shorthand: String, at path: String)
+        -> BranchSettings?
+    {
+        let before = problems.count
+        var settings = BranchSettings()
+        settings.treeStableTimer = duration(mapping, "treeStableTimer", at: path)
+        var filter = mapping["changeFilter"].flatMap { changeFilter($0, at: join(path, "changeFilter")) }
+        if let node = mapping[shorthand] {
+            if filter != nil {
+                problem(join(path, shorthand), "cannot be combined with changeFilter; put it in the filter")
+            } else {
+                filter = ChangeFilter(rules: [.branch: [.equal(values(node, at: join(path, shorthand)))]])
+            }
+        }
+        settings.consumption.filter = filter
+        if let node = mapping["fileIsImportant"] {
+            settings.consumption.importance = fileImportance(node, at: join(path, "fileIsImportant"))
+        }
+        if let node = mapping["onlyImportant"] {
+            if let value = node.bool {
+                settings.consumption.onlyImportant = value
+            } else {
+                problem(join(path, "onlyImportant"), "must be true or false")
+            }
+        }
+        return problems.count == before ? settings : nil
+    }
+
+    private mutating func fileImportance(_ node: Node, at path: String) -> FileImportance? {
+        guard let mapping = node.mapping else {
+            problem(path, "must be a mapping with 'include' and/or 'exclude' lists of path patterns")
+            return nil
+        }
+        refuseUnknownKeys(mapping, allowed: ["include", "exclude"], at: path)
+        let include = (mapping["include"]).map { patterns($0, at: join(path, "include")) } ?? []
+        let exclude = (mapping["exclude"]).map { patterns($0, at: join(path, "exclude")) } ?? []
+        return FileImportance(include: include, exclude: exclude)
+    }
+
+    /// Buildbot's ChangeFilter arguments: `X`, `X_not_eq`, `X_re`, `X_not_re` for project, repository, branch,
+    /// category and codebase; `property_eq`, `property_not_eq`, `property_re`, `property_not_re` mapping
+    /// property names to values.
+    private mutating func changeFilter(_ node: Node, at path: String) -> ChangeFilter? {
+        guard let mapping = node.mapping else {
+            problem(path, "must be a mapping")
+            return nil
+        }
+        let suffixes = ["", "_not_eq", "_re", "_not_re"]
+        let fieldKeys = ChangeFilter.Field.allCases.flatMap { field in suffixes.map { field.rawValue + $0 } }
+        let propertyKeys = [
+            "property_eq": "", "property_not_eq": "_not_eq", "property_re": "_re", "property_not_re": "_not_re",
+        ]
+        refuseUnknownKeys(mapping, allowed: Set(fieldKeys + propertyKeys.keys), at: path)
+        var filter = ChangeFilter()
+        for field in ChangeFilter.Field.allCases {
+            for suffix in suffixes {
+                let key = field.rawValue + suffix
+                guard let value = mapping[key] else { continue }
+                if let rule = rule(suffix, value, at: join(path, key)) { filter.rules[field, default: []].append(rule) }
+            }
+        }
+        for (key, suffix) in propertyKeys.sorted(by: { $0.key < $1.key }) {
+            guard let value = mapping[key] else { continue }
+            guard let properties = value.mapping else {
+                problem(join(path, key), "must map property names to values")
+                continue
+            }
+            for (name, values) in properties {
+                guard let name = name.string else { continue }
+                if let rule = rule(suffix, values, at: join(join(path, key), name)) {
+                    filter.propertyRules[name, default: []].append(rule)
+                }
+            }
+        }
+        return filter
+    }
+
+    private mutating func rule(_ suffix: String, _ node: Node, at path: String) -> ChangeFilter.Rule? {
+        switch suffix {
+        case "": return .equal(values(node, at: path))
+        case "_not_eq": return .notEqual(values(node, at: path))
+        default:
+            guard let source = node.string, let pattern = pattern(source, at: path) else {
+                if node.string == nil { problem(path, "must be a regular expression") }
+                return nil
+            }
+            return suffix == "_re" ? .matches(pattern) : .notMatches(pattern)
+        }
+    }
+
+    /// A value or a list of values; `null` stands for the default branch.
+    private mutating func values(_ node: Node, at path: String) -> [String?] {
+        if node.null != nil { return [nil] }
+        if let value = node.scalar?.string { return [value] }
+        if let items = node.sequence {
+            let values: [String?] = items.map { $0.null != nil ? nil : $0.scalar?.string }
+            if items.allSatisfy({ $0.null != nil || $0.scalar != nil }) { return values }
+        }
+        problem(path, "must be a value or a list of values")
+        return []
+    }
+
+    private mutating func patterns(_ node: Node, at path: String) -> [Pattern] {
+        guard let items = node.sequence else {
+            problem(path, "must be a list of regular expressions")
+            return []
+        }
+        return items.enumerated().compactMap { index, item in
+            guard let source = item.string else {
+                problem("\(path)[\(index)]", "must be a regular expression")
+                return nil
+            }
+            return pattern(source, at: "\(path)[\(index)]")
+        }
+    }
+
+    private mutating func pattern(_ source: String, at path: String) -> Pattern? {
+        do {
+            return try Pattern(source)
+        } catch {
+            problem(path, error.message)
+            return nil
+        }
+    }
+
+    /// A YAML value as JSON; scalars that read as numbers or booleans become them.
+    static func json(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar:
+            if node.null != nil { return .null }
+            if let value = node.bool { return .bool(value) }
+            if let value = node.float { return .number(value) }
+            return .string(node.string ?? "")
+        case .sequence(let items):
+            return .array(items.map(json))
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
+            return .object(object)
+        case .alias:
+            return .null
+        }
+    }
+}
