@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "GantryConfig",
                 "GantryModel",
+                "GantryScheduling",
                 "GantryStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -140,6 +141,7 @@ let package = Package(
                 "GantryAPI",
                 "GantryConfig",
                 "GantryModel",
+                "GantryScheduling",
                 "GantryStorage",
                 "GantryTesting",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 public import GantryConfig
+public import GantryScheduling
 public import GantryStorage
 public import Hummingbird
 public import Logging
@@ -10,11 +11,20 @@ public import Logging
 public struct HTTPAPI: Sendable {
     let database: Database
     let changeHooks: ChangeHooksConfig
+    /// The force schedulers of this master's configuration, by name.
+    let forceSchedulers: [String: ForceScheduler]
     let logger: Logger
 
-    public init(database: Database, changeHooks: ChangeHooksConfig = ChangeHooksConfig(), logger: Logger) {
+    public init(
+        database: Database,
+        changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
+        forceSchedulers: [ForceScheduler] = [],
+        logger: Logger
+    ) {
         self.database = database
         self.changeHooks = changeHooks
+        self.forceSchedulers = Dictionary(
+            forceSchedulers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.logger = logger
     }
 
@@ -24,6 +34,8 @@ public struct HTTPAPI: Sendable {
         addHealth(to: router)
         addMasters(to: router)
         addSchedulers(to: router)
+        addSchedulerControl(to: router)
+        addForceSchedulers(to: router)
         addWorkers(to: router)
         addChanges(to: router)
         addBuildsets(to: router)

@@ -48,6 +48,8 @@ public struct SchedulerConfig: Sendable, Hashable {
         case singleBranch(BranchSettings)
         /// Buildbot's `AnyBranchScheduler`.
         case anyBranch(BranchSettings)
+        /// Buildbot's `ForceScheduler`, with the parameters it takes besides the built-in ones.
+        case force(parameters: [ForceParameter])
 
         /// The type's name in the configuration.
         public var typeName: String {
@@ -55,6 +57,7 @@ public struct SchedulerConfig: Sendable, Hashable {
             case .periodic: "periodic"
             case .singleBranch: "singleBranch"
             case .anyBranch: "anyBranch"
+            case .force: "force"
             }
         }
     }

@@ -10,6 +10,7 @@ extension ConfigReader {
         "periodic": ["interval"],
         "singleBranch": ["treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant"],
         "anyBranch": ["treeStableTimer", "branches", "changeFilter", "fileIsImportant", "onlyImportant"],
+        "force": ["parameters"],
     ]
 
     mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
@@ -54,6 +55,14 @@ extension ConfigReader {
             return branchSettings(mapping, shorthand: "branch", at: path).map { .singleBranch($0) }
         case "anyBranch"?:
             return branchSettings(mapping, shorthand: "branches", at: path).map { .anyBranch($0) }
+        case "force"?:
+            guard let name = mapping["name"]?.string,
+                name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+            else {
+                problem(join(path, "name"), "a force scheduler's name must be an identifier (letters, digits, _ and -)")
+                return nil
+            }
+            return forceParameters(mapping["parameters"], at: join(path, "parameters")).map { .force(parameters: $0) }
         case let other?:
             let known = Self.typeKeys.keys.sorted().joined(separator: ", ")
             problem(join(path, "type"), "unknown scheduler type '\(other)' (known: \(known))")
@@ -187,6 +196,68 @@ extension ConfigReader {
             }
         }
         return problems.count == before ? settings : nil
+    }
+
+    private static let parameterKinds = ["string", "text", "int", "boolean", "choice", "username"]
+    private static let builtInParameters: Set<String> = [
+        "reason", "priority", "owner", "branch", "revision", "repository", "project",
+    ]
+
+    /// The typed fields of a force scheduler's form.
+    private mutating func forceParameters(_ node: Node?, at path: String) -> [ForceParameter]? {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem(path, "must be a list of parameters")
+            return nil
+        }
+        let before = problems.count
+        var result: [ForceParameter] = []
+        for (index, item) in items.enumerated() {
+            let at = "\(path)[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(at, "must be a mapping")
+                continue
+            }
+            refuseUnknownKeys(
+                mapping, allowed: ["name", "type", "label", "default", "required", "regex", "maxsize", "choices"],
+                at: at)
+            guard let name = string(mapping, "name", at: at) else {
+                if mapping["name"] == nil { problem(join(at, "name"), "is required") }
+                continue
+            }
+            if Self.builtInParameters.contains(name) || result.contains(where: { $0.name == name }) {
+                problem(join(at, "name"), "'\(name)' is already a parameter")
+            }
+            let kind: ForceParameter.Kind
+            switch mapping["type"]?.string {
+            case "string"?, nil: kind = .string
+            case "text"?: kind = .text
+            case "int"?: kind = .int
+            case "boolean"?: kind = .boolean
+            case "username"?: kind = .username
+            case "choice"?:
+                let choices = mapping["choices"]?.sequence?.compactMap(\.string) ?? []
+                if choices.isEmpty { problem(join(at, "choices"), "a choice parameter needs a non-empty list") }
+                kind = .choice(choices)
+            case let other?:
+                problem(
+                    join(at, "type"),
+                    "unknown parameter type '\(other)' (known: \(Self.parameterKinds.joined(separator: ", ")))")
+                continue
+            }
+            var parameter = ForceParameter(name: name, kind: kind, label: mapping["label"]?.string)
+            parameter.defaultValue = mapping["default"].map(Self.json)
+            parameter.required = mapping["required"]?.bool ?? false
+            parameter.regex = mapping["regex"]?.string.flatMap { pattern($0, at: join(at, "regex")) }
+            parameter.maxsize = mapping["maxsize"]?.int
+            if let value = parameter.defaultValue, case .failure(let error) = parameter.validate(value),
+                !(parameter.required && error.message == "is required")
+            {
+                problem(join(at, "default"), error.message)
+            }
+            result.append(parameter)
+        }
+        return problems.count == before ? result : nil
     }
 
     private mutating func fileImportance(_ node: Node, at path: String) -> FileImportance? {

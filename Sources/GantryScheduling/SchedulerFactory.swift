@@ -24,6 +24,8 @@ public struct SchedulerFactory: Sendable {
             branch(config, .singleBranch, settings)
         case .anyBranch(let settings):
             branch(config, .anyBranch, settings)
+        case .force(let parameters):
+            ForceScheduler(options: config.options, parameters: parameters, database: database, logger: logger)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GantryAPI
 import GantryConfig
+import GantryScheduling
 import GantryStorage
 import GantryTesting
 import Hummingbird
@@ -9,12 +10,14 @@ import Hummingbird
 func withAPIServer<T: Sendable>(
     _ database: Database,
     changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
+    forceSchedulers: [ForceScheduler] = [],
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
     let (ports, listening) = AsyncStream<Int>.makeStream()
     let server = HTTPServer(
-        HTTPAPI(database: database, changeHooks: changeHooks, logger: silentLogger), host: "127.0.0.1", port: 0
+        HTTPAPI(database: database, changeHooks: changeHooks, forceSchedulers: forceSchedulers, logger: silentLogger),
+        host: "127.0.0.1", port: 0
     ) { port in
         listening.yield(port)
     }

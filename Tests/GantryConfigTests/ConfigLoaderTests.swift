@@ -75,7 +75,7 @@ struct ConfigLoaderTests {
                 "schedulers[1].interval: is required for a periodic scheduler",
                 "schedulers[2].name: is required",
                 "schedulers[2].builderNames: must be a non-empty list of builder names",
-                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, periodic, singleBranch)",
+                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, force, periodic, singleBranch)",
             ]
         )
         #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
@@ -228,6 +228,47 @@ struct ConfigLoaderTests {
                 "schedulers[2].codebases.app.repo: unknown key (expected one of: branch, repository, revision)",
                 "schedulers[2].branches: cannot be combined with changeFilter; put it in the filter",
                 "schedulers[3].treeStableTimer: unknown key (expected one of: builderNames, codebases, interval, name, priority, properties, reason, type)",
+            ])
+    }
+
+    @Test(
+        "force: typed parameters; a bad type, a default that fails its own rule, and a non-identifier name are errors")
+    func force() throws {
+        let config = try loader.parse(
+            """
+            schedulers:
+              - name: force
+                type: force
+                builderNames: [linux]
+                parameters:
+                  - {name: target, type: choice, choices: [debug, release], default: debug, required: true}
+                  - {name: jobs, type: int, default: 4}
+                  - {name: tag, regex: 'v[0-9]+', maxsize: 10}
+            """
+        )
+        #expect(
+            config.schedulers.first?.kind
+                == .force(parameters: [
+                    ForceParameter(
+                        name: "target", kind: .choice(["debug", "release"]), defaultValue: "debug", required: true),
+                    ForceParameter(name: "jobs", kind: .int, defaultValue: 4),
+                    ForceParameter(name: "tag", kind: .string, regex: try Pattern("v[0-9]+"), maxsize: 10),
+                ]))
+        let text = """
+            schedulers:
+              - {name: 'my force', type: force, builderNames: [x]}
+              - name: f2
+                type: force
+                builderNames: [x]
+                parameters: [{name: n, type: float}, {name: j, type: int, default: lots}, {name: reason}]
+            """
+        let error = #expect(throws: ConfigError.self) { try loader.parse(text) }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[0].name: a force scheduler's name must be an identifier (letters, digits, _ and -)",
+                "schedulers[1].parameters[0].type: unknown parameter type 'float' (known: string, text, int, boolean, choice, username)",
+                "schedulers[1].parameters[1].default: must be an integer",
+                "schedulers[1].parameters[2].name: 'reason' is already a parameter",
             ])
     }
 }

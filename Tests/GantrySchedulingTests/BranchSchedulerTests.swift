@@ -188,6 +188,26 @@ struct BranchSchedulerTests {
         }
     }
 
+    @Test("disabled: changes pass unbuilt; enabled again, new changes build")
+    func disabled() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let h = try await harness(db)
+            try await h.running(scheduler(db)) { service in
+                let schedulerID = try #require(service.fence).serviceID
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                try await db.schedulers.enable(schedulerID, enabled: false)
+                try await h.addChange()
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                #expect(try await h.buildsets().isEmpty)
+                try await db.schedulers.enable(schedulerID, enabled: true)
+                let built = try await h.addChange()
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                #expect(try await waitUntil { try await h.buildsets().count == 1 })
+                #expect(try await h.changesBehindBuildsets() == [[built]])
+            }
+        }
+    }
+
     /// On the embedded database only: storing 10,000 changes takes most of the test's half minute.
     @Test("10,000 changes through a SingleBranch scheduler become one buildset")
     func tenThousandChanges() async throws {

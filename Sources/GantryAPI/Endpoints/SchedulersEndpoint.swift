@@ -23,6 +23,34 @@ extension HTTPAPI {
         }
     }
 
+    /// `POST /api/v2/schedulers/{id}` with the JSON-RPC method `enable` and `{"enabled": true|false}`. A
+    /// disabled scheduler keeps its claim but adds no buildsets until enabled again.
+    func addSchedulerControl(to router: Router<BasicRequestContext>) {
+        router.post("/api/v2/schedulers/{id}") { [self] request, context -> Response in
+            await APIResponse.answering(logger: logger) {
+                let call: JSONRPCCall
+                switch try await JSONRPCCall.read(request) {
+                case .success(let read): call = read
+                case .failure(let failure): return failure.response()
+                }
+                let id = context.parameters.get("id").flatMap { Int($0) }
+                guard let id, try await database.schedulers.getScheduler(id) != nil else {
+                    return call.failure(
+                        .init(.notFound, code: -32601, "no scheduler with id '\(id.map(String.init) ?? "")'"))
+                }
+                guard call.method == "enable" else {
+                    return call.failure(
+                        .init(.badRequest, code: -32601, "unknown method '\(call.method)'; use 'enable'"))
+                }
+                guard case .bool(let enabled)? = call.params["enabled"], call.params.count == 1 else {
+                    return call.failure(.init(.badRequest, code: -32602, "params must be {\"enabled\": true or false}"))
+                }
+                try await database.schedulers.enable(id, enabled: enabled)
+                return call.result(.null)
+            }
+        }
+    }
+
     private func schedulerItems(_ schedulers: [SchedulerInfo]) async throws -> [JSONValue] {
         let masters = Dictionary(
             uniqueKeysWithValues: try await database.masters.getMasters().items.map { ($0.id, $0) })

@@ -38,6 +38,8 @@ extension GantryCommand {
                 if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
                 try await migrator.requireCurrent()
                 let clock = ContinuousClock()
+                let schedulers = settings.schedulers.map(
+                    SchedulerFactory(database: database, clock: clock, logger: logger).make)
                 let lifecycle = MasterLifecycle(
                     name: settings.name,
                     database: database,
@@ -48,15 +50,19 @@ extension GantryCommand {
                     ),
                     clock: clock,
                     builders: settings.builders,
-                    services: settings.schedulers.map(
-                        SchedulerFactory(database: database, clock: clock, logger: logger).make),
+                    services: schedulers,
                     logger: logger
                 ) { event in
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
                 }
                 let master = MasterService(lifecycle: lifecycle)
                 let http = HTTPServer(
-                    HTTPAPI(database: database, changeHooks: settings.changeHooks, logger: logger),
+                    HTTPAPI(
+                        database: database,
+                        changeHooks: settings.changeHooks,
+                        forceSchedulers: schedulers.compactMap { $0 as? ForceScheduler },
+                        logger: logger
+                    ),
                     host: settings.http.host,
                     port: settings.http.port
                 ) { port in

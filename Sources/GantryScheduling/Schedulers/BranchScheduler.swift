@@ -91,9 +91,19 @@ private actor BranchSchedulerRun {
 
     private var database: Database { scheduler.database }
 
-    /// Reads new changes and fires due timers; returns the next timer deadline.
+    /// Reads new changes and fires due timers; returns the next timer deadline. While the scheduler is
+    /// disabled, changes pass unread and timers stop, as in Buildbot; enabling restarts them from the stored
+    /// classifications.
     func step() async throws -> Date? {
         if feed == nil { try await prepare() }
+        guard try await database.schedulers.getScheduler(fence.serviceID)?.enabled != false else {
+            if let latest = try await database.changes.getLatestChangeid(), latest > position {
+                try await feed?.record(latest)
+            }
+            timers = [:]
+            feed = nil
+            return nil
+        }
         try await consumeNewChanges()
         try await fireDueTimers()
         return timers.values.min()

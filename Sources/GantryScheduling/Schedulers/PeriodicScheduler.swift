@@ -13,7 +13,7 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
     public let kind = ServiceKind.scheduler
     public let options: SchedulerOptions
     public let interval: Duration
-    /// How long to wait before trying again after a database error.
+    /// How long to wait before trying again after a database error, and between looks while disabled.
     public let retryDelay: Duration
     private let database: Database
     private let clock: any Clock<Duration>
@@ -64,6 +64,11 @@ public struct PeriodicScheduler: ClusteredServiceBehavior {
         while !Task.isCancelled {
             let wait = try await timeUntilNextBuild(objectID)
             if wait > .zero { try await clock.sleep(for: wait) }
+            // Disabled: no build; a time missed meanwhile builds once it is enabled again.
+            guard try await database.schedulers.getScheduler(fence.serviceID)?.enabled != false else {
+                try await clock.sleep(for: retryDelay)
+                continue
+            }
             // The actuation runs to its end even when deactivation cancels this task meanwhile: deactivation
             // awaits it, and it is one transaction that either lands whole or not at all.
             try await Task { try await actuate(fence: fence, objectID: objectID, adder: adder) }.value

@@ -37,6 +37,16 @@ public struct SchedulersConnector: Sendable {
         try await database.withTransaction { sql in try await claims.isCurrent(fence, in: sql) }
     }
 
+    /// The scheduler's current claim, or `nil` when no master holds it. A write fenced by it lands only while
+    /// that master still holds the scheduler.
+    public func getSchedulerClaim(_ schedulerid: Int) async throws -> ClaimFence? {
+        try await database.withTransaction { sql in
+            try await claims.currentClaim(schedulerid, in: sql).map {
+                ClaimFence(kind: .scheduler, serviceID: schedulerid, masterID: $0.owner, epoch: $0.epoch)
+            }
+        }
+    }
+
     /// Enables or disables the scheduler.
     public func enable(_ schedulerid: Int, enabled: Bool) async throws {
         try await database.withTransaction { sql in

@@ -1,0 +1,60 @@
+import Foundation
+import GantryModel
+import Hummingbird
+
+/// Buildbot's control calls: `{"jsonrpc": "2.0", "method": ..., "params": {...}, "id": ...}` in, a `result` or
+/// an `error` with the same id out.
+struct JSONRPCCall {
+    static let maxBody = 1024 * 1024
+
+    var method: String
+    var params: [String: JSONValue]
+    var id: JSONValue
+
+    /// Reads the call; a body that is not one is answered with the reason.
+    static func read(_ request: Request) async throws -> Result<JSONRPCCall, JSONRPCFailure> {
+        let body = try await request.body.collect(upTo: maxBody)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)),
+            case .object(let call) = value
+        else { return .failure(JSONRPCFailure(.badRequest, code: -32700, "the body must be a JSON-RPC call object")) }
+        guard let method = call["method"]?.string else {
+            return .failure(JSONRPCFailure(.badRequest, code: -32600, "the call names no method"))
+        }
+        var params: [String: JSONValue] = [:]
+        switch call["params"] {
+        case nil, .null?: break
+        case .object(let object)?: params = object
+        default: return .failure(JSONRPCFailure(.badRequest, code: -32602, "params must be an object"))
+        }
+        return .success(JSONRPCCall(method: method, params: params, id: call["id"] ?? .null))
+    }
+
+    func result(_ value: JSONValue) -> Response {
+        APIResponse.json(.ok, .object(["jsonrpc": "2.0", "id": id, "result": value]))
+    }
+
+    func failure(_ failure: JSONRPCFailure) -> Response {
+        failure.response(id: id)
+    }
+}
+
+/// A JSON-RPC error, with the HTTP status it is sent with.
+struct JSONRPCFailure: Error {
+    var status: HTTPResponse.Status
+    var code: Int
+    var message: String
+    var data: JSONValue?
+
+    init(_ status: HTTPResponse.Status, code: Int, _ message: String, data: JSONValue? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.data = data
+    }
+
+    func response(id: JSONValue = .null) -> Response {
+        var error: [String: JSONValue] = ["code": .number(Double(code)), "message": .string(message)]
+        if let data { error["data"] = data }
+        return APIResponse.json(status, .object(["jsonrpc": "2.0", "id": id, "error": .object(error)]))
+    }
+}

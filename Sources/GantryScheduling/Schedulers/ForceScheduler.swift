@@ -1,0 +1,114 @@
+public import GantryCluster
+public import GantryModel
+public import GantryStorage
+public import Logging
+
+/// Buildbot's `ForceScheduler`: a buildset on request, from typed parameters that are all validated before
+/// anything is written.
+///
+/// Built-in parameters: `reason` (default "force build"), `priority` (default 0) and, per codebase, `branch`,
+/// `revision`, `repository` and `project` (prefixed `<codebase>_` for a named codebase). Every parameter's value
+/// becomes a property with the source "Force Build Form", as do `owner` and `reason`. The owner is the caller's,
+/// else a `username` parameter's value, else "anonymous".
+///
+/// Any master can force: the buildset is written fenced by the claim of the master running the scheduler, so
+/// it lands only while that claim holds, and a scheduler no master runs refuses with a clear error.
+public struct ForceScheduler: ClusteredServiceBehavior {
+    public let kind = ServiceKind.scheduler
+    public let options: SchedulerOptions
+    /// The configured parameters, after the built-in ones.
+    public let parameters: [ForceParameter]
+    let database: Database
+    let logger: Logger
+
+    public init(options: SchedulerOptions, parameters: [ForceParameter], database: Database, logger: Logger) {
+        self.options = options
+        self.parameters = parameters
+        self.database = database
+        self.logger = logger
+    }
+
+    public var name: String { options.name }
+
+    /// Every parameter the scheduler accepts, built-in ones first.
+    public var allParameters: [ForceParameter] {
+        var all = [
+            ForceParameter(name: "reason", kind: .string, label: "reason", defaultValue: "force build"),
+            ForceParameter(name: "priority", kind: .int, label: "priority", defaultValue: 0),
+        ]
+        for codebase in options.codebases.keys.sorted() {
+            for field in ["branch", "revision", "repository", "project"] {
+                all.append(ForceParameter(name: Self.fieldName(field, codebase: codebase), kind: .string))
+            }
+        }
+        return all + parameters
+    }
+
+    /// Every reason a force request was refused, by parameter name.
+    public struct Refusal: Error, Sendable, Hashable {
+        public var errors: [String: String]
+    }
+
+    /// Forces a buildset.
+    /// - Parameters:
+    ///   - builderNames: A subset of the scheduler's builders; all of them when `nil`.
+    ///   - arguments: Parameter values by name; unknown names are refused.
+    /// - Throws: ``Refusal`` listing every invalid argument; `GantryError.notFound` when no master runs the
+    ///   scheduler, `.conflict` when it is disabled.
+    public func force(
+        owner: String?,
+        builderNames: [String]? = nil,
+        arguments: [String: JSONValue]
+    ) async throws -> BuildsetAdder.Added {
+        let accepted = allParameters
+        var errors: [String: String] = [:]
+        for name in arguments.keys where !accepted.contains(where: { $0.name == name }) {
+            errors[name] = "is not a parameter of force scheduler '\(self.name)'"
+        }
+        var values: [String: JSONValue] = [:]
+        for parameter in accepted {
+            switch parameter.validate(arguments[parameter.name]) {
+            case .success(let value): values[parameter.name] = value
+            case .failure(let error): errors[error.name] = error.message
+            }
+        }
+        let builders = builderNames.map { requested in options.builderNames.filter(requested.contains) }
+        if builders?.isEmpty == true {
+            errors["builderNames"] = "none of the requested builders is a builder of force scheduler '\(name)'"
+        }
+        guard errors.isEmpty else { throw Refusal(errors: errors) }
+
+        let schedulerID = try await database.schedulers.findSchedulerId(name)
+        guard let fence = try await database.schedulers.getSchedulerClaim(schedulerID) else {
+            throw GantryError(.notFound, "no master is running force scheduler '\(name)'; try again once one is")
+        }
+        guard try await database.schedulers.getScheduler(schedulerID)?.enabled != false else {
+            throw GantryError(.conflict, "force scheduler '\(name)' is disabled")
+        }
+        let username = parameters.first { $0.kind == .username }.flatMap { values[$0.name]?.string }
+        let owner = [owner, username].compactMap { $0 }.first { !$0.isEmpty } ?? "anonymous"
+        let reason = values["reason"]?.string ?? ""
+        var request = BuildsetAdder.Request(fence: fence, reason: "A build was forced by '\(owner)': \(reason)")
+        request.builderNames = builders
+        request.priority = values["priority"]?.integer
+        request.properties["owner"] = [.string(owner), "Force Build Form"]
+        for name in ["reason"] + parameters.map(\.name) {
+            request.properties[name] = [values[name] ?? .null, "Force Build Form"]
+        }
+        let stamps = options.codebases.keys.sorted().map { codebase in
+            func field(_ name: String) -> String? {
+                values[Self.fieldName(name, codebase: codebase)]?.string.flatMap { $0.isEmpty ? nil : $0 }
+            }
+            return BuildsetAdder.PartialSourceStamp(
+                codebase: codebase, repository: field("repository"), branch: field("branch"),
+                revision: field("revision"), project: field("project"))
+        }
+        return try await BuildsetAdder(options: options, database: database, logger: logger)
+            .addBuildsetForSourceStampsWithDefaults(request, sourceStamps: stamps)
+    }
+
+    /// Buildbot's nested name of a codebase field: `branch` for the unnamed codebase, `lib_branch` for `lib`.
+    static func fieldName(_ field: String, codebase: String) -> String {
+        codebase.isEmpty ? field : "\(codebase)_\(field)"
+    }
+}
