@@ -50,6 +50,8 @@ public struct SchedulerConfig: Sendable, Hashable {
         case anyBranch(BranchSettings)
         /// Buildbot's `ForceScheduler`, with the parameters it takes besides the built-in ones.
         case force(parameters: [ForceParameter])
+        /// Buildbot's `Nightly`.
+        case nightly(NightlySettings)
 
         /// The type's name in the configuration.
         public var typeName: String {
@@ -58,6 +60,7 @@ public struct SchedulerConfig: Sendable, Hashable {
             case .singleBranch: "singleBranch"
             case .anyBranch: "anyBranch"
             case .force: "force"
+            case .nightly: "nightly"
             }
         }
     }
@@ -86,5 +89,26 @@ public struct BranchSettings: Sendable, Hashable {
     public init(consumption: ChangeConsumption = ChangeConsumption(), treeStableTimer: Duration? = nil) {
         self.consumption = consumption
         self.treeStableTimer = treeStableTimer
+    }
+}
+
+/// What a nightly scheduler adds: its times, and whether only changes make it build.
+public struct NightlySettings: Sendable, Hashable {
+    public var schedule: CronSchedule
+    public var onlyIfChanged: Bool
+    public var consumption: ChangeConsumption
+    /// Times that build even when `onlyIfChanged` finds nothing new.
+    public var forceAt: CronSchedule?
+
+    public init(
+        schedule: CronSchedule,
+        onlyIfChanged: Bool = false,
+        consumption: ChangeConsumption = ChangeConsumption(),
+        forceAt: CronSchedule? = nil
+    ) {
+        self.schedule = schedule
+        self.onlyIfChanged = onlyIfChanged
+        self.consumption = consumption
+        self.forceAt = forceAt
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GantryModel
 import Yams
 
@@ -11,6 +12,10 @@ extension ConfigReader {
         "singleBranch": ["treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant"],
         "anyBranch": ["treeStableTimer", "branches", "changeFilter", "fileIsImportant", "onlyImportant"],
         "force": ["parameters"],
+        "nightly": [
+            "minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone", "onlyIfChanged", "forceAt", "branch",
+            "changeFilter", "fileIsImportant", "onlyImportant",
+        ],
     ]
 
     mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
@@ -63,6 +68,8 @@ extension ConfigReader {
                 return nil
             }
             return forceParameters(mapping["parameters"], at: join(path, "parameters")).map { .force(parameters: $0) }
+        case "nightly"?:
+            return nightlySettings(mapping, at: path).map { .nightly($0) }
         case let other?:
             let known = Self.typeKeys.keys.sorted().joined(separator: ", ")
             problem(join(path, "type"), "unknown scheduler type '\(other)' (known: \(known))")
@@ -170,31 +177,73 @@ extension ConfigReader {
         return .byBranch(rules, otherwise: otherwise)
     }
 
+    private mutating func nightlySettings(_ mapping: Node.Mapping, at path: String) -> NightlySettings? {
+        let before = problems.count
+        var timeZone = TimeZone.current
+        if let name = string(mapping, "timeZone", at: path) {
+            if let zone = TimeZone(identifier: name) {
+                timeZone = zone
+            } else {
+                problem(join(path, "timeZone"), "unknown time zone '\(name)' (use a name like Europe/Berlin or UTC)")
+            }
+        }
+        var settings = NightlySettings(schedule: cronSchedule(mapping, timeZone: timeZone, at: path))
+        if let node = mapping["forceAt"] {
+            if let times = node.mapping {
+                refuseUnknownKeys(
+                    times, allowed: Set(CronField.Unit.allCases.map(\.rawValue)), at: join(path, "forceAt"))
+                settings.forceAt = cronSchedule(times, timeZone: timeZone, at: join(path, "forceAt"))
+            } else {
+                problem(join(path, "forceAt"), "must be a mapping of minute, hour, dayOfMonth, month and dayOfWeek")
+            }
+        }
+        if let node = mapping["onlyIfChanged"] {
+            if let value = node.bool {
+                settings.onlyIfChanged = value
+            } else {
+                problem(join(path, "onlyIfChanged"), "must be true or false")
+            }
+        }
+        settings.consumption = changeConsumption(mapping, shorthand: "branch", at: path)
+        return problems.count == before ? settings : nil
+    }
+
+    /// The cron fields of `mapping`, each a number, a cron text or a list; Buildbot's defaults for those absent.
+    private mutating func cronSchedule(_ mapping: Node.Mapping, timeZone: TimeZone, at path: String) -> CronSchedule {
+        var schedule = CronSchedule(timeZone: timeZone)
+        for unit in CronField.Unit.allCases {
+            guard let node = mapping[unit.rawValue] else { continue }
+            let text: String
+            if let items = node.sequence {
+                text = items.compactMap { $0.scalar?.string }.joined(separator: ",")
+            } else {
+                text = node.scalar?.string ?? ""
+            }
+            let field: CronField
+            do {
+                field = try CronField(parsing: text, unit: unit)
+            } catch {
+                problem(join(path, unit.rawValue), error.message)
+                continue
+            }
+            switch unit {
+            case .minute: schedule.minute = field
+            case .hour: schedule.hour = field
+            case .dayOfMonth: schedule.dayOfMonth = field
+            case .month: schedule.month = field
+            case .dayOfWeek: schedule.dayOfWeek = field
+            }
+        }
+        return schedule
+    }
+
     private mutating func branchSettings(_ mapping: Node.Mapping, shorthand: String, at path: String)
         -> BranchSettings?
     {
         let before = problems.count
         var settings = BranchSettings()
         settings.treeStableTimer = duration(mapping, "treeStableTimer", at: path)
-        var filter = mapping["changeFilter"].flatMap { changeFilter($0, at: join(path, "changeFilter")) }
-        if let node = mapping[shorthand] {
-            if filter != nil {
-                problem(join(path, shorthand), "cannot be combined with changeFilter; put it in the filter")
-            } else {
-                filter = ChangeFilter(rules: [.branch: [.equal(values(node, at: join(path, shorthand)))]])
-            }
-        }
-        settings.consumption.filter = filter
-        if let node = mapping["fileIsImportant"] {
-            settings.consumption.importance = fileImportance(node, at: join(path, "fileIsImportant"))
-        }
-        if let node = mapping["onlyImportant"] {
-            if let value = node.bool {
-                settings.consumption.onlyImportant = value
-            } else {
-                problem(join(path, "onlyImportant"), "must be true or false")
-            }
-        }
+        settings.consumption = changeConsumption(mapping, shorthand: shorthand, at: path)
         return problems.count == before ? settings : nil
     }
 
@@ -258,6 +307,33 @@ extension ConfigReader {
             result.append(parameter)
         }
         return problems.count == before ? result : nil
+    }
+
+    /// `changeFilter` (or its shorthand, `branch` or `branches`), `fileIsImportant` and `onlyImportant`.
+    private mutating func changeConsumption(_ mapping: Node.Mapping, shorthand: String, at path: String)
+        -> ChangeConsumption
+    {
+        var consumption = ChangeConsumption()
+        var filter = mapping["changeFilter"].flatMap { changeFilter($0, at: join(path, "changeFilter")) }
+        if let node = mapping[shorthand] {
+            if filter != nil {
+                problem(join(path, shorthand), "cannot be combined with changeFilter; put it in the filter")
+            } else {
+                filter = ChangeFilter(rules: [.branch: [.equal(values(node, at: join(path, shorthand)))]])
+            }
+        }
+        consumption.filter = filter
+        if let node = mapping["fileIsImportant"] {
+            consumption.importance = fileImportance(node, at: join(path, "fileIsImportant"))
+        }
+        if let node = mapping["onlyImportant"] {
+            if let value = node.bool {
+                consumption.onlyImportant = value
+            } else {
+                problem(join(path, "onlyImportant"), "must be true or false")
+            }
+        }
+        return consumption
     }
 
     private mutating func fileImportance(_ node: Node, at path: String) -> FileImportance? {

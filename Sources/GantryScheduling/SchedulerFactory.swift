@@ -24,6 +24,11 @@ public struct SchedulerFactory: Sendable {
             branch(config, .singleBranch, settings)
         case .anyBranch(let settings):
             branch(config, .anyBranch, settings)
+        case .nightly(let settings):
+            NightlyScheduler(
+                options: config.options, schedule: settings.schedule, onlyIfChanged: settings.onlyIfChanged,
+                consumption: settings.consumption, forceAt: settings.forceAt, database: database, clock: clock,
+                logger: logger)
         case .force(let parameters):
             ForceScheduler(options: config.options, parameters: parameters, database: database, logger: logger)
         }

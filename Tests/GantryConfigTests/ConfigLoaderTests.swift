@@ -75,7 +75,7 @@ struct ConfigLoaderTests {
                 "schedulers[1].interval: is required for a periodic scheduler",
                 "schedulers[2].name: is required",
                 "schedulers[2].builderNames: must be a non-empty list of builder names",
-                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, force, periodic, singleBranch)",
+                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, force, nightly, periodic, singleBranch)",
             ]
         )
         #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
@@ -269,6 +269,46 @@ struct ConfigLoaderTests {
                 "schedulers[1].parameters[0].type: unknown parameter type 'float' (known: string, text, int, boolean, choice, username)",
                 "schedulers[1].parameters[1].default: must be an integer",
                 "schedulers[1].parameters[2].name: 'reason' is already a parameter",
+            ])
+    }
+
+    @Test("nightly: cron fields as numbers, text or lists, a time zone, onlyIfChanged with forceAt; bad fields located")
+    func nightly() throws {
+        let config = try loader.parse(
+            """
+            schedulers:
+              - name: nightly
+                type: nightly
+                builderNames: [linux]
+                minute: 30
+                hour: [2, 14]
+                dayOfWeek: mon-fri
+                timeZone: Europe/Berlin
+                onlyIfChanged: true
+                branch: main
+                forceAt: {dayOfWeek: sun, hour: 2, minute: 30}
+            """
+        )
+        guard case .nightly(let settings) = config.schedulers.first?.kind else {
+            Issue.record("not a nightly scheduler")
+            return
+        }
+        #expect(settings.schedule.minute.values == [30])
+        #expect(settings.schedule.hour.values == [2, 14])
+        #expect(settings.schedule.dayOfWeek.values == [0, 1, 2, 3, 4])
+        #expect(settings.schedule.timeZone.identifier == "Europe/Berlin")
+        #expect(settings.onlyIfChanged)
+        #expect(settings.forceAt?.dayOfWeek.values == [6])
+        #expect(settings.consumption.filter == ChangeFilter(rules: [.branch: [.equal(["main"])]]))
+
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                "schedulers: [{name: n, type: nightly, builderNames: [x], hour: 25, timeZone: Mars/Olympus}]")
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[0].timeZone: unknown time zone 'Mars/Olympus' (use a name like Europe/Berlin or UTC)",
+                "schedulers[0].hour: '25' is not a valid hour (use numbers in 0-23, lists, ranges, */steps)",
             ])
     }
 }

@@ -25,7 +25,7 @@ public struct ChangeFeed: Sendable {
             return Int(last)
         }
         let newest = try await database.changes.getLatestChangeid() ?? 0
-        try await database.schedulers.classifyChanges(fence.serviceID, [:], fence: fence, state: position(newest))
+        try await record(newest)
         return newest
     }
 
@@ -41,6 +41,6 @@ public struct ChangeFeed: Sendable {
 
     /// Records the position alone, fenced.
     public func record(_ changeid: Int) async throws {
-        try await database.schedulers.classifyChanges(fence.serviceID, [:], fence: fence, state: position(changeid))
+        try await database.state.setState(objectID, Self.positionKey, .number(Double(changeid)), fence: fence)
     }
 }

@@ -1,0 +1,158 @@
+import Foundation
+public import GantryCluster
+public import GantryModel
+public import GantryStorage
+public import Logging
+
+/// Buildbot's `Nightly`: a buildset at the times of a cron schedule, in the schedule's time zone.
+///
+/// The time of the last build (`last_build`) is kept in the scheduler's state, so a master taking the scheduler
+/// over continues the schedule and a missed time builds at once. With `onlyIfChanged`, accepted changes are
+/// classified as they arrive and a time with no important change since the last build is skipped (its time
+/// still recorded), unless it is the scheduler's first build, the setting was just switched on
+/// (`last_only_if_changed`), or `forceAt` matches. A build takes every classified change; with none, each
+/// codebase's defaults.
+public struct NightlyScheduler: ClusteredServiceBehavior {
+    public let kind = ServiceKind.scheduler
+    public let options: SchedulerOptions
+    public let schedule: CronSchedule
+    public let onlyIfChanged: Bool
+    /// Times that build even when `onlyIfChanged` finds nothing new.
+    public let forceAt: CronSchedule?
+    let consumer: ChangeConsumer
+    let database: Database
+    let loop: SchedulerLoop
+    let logger: Logger
+
+    public init(
+        options: SchedulerOptions,
+        schedule: CronSchedule,
+        onlyIfChanged: Bool = false,
+        consumption: ChangeConsumption = ChangeConsumption(),
+        forceAt: CronSchedule? = nil,
+        database: Database,
+        clock: any Clock<Duration>,
+        poll: Duration = .seconds(30),
+        retryDelay: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        self.options = options
+        self.schedule = schedule
+        self.onlyIfChanged = onlyIfChanged
+        self.forceAt = forceAt
+        self.consumer = ChangeConsumer(
+            consumption: consumption, codebases: Set(options.codebases.keys), logger: logger)
+        self.database = database
+        self.loop = SchedulerLoop(database: database, clock: clock, poll: poll, retryDelay: retryDelay, logger: logger)
+        self.logger = logger
+    }
+
+    public var name: String { options.name }
+
+    /// Buildbot's default reason unless one is configured.
+    public var reason: String { options.reason ?? "The Nightly scheduler named '\(name)' triggered this build" }
+
+    public func runWhileActive(fence: ClaimFence) async {
+        let run = NightlyRun(scheduler: self, fence: fence, activatedAt: database.clock.now())
+        await loop.run { try await run.step() }
+    }
+}
+
+/// One activation of a ``NightlyScheduler``.
+private actor NightlyRun {
+    static let lastBuildKey = "last_build"
+    static let lastOnlyIfChangedKey = "last_only_if_changed"
+
+    let scheduler: NightlyScheduler
+    let fence: ClaimFence
+    /// The base of the schedule for a scheduler that never built.
+    let activatedAt: Date
+    var objectID: Int?
+    var feed: ChangeFeed?
+    var position = 0
+
+    init(scheduler: NightlyScheduler, fence: ClaimFence, activatedAt: Date) {
+        self.scheduler = scheduler
+        self.fence = fence
+        self.activatedAt = activatedAt
+    }
+
+    private var database: Database { scheduler.database }
+
+    /// Reads new changes, builds when a time has come (or was missed); returns the next time.
+    func step() async throws -> Date? {
+        let objectID = try await prepare()
+        if let feed { try await consume(feed) }
+        let lastBuild = try await database.state.getState(objectID, Self.lastBuildKey, default: nil)
+        var base = activatedAt
+        if case .number(let seconds) = lastBuild { base = Date(timeIntervalSince1970: seconds) }
+        guard let due = scheduler.schedule.next(after: base) else { return nil }
+        let now = database.clock.now()
+        guard due <= now else { return due }
+        guard try await database.schedulers.getScheduler(fence.serviceID)?.enabled != false else {
+            return now.addingTimeInterval(60)
+        }
+        if due < now.addingTimeInterval(-60) {
+            scheduler.logger.info("missed scheduled build time - building immediately")
+        }
+        try await actuate(objectID: objectID, due: due, firstBuild: lastBuild == .null)
+        return scheduler.schedule.next(after: now)
+    }
+
+    private func prepare() async throws -> Int {
+        if let objectID { return objectID }
+        let objectID = try await database.state.getObjectId(scheduler.name, className: "Nightly")
+        if scheduler.onlyIfChanged {
+            let feed = ChangeFeed(database: database, objectID: objectID, fence: fence)
+            position = try await feed.start()
+            self.feed = feed
+        } else {
+            try await database.schedulers.flushChangeClassifications(fence.serviceID)
+        }
+        self.objectID = objectID
+        return objectID
+    }
+
+    private func consume(_ feed: ChangeFeed) async throws {
+        while true {
+            let changes = try await feed.changes(after: position)
+            guard let last = changes.last else { return }
+            var classified: [Int: Bool] = [:]
+            for change in changes {
+                if let important = scheduler.consumer.classify(change) { classified[change.id] = important }
+            }
+            try await database.schedulers.classifyChanges(
+                fence.serviceID, classified, fence: fence, state: feed.position(last.id))
+            position = last.id
+        }
+    }
+
+    private func actuate(objectID: Int, due: Date, firstBuild: Bool) async throws {
+        let lastOnlyIfChanged = try await database.state.getState(objectID, Self.lastOnlyIfChangedKey, default: true)
+        let classified =
+            scheduler.onlyIfChanged ? try await database.schedulers.getChangeClassifications(fence.serviceID) : [:]
+        let skip =
+            lastOnlyIfChanged == .bool(true) && scheduler.onlyIfChanged && !classified.values.contains(true)
+            && !firstBuild && !(scheduler.forceAt?.matches(due) ?? false)
+        let recordBuild: @Sendable (Date) -> StateWrite = { [objectID] now in
+            StateWrite(
+                objectID: objectID, key: Self.lastBuildKey, value: .number(now.timeIntervalSince1970.rounded(.down)))
+        }
+        if skip {
+            let record = recordBuild(database.clock.now())
+            try await database.state.setState(objectID, record.key, record.value, fence: fence)
+        } else {
+            let adder = BuildsetAdder(options: scheduler.options, database: database, logger: scheduler.logger)
+            var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
+            request.state = recordBuild
+            if classified.isEmpty {
+                _ = try await adder.addBuildsetForSourceStampsWithDefaults(request, sourceStamps: [])
+            } else {
+                request.consumedChangeIDs = classified.keys.sorted()
+                _ = try await adder.addBuildsetForChanges(request, changeIDs: request.consumedChangeIDs)
+            }
+        }
+        try await database.state.setState(
+            objectID, Self.lastOnlyIfChangedKey, .bool(scheduler.onlyIfChanged), fence: fence)
+    }
+}
