@@ -70,7 +70,7 @@ def main():
             master.wait()
     latencies = sorted(r[0] for r in results)
     stored = sum(r[1] for r in results)
-    print(f"{os.path.relpath(binary, ROOT)}; database {args.database or 'SQLite file'}; "
+    print(f"{os.path.relpath(binary, ROOT)}; database {'PostgreSQL' if args.database else 'SQLite file'}; "
           f"{args.pushes} pushes x {args.commits} commits from {args.clients} clients")
     print(f"{stored} changes in {elapsed:.1f} s: {stored / elapsed:.0f} changes/s")
     print(f"push latency: median {statistics.median(latencies) * 1000:.1f} ms, "

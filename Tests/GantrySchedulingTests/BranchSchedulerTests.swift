@@ -36,16 +36,10 @@ struct BranchSchedulerTests {
         !change.files.allSatisfy { $0.hasPrefix("docs/") }
     }
 
-    private func harness(_ db: Database) async throws -> SchedulerHarness {
-        let harness = SchedulerHarness(db: db, clock: clock)
-        try await harness.register(builders: ["linux", "mac"])
-        return harness
-    }
-
     @Test("without a timer: an important change builds at once, alone; unimportant and filtered ones never")
     func noTimer() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             try await h.running(scheduler(db, isImportant: docsAreUnimportant)) { _ in
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
                 try await h.addChange(files: ["docs/a.md"])
@@ -66,7 +60,7 @@ struct BranchSchedulerTests {
     @Test("tree-stable timer 9 s: important at 0, unimportant at 6, important at 12 → one buildset at 21")
     func treeStableTimer() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             try await h.running(scheduler(db, timer: .seconds(9), isImportant: docsAreUnimportant)) { service in
                 let schedulerID = try #require(service.fence).serviceID
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
@@ -97,7 +91,7 @@ struct BranchSchedulerTests {
     @Test("tree-stable timer: unimportant changes alone never start it")
     func unimportantAlone() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             try await h.running(scheduler(db, timer: .seconds(10), isImportant: docsAreUnimportant)) { _ in
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
                 try await h.addChange(files: ["docs/a.md"])
@@ -114,7 +108,7 @@ struct BranchSchedulerTests {
     @Test("consumption order: filter, codebase, fileIsImportant (an error drops), onlyImportant")
     func consumptionPipeline() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             struct Broken: Error {}
             let check: ChangeConsumer.ImportanceCheck = { change in
                 if change.files.contains("boom") { throw Broken() }
@@ -140,7 +134,7 @@ struct BranchSchedulerTests {
     @Test("a master taking the scheduler over restarts the timer from the stored classifications")
     func failoverRestartsTimer() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             let change = try await h.running(scheduler(db, timer: .seconds(30)), master: "m1") { _ in
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
                 let change = try await h.addChange()
@@ -163,7 +157,7 @@ struct BranchSchedulerTests {
     @Test("AnyBranch: a timer per branch; an unimportant change joins the running timer of its branch")
     func anyBranchTimers() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             let any = scheduler(
                 db, mode: .anyBranch, timer: .seconds(10), consumption: ChangeConsumption(),
                 isImportant: docsAreUnimportant)
@@ -191,7 +185,7 @@ struct BranchSchedulerTests {
     @Test("disabled: changes pass unbuilt; enabled again, new changes build")
     func disabled() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             try await h.running(scheduler(db)) { service in
                 let schedulerID = try #require(service.fence).serviceID
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
@@ -212,7 +206,7 @@ struct BranchSchedulerTests {
     @Test("10,000 changes through a SingleBranch scheduler become one buildset")
     func tenThousandChanges() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             try await h.running(scheduler(db, timer: .seconds(60), consumption: ChangeConsumption())) { service in
                 let schedulerID = try #require(service.fence).serviceID
                 try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")

@@ -25,16 +25,10 @@ struct ForceSchedulerTests {
         )
     }
 
-    private func harness(_ db: Database) async throws -> SchedulerHarness {
-        let harness = SchedulerHarness(db: db, clock: clock)
-        try await harness.register(builders: ["linux", "mac"])
-        return harness
-    }
-
     @Test("every validation error is returned together, and nothing is written")
     func validation() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             let force = try scheduler(db)
             try await h.running(force) { _ in
                 let refusal = await #expect(throws: ForceScheduler.Refusal.self) {
@@ -64,7 +58,7 @@ struct ForceSchedulerTests {
     @Test("a forced buildset: Buildbot's reason, the parameters as properties, the chosen builders, the branch")
     func forced() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             let force = try scheduler(db)
             let added = try await h.running(force) { _ in
                 try await force.force(
@@ -89,7 +83,7 @@ struct ForceSchedulerTests {
     @Test("any master can force while one runs the scheduler; none running, or disabled, is a clear error")
     func fromAnyMaster() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux", "mac"])
             let force = try scheduler(db)
             let unclaimed = await #expect(throws: GantryError.self) {
                 try await force.force(owner: nil, arguments: ["target": "debug"])

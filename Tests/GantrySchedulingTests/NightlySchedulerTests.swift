@@ -28,12 +28,6 @@ struct NightlySchedulerTests {
         )
     }
 
-    private func harness(_ db: Database) async throws -> SchedulerHarness {
-        let harness = SchedulerHarness(db: db, clock: clock)
-        try await harness.register(builders: ["linux"])
-        return harness
-    }
-
     /// Seconds since the hour of each buildset's submission.
     private func offsets(_ h: SchedulerHarness) async throws -> [Int] {
         try await h.buildsets().map { Int($0.submittedAt.timeIntervalSince(Self.start)) }
@@ -59,7 +53,7 @@ struct NightlySchedulerTests {
     @Test("minutes 10, 20, 21, 40, 50, 51 over 30 minutes: builds at 600, 1200 and 1260 s")
     func minutes() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
             try await h.running(try nightly(db, minutes: "10,20,21,40,50,51")) { _ in
                 await clock.waitForSleepers(2)  // activated: the change poll and the next time wait
                 for offset in [600, 1200, 1260] { try await advance(to: offset, db) }
@@ -76,7 +70,7 @@ struct NightlySchedulerTests {
     @Test("onlyIfChanged: the first build happens, later times without important changes are skipped")
     func onlyIfChanged() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
             try await h.running(try nightly(db, minutes: "5,25,45", onlyIfChanged: true)) { _ in
                 await clock.waitForSleepers(2)  // activated: the change poll and the next time wait
                 try await advance(to: 300, db)
@@ -96,7 +90,7 @@ struct NightlySchedulerTests {
     @Test("onlyIfChanged with forceAt: a forced time builds without changes")
     func forceAt() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
             try await h.running(try nightly(db, minutes: "5,25,45", onlyIfChanged: true, forceAt: "23,25,27")) { _ in
                 await clock.waitForSleepers(2)  // activated: the change poll and the next time wait
                 try await advance(to: 300, db)
@@ -109,7 +103,7 @@ struct NightlySchedulerTests {
     @Test("a master taking over after a missed time builds at once")
     func missedTime() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let h = try await harness(db)
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
             try await h.running(try nightly(db, minutes: "10"), master: "m1") { _ in
                 await clock.waitForSleepers(2)  // activated: the change poll and the next time wait
                 try await advance(to: 600, db)

@@ -10,8 +10,10 @@ struct SchedulerHarness {
     let db: Database
     let clock: ManualClock
 
-    /// Registers builders, as masters do for their configured builders.
-    func register(builders: [String]) async throws {
+    /// A harness whose database has `builders` registered, as masters do for their configured builders.
+    init(db: Database, clock: ManualClock, builders: [String]) async throws {
+        self.db = db
+        self.clock = clock
         for name in builders { _ = try await db.builders.findBuilderId(name) }
     }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Change -> build request latency through a SingleBranch scheduler of one `gantry master`.
+
+Usage: Benchmarks/change_latency.py [--database URL] [--changes 200]
+Starts a master (the release build if there is one, else the debug build) with the base change hook and a
+SingleBranch scheduler without a tree-stable timer, sends one change at a time, and measures from sending the
+change until its build request is visible in the HTTP API (polled every millisecond); it reports the median and
+p99. The database defaults to a fresh SQLite file; for PostgreSQL give an empty schema (postgres://...?schema=NAME).
+"""
+import argparse, http.client, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
+
+from gantry_process import ROOT, gantry, http_port
+
+
+def call(port, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, body, headers or {})
+    answer = connection.getresponse()
+    data = json.loads(answer.read())
+    connection.close()
+    if answer.status != 200:
+        sys.exit(f"{method} {path} answered {answer.status}: {data}")
+    return data
+
+
+def requests(port):
+    return call(port, "GET", "/api/v2/buildrequests?limit=0")["meta"]["total"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database")
+    parser.add_argument("--changes", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        config = os.path.join(directory, "master.yaml")
+        with open(config, "w") as f:
+            f.write("name: latency-bench\nhttp: 127.0.0.1:0\nclaimPoll: 1s\nchangeHooks: {base: {}}\n")
+            f.write("builders: [{name: bench}]\n")
+            f.write("schedulers: [{name: main, type: singleBranch, branch: main, builderNames: [bench]}]\n")
+            if args.database:
+                f.write(f"database: {args.database}\n")
+        log = os.path.join(directory, "master.log")
+        binary = gantry()
+        master = subprocess.Popen([binary, "master", "--config", config], stdout=subprocess.DEVNULL,
+                                  stderr=open(log, "w"))
+        try:
+            port = http_port(log)
+            # The scheduler reads changes from its first activation on.
+            while not any(s["master"] for s in call(port, "GET", "/api/v2/schedulers")["schedulers"]):
+                time.sleep(0.01)
+            latencies = []
+            for number in range(args.changes):
+                before = requests(port)
+                body = urllib.parse.urlencode({"author": "bench", "branch": "main", "revision": f"r{number}",
+                                               "files": json.dumps([f"src/file{number}.c"])})
+                start = time.monotonic()
+                call(port, "POST", "/change_hook/base", body, {"Content-Type": "application/x-www-form-urlencoded"})
+                while requests(port) == before:
+                    time.sleep(0.001)
+                latencies.append(time.monotonic() - start)
+        finally:
+            master.send_signal(signal.SIGTERM)
+            master.wait()
+    latencies.sort()
+    print(f"{os.path.relpath(binary, ROOT)}; database {'PostgreSQL' if args.database else 'SQLite file'}; {args.changes} changes")
+    print(f"change -> build request: median {statistics.median(latencies) * 1000:.1f} ms, "
+          f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
