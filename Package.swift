@@ -105,6 +105,7 @@ let package = Package(
                 "GantryScheduling",
                 "GantryStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,7 +133,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GantrySchedulingTests",
-            dependencies: ["GantryCluster", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting"],
+            dependencies: [
+                "GantryCluster", "GantryConfig", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

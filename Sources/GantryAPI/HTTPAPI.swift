@@ -1,5 +1,4 @@
 public import GantryConfig
-public import GantryScheduling
 public import GantryStorage
 public import Hummingbird
 public import Logging
@@ -11,20 +10,19 @@ public import Logging
 public struct HTTPAPI: Sendable {
     let database: Database
     let changeHooks: ChangeHooksConfig
-    /// The force schedulers of this master's configuration, by name.
-    let forceSchedulers: [String: ForceScheduler]
+    /// The force schedulers of this master's configuration.
+    let forceSchedulers: ForceSchedulerRegistry
     let logger: Logger
 
     public init(
         database: Database,
         changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
-        forceSchedulers: [ForceScheduler] = [],
+        forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
         logger: Logger
     ) {
         self.database = database
         self.changeHooks = changeHooks
-        self.forceSchedulers = Dictionary(
-            forceSchedulers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.forceSchedulers = forceSchedulers
         self.logger = logger
     }
 

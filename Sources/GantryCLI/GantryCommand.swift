@@ -6,7 +6,8 @@ public struct GantryCommand: AsyncParsableCommand {
         commandName: "gantry",
         abstract: "A distributed build master.",
         subcommands: [
-            MasterCommand.self, CheckConfig.self, UpgradeMaster.self, Masters.self, Workers.self, SendChange.self,
+            MasterCommand.self, CheckConfig.self, Reconfig.self, UpgradeMaster.self, Masters.self, Workers.self,
+            SendChange.self,
         ]
     )
 

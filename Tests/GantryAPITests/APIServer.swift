@@ -16,7 +16,9 @@ func withAPIServer<T: Sendable>(
 ) async throws -> T {
     let (ports, listening) = AsyncStream<Int>.makeStream()
     let server = HTTPServer(
-        HTTPAPI(database: database, changeHooks: changeHooks, forceSchedulers: forceSchedulers, logger: silentLogger),
+        HTTPAPI(
+            database: database, changeHooks: changeHooks, forceSchedulers: ForceSchedulerRegistry(forceSchedulers),
+            logger: silentLogger),
         host: "127.0.0.1", port: 0
     ) { port in
         listening.yield(port)

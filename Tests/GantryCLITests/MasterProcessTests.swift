@@ -4,16 +4,17 @@ import GantryStorage
 import GantryTesting
 import Testing
 
+/// Runs `body` with a fresh directory, removed afterwards.
+private func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "gantry-master-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(directory)
+}
+
 @Suite("gantry master process", .timeLimit(.minutes(1)))
 struct MasterProcessTests {
-    private func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "gantry-master-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        return try await body(directory)
-    }
-
     @Test("a master on SQLite claims its scheduler, builds, serves the API, and stops cleanly on SIGTERM")
     func runAndTerminate() async throws {
         try await withDirectory { directory in
@@ -170,6 +171,78 @@ struct MasterProcessTests {
             #expect(
                 refused.standardError
                     == "Error: the master refused the change: no change hook 'base' is configured on this master\n")
+        }
+    }
+}
+
+@Suite("gantry master reconfiguration", .timeLimit(.minutes(2)))
+struct ReconfigProcessTests {
+    private static func config(_ schedulers: String) -> String {
+        """
+        name: live
+        http: 127.0.0.1:0
+        claimPoll: 1s
+        builders: [{name: example}]
+        schedulers:
+        \(schedulers)
+        """
+    }
+
+    /// The name of the master running each scheduler, by scheduler name (`nil` when none runs it).
+    private func owners(_ base: URL) async throws -> [String: String?] {
+        let answer = try await httpGet(base, "/api/v2/schedulers")
+        var owners: [String: String?] = [:]
+        for item in answer.json["schedulers"]?.elements ?? [] {
+            guard let name = item["name"]?.string else { continue }
+            owners.updateValue(item["master"]?["name"]?.string, forKey: name)
+        }
+        return owners
+    }
+
+    @Test(
+        "gantry reconfig starts new schedulers, stops removed ones, serves new force schedulers; a broken file changes nothing"
+    )
+    func reconfig() async throws {
+        try await withDirectory { directory in
+            let master = try MasterProcess(
+                name: "live",
+                config: Self.config("  - {name: old, type: periodic, builderNames: [example], interval: 1h}"),
+                directory: directory)
+            defer { master.send(SIGKILL) }
+            let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            let file = directory.appendingPathComponent("live.yaml")
+            #expect(try await waitUntil { try await owners(base)["old"] == .some("live") })
+
+            try Self.config(
+                """
+                  - {name: new, type: periodic, builderNames: [example], interval: 1h}
+                  - {name: force, type: force, builderNames: [example]}
+                """
+            ).write(to: file, atomically: true, encoding: .utf8)
+            let asked = try await GantryProcess.run(["reconfig", "--config", file.path])
+            #expect(asked.status == 0, "\(asked.standardError)")
+            let switched = try await waitUntil {
+                let owners = try await owners(base)
+                return owners["new"] == .some("live") && owners["force"] == .some("live")
+                    && owners["old"] == .some(nil)
+            }
+            #expect(switched, "\(master.logText)")
+            let forced = try await httpPost(
+                base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+            #expect(forced.status == 200)
+
+            try "schedulers: [{name: new, type: hourly}]\n".write(to: file, atomically: true, encoding: .utf8)
+            let refused = try await GantryProcess.run(["reconfig", "--config", file.path])
+            #expect(refused.status == 1)
+            master.send(SIGHUP)
+            #expect(await waitUntil { master.logText.contains("reconfiguration refused") })
+            #expect(try await owners(base)["new"] == .some("live"))
+            #expect(master.logText.contains("unknown scheduler type"))
+
+            master.send(SIGTERM)
+            #expect(await master.waitForExit() == 0)
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("live.pid").path))
         }
     }
 }

@@ -9,7 +9,7 @@ extension HTTPAPI {
     /// per builder id, or every invalid parameter at once.
     func addForceSchedulers(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/forceschedulers") { [self] _, _ -> Response in
-            let items = forceSchedulers.values.sorted { $0.name < $1.name }.map(Self.describe)
+            let items = forceSchedulers.all.map(Self.describe)
             return APIResponse.collection("forceschedulers", items, total: items.count, fields: nil)
         }
         router.post("/api/v2/forceschedulers/{name}") { [self] request, context -> Response in

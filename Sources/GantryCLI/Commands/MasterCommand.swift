@@ -18,7 +18,9 @@ extension GantryCommand {
             discussion: """
                 The master registers in the database, expires silent peers, claims its schedulers, checks in \
                 every heartbeat and serves the HTTP API. A new, empty database gets its schema created; an \
-                outdated one must be upgraded with 'gantry upgrade-master' first.
+                outdated one must be upgraded with 'gantry upgrade-master' first. SIGHUP (or 'gantry reconfig') \
+                reloads the configuration; the process id is kept beside the configuration file \
+                (master.yaml → master.pid).
                 """
         )
 
@@ -38,8 +40,9 @@ extension GantryCommand {
                 if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
                 try await migrator.requireCurrent()
                 let clock = ContinuousClock()
-                let schedulers = settings.schedulers.map(
-                    SchedulerFactory(database: database, clock: clock, logger: logger).make)
+                let factory = SchedulerFactory(database: database, clock: clock, logger: logger)
+                let schedulers = settings.schedulers.map(factory.make)
+                let forceSchedulers = ForceSchedulerRegistry(schedulers.compactMap { $0 as? ForceScheduler })
                 let lifecycle = MasterLifecycle(
                     name: settings.name,
                     database: database,
@@ -60,7 +63,7 @@ extension GantryCommand {
                     HTTPAPI(
                         database: database,
                         changeHooks: settings.changeHooks,
-                        forceSchedulers: schedulers.compactMap { $0 as? ForceScheduler },
+                        forceSchedulers: forceSchedulers,
                         logger: logger
                     ),
                     host: settings.http.host,
@@ -72,8 +75,14 @@ extension GantryCommand {
                 }
                 // The master joins the cluster only once its API listens, so a taken address stops it before it
                 // claims anything. Services stop in reverse order: the HTTP server first, then the master.
+                let reload = ReloadService(
+                    configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
+                    forceSchedulers: forceSchedulers, logger: logger)
+                let pidFile = PIDFile(configPath: config)
+                try pidFile.write()
+                defer { pidFile.remove() }
                 let group = ServiceGroup(
-                    services: [master, http],
+                    services: [master, http, reload],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )

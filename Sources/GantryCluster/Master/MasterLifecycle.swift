@@ -25,6 +25,7 @@ public final class MasterLifecycle: Sendable {
 
     private enum Event: Sendable {
         case heartbeat
+        case reconfigure(builders: [String], changes: [ServiceChange])
         case stop
     }
 
@@ -48,6 +49,13 @@ public final class MasterLifecycle: Sendable {
         self.announce = announce
     }
 
+    /// Applies a new configuration while the master runs: its builder list becomes `builders`, and each change
+    /// starts, stops or restarts a service, in order, between heartbeats (a change posted while the master starts
+    /// waits for it). The outcome is logged.
+    public func reconfigure(builders: [String], changes: [ServiceChange]) {
+        mailbox.post(.reconfigure(builders: builders, changes: changes))
+    }
+
     /// Asks the master to stop cleanly; ``run(started:)`` returns once it has.
     public func stop() {
         mailbox.post(.stop)
@@ -65,11 +73,9 @@ public final class MasterLifecycle: Sendable {
             announce(.masterStopped(id: masterID, name: name))
         }
         try await expirePeers(except: nil, force: true, logger: logger)
-        var builderIDs: [Int] = []
-        for builder in builders { builderIDs.append(try await database.builders.findBuilderId(builder)) }
-        try await database.builders.updateBuilderList(masterID, builderids: builderIDs)
+        try await registerBuilders(builders, masterID: masterID)
 
-        let services = behaviors.map { behavior in
+        let makeService = { [database, settings, clock] (behavior: any ClusteredServiceBehavior) in
             ClusteredService(
                 behavior: behavior,
                 claimer: DatabaseServiceClaimer(database: database, kind: behavior.kind),
@@ -79,6 +85,7 @@ public final class MasterLifecycle: Sendable {
                 logger: logger
             )
         }
+        var services = behaviors.map(makeService)
         await withTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { await service.run() } }
             for service in services { await service.waitUntilStarted() }
@@ -87,6 +94,33 @@ public final class MasterLifecycle: Sendable {
             await withTaskGroup(of: Void.self) { timers in
                 scheduleHeartbeat(in: &timers)
                 while let event = await mailbox.next() {
+                    if case .reconfigure(let builderNames, let changes) = event {
+                        do {
+                            try await registerBuilders(builderNames, masterID: masterID)
+                        } catch {
+                            logger.error("registering the builders failed", metadata: [LogKey.error: "\(error)"])
+                        }
+                        for change in changes {
+                            let (stopping, starting) = Self.plan(change)
+                            if let stopping,
+                                let index = services.firstIndex(where: {
+                                    $0.behavior.kind == stopping.kind && $0.behavior.name == stopping.name
+                                })
+                            {
+                                services[index].stop()
+                                await services[index].waitUntilStopped()
+                                services.remove(at: index)
+                            }
+                            if let starting {
+                                let service = makeService(starting)
+                                services.append(service)
+                                group.addTask { await service.run() }
+                            }
+                        }
+                        logger.info(
+                            "reconfigured", metadata: ["gantry.services": "\(services.map(\.behavior.name).sorted())"])
+                        continue
+                    }
                     guard case .heartbeat = event else { break }
                     await checkIn(masterID, services: services, firstTime: false, logger: logger)
                     let expired = try? await expirePeers(except: masterID, force: false, logger: logger)
@@ -96,6 +130,7 @@ public final class MasterLifecycle: Sendable {
                 }
                 timers.cancelAll()
             }
+
             for service in services { service.stop() }
             await group.waitForAll()
         }
@@ -103,6 +138,23 @@ public final class MasterLifecycle: Sendable {
             announce(.masterStopped(id: masterID, name: name))
         }
         logger.info("master stopped")
+    }
+
+    /// What a change stops (kind and name) and what it starts.
+    private static func plan(_ change: ServiceChange) -> (
+        stopping: (kind: ServiceKind, name: String)?, starting: (any ClusteredServiceBehavior)?
+    ) {
+        switch change {
+        case .start(let behavior): (nil, behavior)
+        case .stop(let kind, let name): ((kind, name), nil)
+        case .restart(let behavior): ((behavior.kind, behavior.name), behavior)
+        }
+    }
+
+    private func registerBuilders(_ names: [String], masterID: Int) async throws {
+        var builderIDs: [Int] = []
+        for builder in names { builderIDs.append(try await database.builders.findBuilderId(builder)) }
+        try await database.builders.updateBuilderList(masterID, builderids: builderIDs)
     }
 
     private func scheduleHeartbeat(in group: inout TaskGroup<Void>) {

@@ -36,6 +36,7 @@ public final class ClusteredService: Sendable {
         var fence: ClaimFence?
         var started = false
         var startWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var stopped = false
     }
 
@@ -79,6 +80,18 @@ public final class ClusteredService: Sendable {
                 return false
             }
             if ready { continuation.resume() }
+        }
+    }
+
+    /// Returns once ``run()`` has unwound: deactivated, and its claim released.
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let done = status.withLock { status -> Bool in
+                if status.stopped { return true }
+                status.stopWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 
@@ -231,8 +244,11 @@ public final class ClusteredService: Sendable {
     private func finish() {
         let waiters = status.withLock { status -> [CheckedContinuation<Void, Never>] in
             status.stopped = true
-            defer { status.startWaiters = [] }
-            return status.startWaiters
+            defer {
+                status.startWaiters = []
+                status.stopWaiters = []
+            }
+            return status.startWaiters + status.stopWaiters
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -1,0 +1,60 @@
+import GantryAPI
+import GantryCluster
+import GantryConfig
+import GantryScheduling
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the configuration on SIGHUP. A configuration with any error is refused whole and the running one
+/// stays; otherwise builders, schedulers and force schedulers take the new configuration, and keys that only
+/// take effect at start (name, database, http, change hooks, cluster timings) are reported as needing a restart.
+struct ReloadService: Service {
+    let configPath: String
+    let running: MasterConfig
+    let lifecycle: MasterLifecycle
+    let factory: SchedulerFactory
+    let forceSchedulers: ForceSchedulerRegistry
+    let logger: Logger
+
+    func run() async throws {
+        var current = running
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            let next: MasterConfig
+            do {
+                next = try ConfigLoader.load(file: configPath)
+            } catch let error as ConfigError {
+                logger.error(
+                    "reconfiguration refused; the running configuration stays",
+                    metadata: ["gantry.config.errors": "\(error.problems.map(\.description))"])
+                continue
+            }
+            let restartOnly = Self.restartOnlyKeys(current, next)
+            if !restartOnly.isEmpty {
+                logger.warning(
+                    "changed keys take effect only when the master restarts",
+                    metadata: ["gantry.config.keys": "\(restartOnly)"])
+            }
+            let changes = factory.changes(from: current.schedulers, to: next.schedulers)
+            lifecycle.reconfigure(builders: next.builders, changes: changes)
+            forceSchedulers.replace(with: next.schedulers.map(factory.make).compactMap { $0 as? ForceScheduler })
+            logger.info(
+                "configuration reloaded",
+                metadata: ["gantry.config.file": "\(configPath)", "gantry.config.changes": "\(changes.count)"])
+            current.builders = next.builders
+            current.schedulers = next.schedulers
+        }
+    }
+
+    private static func restartOnlyKeys(_ old: MasterConfig, _ new: MasterConfig) -> [String] {
+        var keys: [String] = []
+        if old.name != new.name { keys.append("name") }
+        if old.database != new.database { keys.append("database") }
+        if old.http != new.http { keys.append("http") }
+        if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
+        if old.heartbeat != new.heartbeat || old.expireAfter != new.expireAfter || old.claimPoll != new.claimPoll {
+            keys.append("heartbeat/expireAfter/claimPoll")
+        }
+        return keys
+    }
+}
