@@ -52,6 +52,8 @@ public struct SchedulerConfig: Sendable, Hashable {
         case force(parameters: [ForceParameter])
         /// Buildbot's `Nightly`.
         case nightly(NightlySettings)
+        /// Buildbot's `Dependent`: builds what the upstream scheduler's successful buildsets built.
+        case dependent(upstream: String)
 
         /// The type's name in the configuration.
         public var typeName: String {
@@ -61,6 +63,7 @@ public struct SchedulerConfig: Sendable, Hashable {
             case .anyBranch: "anyBranch"
             case .force: "force"
             case .nightly: "nightly"
+            case .dependent: "dependent"
             }
         }
     }

@@ -12,6 +12,7 @@ extension ConfigReader {
         "singleBranch": ["treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant"],
         "anyBranch": ["treeStableTimer", "branches", "changeFilter", "fileIsImportant", "onlyImportant"],
         "force": ["parameters"],
+        "dependent": ["upstream"],
         "nightly": [
             "minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone", "onlyIfChanged", "forceAt", "branch",
             "changeFilter", "fileIsImportant", "onlyImportant",
@@ -42,6 +43,13 @@ extension ConfigReader {
             let kind = schedulerKind(type, mapping, at: path)
             if let options, let kind { result.append(SchedulerConfig(options: options, kind: kind)) }
         }
+        for (index, scheduler) in result.enumerated() {
+            guard case .dependent(let upstream) = scheduler.kind else { continue }
+            if upstream == scheduler.name || !seen.contains(upstream) {
+                let path = "schedulers[\(items.firstIndex { $0.mapping?["name"]?.string == scheduler.name } ?? index)]"
+                problem(join(path, "upstream"), "must name another scheduler of this configuration")
+            }
+        }
         return result
     }
 
@@ -68,6 +76,14 @@ extension ConfigReader {
                 return nil
             }
             return forceParameters(mapping["parameters"], at: join(path, "parameters")).map { .force(parameters: $0) }
+        case "dependent"?:
+            guard let upstream = string(mapping, "upstream", at: path) else {
+                if mapping["upstream"] == nil {
+                    problem(join(path, "upstream"), "is required for a dependent scheduler")
+                }
+                return nil
+            }
+            return .dependent(upstream: upstream)
         case "nightly"?:
             return nightlySettings(mapping, at: path).map { .nightly($0) }
         case let other?:

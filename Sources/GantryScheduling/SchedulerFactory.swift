@@ -29,6 +29,9 @@ public struct SchedulerFactory: Sendable {
                 options: config.options, schedule: settings.schedule, onlyIfChanged: settings.onlyIfChanged,
                 consumption: settings.consumption, forceAt: settings.forceAt, database: database, clock: clock,
                 logger: logger)
+        case .dependent(let upstream):
+            DependentScheduler(
+                options: config.options, upstream: upstream, database: database, clock: clock, logger: logger)
         case .force(let parameters):
             ForceScheduler(options: config.options, parameters: parameters, database: database, logger: logger)
         }

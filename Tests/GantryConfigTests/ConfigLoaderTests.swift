@@ -75,7 +75,7 @@ struct ConfigLoaderTests {
                 "schedulers[1].interval: is required for a periodic scheduler",
                 "schedulers[2].name: is required",
                 "schedulers[2].builderNames: must be a non-empty list of builder names",
-                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, force, nightly, periodic, singleBranch)",
+                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, dependent, force, nightly, periodic, singleBranch)",
             ]
         )
         #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
@@ -309,6 +309,32 @@ struct ConfigLoaderTests {
             error?.problems.map(\.description) == [
                 "schedulers[0].timeZone: unknown time zone 'Mars/Olympus' (use a name like Europe/Berlin or UTC)",
                 "schedulers[0].hour: '25' is not a valid hour (use numbers in 0-23, lists, ranges, */steps)",
+            ])
+    }
+
+    @Test("dependent: upstream must name another scheduler of the configuration")
+    func dependent() throws {
+        let config = try loader.parse(
+            """
+            schedulers:
+              - {name: up, type: periodic, builderNames: [a], interval: 1h}
+              - {name: down, type: dependent, builderNames: [b], upstream: up}
+            """)
+        #expect(config.schedulers.last?.kind == .dependent(upstream: "up"))
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                schedulers:
+                  - {name: down, type: dependent, builderNames: [b], upstream: nowhere}
+                  - {name: self, type: dependent, builderNames: [b], upstream: self}
+                  - {name: none, type: dependent, builderNames: [b]}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[2].upstream: is required for a dependent scheduler",
+                "schedulers[0].upstream: must name another scheduler of this configuration",
+                "schedulers[1].upstream: must name another scheduler of this configuration",
             ])
     }
 }

@@ -185,6 +185,7 @@ public struct BuildRequestsConnector: Sendable {
             }
             try await Self.completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
         }
+        await database.notifier.post(.buildsetsComplete)
     }
 
     /// Completes each buildset of `brids` whose requests are all complete, with their worst result.

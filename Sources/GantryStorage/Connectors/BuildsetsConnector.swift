@@ -18,7 +18,7 @@ public struct BuildsetsConnector: Sendable {
     ///   - submittedAt: Now unless given (a scheduler records the same time in its state).
     ///   - consumedChangeIDs: Change classifications of the fencing scheduler that this buildset consumes; they
     ///     are flushed in the same transaction, so a change is never built twice nor forgotten unbuilt.
-    /// Posts `buildrequests/new` once committed, when it added requests.
+    /// Posts `buildrequests/new` once committed when it added requests, else `buildsets/complete`.
     /// - Returns: The buildset id and the request id per builder id.
     public func addBuildset(
         fence: ClaimFence? = nil,
@@ -82,7 +82,7 @@ public struct BuildsetsConnector: Sendable {
             }
             return (buildsetID: buildsetID, requestIDs: requestIDs)
         }
-        if !added.requestIDs.isEmpty { await database.notifier.post(.buildrequestsNew) }
+        await database.notifier.post(added.requestIDs.isEmpty ? .buildsetsComplete : .buildrequestsNew)
         return added
     }
 
@@ -91,10 +91,12 @@ public struct BuildsetsConnector: Sendable {
         try await database.withTransaction { sql in try await Self.buildsets(ids: [bsid], in: sql).first }
     }
 
-    /// Buildsets by id, optionally only those a scheduler added, or only (in)complete ones.
-    public func getBuildsets(schedulerid: Int? = nil, complete: Bool? = nil) async throws -> [Buildset] {
+    /// Buildsets by id, optionally only those a scheduler added, only (in)complete ones, or only those after an id.
+    public func getBuildsets(schedulerid: Int? = nil, complete: Bool? = nil, after bsid: Int? = nil) async throws
+        -> [Buildset]
+    {
         try await database.withTransaction { sql in
-            try await Self.buildsets(schedulerid: schedulerid, complete: complete, in: sql)
+            try await Self.buildsets(schedulerid: schedulerid, complete: complete, after: bsid, in: sql)
         }
     }
 
@@ -131,6 +133,7 @@ public struct BuildsetsConnector: Sendable {
                     : GantryError(.conflict, "buildset \(bsid) is already complete")
             }
         }
+        await database.notifier.post(.buildsetsComplete)
     }
 
     /// Completes an incomplete buildset; `false` when it was not (missing or already complete).
@@ -145,6 +148,7 @@ public struct BuildsetsConnector: Sendable {
         ids: [Int]? = nil,
         schedulerid: Int? = nil,
         complete: Bool? = nil,
+        after bsid: Int? = nil,
         in sql: any SQLDatabase
     ) async throws -> [Buildset] {
         let query = sql.select()
@@ -158,6 +162,7 @@ public struct BuildsetsConnector: Sendable {
         }
         if let schedulerid { query.where("schedulerid", .equal, schedulerid) }
         if let complete { query.where("complete", .equal, complete) }
+        if let bsid { query.where("id", .greaterThan, bsid) }
         let rows = try await query.all()
         let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
         var properties: [Int: [String: JSONValue]] = [:]

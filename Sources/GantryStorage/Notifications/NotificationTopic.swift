@@ -8,6 +8,8 @@ public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStr
 
     /// New build requests are waiting for a worker.
     public static let buildrequestsNew = NotificationTopic(rawValue: "buildrequests/new")
+    /// A buildset completed.
+    public static let buildsetsComplete = NotificationTopic(rawValue: "buildsets/complete")
     /// A change was stored.
     public static let changesNew = NotificationTopic(rawValue: "changes/new")
 
