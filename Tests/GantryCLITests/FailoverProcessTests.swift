@@ -144,4 +144,68 @@ struct FailoverProcessTests {
             }
         }
     }
+
+    @Test(
+        "SingleBranch: a change classified on a master that is SIGKILLed, and one sent meanwhile, are built once by the survivor"
+    )
+    func singleBranchFailover() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+        try await withTestSchema(server) { url in
+            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-failover-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let masters = try ["s1", "s2"].map { name in
+                try MasterProcess(
+                    name: name,
+                    config: """
+                        name: \(name)
+                        database: \(url.textWithPassword)
+                        http: 127.0.0.1:0
+                        heartbeat: 1s
+                        expireAfter: 3s
+                        claimPoll: 1s
+                        builders: [{name: build}]
+                        schedulers:
+                          - {name: main, type: singleBranch, branch: main, treeStableTimer: 3s, builderNames: [build]}
+                        """,
+                    directory: directory)
+            }
+            defer { for master in masters { master.send(SIGKILL) } }
+
+            try await Database.withDatabase(url, logger: silentLogger) { db in
+                var holder: String?
+                for _ in 0..<200 where holder == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                    holder = try await owners(db)["main"]
+                }
+                let victim = try #require(masters.first { $0.name == holder })
+                let schedulerID = try await db.schedulers.findSchedulerId("main")
+                let objectID = try await db.state.getObjectId("main", className: "SingleBranchScheduler")
+                // The holder has started reading changes: it recorded its position.
+                #expect(
+                    try await waitUntil {
+                        try await db.state.getState(objectID, "last_changeid", default: nil) != .null
+                    })
+                let first = try await db.changes.addChange(NewChange(author: "a", revision: "1", branch: "main"))
+                #expect(try await waitUntil { try await !db.schedulers.getChangeClassifications(schedulerID).isEmpty })
+                victim.send(SIGKILL)
+                let second = try await db.changes.addChange(NewChange(author: "a", revision: "2", branch: "main"))
+                #expect(try await db.buildsets.getBuildsets().isEmpty, "the timer had not fired")
+
+                let built = try await waitUntil(limit: .seconds(30)) {
+                    try await db.buildsets.getBuildsets().count == 1
+                }
+                #expect(built)
+                try await Task.sleep(for: .seconds(4))  // a second timer, if any, would fire by now
+                let buildsets = try await db.buildsets.getBuildsets()
+                #expect(buildsets.count == 1)
+                let changes = try await db.changes.getChanges(ids: [first, second])
+                #expect(buildsets.first?.sourceStampIDs == [try #require(changes.last).sourceStampID])
+                #expect(try await db.schedulers.getChangeClassifications(schedulerID).isEmpty)
+                #expect(try await owners(db)["main"] == masters.first { $0.name != holder }?.name)
+            }
+        }
+    }
 }
