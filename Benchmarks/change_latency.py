@@ -7,9 +7,9 @@ SingleBranch scheduler without a tree-stable timer, sends one change at a time, 
 change until its build request is visible in the HTTP API (polled every millisecond); it reports the median and
 p99. The database defaults to a fresh SQLite file; for PostgreSQL give an empty schema (postgres://...?schema=NAME).
 """
-import argparse, http.client, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, json, os, signal, statistics, sys, tempfile, time, urllib.parse
 
-from gantry_process import ROOT, gantry, http_port
+from gantry_process import ROOT, gantry, start_master
 
 
 def call(port, method, path, body=None, headers=None):
@@ -33,19 +33,14 @@ def main():
     parser.add_argument("--changes", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "master.yaml")
-        with open(config, "w") as f:
-            f.write("name: latency-bench\nhttp: 127.0.0.1:0\nclaimPoll: 1s\nchangeHooks: {base: {}}\n")
-            f.write("builders: [{name: bench}]\n")
-            f.write("schedulers: [{name: main, type: singleBranch, branch: main, builderNames: [bench]}]\n")
-            if args.database:
-                f.write(f"database: {args.database}\n")
-        log = os.path.join(directory, "master.log")
         binary = gantry()
-        master = subprocess.Popen([binary, "master", "--config", config], stdout=subprocess.DEVNULL,
-                                  stderr=open(log, "w"))
+        master, port = start_master(
+            directory,
+            "name: latency-bench\nhttp: 127.0.0.1:0\nclaimPoll: 1s\nchangeHooks: {base: {}}\n"
+            "builders: [{name: bench}]\n"
+            "schedulers: [{name: main, type: singleBranch, branch: main, builderNames: [bench]}]\n",
+            args.database)
         try:
-            port = http_port(log)
             # The scheduler reads changes from its first activation on.
             while not any(s["master"] for s in call(port, "GET", "/api/v2/schedulers")["schedulers"]):
                 time.sleep(0.01)

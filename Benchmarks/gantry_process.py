@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the built `gantry` and the HTTP port a master logs once it listens."""
-import os, re, sys, time
+import os, re, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,3 +22,15 @@ def http_port(log, deadline=30):
             return int(match.group(1))
         time.sleep(0.02)
     sys.exit(f"no HTTP port in {log}:\n{open(log).read()}")
+
+
+def start_master(directory, config, database=None):
+    """Writes `config` (plus `database` when given) to DIRECTORY/master.yaml and starts a master on it;
+    returns the process and its HTTP port."""
+    path = os.path.join(directory, "master.yaml")
+    with open(path, "w") as f:
+        f.write(config + (f"database: {database}\n" if database else ""))
+    log = os.path.join(directory, "master.log")
+    master = subprocess.Popen([gantry(), "master", "--config", path], stdout=subprocess.DEVNULL,
+                              stderr=open(log, "w"))
+    return master, http_port(log)

@@ -7,10 +7,10 @@ events, each with --commits commits, from --clients concurrent connections, and 
 and the latency of one push (median and p99). The database defaults to a fresh SQLite file; for PostgreSQL give
 an empty schema (postgres://...?schema=NAME).
 """
-import argparse, hashlib, hmac, http.client, json, os, signal, statistics, subprocess, sys, tempfile, time
+import argparse, hashlib, hmac, http.client, json, os, signal, statistics, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 
-from gantry_process import ROOT, gantry, http_port
+from gantry_process import ROOT, gantry, start_master
 SECRET = b"benchmark-secret"
 
 
@@ -48,18 +48,11 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "master.yaml")
-        with open(config, "w") as f:
-            f.write("name: hook-bench\nhttp: 127.0.0.1:0\n")
-            f.write(f"changeHooks: {{github: {{secret: {SECRET.decode()}}}}}\n")
-            if args.database:
-                f.write(f"database: {args.database}\n")
-        log = os.path.join(directory, "master.log")
         binary = gantry()
-        master = subprocess.Popen([binary, "master", "--config", config], stdout=subprocess.DEVNULL,
-                                  stderr=open(log, "w"))
+        master, port = start_master(
+            directory, f"name: hook-bench\nhttp: 127.0.0.1:0\nchangeHooks: {{github: {{secret: {SECRET.decode()}}}}}\n",
+            args.database)
         try:
-            port = http_port(log)
             bodies = [push(n, args.commits) for n in range(args.pushes)]
             start = time.monotonic()
             with ThreadPoolExecutor(args.clients) as pool:

@@ -33,6 +33,19 @@ struct FailoverProcessTests {
         return text
     }
 
+    /// Runs `body` with a migrated, empty PostgreSQL schema and a directory for the masters' files.
+    private func withCluster(_ body: (DatabaseURL, URL) async throws -> Void) async throws {
+        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+        try await withTestSchema(server) { url in
+            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-failover-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try await body(url, directory)
+        }
+    }
+
     /// Which master (by name) holds each scheduler.
     private func owners(_ db: Database) async throws -> [String: String] {
         let masters = Dictionary(uniqueKeysWithValues: try await db.masters.getMasters().items.map { ($0.id, $0.name) })
@@ -47,13 +60,7 @@ struct FailoverProcessTests {
         "SIGKILL: every scheduler of the dead master is active elsewhere in time; SIGSTOP: the paused one returns passive; no period built twice"
     )
     func failover() async throws {
-        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-        try await withTestSchema(server) { url in
-            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "gantry-failover-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        try await withCluster { url, directory in
             let masters = try ["m1", "m2", "m3"].map {
                 try MasterProcess(name: $0, config: config($0, url: url), directory: directory)
             }
@@ -149,13 +156,7 @@ struct FailoverProcessTests {
         "SingleBranch: a change classified on a master that is SIGKILLed, and one sent meanwhile, are built once by the survivor"
     )
     func singleBranchFailover() async throws {
-        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-        try await withTestSchema(server) { url in
-            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "gantry-failover-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        try await withCluster { url, directory in
             let masters = try ["s1", "s2"].map { name in
                 try MasterProcess(
                     name: name,

@@ -155,10 +155,9 @@ struct MasterProcessTests {
             #expect(change?.files == ["a.c", "b.c"])
             #expect(change?.properties == ["ticket": ["42", "Change"]])
             #expect(change?.branch == "main" && change?.revision == "r1")
-            let buildsets = try await httpGet(base, "/api/v2/buildsets")
             #expect(
                 try await waitUntil { try await httpGet(base, "/api/v2/buildsets")["meta", "total"] == .number(1) },
-                "\(buildsets)")
+                "\(master.logText)")
 
             let plain = try MasterProcess(
                 name: "plain", config: "name: plain\nhttp: 127.0.0.1:0\n", directory: directory)

@@ -70,9 +70,8 @@ private actor DependentRun {
         var awaited = Set(
             try await database.state.getState(objectID, Self.awaitedKey, default: []).elements
                 .compactMap(\.integer))
-        let position = try await database.state.getState(objectID, Self.positionKey, default: nil).integer
-        let fresh = try await database.buildsets.getBuildsets(
-            schedulerid: upstreamID, after: position ?? Int.max)
+        let position = try await database.state.getState(objectID, Self.positionKey).integer ?? 0
+        let fresh = try await database.buildsets.getBuildsets(schedulerid: upstreamID, after: position)
         if let newest = fresh.last?.id {
             awaited.formUnion(fresh.map(\.id))
             try await save(awaited, objectID: objectID)
