@@ -54,6 +54,10 @@ public struct SchedulerConfig: Sendable, Hashable {
         case nightly(NightlySettings)
         /// Buildbot's `Dependent`: builds what the upstream scheduler's successful buildsets built.
         case dependent(upstream: String)
+        /// Buildbot's `Triggerable`: builds what Trigger steps ask for.
+        case triggerable
+        /// Buildbot's `NightlyTriggerable`: builds the last trigger at the schedule's next time.
+        case nightlyTriggerable(schedule: CronSchedule)
 
         /// The type's name in the configuration.
         public var typeName: String {
@@ -64,6 +68,8 @@ public struct SchedulerConfig: Sendable, Hashable {
             case .force: "force"
             case .nightly: "nightly"
             case .dependent: "dependent"
+            case .triggerable: "triggerable"
+            case .nightlyTriggerable: "nightlyTriggerable"
             }
         }
     }

@@ -17,6 +17,8 @@ extension ConfigReader {
             "minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone", "onlyIfChanged", "forceAt", "branch",
             "changeFilter", "fileIsImportant", "onlyImportant",
         ],
+        "triggerable": [],
+        "nightlyTriggerable": ["minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone"],
     ]
 
     mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
@@ -86,6 +88,12 @@ extension ConfigReader {
             return .dependent(upstream: upstream)
         case "nightly"?:
             return nightlySettings(mapping, at: path).map { .nightly($0) }
+        case "triggerable"?:
+            return .triggerable
+        case "nightlyTriggerable"?:
+            let before = problems.count
+            let schedule = cronSchedule(mapping, timeZone: timeZone(mapping, at: path), at: path)
+            return problems.count == before ? .nightlyTriggerable(schedule: schedule) : nil
         case let other?:
             let known = Self.typeKeys.keys.sorted().joined(separator: ", ")
             problem(join(path, "type"), "unknown scheduler type '\(other)' (known: \(known))")
@@ -195,14 +203,7 @@ extension ConfigReader {
 
     private mutating func nightlySettings(_ mapping: Node.Mapping, at path: String) -> NightlySettings? {
         let before = problems.count
-        var timeZone = TimeZone.current
-        if let name = string(mapping, "timeZone", at: path) {
-            if let zone = TimeZone(identifier: name) {
-                timeZone = zone
-            } else {
-                problem(join(path, "timeZone"), "unknown time zone '\(name)' (use a name like Europe/Berlin or UTC)")
-            }
-        }
+        let timeZone = timeZone(mapping, at: path)
         var settings = NightlySettings(schedule: cronSchedule(mapping, timeZone: timeZone, at: path))
         if let node = mapping["forceAt"] {
             if let times = node.mapping {
@@ -222,6 +223,16 @@ extension ConfigReader {
         }
         settings.consumption = changeConsumption(mapping, shorthand: "branch", at: path)
         return problems.count == before ? settings : nil
+    }
+
+    /// The `timeZone` of a cron scheduler; the master's own by default.
+    private mutating func timeZone(_ mapping: Node.Mapping, at path: String) -> TimeZone {
+        guard let name = string(mapping, "timeZone", at: path) else { return .current }
+        guard let zone = TimeZone(identifier: name) else {
+            problem(join(path, "timeZone"), "unknown time zone '\(name)' (use a name like Europe/Berlin or UTC)")
+            return .current
+        }
+        return zone
     }
 
     /// The cron fields of `mapping`, each a number, a cron text or a list; Buildbot's defaults for those absent.

@@ -5,35 +5,33 @@ public import Logging
 
 /// Turns configured schedulers into the behaviours a master runs.
 public struct SchedulerFactory: Sendable {
-    let database: Database
-    let clock: any Clock<Duration>
-    let logger: Logger
+    let context: SchedulerContext
 
     public init(database: Database, clock: any Clock<Duration>, logger: Logger) {
-        self.database = database
-        self.clock = clock
-        self.logger = logger
+        self.context = SchedulerContext(database: database, clock: clock, logger: logger)
     }
 
     public func make(_ config: SchedulerConfig) -> any ClusteredServiceBehavior {
+        let options = config.options
         switch config.kind {
         case .periodic(let interval):
-            PeriodicScheduler(
-                options: config.options, interval: interval, database: database, clock: clock, logger: logger)
+            return PeriodicScheduler(options: options, interval: interval, context: context)
         case .singleBranch(let settings):
-            branch(config, .singleBranch, settings)
+            return branch(config, .singleBranch, settings)
         case .anyBranch(let settings):
-            branch(config, .anyBranch, settings)
+            return branch(config, .anyBranch, settings)
         case .nightly(let settings):
-            NightlyScheduler(
-                options: config.options, schedule: settings.schedule, onlyIfChanged: settings.onlyIfChanged,
-                consumption: settings.consumption, forceAt: settings.forceAt, database: database, clock: clock,
-                logger: logger)
+            return NightlyScheduler(
+                options: options, schedule: settings.schedule, onlyIfChanged: settings.onlyIfChanged,
+                consumption: settings.consumption, forceAt: settings.forceAt, context: context)
         case .dependent(let upstream):
-            DependentScheduler(
-                options: config.options, upstream: upstream, database: database, clock: clock, logger: logger)
+            return DependentScheduler(options: options, upstream: upstream, context: context)
         case .force(let parameters):
-            ForceScheduler(options: config.options, parameters: parameters, database: database, logger: logger)
+            return ForceScheduler(options: options, parameters: parameters, context: context)
+        case .triggerable:
+            return TriggerableScheduler(options: options, context: context)
+        case .nightlyTriggerable(let schedule):
+            return NightlyTriggerableScheduler(options: options, schedule: schedule, context: context)
         }
     }
 
@@ -41,13 +39,7 @@ public struct SchedulerFactory: Sendable {
         -> BranchScheduler
     {
         BranchScheduler(
-            options: config.options,
-            mode: mode,
-            consumption: settings.consumption,
-            treeStableTimer: settings.treeStableTimer,
-            database: database,
-            clock: clock,
-            logger: logger
-        )
+            options: config.options, mode: mode, consumption: settings.consumption,
+            treeStableTimer: settings.treeStableTimer, context: context)
     }
 }

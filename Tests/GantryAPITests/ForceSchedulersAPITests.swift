@@ -11,8 +11,7 @@ struct ForceSchedulersAPITests {
         ForceScheduler(
             options: SchedulerOptions(name: "force", builderNames: ["linux"]),
             parameters: [ForceParameter(name: "target", kind: .choice(["debug", "release"]), required: true)],
-            database: db,
-            logger: silentLogger
+            context: SchedulerContext(database: db, clock: ContinuousClock(), logger: silentLogger)
         )
     }
 

@@ -75,7 +75,7 @@ struct ConfigLoaderTests {
                 "schedulers[1].interval: is required for a periodic scheduler",
                 "schedulers[2].name: is required",
                 "schedulers[2].builderNames: must be a non-empty list of builder names",
-                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, dependent, force, nightly, periodic, singleBranch)",
+                "schedulers[2].type: unknown scheduler type 'weekly' (known: anyBranch, dependent, force, nightly, nightlyTriggerable, periodic, singleBranch, triggerable)",
             ]
         )
         #expect(error?.description.hasPrefix("master.yaml: 9 errors") == true)
@@ -335,6 +335,40 @@ struct ConfigLoaderTests {
                 "schedulers[2].upstream: is required for a dependent scheduler",
                 "schedulers[0].upstream: must name another scheduler of this configuration",
                 "schedulers[1].upstream: must name another scheduler of this configuration",
+            ])
+    }
+
+    @Test("triggerable and nightlyTriggerable: a reason, cron fields; keys of other types are refused")
+    func triggerables() throws {
+        let config = try loader.parse(
+            """
+            schedulers:
+              - {name: tests, type: triggerable, builderNames: [a], reason: asked}
+              - {name: late, type: nightlyTriggerable, builderNames: [a], hour: 3, timeZone: Europe/Berlin}
+            """)
+        #expect(config.schedulers.first?.kind == .triggerable)
+        #expect(config.schedulers.first?.options.reason == "asked")
+        guard case .nightlyTriggerable(let schedule) = config.schedulers.last?.kind else {
+            Issue.record("not a nightlyTriggerable scheduler")
+            return
+        }
+        #expect(schedule.hour.values == [3] && schedule.minute.values == [0])
+        #expect(schedule.timeZone.identifier == "Europe/Berlin")
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                schedulers:
+                  - {name: t, type: triggerable, builderNames: [a], hour: 3}
+                  - {name: n, type: nightlyTriggerable, builderNames: [a], onlyIfChanged: true, minute: 61}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[0].hour: unknown key (expected one of: builderNames, codebases, name, priority, properties, "
+                    + "reason, type)",
+                "schedulers[1].onlyIfChanged: unknown key (expected one of: builderNames, codebases, dayOfMonth, "
+                    + "dayOfWeek, hour, minute, month, name, priority, properties, reason, timeZone, type)",
+                "schedulers[1].minute: '61' is not a valid minute (use numbers in 0-59, lists, ranges, */steps)",
             ])
     }
 }

@@ -25,9 +25,7 @@ struct BranchSchedulerTests {
             consumption: consumption,
             treeStableTimer: timer,
             isImportant: isImportant,
-            database: db,
-            clock: clock,
-            logger: silentLogger
+            context: .testing(db, clock)
         )
     }
 

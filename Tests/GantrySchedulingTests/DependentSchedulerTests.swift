@@ -11,8 +11,8 @@ struct DependentSchedulerTests {
 
     private func dependent(_ db: Database) -> DependentScheduler {
         DependentScheduler(
-            options: SchedulerOptions(name: "down", builderNames: ["test"]), upstream: "uppy", database: db,
-            clock: clock, logger: silentLogger)
+            options: SchedulerOptions(name: "down", builderNames: ["test"]), upstream: "uppy",
+            context: .testing(db, clock))
     }
 
     /// An upstream buildset on one sourcestamp, run by master `m9`; returns its id and request ids.

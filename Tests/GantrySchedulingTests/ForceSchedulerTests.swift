@@ -20,8 +20,7 @@ struct ForceSchedulerTests {
                 ForceParameter(name: "tag", kind: .string, regex: try Pattern("v[0-9]+"), maxsize: 5),
                 ForceParameter(name: "clean", kind: .boolean),
             ],
-            database: db,
-            logger: silentLogger
+            context: .testing(db, clock)
         )
     }
 

@@ -22,9 +22,7 @@ struct NightlySchedulerTests {
             onlyIfChanged: onlyIfChanged,
             consumption: ChangeConsumption(filter: ChangeFilter(rules: [.branch: [.equal(["main"])]])),
             forceAt: try forceAt.map { CronSchedule(minute: try CronField(parsing: $0, unit: .minute), timeZone: utc) },
-            database: db,
-            clock: clock,
-            logger: silentLogger
+            context: .testing(db, clock)
         )
     }
 

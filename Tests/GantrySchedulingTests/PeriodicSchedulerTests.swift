@@ -16,9 +16,7 @@ struct PeriodicSchedulerTests {
         let scheduler = PeriodicScheduler(
             options: SchedulerOptions(name: "every-minute", builderNames: ["linux", "mac"]),
             interval: interval,
-            database: db,
-            clock: clock,
-            logger: silentLogger
+            context: .testing(db, clock)
         )
         return ClusteredService(
             behavior: scheduler,

@@ -1,6 +1,7 @@
 import Foundation
 import GantryCluster
 import GantryModel
+import GantryScheduling
 import GantryStorage
 import GantryTesting
 import Testing
@@ -84,5 +85,12 @@ struct SchedulerHarness {
             try await waitUntil {
                 try await db.state.getState(objectID, "last_changeid", default: nil) == .number(Double(latest))
             })
+    }
+}
+
+extension SchedulerContext {
+    /// A context on a test database whose timers run on `clock`.
+    static func testing(_ db: Database, _ clock: ManualClock) -> SchedulerContext {
+        SchedulerContext(database: db, clock: clock, logger: silentLogger)
     }
 }

@@ -21,7 +21,7 @@ struct BuildsetsConnectorTests {
                 reason: "because",
                 builderids: [b1, b2],
                 properties: ["scheduler": ["s", "Scheduler"]],
-                state: .init(objectID: object, key: "last_build", value: 42)
+                state: [.init(objectID: object, key: "last_build", value: 42)]
             )
             #expect(Set(requests.keys) == [b1, b2])
             let buildsets = try await db.buildsets.getBuildsets(schedulerid: sid)
@@ -60,12 +60,38 @@ struct BuildsetsConnectorTests {
                     fence: old,
                     reason: "late",
                     builderids: [builder],
-                    state: .init(objectID: object, key: "last_build", value: 1)
+                    state: [.init(objectID: object, key: "last_build", value: 1)]
                 )
             }
             #expect(error?.code == .fenced)
             #expect(try await db.count("buildsets") == 0)
             #expect(try await db.count("object_state") == 0)
+        }
+    }
+
+    @Test(
+        "a state write that expects a version another writer replaced refuses the whole buildset",
+        arguments: TestBackend.enabled)
+    func compareAndSet(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let builder = try await db.builders.findBuilderId("b")
+            let object = try await db.state.getObjectId("s", className: "NightlyTriggerable")
+            let read = try await db.state.setState(object, "lastTrigger", "first")
+            try await db.state.setState(object, "lastTrigger", "second")
+            let error = await #expect(throws: GantryError.self) {
+                try await db.buildsets.addBuildset(
+                    reason: "stale",
+                    builderids: [builder],
+                    state: [
+                        .init(objectID: object, key: "last_build", value: 1),
+                        .init(objectID: object, key: "lastTrigger", value: nil, expectedVersion: read),
+                    ]
+                )
+            }
+            #expect(error?.code == .conflict)
+            #expect(try await db.count("buildsets") == 0)
+            #expect(try await db.state.getState(object, "lastTrigger") == "second")
+            #expect(try await db.state.getState(object, "last_build", default: nil) == nil)
         }
     }
 }

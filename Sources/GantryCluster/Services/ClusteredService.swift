@@ -13,7 +13,8 @@ import Synchronization
 /// - every heartbeat re-checks the claim; a lost claim, or this master found expired, deactivates at once
 ///   (logged, and counted in `gantry_service_claim_lost_total`), and polling resumes;
 /// - stop waits for any step in progress, then cancels and awaits the active work, deactivates, and releases
-///   only its own claim; errors there are logged and the service ends inactive.
+///   only its own claim; errors there are logged and the service ends inactive; then the behaviour is told
+///   it stopped.
 public final class ClusteredService: Sendable {
     /// What the service does when active.
     public let behavior: any ClusteredServiceBehavior
@@ -148,6 +149,7 @@ public final class ClusteredService: Sendable {
             }
             timers.cancelAll()
         }
+        await behavior.stopped()
         finish()
     }
 

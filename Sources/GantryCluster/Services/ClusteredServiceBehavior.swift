@@ -17,10 +17,15 @@ public protocol ClusteredServiceBehavior: Sendable {
 
     /// Called before the claim is released. An error is logged; the service ends inactive.
     func deactivate() async throws
+
+    /// Called once the service has stopped on this master (reconfiguration removed it, or the master is
+    /// stopping), whether or not it was active here: what still waits on this master's copy must be told.
+    func stopped() async
 }
 
 extension ClusteredServiceBehavior {
     public func activate(fence: ClaimFence) async throws {}
     public func runWhileActive(fence: ClaimFence) async {}
     public func deactivate() async throws {}
+    public func stopped() async {}
 }

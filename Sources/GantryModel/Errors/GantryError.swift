@@ -18,6 +18,7 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
             case conflict
             case corruptState
             case addressUnavailable
+            case stopped
         }
 
         private let base: Base
@@ -48,6 +49,8 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let conflict = Code(.conflict)
         /// Stored state could not be decoded.
         public static let corruptState = Code(.corruptState)
+        /// The service an operation waited on stopped before the operation finished.
+        public static let stopped = Code(.stopped)
 
         public var description: String { base.rawValue }
     }

@@ -67,9 +67,9 @@ public struct BuildsetAdder: Sendable {
         public var properties: [String: JSONValue] = [:]
         /// The scheduler's priority rule unless given.
         public var priority: Int?
-        /// A state write committed with the buildset, made from the time of submission (so `last_build` and
+        /// State writes committed with the buildset, made from the time of submission (so `last_build` and
         /// the buildset's submission time agree however long the lookups before it took).
-        public var state: (@Sendable (_ submittedAt: Date) -> StateWrite)?
+        public var state: (@Sendable (_ submittedAt: Date) -> [StateWrite])?
         /// Classified changes this buildset consumes; flushed with it.
         public var consumedChangeIDs: [Int] = []
 
@@ -172,7 +172,7 @@ public struct BuildsetAdder: Sendable {
             externalIDString: request.externalID,
             priority: request.priority ?? 0,
             waitedFor: request.waitedFor,
-            state: request.state?(now),
+            state: request.state?(now) ?? [],
             consumedChangeIDs: request.consumedChangeIDs,
             submittedAt: now
         )

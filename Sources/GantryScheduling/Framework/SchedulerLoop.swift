@@ -11,24 +11,10 @@ import Synchronization
 /// waits for the change or timer in flight and never interrupts it. A step that fails is logged and the loop
 /// tries again after `retryDelay`; a step refused because the claim is gone ends the loop.
 public struct SchedulerLoop: Sendable {
-    let database: Database
-    let clock: any Clock<Duration>
-    let poll: Duration
-    let retryDelay: Duration
-    let logger: Logger
+    let context: SchedulerContext
 
-    public init(
-        database: Database,
-        clock: any Clock<Duration>,
-        poll: Duration,
-        retryDelay: Duration,
-        logger: Logger
-    ) {
-        self.database = database
-        self.clock = clock
-        self.poll = poll
-        self.retryDelay = retryDelay
-        self.logger = logger
+    public init(context: SchedulerContext) {
+        self.context = context
     }
 
     /// Runs until cancelled. `step` returns the wall-clock time it wants to run again at, if any.
@@ -36,7 +22,7 @@ public struct SchedulerLoop: Sendable {
         on topics: Set<NotificationTopic> = [.changesNew],
         step: @escaping @Sendable () async throws -> Date?
     ) async {
-        let wakeups = database.notifier.wakeups(for: topics, poll: poll, clock: clock)
+        let wakeups = context.database.notifier.wakeups(for: topics, poll: context.poll, clock: context.clock)
         let (events, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -50,15 +36,15 @@ public struct SchedulerLoop: Sendable {
                 do {
                     next = try await Task { try await step() }.value
                 } catch let error as GantryError where error.code == .fenced {
-                    logger.warning("scheduler step refused: this master no longer holds the scheduler")
+                    context.logger.warning("scheduler step refused: this master no longer holds the scheduler")
                     break
                 } catch {
-                    logger.error("scheduler step failed; retrying", metadata: ["gantry.error": "\(error)"])
-                    next = database.clock.now().addingTimeInterval(retryDelay.timeInterval)
+                    context.logger.error("scheduler step failed; retrying", metadata: ["gantry.error": "\(error)"])
+                    next = context.database.clock.now().addingTimeInterval(context.retryDelay.timeInterval)
                 }
                 guard let next, armed.arm(next) else { continue }
-                let wait = next.timeIntervalSince(database.clock.now())
-                group.addTask { [clock] in
+                let wait = next.timeIntervalSince(context.database.clock.now())
+                group.addTask { [clock = context.clock] in
                     if wait > 0 { guard (try? await clock.sleep(for: .seconds(wait))) != nil else { return } }
                     armed.fired(next)
                     continuation.yield()

@@ -11,7 +11,7 @@ public import Logging
 /// unimportant one restarts only a running timer, and when the timer fires one buildset takes every classified
 /// change. A single-branch scheduler has one timer; an any-branch scheduler one per codebase, project,
 /// repository and branch. Classifications are stored, so a master taking the scheduler over restarts its timers.
-public struct BranchScheduler: ClusteredServiceBehavior {
+public struct BranchScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public enum Mode: String, Sendable {
         case singleBranch = "SingleBranchScheduler"
         case anyBranch = "AnyBranchScheduler"
@@ -22,10 +22,7 @@ public struct BranchScheduler: ClusteredServiceBehavior {
     public let mode: Mode
     public let treeStableTimer: Duration?
     let consumer: ChangeConsumer
-    let database: Database
-    let clock: any Clock<Duration>
-    let loop: SchedulerLoop
-    let logger: Logger
+    public let context: SchedulerContext
 
     /// - Parameters:
     ///   - isImportant: Overrides the file patterns of `consumption` (tests use it to fail on purpose).
@@ -36,21 +33,15 @@ public struct BranchScheduler: ClusteredServiceBehavior {
         consumption: ChangeConsumption,
         treeStableTimer: Duration?,
         isImportant: ChangeConsumer.ImportanceCheck? = nil,
-        database: Database,
-        clock: any Clock<Duration>,
-        poll: Duration = .seconds(30),
-        retryDelay: Duration = .seconds(5),
-        logger: Logger
+        context: SchedulerContext
     ) {
         self.options = options
         self.mode = mode
         self.treeStableTimer = treeStableTimer
         self.consumer = ChangeConsumer(
-            consumption: consumption, codebases: Set(options.codebases.keys), isImportant: isImportant, logger: logger)
-        self.database = database
-        self.clock = clock
-        self.loop = SchedulerLoop(database: database, clock: clock, poll: poll, retryDelay: retryDelay, logger: logger)
-        self.logger = logger
+            consumption: consumption, codebases: Set(options.codebases.keys), isImportant: isImportant,
+            logger: context.logger)
+        self.context = context
     }
 
     public var name: String { options.name }
@@ -86,7 +77,7 @@ private actor BranchSchedulerRun {
     init(scheduler: BranchScheduler, fence: ClaimFence) {
         self.scheduler = scheduler
         self.fence = fence
-        self.adder = BuildsetAdder(options: scheduler.options, database: scheduler.database, logger: scheduler.logger)
+        self.adder = scheduler.adder
     }
 
     private var database: Database { scheduler.database }
@@ -141,7 +132,7 @@ private actor BranchSchedulerRun {
                     classified.append((change, important))
                 } else if important {
                     var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
-                    request.state = { _ in feed.position(change.id) }
+                    request.state = { _ in [feed.position(change.id)] }
                     _ = try await adder.addBuildsetForChanges(request, changeIDs: [change.id])
                     recorded = change.id
                 }

@@ -12,29 +12,21 @@ public import Logging
 /// once even across failover. Upstream buildsets that no longer exist are pruned. Unlike Buildbot, which watches
 /// only while active, upstream buildsets added while no master ran this scheduler are picked up too
 /// (`upstream_position`).
-public struct DependentScheduler: ClusteredServiceBehavior {
+public struct DependentScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public let kind = ServiceKind.scheduler
     public let options: SchedulerOptions
     /// The upstream scheduler's name.
     public let upstream: String
-    let database: Database
-    let loop: SchedulerLoop
-    let logger: Logger
+    public let context: SchedulerContext
 
     public init(
         options: SchedulerOptions,
         upstream: String,
-        database: Database,
-        clock: any Clock<Duration>,
-        poll: Duration = .seconds(30),
-        retryDelay: Duration = .seconds(5),
-        logger: Logger
+        context: SchedulerContext
     ) {
         self.options = options
         self.upstream = upstream
-        self.database = database
-        self.loop = SchedulerLoop(database: database, clock: clock, poll: poll, retryDelay: retryDelay, logger: logger)
-        self.logger = logger
+        self.context = context
     }
 
     public var name: String { options.name }
@@ -87,8 +79,8 @@ private actor DependentRun {
             }
             var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
             let remaining = awaited
-            request.state = { _ in StateWrite(objectID: objectID, key: Self.awaitedKey, value: Self.json(remaining)) }
-            _ = try await BuildsetAdder(options: scheduler.options, database: database, logger: scheduler.logger)
+            request.state = { _ in [StateWrite(objectID: objectID, key: Self.awaitedKey, value: Self.json(remaining))] }
+            _ = try await scheduler.adder
                 .addBuildsetForSourceStamps(request, sourceStamps: upstream.sourceStampIDs.map { .id($0) })
         }
         return nil

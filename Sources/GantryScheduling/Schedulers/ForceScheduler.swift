@@ -13,19 +13,17 @@ public import Logging
 ///
 /// Any master can force: the buildset is written fenced by the claim of the master running the scheduler, so
 /// it lands only while that claim holds, and a scheduler no master runs refuses with a clear error.
-public struct ForceScheduler: ClusteredServiceBehavior {
+public struct ForceScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public let kind = ServiceKind.scheduler
     public let options: SchedulerOptions
     /// The configured parameters, after the built-in ones.
     public let parameters: [ForceParameter]
-    let database: Database
-    let logger: Logger
+    public let context: SchedulerContext
 
-    public init(options: SchedulerOptions, parameters: [ForceParameter], database: Database, logger: Logger) {
+    public init(options: SchedulerOptions, parameters: [ForceParameter], context: SchedulerContext) {
         self.options = options
         self.parameters = parameters
-        self.database = database
-        self.logger = logger
+        self.context = context
     }
 
     public var name: String { options.name }
@@ -78,13 +76,7 @@ public struct ForceScheduler: ClusteredServiceBehavior {
         }
         guard errors.isEmpty else { throw Refusal(errors: errors) }
 
-        let schedulerID = try await database.schedulers.findSchedulerId(name)
-        guard let fence = try await database.schedulers.getSchedulerClaim(schedulerID) else {
-            throw GantryError(.notFound, "no master is running force scheduler '\(name)'; try again once one is")
-        }
-        guard try await database.schedulers.getScheduler(schedulerID)?.enabled != false else {
-            throw GantryError(.conflict, "force scheduler '\(name)' is disabled")
-        }
+        let fence = try await database.schedulers.runningSchedulerFence(name, description: "force scheduler")
         let username = parameters.first { $0.kind == .username }.flatMap { values[$0.name]?.string }
         let owner = [owner, username].compactMap { $0 }.first { !$0.isEmpty } ?? "anonymous"
         let reason = values["reason"]?.string ?? ""
@@ -103,7 +95,8 @@ public struct ForceScheduler: ClusteredServiceBehavior {
                 codebase: codebase, repository: field("repository"), branch: field("branch"),
                 revision: field("revision"), project: field("project"))
         }
-        return try await BuildsetAdder(options: options, database: database, logger: logger)
+        return
+            try await adder
             .addBuildsetForSourceStampsWithDefaults(request, sourceStamps: stamps)
     }
 

@@ -12,7 +12,7 @@ public import Logging
 /// still recorded), unless it is the scheduler's first build, the setting was just switched on
 /// (`last_only_if_changed`), or `forceAt` matches. A build takes every classified change; with none, each
 /// codebase's defaults.
-public struct NightlyScheduler: ClusteredServiceBehavior {
+public struct NightlyScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public let kind = ServiceKind.scheduler
     public let options: SchedulerOptions
     public let schedule: CronSchedule
@@ -20,9 +20,7 @@ public struct NightlyScheduler: ClusteredServiceBehavior {
     /// Times that build even when `onlyIfChanged` finds nothing new.
     public let forceAt: CronSchedule?
     let consumer: ChangeConsumer
-    let database: Database
-    let loop: SchedulerLoop
-    let logger: Logger
+    public let context: SchedulerContext
 
     public init(
         options: SchedulerOptions,
@@ -30,21 +28,15 @@ public struct NightlyScheduler: ClusteredServiceBehavior {
         onlyIfChanged: Bool = false,
         consumption: ChangeConsumption = ChangeConsumption(),
         forceAt: CronSchedule? = nil,
-        database: Database,
-        clock: any Clock<Duration>,
-        poll: Duration = .seconds(30),
-        retryDelay: Duration = .seconds(5),
-        logger: Logger
+        context: SchedulerContext
     ) {
         self.options = options
         self.schedule = schedule
         self.onlyIfChanged = onlyIfChanged
         self.forceAt = forceAt
         self.consumer = ChangeConsumer(
-            consumption: consumption, codebases: Set(options.codebases.keys), logger: logger)
-        self.database = database
-        self.loop = SchedulerLoop(database: database, clock: clock, poll: poll, retryDelay: retryDelay, logger: logger)
-        self.logger = logger
+            consumption: consumption, codebases: Set(options.codebases.keys), logger: context.logger)
+        self.context = context
     }
 
     public var name: String { options.name }
@@ -60,7 +52,6 @@ public struct NightlyScheduler: ClusteredServiceBehavior {
 
 /// One activation of a ``NightlyScheduler``.
 private actor NightlyRun {
-    static let lastBuildKey = "last_build"
     static let lastOnlyIfChangedKey = "last_only_if_changed"
 
     let scheduler: NightlyScheduler
@@ -83,20 +74,14 @@ private actor NightlyRun {
     func step() async throws -> Date? {
         let objectID = try await prepare()
         if let feed { try await consume(feed) }
-        let lastBuild = try await database.state.getState(objectID, Self.lastBuildKey, default: nil)
-        var base = activatedAt
-        if case .number(let seconds) = lastBuild { base = Date(timeIntervalSince1970: seconds) }
-        guard let due = scheduler.schedule.next(after: base) else { return nil }
-        let now = database.clock.now()
-        guard due <= now else { return due }
-        guard try await database.schedulers.getScheduler(fence.serviceID)?.enabled != false else {
-            return now.addingTimeInterval(60)
+        let timer = CronTimer(schedule: scheduler.schedule, database: database, logger: scheduler.logger)
+        switch try await timer.check(objectID: objectID, fence: fence, activatedAt: activatedAt) {
+        case .wait(let until):
+            return until
+        case .due(let due, let firstBuild):
+            try await actuate(objectID: objectID, due: due, firstBuild: firstBuild)
+            return timer.next()
         }
-        if due < now.addingTimeInterval(-60) {
-            scheduler.logger.info("missed scheduled build time - building immediately")
-        }
-        try await actuate(objectID: objectID, due: due, firstBuild: lastBuild == .null)
-        return scheduler.schedule.next(after: now)
     }
 
     private func prepare() async throws -> Int {
@@ -134,17 +119,13 @@ private actor NightlyRun {
         let skip =
             lastOnlyIfChanged == .bool(true) && scheduler.onlyIfChanged && !classified.values.contains(true)
             && !firstBuild && !(scheduler.forceAt?.matches(due) ?? false)
-        let recordBuild: @Sendable (Date) -> StateWrite = { [objectID] now in
-            StateWrite(
-                objectID: objectID, key: Self.lastBuildKey, value: .number(now.timeIntervalSince1970.rounded(.down)))
-        }
         if skip {
-            let record = recordBuild(database.clock.now())
+            let record = CronTimer.recordBuild(objectID: objectID, at: database.clock.now())
             try await database.state.setState(objectID, record.key, record.value, fence: fence)
         } else {
-            let adder = BuildsetAdder(options: scheduler.options, database: database, logger: scheduler.logger)
+            let adder = scheduler.adder
             var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
-            request.state = recordBuild
+            request.state = { now in [CronTimer.recordBuild(objectID: objectID, at: now)] }
             if classified.isEmpty {
                 _ = try await adder.addBuildsetForSourceStampsWithDefaults(request, sourceStamps: [])
             } else {

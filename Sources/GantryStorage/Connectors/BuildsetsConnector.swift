@@ -14,7 +14,7 @@ public struct BuildsetsConnector: Sendable {
     ///   - fence: The claim of the scheduler adding it; when it is no longer current, `GantryError.fenced` and
     ///     nothing is written.
     ///   - properties: `name: [value, source]` pairs.
-    ///   - state: A state write committed together with the buildset.
+    ///   - state: State writes committed together with the buildset.
     ///   - submittedAt: Now unless given (a scheduler records the same time in its state).
     ///   - consumedChangeIDs: Change classifications of the fencing scheduler that this buildset consumes; they
     ///     are flushed in the same transaction, so a change is never built twice nor forgotten unbuilt.
@@ -29,7 +29,7 @@ public struct BuildsetsConnector: Sendable {
         externalIDString: String? = nil,
         priority: Int = 0,
         waitedFor: Bool = false,
-        state: StateWrite? = nil,
+        state: [StateWrite] = [],
         consumedChangeIDs: [Int] = [],
         submittedAt: Date? = nil
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
@@ -76,7 +76,7 @@ public struct BuildsetsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             }
-            if let state { try await state.write(in: sql) }
+            for write in state { try await write.write(in: sql) }
             if let fence, fence.kind == .scheduler, !consumedChangeIDs.isEmpty {
                 try await SchedulersConnector.flush(fence.serviceID, changeIDs: consumedChangeIDs, in: sql)
             }
