@@ -92,6 +92,15 @@ struct ConfigReader {
         return value
     }
 
+    mutating func flag(_ mapping: Node.Mapping, _ key: String, at path: String) -> Bool? {
+        guard let node = mapping[key] else { return nil }
+        guard let value = node.bool else {
+            problem(join(path, key), "must be true or false")
+            return nil
+        }
+        return value
+    }
+
     mutating func duration(_ mapping: Node.Mapping, _ key: String, at path: String) -> Duration? {
         guard let node = mapping[key] else { return nil }
         guard let text = node.scalar?.string, let value = DurationText.parse(text) else {

@@ -94,10 +94,17 @@ public struct BranchSettings: Sendable, Hashable {
     public var consumption: ChangeConsumption
     /// `nil` builds every important change at once.
     public var treeStableTimer: Duration?
+    /// Buildbot's `createAbsoluteSourceStamps` (singleBranch only).
+    public var createAbsoluteSourceStamps: Bool
 
-    public init(consumption: ChangeConsumption = ChangeConsumption(), treeStableTimer: Duration? = nil) {
+    public init(
+        consumption: ChangeConsumption = ChangeConsumption(),
+        treeStableTimer: Duration? = nil,
+        createAbsoluteSourceStamps: Bool = false
+    ) {
         self.consumption = consumption
         self.treeStableTimer = treeStableTimer
+        self.createAbsoluteSourceStamps = createAbsoluteSourceStamps
     }
 }
 
@@ -108,16 +115,20 @@ public struct NightlySettings: Sendable, Hashable {
     public var consumption: ChangeConsumption
     /// Times that build even when `onlyIfChanged` finds nothing new.
     public var forceAt: CronSchedule?
+    /// Buildbot's `createAbsoluteSourceStamps`.
+    public var createAbsoluteSourceStamps: Bool
 
     public init(
         schedule: CronSchedule,
         onlyIfChanged: Bool = false,
         consumption: ChangeConsumption = ChangeConsumption(),
-        forceAt: CronSchedule? = nil
+        forceAt: CronSchedule? = nil,
+        createAbsoluteSourceStamps: Bool = false
     ) {
         self.schedule = schedule
         self.onlyIfChanged = onlyIfChanged
         self.consumption = consumption
         self.forceAt = forceAt
+        self.createAbsoluteSourceStamps = createAbsoluteSourceStamps
     }
 }

@@ -9,13 +9,16 @@ extension ConfigReader {
     ]
     private static let typeKeys: [String: Set<String>] = [
         "periodic": ["interval"],
-        "singleBranch": ["treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant"],
+        "singleBranch": [
+            "treeStableTimer", "branch", "changeFilter", "fileIsImportant", "onlyImportant",
+            "createAbsoluteSourceStamps",
+        ],
         "anyBranch": ["treeStableTimer", "branches", "changeFilter", "fileIsImportant", "onlyImportant"],
         "force": ["parameters"],
         "dependent": ["upstream"],
         "nightly": [
             "minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone", "onlyIfChanged", "forceAt", "branch",
-            "changeFilter", "fileIsImportant", "onlyImportant",
+            "changeFilter", "fileIsImportant", "onlyImportant", "createAbsoluteSourceStamps",
         ],
         "triggerable": [],
         "nightlyTriggerable": ["minute", "hour", "dayOfMonth", "month", "dayOfWeek", "timeZone"],
@@ -214,13 +217,8 @@ extension ConfigReader {
                 problem(join(path, "forceAt"), "must be a mapping of minute, hour, dayOfMonth, month and dayOfWeek")
             }
         }
-        if let node = mapping["onlyIfChanged"] {
-            if let value = node.bool {
-                settings.onlyIfChanged = value
-            } else {
-                problem(join(path, "onlyIfChanged"), "must be true or false")
-            }
-        }
+        settings.onlyIfChanged = flag(mapping, "onlyIfChanged", at: path) ?? false
+        settings.createAbsoluteSourceStamps = flag(mapping, "createAbsoluteSourceStamps", at: path) ?? false
         settings.consumption = changeConsumption(mapping, shorthand: "branch", at: path)
         return problems.count == before ? settings : nil
     }
@@ -271,6 +269,7 @@ extension ConfigReader {
         var settings = BranchSettings()
         settings.treeStableTimer = duration(mapping, "treeStableTimer", at: path)
         settings.consumption = changeConsumption(mapping, shorthand: shorthand, at: path)
+        settings.createAbsoluteSourceStamps = flag(mapping, "createAbsoluteSourceStamps", at: path) ?? false
         return problems.count == before ? settings : nil
     }
 
@@ -353,13 +352,7 @@ extension ConfigReader {
         if let node = mapping["fileIsImportant"] {
             consumption.importance = fileImportance(node, at: join(path, "fileIsImportant"))
         }
-        if let node = mapping["onlyImportant"] {
-            if let value = node.bool {
-                consumption.onlyImportant = value
-            } else {
-                problem(join(path, "onlyImportant"), "must be true or false")
-            }
-        }
+        consumption.onlyImportant = flag(mapping, "onlyImportant", at: path) ?? false
         return consumption
     }
 

@@ -23,7 +23,8 @@ public struct SchedulerFactory: Sendable {
         case .nightly(let settings):
             return NightlyScheduler(
                 options: options, schedule: settings.schedule, onlyIfChanged: settings.onlyIfChanged,
-                consumption: settings.consumption, forceAt: settings.forceAt, context: context)
+                consumption: settings.consumption, forceAt: settings.forceAt,
+                createAbsoluteSourceStamps: settings.createAbsoluteSourceStamps, context: context)
         case .dependent(let upstream):
             return DependentScheduler(options: options, upstream: upstream, context: context)
         case .force(let parameters):
@@ -40,6 +41,7 @@ public struct SchedulerFactory: Sendable {
     {
         BranchScheduler(
             options: config.options, mode: mode, consumption: settings.consumption,
-            treeStableTimer: settings.treeStableTimer, context: context)
+            treeStableTimer: settings.treeStableTimer, createAbsoluteSourceStamps: settings.createAbsoluteSourceStamps,
+            context: context)
     }
 }

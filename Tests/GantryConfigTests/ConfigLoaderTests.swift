@@ -1,3 +1,4 @@
+import Foundation
 import GantryConfig
 import GantryModel
 import Testing
@@ -369,6 +370,20 @@ struct ConfigLoaderTests {
                 "schedulers[1].onlyIfChanged: unknown key (expected one of: builderNames, codebases, dayOfMonth, "
                     + "dayOfWeek, hour, minute, month, name, priority, properties, reason, timeZone, type)",
                 "schedulers[1].minute: '61' is not a valid minute (use numbers in 0-59, lists, ranges, */steps)",
+            ])
+    }
+
+    @Test("the README's scheduler example is valid and shows every scheduler type")
+    func readmeExample() throws {
+        let readme = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let marker = try #require(text.range(of: "<!-- scheduler-example -->\n```yaml\n"))
+        let end = try #require(text.range(of: "```", range: marker.upperBound..<text.endIndex))
+        let config = try loader.parse(String(text[marker.upperBound..<end.lowerBound]))
+        #expect(
+            Set(config.schedulers.map(\.kind.typeName)) == [
+                "periodic", "singleBranch", "anyBranch", "nightly", "force", "dependent", "triggerable",
+                "nightlyTriggerable",
             ])
     }
 }

@@ -17,6 +17,7 @@ struct BranchSchedulerTests {
         consumption: ChangeConsumption = ChangeConsumption(
             filter: ChangeFilter(rules: [.branch: [.equal(["main"])]])),
         codebases: [String: CodebaseDefaults] = ["": CodebaseDefaults()],
+        absolute: Bool = false,
         isImportant: ChangeConsumer.ImportanceCheck? = nil
     ) -> BranchScheduler {
         BranchScheduler(
@@ -24,6 +25,7 @@ struct BranchSchedulerTests {
             mode: mode,
             consumption: consumption,
             treeStableTimer: timer,
+            createAbsoluteSourceStamps: absolute,
             isImportant: isImportant,
             context: .testing(db, clock)
         )
@@ -221,6 +223,57 @@ struct BranchSchedulerTests {
                 let newest = try await db.changes.getLatestChangeid()
                 #expect(try await h.changesBehindBuildsets() == [[try #require(newest)]])
                 #expect(try await db.schedulers.getChangeClassifications(schedulerID).isEmpty)
+            }
+        }
+    }
+
+    /// Per buildset, oldest first, the revision it builds on each codebase.
+    private func revisions(_ h: SchedulerHarness) async throws -> [[String: String?]] {
+        var result: [[String: String?]] = []
+        for buildset in try await h.buildsets() {
+            let stamps = try await h.db.sourceStamps.getSourceStamps(ids: buildset.sourceStampIDs)
+            result.append(Dictionary(uniqueKeysWithValues: stamps.map { ($0.codebase, $0.revision) }))
+        }
+        return result
+    }
+
+    @Test(
+        "createAbsoluteSourceStamps: other codebases at the last revision seen on them; an older change never replaces a newer one",
+        arguments: [true, false])
+    func absoluteSourceStamps(_ absolute: Bool) async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
+            let codebases = [
+                "a": CodebaseDefaults(repository: "https://example.org/a.git", branch: "main", revision: "a0"),
+                "b": CodebaseDefaults(repository: "https://example.org/b.git", branch: "main", revision: "b0"),
+            ]
+            let objectID = try await db.state.getObjectId("tsched", className: "SingleBranchScheduler")
+            try await db.state.setState(
+                objectID, "lastCodebases",
+                [
+                    "b": [
+                        "repository": "https://example.org/b.git", "branch": "main", "revision": "b9",
+                        "lastChange": 1000,
+                    ]
+                ])
+            try await h.running(scheduler(db, codebases: codebases, absolute: absolute)) { _ in
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                let onA = try await h.addChange(repository: "https://example.org/a.git", codebase: "a")
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                let onB = try await h.addChange(repository: "https://example.org/b.git", codebase: "b")
+                try await h.waitUntilRead("tsched", className: "SingleBranchScheduler")
+                let a = try #require(try await db.changes.getChange(onA)?.revision)
+                let b = try #require(try await db.changes.getChange(onB)?.revision)
+                let built = try await revisions(h)
+                if absolute {
+                    #expect(built == [["a": a, "b": "b9"], ["a": a, "b": b]])
+                    let recorded = try await db.state.getState(objectID, "lastCodebases")
+                    #expect(recorded["a"]?["revision"] == .string(a))
+                    #expect(recorded["a"]?["lastChange"] == .number(Double(onA)))
+                    #expect(recorded["b"]?["revision"] == "b9", "change \(onB) is older than the recorded 1000")
+                } else {
+                    #expect(built == [["a": a, "b": "b0"], ["a": "a0", "b": b]])
+                }
             }
         }
     }

@@ -12,16 +12,18 @@ struct NightlySchedulerTests {
     static let start = Date(timeIntervalSince1970: 1_348_970_400)
     let clock = ManualClock(start: NightlySchedulerTests.start)
 
-    private func nightly(_ db: Database, minutes: String, onlyIfChanged: Bool = false, forceAt: String? = nil) throws
-        -> NightlyScheduler
-    {
+    private func nightly(
+        _ db: Database, minutes: String, onlyIfChanged: Bool = false, forceAt: String? = nil, absolute: Bool = false
+    ) throws -> NightlyScheduler {
         let utc = TimeZone(identifier: "UTC")!
         return NightlyScheduler(
-            options: SchedulerOptions(name: "test", builderNames: ["linux"]),
+            options: SchedulerOptions(
+                name: "test", builderNames: ["linux"], codebases: ["": CodebaseDefaults(revision: "configured")]),
             schedule: CronSchedule(minute: try CronField(parsing: minutes, unit: .minute), timeZone: utc),
             onlyIfChanged: onlyIfChanged,
             consumption: ChangeConsumption(filter: ChangeFilter(rules: [.branch: [.equal(["main"])]])),
             forceAt: try forceAt.map { CronSchedule(minute: try CronField(parsing: $0, unit: .minute), timeZone: utc) },
+            createAbsoluteSourceStamps: absolute,
             context: .testing(db, clock)
         )
     }
@@ -113,6 +115,27 @@ struct NightlySchedulerTests {
                 #expect(built)
             }
             #expect(try await offsets(h).last == 3 * 3600 + 600)
+        }
+    }
+
+    @Test("createAbsoluteSourceStamps: a time without changes builds the last revision seen, not the configured one")
+    func absoluteSourceStamps() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
+            try await h.running(try nightly(db, minutes: "10,20", absolute: true)) { _ in
+                await clock.waitForSleepers(2)  // activated: the change poll and the next time wait
+                let change = try await h.addChange()
+                try await h.waitUntilRead("test", className: "Nightly")
+                try await advance(to: 600, db)
+                try await advance(to: 1200, db)
+                let revision = try await db.changes.getChange(change)?.revision
+                var built: [String?] = []
+                for buildset in try await h.buildsets() {
+                    built += try await db.sourceStamps.getSourceStamps(ids: buildset.sourceStampIDs).map(\.revision)
+                }
+                #expect(built == [revision, revision])
+                #expect(try await h.changesBehindBuildsets() == [[change], [change]])
+            }
         }
     }
 }

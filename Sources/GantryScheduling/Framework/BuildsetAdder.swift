@@ -72,6 +72,9 @@ public struct BuildsetAdder: Sendable {
         public var state: (@Sendable (_ submittedAt: Date) -> [StateWrite])?
         /// Classified changes this buildset consumes; flushed with it.
         public var consumedChangeIDs: [Int] = []
+        /// Defaults that replace the configured ones of these codebases (Buildbot's
+        /// `createAbsoluteSourceStamps`: the last revision seen on each).
+        public var recordedCodebases: [String: CodebaseDefaults] = [:]
 
         public init(fence: ClaimFence?, reason: String) {
             self.fence = fence
@@ -89,7 +92,7 @@ public struct BuildsetAdder: Sendable {
             if let change = newest[codebase] {
                 stamps.append(.id(change.sourceStampID))
             } else {
-                stamps.append(.fields(defaults(for: PartialSourceStamp(codebase: codebase))))
+                stamps.append(.fields(defaults(for: PartialSourceStamp(codebase: codebase), request)))
             }
         }
         var request = request
@@ -120,7 +123,7 @@ public struct BuildsetAdder: Sendable {
             }
         }
         var stamps: [SourceStampSpec] = options.codebases.keys.sorted().map { codebase in
-            .fields(defaults(for: byCodebase[codebase] ?? PartialSourceStamp(codebase: codebase)))
+            .fields(defaults(for: byCodebase[codebase] ?? PartialSourceStamp(codebase: codebase), request))
         }
         for stamp in sourceStamps where options.codebases[stamp.codebase] == nil {
             stamps.append(
@@ -134,8 +137,9 @@ public struct BuildsetAdder: Sendable {
         return try await add(request, stamps: stamps, changes: [])
     }
 
-    private func defaults(for stamp: PartialSourceStamp) -> SourceStampFields {
-        let defaults = options.codebases[stamp.codebase] ?? CodebaseDefaults()
+    private func defaults(for stamp: PartialSourceStamp, _ request: Request) -> SourceStampFields {
+        let defaults =
+            request.recordedCodebases[stamp.codebase] ?? options.codebases[stamp.codebase] ?? CodebaseDefaults()
         return SourceStampFields(
             branch: stamp.branch ?? defaults.branch,
             revision: stamp.revision ?? defaults.revision,

@@ -39,8 +39,8 @@ public struct ChangeFeed: Sendable {
         StateWrite(objectID: objectID, key: Self.positionKey, value: .number(Double(changeid)))
     }
 
-    /// Records the position alone, fenced.
-    public func record(_ changeid: Int) async throws {
-        try await database.state.setState(objectID, Self.positionKey, .number(Double(changeid)), fence: fence)
+    /// Records the position, with `alongside` in the same transaction, fenced.
+    public func record(_ changeid: Int, alongside: [StateWrite] = []) async throws {
+        try await database.state.setStates([position(changeid)] + alongside, fence: fence)
     }
 }

@@ -1,7 +1,7 @@
 public import Foundation
 import GantryModel
 public import GantryStorage
-public import Logging
+import Logging
 import Synchronization
 
 /// Runs a scheduler's steps while it is active: one at once, one whenever a change arrives (or the slow poll

@@ -1,8 +1,8 @@
 import Foundation
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `SingleBranchScheduler` and `AnyBranchScheduler`: buildsets for the changes they accept.
 ///
@@ -21,23 +21,27 @@ public struct BranchScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public let options: SchedulerOptions
     public let mode: Mode
     public let treeStableTimer: Duration?
+    /// Buildbot's `createAbsoluteSourceStamps`: codebases without a change in a buildset are built at the last
+    /// revision seen on them rather than at their defaults.
+    public let createAbsoluteSourceStamps: Bool
     let consumer: ChangeConsumer
     public let context: SchedulerContext
 
     /// - Parameters:
     ///   - isImportant: Overrides the file patterns of `consumption` (tests use it to fail on purpose).
-    ///   - poll: How often to look for changes when no notification arrives.
     public init(
         options: SchedulerOptions,
         mode: Mode,
         consumption: ChangeConsumption,
         treeStableTimer: Duration?,
+        createAbsoluteSourceStamps: Bool = false,
         isImportant: ChangeConsumer.ImportanceCheck? = nil,
         context: SchedulerContext
     ) {
         self.options = options
         self.mode = mode
         self.treeStableTimer = treeStableTimer
+        self.createAbsoluteSourceStamps = createAbsoluteSourceStamps
         self.consumer = ChangeConsumer(
             consumption: consumption, codebases: Set(options.codebases.keys), isImportant: isImportant,
             logger: context.logger)
@@ -72,6 +76,8 @@ private actor BranchSchedulerRun {
     let adder: BuildsetAdder
     var feed: ChangeFeed?
     var position = 0
+    /// The last change per codebase, as of `position`, when the scheduler records it.
+    var absolute: AbsoluteSourceStamps?
     var timers: [TimerKey: Date] = [:]
 
     init(scheduler: BranchScheduler, fence: ClaimFence) {
@@ -105,6 +111,9 @@ private actor BranchSchedulerRun {
         let objectID = try await database.state.getObjectId(scheduler.name, className: scheduler.mode.rawValue)
         let feed = ChangeFeed(database: database, objectID: objectID, fence: fence)
         position = try await feed.start()
+        if scheduler.createAbsoluteSourceStamps {
+            absolute = try await AbsoluteSourceStamps.load(objectID: objectID, database: database)
+        }
         guard let treeStableTimer = scheduler.treeStableTimer else {
             try await database.schedulers.flushChangeClassifications(fence.serviceID)
             self.feed = feed
@@ -119,40 +128,51 @@ private actor BranchSchedulerRun {
         self.feed = feed
     }
 
+    /// Reads the changes after `position`. What is in memory advances only with what was committed, so a
+    /// step that fails halfway is retried from the last change whose outcome is stored.
     private func consumeNewChanges() async throws {
         guard let feed else { return }
         while true {
             let changes = try await feed.changes(after: position)
             guard let last = changes.last else { return }
             var classified: [(Change, Bool)] = []
-            var recorded = position
+            var seen = absolute
             for change in changes {
                 guard let important = scheduler.consumer.classify(change) else { continue }
+                seen?.record(change)
                 if scheduler.treeStableTimer != nil {
                     classified.append((change, important))
                 } else if important {
-                    var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
-                    request.state = { _ in [feed.position(change.id)] }
+                    var request = buildsetRequest(seen)
+                    let alongside = seen.map { [$0.write(objectID: feed.objectID)] } ?? []
+                    request.state = { _ in [feed.position(change.id)] + alongside }
                     _ = try await adder.addBuildsetForChanges(request, changeIDs: [change.id])
-                    recorded = change.id
+                    (position, absolute) = (change.id, seen)
                 }
             }
+            let alongside = seen.map { [$0.write(objectID: feed.objectID)] } ?? []
             if let treeStableTimer = scheduler.treeStableTimer {
                 try await database.schedulers.classifyChanges(
                     fence.serviceID,
                     Dictionary(classified.map { ($0.0.id, $0.1) }, uniquingKeysWith: { $1 }),
                     fence: fence,
-                    state: feed.position(last.id)
+                    state: [feed.position(last.id)] + alongside
                 )
                 let deadline = database.clock.now().addingTimeInterval(treeStableTimer.timeInterval)
                 for (change, important) in classified where important || timers[key(change)] != nil {
                     timers[key(change)] = deadline
                 }
-            } else if recorded != last.id {
-                try await feed.record(last.id)
+            } else if position != last.id {
+                try await feed.record(last.id, alongside: alongside)
             }
-            position = last.id
+            (position, absolute) = (last.id, seen)
         }
+    }
+
+    private func buildsetRequest(_ absolute: AbsoluteSourceStamps?) -> BuildsetAdder.Request {
+        var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
+        request.recordedCodebases = absolute?.defaults ?? [:]
+        return request
     }
 
     private func fireDueTimers() async throws {
@@ -168,7 +188,7 @@ private actor BranchSchedulerRun {
             timers[key] = nil
             let changeIDs = classified.keys.sorted()
             guard !changeIDs.isEmpty else { continue }
-            var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
+            var request = buildsetRequest(absolute)
             request.consumedChangeIDs = changeIDs
             _ = try await adder.addBuildsetForChanges(request, changeIDs: changeIDs)
         }

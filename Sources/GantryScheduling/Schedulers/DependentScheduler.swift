@@ -1,8 +1,8 @@
 import Foundation
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `Dependent`: when a buildset of the upstream scheduler completes with SUCCESS or WARNINGS, a
 /// buildset for the same sourcestamps.

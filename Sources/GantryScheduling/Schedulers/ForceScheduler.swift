@@ -1,7 +1,7 @@
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `ForceScheduler`: a buildset on request, from typed parameters that are all validated before
 /// anything is written.

@@ -1,8 +1,8 @@
 import Foundation
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `Nightly`: a buildset at the times of a cron schedule, in the schedule's time zone.
 ///
@@ -19,6 +19,8 @@ public struct NightlyScheduler: ClusteredServiceBehavior, ContextualScheduler {
     public let onlyIfChanged: Bool
     /// Times that build even when `onlyIfChanged` finds nothing new.
     public let forceAt: CronSchedule?
+    /// Buildbot's `createAbsoluteSourceStamps`: each codebase is built at the last revision seen on it.
+    public let createAbsoluteSourceStamps: Bool
     let consumer: ChangeConsumer
     public let context: SchedulerContext
 
@@ -28,18 +30,23 @@ public struct NightlyScheduler: ClusteredServiceBehavior, ContextualScheduler {
         onlyIfChanged: Bool = false,
         consumption: ChangeConsumption = ChangeConsumption(),
         forceAt: CronSchedule? = nil,
+        createAbsoluteSourceStamps: Bool = false,
         context: SchedulerContext
     ) {
         self.options = options
         self.schedule = schedule
         self.onlyIfChanged = onlyIfChanged
         self.forceAt = forceAt
+        self.createAbsoluteSourceStamps = createAbsoluteSourceStamps
         self.consumer = ChangeConsumer(
             consumption: consumption, codebases: Set(options.codebases.keys), logger: context.logger)
         self.context = context
     }
 
     public var name: String { options.name }
+
+    /// Changes are read only when they can matter, as in Buildbot.
+    var consumesChanges: Bool { onlyIfChanged || createAbsoluteSourceStamps }
 
     /// Buildbot's default reason unless one is configured.
     public var reason: String { options.reason ?? "The Nightly scheduler named '\(name)' triggered this build" }
@@ -61,6 +68,7 @@ private actor NightlyRun {
     var objectID: Int?
     var feed: ChangeFeed?
     var position = 0
+    var absolute: AbsoluteSourceStamps?
 
     init(scheduler: NightlyScheduler, fence: ClaimFence, activatedAt: Date) {
         self.scheduler = scheduler
@@ -87,9 +95,12 @@ private actor NightlyRun {
     private func prepare() async throws -> Int {
         if let objectID { return objectID }
         let objectID = try await database.state.getObjectId(scheduler.name, className: "Nightly")
-        if scheduler.onlyIfChanged {
+        if scheduler.consumesChanges {
             let feed = ChangeFeed(database: database, objectID: objectID, fence: fence)
             position = try await feed.start()
+            if scheduler.createAbsoluteSourceStamps {
+                absolute = try await AbsoluteSourceStamps.load(objectID: objectID, database: database)
+            }
             self.feed = feed
         } else {
             try await database.schedulers.flushChangeClassifications(fence.serviceID)
@@ -103,19 +114,23 @@ private actor NightlyRun {
             let changes = try await feed.changes(after: position)
             guard let last = changes.last else { return }
             var classified: [Int: Bool] = [:]
+            var seen = absolute
             for change in changes {
-                if let important = scheduler.consumer.classify(change) { classified[change.id] = important }
+                guard let important = scheduler.consumer.classify(change) else { continue }
+                classified[change.id] = important
+                seen?.record(change)
             }
+            let alongside = seen.map { [$0.write(objectID: feed.objectID)] } ?? []
             try await database.schedulers.classifyChanges(
-                fence.serviceID, classified, fence: fence, state: feed.position(last.id))
-            position = last.id
+                fence.serviceID, classified, fence: fence, state: [feed.position(last.id)] + alongside)
+            (position, absolute) = (last.id, seen)
         }
     }
 
     private func actuate(objectID: Int, due: Date, firstBuild: Bool) async throws {
         let lastOnlyIfChanged = try await database.state.getState(objectID, Self.lastOnlyIfChangedKey, default: true)
         let classified =
-            scheduler.onlyIfChanged ? try await database.schedulers.getChangeClassifications(fence.serviceID) : [:]
+            scheduler.consumesChanges ? try await database.schedulers.getChangeClassifications(fence.serviceID) : [:]
         let skip =
             lastOnlyIfChanged == .bool(true) && scheduler.onlyIfChanged && !classified.values.contains(true)
             && !firstBuild && !(scheduler.forceAt?.matches(due) ?? false)
@@ -126,6 +141,7 @@ private actor NightlyRun {
             let adder = scheduler.adder
             var request = BuildsetAdder.Request(fence: fence, reason: scheduler.reason)
             request.state = { now in [CronTimer.recordBuild(objectID: objectID, at: now)] }
+            request.recordedCodebases = absolute?.defaults ?? [:]
             if classified.isEmpty {
                 _ = try await adder.addBuildsetForSourceStampsWithDefaults(request, sourceStamps: [])
             } else {

@@ -1,8 +1,8 @@
 import Foundation
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `NightlyTriggerable`: a Trigger step only records what to build; at the next time of the cron
 /// schedule the last recorded trigger is built once.

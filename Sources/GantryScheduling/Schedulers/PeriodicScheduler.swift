@@ -1,8 +1,8 @@
 import Foundation
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `Periodic`: a buildset for its builders every `interval`.
 ///

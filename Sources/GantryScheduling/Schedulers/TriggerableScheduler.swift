@@ -1,7 +1,7 @@
 public import GantryCluster
 public import GantryModel
-public import GantryStorage
-public import Logging
+import GantryStorage
+import Logging
 
 /// Buildbot's `Triggerable`: a buildset whenever a build's Trigger step asks, and that buildset's results once
 /// it completes.

@@ -11,13 +11,13 @@ extension SchedulersConnector {
         _ schedulerid: Int,
         _ classifications: [Int: Bool],
         fence: ClaimFence? = nil,
-        state: StateWrite? = nil
+        state: [StateWrite] = []
     ) async throws {
-        guard !classifications.isEmpty || state != nil else { return }
+        guard !classifications.isEmpty || !state.isEmpty else { return }
         let dialect = database.dialect
         try await database.withTransaction { sql in
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
-            if let state { try await state.write(in: sql) }
+            for write in state { try await write.write(in: sql) }
             for (changeid, important) in classifications.sorted(by: { $0.key < $1.key }) {
                 try await sql.insert(into: "scheduler_changes")
                     .columns("schedulerid", "changeid", "important")

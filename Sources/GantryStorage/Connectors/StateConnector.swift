@@ -71,6 +71,16 @@ public struct StateConnector: Sendable {
         }
     }
 
+    /// Stores several values in one transaction, only while `fence` is current (else `GantryError.fenced` and
+    /// nothing is written).
+    public func setStates(_ writes: [StateWrite], fence: ClaimFence) async throws {
+        let dialect = database.dialect
+        try await database.withTransaction { sql in
+            try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql)
+            for write in writes { try await write.write(in: sql) }
+        }
+    }
+
     /// The value under `key`, creating it with `create()` when there is none; a racing creator's value wins.
     public func atomicCreateState(
         _ objectid: Int,
