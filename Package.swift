@@ -86,6 +86,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryWire",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryTesting",
             dependencies: [
                 "GantryModel",
@@ -149,6 +153,12 @@ let package = Package(
                 "GantryTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryWireTests",
+            dependencies: ["GantryWire"],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
