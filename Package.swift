@@ -90,6 +90,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryWorkers",
+            dependencies: [
+                "GantryWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryTesting",
             dependencies: [
                 "GantryModel",
@@ -159,6 +171,11 @@ let package = Package(
             name: "GantryWireTests",
             dependencies: ["GantryWire"],
             exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryWorkersTests",
+            dependencies: ["GantryTesting", "GantryWire", "GantryWorkers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

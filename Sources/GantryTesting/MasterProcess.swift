@@ -25,14 +25,8 @@ public final class MasterProcess: Sendable {
         process.arguments = ["master", "--config", file.path]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = try FileHandle(forWritingTo: log)
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
         self.process = process
-        self.exited = stream
-        try process.run()
+        self.exited = try process.start()
     }
 
     /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within

@@ -1,0 +1,78 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An unmodified `buildbot-worker` 4.3 (from PyPI, found through `GANTRY_TEST_BUILDBOT_WORKER`) speaking the
+/// msgpack protocol to a port of the test's, as a real child process.
+public final class BuildbotWorkerProcess: Sendable {
+    /// The `buildbot-worker` executable, when the environment provides one.
+    public static var executable: String? {
+        ProcessInfo.processInfo.environment["GANTRY_TEST_BUILDBOT_WORKER"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public let basedir: URL
+    private let output: URL
+    private let process: Process
+    private let exited: AsyncStream<Int32>
+
+    /// Creates a worker directory under `directory` and starts the worker in the foreground.
+    public init(name: String, password: String, masterPort: Int, directory: URL) async throws {
+        guard let executable = Self.executable else { throw CocoaError(.executableNotLoadable) }
+        let basedir = directory.appendingPathComponent(name)
+        self.basedir = basedir
+        let created = Process()
+        created.executableURL = URL(fileURLWithPath: executable)
+        created.arguments = [
+            "create-worker", "--protocol=msgpack_experimental_v7", "--umask=0o22", basedir.path,
+            "127.0.0.1:\(masterPort)", name, password,
+        ]
+        created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
+        // Threads of this process block signals, and a child inherits the mask: the worker's reactor would
+        // then miss SIGCHLD and sometimes never see a command's process exit. Its own Python clears the mask
+        // before becoming the worker.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(
+            "python3")
+        process.arguments = [
+            "-c",
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+            executable, "start", "--nodaemon", basedir.path,
+        ]
+        process.environment = [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": directory.path, "TZ": "UTC",
+        ]
+        let output = directory.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        self.output = output
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: output)
+        self.process = process
+        self.exited = try process.start()
+    }
+
+    /// What the worker logged so far: its `twistd.log` and what it printed.
+    public var log: String {
+        [basedir.appendingPathComponent("twistd.log"), output]
+            .compactMap { try? String(contentsOf: $0, encoding: .utf8) }.joined()
+    }
+
+    /// Sends `signal` to the worker.
+    public func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end and returns its exit status.
+    public func waitForExit() async -> Int32? {
+        var iterator = exited.makeAsyncIterator()
+        return await iterator.next()
+    }
+
+    /// Stops the worker if it still runs and waits for it.
+    public func stop() async {
+        if process.isRunning { send(SIGKILL) }
+        _ = await waitForExit()
+    }
+}
