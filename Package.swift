@@ -92,6 +92,8 @@ let package = Package(
         .target(
             name: "GantryWorkers",
             dependencies: [
+                "GantryModel",
+                "GantryStorage",
                 "GantryWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,6 +122,7 @@ let package = Package(
                 "GantryModel",
                 "GantryScheduling",
                 "GantryStorage",
+                "GantryWorkers",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

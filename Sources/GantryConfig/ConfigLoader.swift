@@ -41,7 +41,7 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
-                "schedulers",
+                "schedulers", "workers", "workerPort",
             ],
             at: "")
         var config = MasterConfig(
@@ -64,6 +64,8 @@ public struct ConfigLoader {
         }
         config.builders = reader.builders(top["builders"])
         config.schedulers = reader.schedulers(top["schedulers"])
+        config.workers = reader.workers(top["workers"], basedir: basedir)
+        config.workerPort = reader.workerPort(top["workerPort"])
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

@@ -15,6 +15,9 @@ public struct MasterConfig: Sendable, Hashable {
     /// The builders this master runs, by name; registered in the database when the master starts.
     public var builders: [String]
     public var schedulers: [SchedulerConfig]
+    /// The workers that may connect; with none, no worker port is opened.
+    public var workers: [WorkerConfig]
+    public var workerPort: WorkerPortConfig
 
     public init(
         name: String,
@@ -25,7 +28,9 @@ public struct MasterConfig: Sendable, Hashable {
         expireAfter: Duration = .seconds(30),
         claimPoll: Duration = .seconds(5),
         builders: [String] = [],
-        schedulers: [SchedulerConfig] = []
+        schedulers: [SchedulerConfig] = [],
+        workers: [WorkerConfig] = [],
+        workerPort: WorkerPortConfig = WorkerPortConfig()
     ) {
         self.name = name
         self.database = database
@@ -36,6 +41,8 @@ public struct MasterConfig: Sendable, Hashable {
         self.claimPoll = claimPoll
         self.builders = builders
         self.schedulers = schedulers
+        self.workers = workers
+        self.workerPort = workerPort
     }
 }
 

@@ -20,6 +20,7 @@ public final class BuildbotWorkerProcess: Sendable {
     /// Creates a worker directory under `directory` and starts the worker in the foreground.
     public init(name: String, password: String, masterPort: Int, directory: URL) async throws {
         guard let executable = Self.executable else { throw CocoaError(.executableNotLoadable) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let basedir = directory.appendingPathComponent(name)
         self.basedir = basedir
         let created = Process()

@@ -32,7 +32,15 @@ public final class MasterProcess: Sendable {
     /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within
     /// `attempts` looks 50 ms apart.
     public func httpPort(attempts: Int = 400) async throws -> Int? {
-        let marker = "gantry.http.address="
+        try await loggedPort("gantry.http.address=", attempts: attempts)
+    }
+
+    /// The port workers connect to, read from the master's log once it listens.
+    public func workerPort(attempts: Int = 400) async throws -> Int? {
+        try await loggedPort("gantry.worker_port=", attempts: attempts)
+    }
+
+    private func loggedPort(_ marker: String, attempts: Int) async throws -> Int? {
         for _ in 0..<attempts {
             let text = logText
             if let start = text.range(of: marker)?.upperBound {

@@ -68,7 +68,8 @@ struct ConfigLoaderTests {
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, schedulers)",
+                "extra: unknown key (expected one of: builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, "
+                    + "schedulers, workerPort, workers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -384,6 +385,47 @@ struct ConfigLoaderTests {
             Set(config.schedulers.map(\.kind.typeName)) == [
                 "periodic", "singleBranch", "anyBranch", "nightly", "force", "dependent", "triggerable",
                 "nightlyTriggerable",
+            ])
+    }
+
+    @Test("workers: a password or a password file; the worker port and keepalive; mistakes located")
+    func workers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "from-file\nignored\n".write(
+            to: directory.appendingPathComponent("wk2.pass"), atomically: true, encoding: .utf8)
+        let loader = ConfigLoader(basedir: directory.path, hostname: "build1")
+        let config = try loader.parse(
+            """
+            workers:
+              - {name: wk1, password: pass1}
+              - {name: wk2, passwordFile: wk2.pass}
+            workerPort: {address: ":9990", keepalive: 30s}
+            """)
+        #expect(config.workers == [.init(name: "wk1", password: "pass1"), .init(name: "wk2", password: "from-file")])
+        #expect(config.workerPort.address == ListenAddress(host: "0.0.0.0", port: 9990))
+        #expect(config.workerPort.keepalive == .seconds(30))
+        #expect(try loader.parse("{}").workerPort.address == ListenAddress(host: "127.0.0.1", port: 9989))
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                workers:
+                  - {name: "9lives", password: x}
+                  - {name: wk1}
+                  - {name: wk2, password: x, passwordFile: wk2.pass}
+                  - {name: wk3, passwordFile: missing.pass}
+                  - {name: wk3, password: y}
+                workerPort: {address: nowhere}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "workers[0].name: '9lives' is not a valid worker name (\(Identifier.rule))",
+                "workers[1]: needs 'password' or 'passwordFile'",
+                "workers[2]: takes 'password' or 'passwordFile', not both",
+                "workers[3].passwordFile: cannot read a password from 'missing.pass'",
+                "workerPort.address: must be host:port, like 127.0.0.1:9989 or :9989",
             ])
     }
 }

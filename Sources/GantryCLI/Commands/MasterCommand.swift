@@ -58,7 +58,8 @@ extension GantryCommand {
                 ) { event in
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
                 }
-                let master = MasterService(lifecycle: lifecycle)
+                let (masterIDs, announceMasterID) = AsyncStream<Int>.makeStream()
+                let master = MasterService(lifecycle: lifecycle) { announceMasterID.yield($0) }
                 let http = HTTPServer(
                     HTTPAPI(
                         database: database,
@@ -75,14 +76,24 @@ extension GantryCommand {
                 }
                 // The master joins the cluster only once its API listens, so a taken address stops it before it
                 // claims anything. Services stop in reverse order: the HTTP server first, then the master.
+                let passwords = WorkerPasswords(settings.workers)
                 let reload = ReloadService(
                     configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
-                    forceSchedulers: forceSchedulers, logger: logger)
+                    forceSchedulers: forceSchedulers, workerPasswords: passwords, logger: logger)
                 let pidFile = PIDFile(configPath: config)
                 try pidFile.write()
                 defer { pidFile.remove() }
+                // With no workers configured there is nothing to listen for.
+                let workerPort: [any Service] =
+                    settings.workers.isEmpty
+                    ? []
+                    : [
+                        WorkerPortService(
+                            settings: settings.workerPort, passwords: passwords, database: database,
+                            masterID: masterIDs, logger: logger)
+                    ]
                 let group = ServiceGroup(
-                    services: [master, http, reload],
+                    services: [master, http, reload] + workerPort,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )
@@ -106,11 +117,14 @@ extension GantryCommand.MasterCommand {
 /// clean stop.
 struct MasterService: Service {
     let lifecycle: MasterLifecycle
+    /// Told the master's id once it is registered.
+    let registered: @Sendable (Int) -> Void
     private let httpListening: AsyncStream<Void>
     private let httpListeningContinuation: AsyncStream<Void>.Continuation
 
-    init(lifecycle: MasterLifecycle) {
+    init(lifecycle: MasterLifecycle, registered: @escaping @Sendable (Int) -> Void) {
         self.lifecycle = lifecycle
+        self.registered = registered
         (httpListening, httpListeningContinuation) = AsyncStream<Void>.makeStream()
     }
 
@@ -127,7 +141,7 @@ struct MasterService: Service {
         }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         try await withGracefulShutdownHandler {
-            try await lifecycle.run()
+            try await lifecycle.run { masterID, _ in registered(masterID) }
         } onGracefulShutdown: {
             lifecycle.stop()
         }

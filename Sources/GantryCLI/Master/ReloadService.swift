@@ -7,14 +7,16 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Reloads the configuration on SIGHUP. A configuration with any error is refused whole and the running one
-/// stays; otherwise builders, schedulers and force schedulers take the new configuration, and keys that only
-/// take effect at start (name, database, http, change hooks, cluster timings) are reported as needing a restart.
+/// stays; otherwise builders, schedulers, force schedulers and worker passwords take the new configuration, and
+/// keys that only take effect at start (name, database, http, change hooks, cluster timings, the worker port) are
+/// reported as needing a restart.
 struct ReloadService: Service {
     let configPath: String
     let running: MasterConfig
     let lifecycle: MasterLifecycle
     let factory: SchedulerFactory
     let forceSchedulers: ForceSchedulerRegistry
+    let workerPasswords: WorkerPasswords
     let logger: Logger
 
     func run() async throws {
@@ -38,11 +40,13 @@ struct ReloadService: Service {
             let changes = factory.changes(from: current.schedulers, to: next.schedulers)
             lifecycle.reconfigure(builders: next.builders, changes: changes)
             forceSchedulers.replace(with: next.schedulers.map(factory.make).compactMap { $0 as? ForceScheduler })
+            workerPasswords.replace(with: next.workers)
             logger.info(
                 "configuration reloaded",
                 metadata: ["gantry.config.file": "\(configPath)", "gantry.config.changes": "\(changes.count)"])
             current.builders = next.builders
             current.schedulers = next.schedulers
+            current.workers = next.workers
         }
     }
 
@@ -52,6 +56,7 @@ struct ReloadService: Service {
         if old.database != new.database { keys.append("database") }
         if old.http != new.http { keys.append("http") }
         if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
+        if old.workerPort != new.workerPort || old.workers.isEmpty != new.workers.isEmpty { keys.append("workerPort") }
         if old.heartbeat != new.heartbeat || old.expireAfter != new.expireAfter || old.claimPoll != new.claimPoll {
             keys.append("heartbeat/expireAfter/claimPoll")
         }

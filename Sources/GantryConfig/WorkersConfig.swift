@@ -1,0 +1,20 @@
+/// A worker this master accepts: its name and the password it authenticates with.
+public struct WorkerConfig: Sendable, Hashable {
+    public var name: String
+    public var password: String
+
+    public init(name: String, password: String) {
+        self.name = name
+        self.password = password
+    }
+}
+
+/// Where workers connect and how the master watches them.
+public struct WorkerPortConfig: Sendable, Hashable {
+    /// `127.0.0.1:9989` (Buildbot's worker port, on this machine only) unless set.
+    public var address = ListenAddress(host: "127.0.0.1", port: 9989)
+    /// How often a connected worker is asked to answer a keepalive; one that does not is disconnected.
+    public var keepalive: Duration = .seconds(60)
+
+    public init() {}
+}

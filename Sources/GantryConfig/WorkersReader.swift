@@ -1,0 +1,80 @@
+import Foundation
+import GantryModel
+import Yams
+
+/// Reads the `workers` list and the `workerPort` settings.
+extension ConfigReader {
+    /// `- {name, password}` or `- {name, passwordFile}` (a file relative to the basedir whose first line is the
+    /// password); names follow Buildbot's identifier rule and are unique.
+    mutating func workers(_ node: Node?, basedir: String) -> [WorkerConfig] {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem("workers", "must be a list")
+            return []
+        }
+        var workers: [WorkerConfig] = []
+        for (index, item) in items.enumerated() {
+            let path = "workers[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(path, "must be a mapping")
+                continue
+            }
+            refuseUnknownKeys(mapping, allowed: ["name", "password", "passwordFile"], at: path)
+            let name = string(mapping, "name", at: path)
+            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
+            if let name, !Identifier.isValid(name) {
+                problem(join(path, "name"), "'\(name)' is not a valid worker name (\(Identifier.rule))")
+            }
+            if let name, workers.contains(where: { $0.name == name }) {
+                problem(join(path, "name"), "'\(name)' is used twice")
+            }
+            let password = workerPassword(mapping, basedir: basedir, at: path)
+            if let name, let password { workers.append(WorkerConfig(name: name, password: password)) }
+        }
+        return workers
+    }
+
+    private mutating func workerPassword(_ mapping: Node.Mapping, basedir: String, at path: String) -> String? {
+        switch (string(mapping, "password", at: path), string(mapping, "passwordFile", at: path)) {
+        case (let password?, nil):
+            return password
+        case (nil, let file?):
+            let url = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: basedir, isDirectory: true))
+            guard let text = try? String(contentsOf: url, encoding: .utf8),
+                let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty
+            else {
+                problem(join(path, "passwordFile"), "cannot read a password from '\(file)'")
+                return nil
+            }
+            return String(line)
+        case (nil, nil):
+            if mapping["password"] == nil && mapping["passwordFile"] == nil {
+                problem(path, "needs 'password' or 'passwordFile'")
+            }
+            return nil
+        case (.some, .some):
+            problem(path, "takes 'password' or 'passwordFile', not both")
+            return nil
+        }
+    }
+
+    /// `workerPort: {address, keepalive}`.
+    mutating func workerPort(_ node: Node?) -> WorkerPortConfig {
+        var config = WorkerPortConfig()
+        guard let node else { return config }
+        guard let mapping = node.mapping else {
+            problem("workerPort", "must be a mapping of address and keepalive")
+            return config
+        }
+        refuseUnknownKeys(mapping, allowed: ["address", "keepalive"], at: "workerPort")
+        if let text = string(mapping, "address", at: "workerPort") {
+            if let address = ListenAddress(parsing: text) {
+                config.address = address
+            } else {
+                problem("workerPort.address", "must be host:port, like 127.0.0.1:9989 or :9989")
+            }
+        }
+        config.keepalive = duration(mapping, "keepalive", at: "workerPort") ?? config.keepalive
+        return config
+    }
+}
