@@ -3,17 +3,22 @@ import SQLKit
 /// Everything a master holds in the database, released when it stops or is expired. Each table that records
 /// something a master owns adds its statement here, so no expiry can forget it.
 enum MasterCleanup {
-    /// The statements, in dependency order, each parameterized by the dead master's id.
-    static let steps: [@Sendable (any SQLDatabase, Int) async throws -> Void] = [
-        { sql, masterid in try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid).run() },
-        { sql, masterid in
+    /// The statements, in dependency order, each parameterized by the dead master's id and the time (epoch
+    /// seconds).
+    static let steps: [@Sendable (any SQLDatabase, Int, Int) async throws -> Void] = [
+        { sql, masterid, _ in try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid).run()
+        },
+        { sql, masterid, _ in
             try await sql.delete(from: "changesource_masters").where("masterid", .equal, masterid).run()
         },
         // Deleting the builder links removes the workers configured on them too (cascade).
-        { sql, masterid in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
-        { sql, masterid in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run() },
+        { sql, masterid, _ in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
+        { sql, masterid, _ in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run()
+        },
+        // Its unfinished builds end RETRY; their requests are released just below and run again elsewhere.
+        { sql, masterid, now in try await BuildsConnector.retryUnfinished(of: masterid, now: now, in: sql) },
         // Claims on unfinished requests go back to the pool; claims on finished ones are their history.
-        { sql, masterid in
+        { sql, masterid, _ in
             try await sql.delete(from: "buildrequest_claims")
                 .where("masterid", .equal, masterid)
                 .where(
@@ -50,7 +55,7 @@ enum MasterCleanup {
     }
 
     /// Releases everything `masterid` holds.
-    static func run(for masterid: Int, in sql: any SQLDatabase) async throws {
-        for step in steps { try await step(sql, masterid) }
+    static func run(for masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
+        for step in steps { try await step(sql, masterid, now) }
     }
 }

@@ -15,9 +15,10 @@ extension MastersConnector {
     /// - Returns: `true` when it was active, so its stop should be announced.
     @discardableResult
     public func masterStopped(_ masterid: Int) async throws -> Bool {
-        try await database.withTransaction { sql in
+        let now = database.clock.epochSeconds()
+        return try await database.withTransaction { sql in
             let changed = try await Self.deactivate(masterid, staleBefore: nil, in: sql)
-            try await MasterCleanup.run(for: masterid, in: sql)
+            try await MasterCleanup.run(for: masterid, now: now, in: sql)
             return changed
         }
     }
@@ -47,7 +48,7 @@ extension MastersConnector {
                 // Inactive yet holding something (it died while starting) is cleaned as well; a master that
                 // checked in meanwhile (still active, not changed) keeps what it holds.
                 if changed || forceHouseKeeping || !master.active {
-                    try await MasterCleanup.run(for: master.id, in: sql)
+                    try await MasterCleanup.run(for: master.id, now: database.clock.epochSeconds(), in: sql)
                 }
                 return changed
             }

@@ -31,6 +31,14 @@ enum Dialect: Sendable {
         }
     }
 
+    /// The locking clause that makes transactions that read the same row take turns (numbering builds).
+    var updateLock: (any SQLExpression)? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: SQLRaw("FOR UPDATE")
+        }
+    }
+
     /// A case-sensitive "`column` contains `needle`" test.
     func contains(_ column: any SQLExpression, _ needle: String) -> any SQLExpression {
         let function = self == .sqlite ? "instr" : "strpos"

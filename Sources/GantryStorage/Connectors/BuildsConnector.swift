@@ -1,0 +1,163 @@
+import Foundation
+public import GantryModel
+import SQLKit
+
+/// Builds and their properties.
+public struct BuildsConnector: Sendable {
+    let database: Database
+
+    /// Starts a build of request `buildrequestid`, numbered after the builder's latest build.
+    public func addBuild(
+        builderid: Int,
+        buildrequestid: Int,
+        workerid: Int?,
+        masterid: Int,
+        stateString: String = "created"
+    ) async throws -> (id: Int, number: Int) {
+        let now = database.clock.epochSeconds()
+        let dialect = database.dialect
+        return try await database.withTransaction { sql in
+            // Builds of one builder are numbered one at a time.
+            let builder = sql.select().column("id").from("builders").where("id", .equal, builderid)
+            if let lock = dialect.updateLock { builder.lockingClause(lock) }
+            guard try await builder.first() != nil else { throw GantryError(.notFound, "no builder \(builderid)") }
+            let latest =
+                try await sql.select()
+                .column(SQLFunction("MAX", args: SQLColumn("number")), as: "latest")
+                .from("builds").where("builderid", .equal, builderid)
+                .first(decodingColumn: "latest", as: Int?.self) ?? nil
+            let number = (latest ?? 0) + 1
+            guard
+                let id = try await sql.insert(into: "builds")
+                    .columns(
+                        "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "state_string"
+                    )
+                    .values(
+                        SQLBind(number), SQLBind(builderid), SQLBind(buildrequestid), SQLBind(workerid),
+                        SQLBind(masterid),
+                        SQLBind(now), SQLBind(stateString)
+                    )
+                    .returning("id")
+                    .first(decodingColumn: "id", as: Int.self)
+            else { throw StorageInvariantError("build insert returned no id") }
+            return (id: id, number: number)
+        }
+    }
+
+    /// The build `id`; `nil` when there is none.
+    public func getBuild(_ id: Int) async throws -> Build? {
+        try await database.withTransaction { sql in
+            try await Self.builds(sql.select().where("id", .equal, id)).first
+        }
+    }
+
+    /// Builds, oldest first, with Buildbot's filters.
+    public func getBuilds(
+        builderid: Int? = nil,
+        buildrequestid: Int? = nil,
+        workerid: Int? = nil,
+        masterid: Int? = nil,
+        complete: Bool? = nil
+    ) async throws -> [Build] {
+        try await database.withTransaction { sql in
+            let query = sql.select()
+            if let builderid { query.where("builderid", .equal, builderid) }
+            if let buildrequestid { query.where("buildrequestid", .equal, buildrequestid) }
+            if let workerid { query.where("workerid", .equal, workerid) }
+            if let masterid { query.where("masterid", .equal, masterid) }
+            if let complete { query.where(SQLColumn("complete_at"), complete ? .isNot : .is, SQLLiteral.null) }
+            return try await Self.builds(query)
+        }
+    }
+
+    public func setBuildStateString(_ id: Int, _ stateString: String) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("builds").set("state_string", to: stateString).where("id", .equal, id).run()
+        }
+    }
+
+    /// Finishes build `id` with `results`; a build already finished keeps its results.
+    public func finishBuild(_ id: Int, results: BuildResult) async throws {
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            try await sql.update("builds")
+                .set("complete_at", to: now)
+                .set("results", to: results.rawValue)
+                .where("id", .equal, id)
+                .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .run()
+        }
+    }
+
+    /// Sets property `name` of build `id` (replacing it) with its source.
+    public func setBuildProperty(_ id: Int, name: String, value: JSONValue, source: String) async throws {
+        try await database.withTransaction { sql in
+            try await sql.insert(into: "build_properties")
+                .columns("buildid", "name", "value", "source")
+                .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
+                .onConflict(with: ["buildid", "name"]) {
+                    $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
+                }
+                .run()
+        }
+    }
+
+    /// The properties of build `id` as `name: [value, source]`, Buildbot's shape.
+    public func getBuildProperties(_ id: Int) async throws -> [String: JSONValue] {
+        try await database.withTransaction { sql in
+            var properties: [String: JSONValue] = [:]
+            for row in try await sql.select().columns("name", "value", "source").from("build_properties")
+                .where("buildid", .equal, id).all()
+            {
+                let value = try JSONValue(json: try row.decode(column: "value", as: String.self))
+                properties[try row.decode(column: "name", as: String.self)] = [
+                    value, .string(try row.decode(column: "source", as: String.self)),
+                ]
+            }
+            return properties
+        }
+    }
+
+    /// Ends every unfinished build of `masterid` as RETRY (the master is gone; their requests run again).
+    static func retryUnfinished(of masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
+        try await sql.update("builds")
+            .set("complete_at", to: now)
+            .set("results", to: BuildResult.retry.rawValue)
+            .where("masterid", .equal, masterid)
+            .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+            .run()
+    }
+
+    private static func builds(_ query: SQLSelectBuilder) async throws -> [Build] {
+        try await query
+            .columns(
+                "id", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
+                "state_string", "results"
+            )
+            .from("builds")
+            .orderBy("id")
+            .all()
+            .map { row in
+                Build(
+                    id: try row.decode(column: "id", as: Int.self),
+                    number: try row.decode(column: "number", as: Int.self),
+                    builderID: try row.decode(column: "builderid", as: Int.self),
+                    buildRequestID: try row.decode(column: "buildrequestid", as: Int.self),
+                    workerID: try row.decode(column: "workerid", as: Int?.self),
+                    masterID: try row.decode(column: "masterid", as: Int.self),
+                    startedAt: Date(
+                        timeIntervalSince1970: TimeInterval(try row.decode(column: "started_at", as: Int.self))),
+                    completeAt: try row.decode(column: "complete_at", as: Int?.self).map {
+                        Date(timeIntervalSince1970: TimeInterval($0))
+                    },
+                    stateString: try row.decode(column: "state_string", as: String.self),
+                    results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:))
+                )
+            }
+    }
+}
+
+extension Database {
+    /// The builds connector of this database.
+    public var builds: BuildsConnector { BuildsConnector(database: self) }
+}

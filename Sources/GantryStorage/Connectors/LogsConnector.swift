@@ -1,0 +1,121 @@
+public import GantryModel
+import SQLKit
+
+/// The logs of steps, stored as chunks of whole lines as they arrive, so a log can be read by line numbers
+/// (from 0) while it is still being written.
+public struct LogsConnector: Sendable {
+    let database: Database
+
+    /// Adds log `name` to step `stepid`; its slug is the name with everything but letters, digits, `-` and `_`
+    /// replaced by `_`, made unique within the step.
+    public func addLog(stepid: Int, name: String, kind: StepLog.Kind) async throws -> Int {
+        try await database.withTransaction { sql in
+            let taken = Set(
+                try await sql.select().column("slug").from("logs").where("stepid", .equal, stepid)
+                    .all(decodingColumn: "slug", as: String.self))
+            let base = String(
+                String(
+                    name.unicodeScalars.map {
+                        $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" ? Character($0) : "_"
+                    }
+                )
+                .prefix(45))
+            var slug = base.isEmpty ? "log" : base
+            var suffix = 2
+            while taken.contains(slug) {
+                slug = "\(base)_\(suffix)"
+                suffix += 1
+            }
+            guard
+                let id = try await sql.insert(into: "logs")
+                    .columns("name", "slug", "stepid", "type")
+                    .values(SQLBind(name), SQLBind(slug), SQLBind(stepid), SQLBind(kind.rawValue))
+                    .returning("id")
+                    .first(decodingColumn: "id", as: Int.self)
+            else { throw StorageInvariantError("log insert returned no id") }
+            return id
+        }
+    }
+
+    /// Appends `content`, one or more whole lines each ending in `\n`, and returns their line numbers.
+    /// - Throws: `GantryError.invalidArgument` when the content does not end with a newline.
+    @discardableResult
+    public func appendLog(_ logid: Int, _ content: String) async throws -> ClosedRange<Int> {
+        guard content.hasSuffix("\n") else {
+            throw GantryError(.invalidArgument, "log content must be whole lines ending with a newline")
+        }
+        let count = content.utf8.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        return try await database.withTransaction { sql in
+            guard
+                let first = try await sql.select().column("num_lines").from("logs").where("id", .equal, logid)
+                    .first(decodingColumn: "num_lines", as: Int.self)
+            else { throw GantryError(.notFound, "no log \(logid)") }
+            let lines = first...(first + count - 1)
+            try await sql.insert(into: "logchunks")
+                .columns("logid", "first_line", "last_line", "content")
+                .values(
+                    SQLBind(logid), SQLBind(lines.lowerBound), SQLBind(lines.upperBound),
+                    SQLBind(String(content.dropLast()))
+                )
+                .run()
+            try await sql.update("logs").set("num_lines", to: first + count).where("id", .equal, logid).run()
+            return lines
+        }
+    }
+
+    /// Lines `first...last` of the log (those that exist), each ending in `\n`.
+    public func getLogLines(_ logid: Int, first: Int, last: Int) async throws -> String {
+        guard first <= last else { return "" }
+        return try await database.withTransaction { sql in
+            var text = ""
+            for row in try await sql.select().columns("first_line", "content").from("logchunks")
+                .where("logid", .equal, logid)
+                .where("last_line", .greaterThanOrEqual, first)
+                .where("first_line", .lessThanOrEqual, last)
+                .orderBy("first_line")
+                .all()
+            {
+                let start = try row.decode(column: "first_line", as: Int.self)
+                let lines = try row.decode(column: "content", as: String.self).split(
+                    separator: "\n", omittingEmptySubsequences: false)
+                for (offset, line) in lines.enumerated() where (first...last).contains(start + offset) {
+                    text += line + "\n"
+                }
+            }
+            return text
+        }
+    }
+
+    /// Marks the log complete: no more lines come.
+    public func finishLog(_ logid: Int) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
+        }
+    }
+
+    /// The logs of step `stepid`, in the order they were added.
+    public func getLogs(stepid: Int) async throws -> [StepLog] {
+        try await database.withTransaction { sql in
+            try await sql.select().columns("id", "name", "slug", "stepid", "complete", "num_lines", "type").from("logs")
+                .where("stepid", .equal, stepid)
+                .orderBy("id")
+                .all()
+                .map { row in
+                    StepLog(
+                        id: try row.decode(column: "id", as: Int.self),
+                        name: try row.decode(column: "name", as: String.self),
+                        slug: try row.decode(column: "slug", as: String.self),
+                        stepID: try row.decode(column: "stepid", as: Int.self),
+                        complete: try row.decode(column: "complete", as: Bool.self),
+                        numLines: try row.decode(column: "num_lines", as: Int.self),
+                        kind: StepLog.Kind(rawValue: try row.decode(column: "type", as: String.self)) ?? .text
+                    )
+                }
+        }
+    }
+}
+
+extension Database {
+    /// The logs connector of this database.
+    public var logs: LogsConnector { LogsConnector(database: self) }
+}

@@ -1,0 +1,102 @@
+import Foundation
+public import GantryModel
+import SQLKit
+
+/// The steps of builds.
+public struct StepsConnector: Sendable {
+    let database: Database
+
+    /// Adds the next step of build `buildid`. A name already used in the build gets `_2`, `_3`... as in Buildbot.
+    public func addStep(buildid: Int, name: String) async throws -> BuildStep {
+        try await database.withTransaction { sql in
+            let taken = Set(
+                try await sql.select().column("name").from("steps").where("buildid", .equal, buildid)
+                    .all(decodingColumn: "name", as: String.self))
+            var unique = String(name.prefix(50))
+            var suffix = 2
+            while taken.contains(unique) {
+                let tail = "_\(suffix)"
+                unique = String(name.prefix(50 - tail.count)) + tail
+                suffix += 1
+            }
+            let number = taken.count
+            guard
+                let id = try await sql.insert(into: "steps")
+                    .columns("number", "name", "buildid", "state_string")
+                    .values(SQLBind(number), SQLBind(unique), SQLBind(buildid), SQLBind("pending"))
+                    .returning("id")
+                    .first(decodingColumn: "id", as: Int.self)
+            else { throw StorageInvariantError("step insert returned no id") }
+            return BuildStep(id: id, number: number, name: unique, buildID: buildid, stateString: "pending")
+        }
+    }
+
+    public func startStep(_ id: Int) async throws {
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            try await sql.update("steps").set("started_at", to: now).where("id", .equal, id).run()
+        }
+    }
+
+    public func setStepStateString(_ id: Int, _ stateString: String) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("steps").set("state_string", to: stateString).where("id", .equal, id).run()
+        }
+    }
+
+    /// Finishes step `id`; a finished step keeps its results.
+    public func finishStep(_ id: Int, results: BuildResult, hidden: Bool = false) async throws {
+        let now = database.clock.epochSeconds()
+        try await database.withTransaction { sql in
+            try await sql.update("steps")
+                .set("complete_at", to: now)
+                .set("results", to: results.rawValue)
+                .set("hidden", to: hidden)
+                .where("id", .equal, id)
+                .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .run()
+        }
+    }
+
+    /// The steps of build `buildid`, in order.
+    public func getSteps(buildid: Int) async throws -> [BuildStep] {
+        try await database.withTransaction { sql in
+            try await Self.steps(sql.select().where("buildid", .equal, buildid))
+        }
+    }
+
+    /// The step `id`; `nil` when there is none.
+    public func getStep(_ id: Int) async throws -> BuildStep? {
+        try await database.withTransaction { sql in try await Self.steps(sql.select().where("id", .equal, id)).first }
+    }
+
+    private static func steps(_ query: SQLSelectBuilder) async throws -> [BuildStep] {
+        func date(_ seconds: Int?) -> Date? { seconds.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        return
+            try await query
+            .columns(
+                "id", "number", "name", "buildid", "started_at", "complete_at", "state_string", "results", "hidden"
+            )
+            .from("steps")
+            .orderBy("number")
+            .all()
+            .map { row in
+                BuildStep(
+                    id: try row.decode(column: "id", as: Int.self),
+                    number: try row.decode(column: "number", as: Int.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    buildID: try row.decode(column: "buildid", as: Int.self),
+                    startedAt: date(try row.decode(column: "started_at", as: Int?.self)),
+                    completeAt: date(try row.decode(column: "complete_at", as: Int?.self)),
+                    stateString: try row.decode(column: "state_string", as: String.self),
+                    results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
+                    hidden: try row.decode(column: "hidden", as: Bool.self)
+                )
+            }
+    }
+}
+
+extension Database {
+    /// The steps connector of this database.
+    public var steps: StepsConnector { StepsConnector(database: self) }
+}
