@@ -104,10 +104,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryBuilds",
+            dependencies: [
+                "GantryModel",
+                "GantryStorage",
+                "GantryWire",
+                "GantryWorkers",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryTesting",
             dependencies: [
                 "GantryModel",
                 "GantryStorage",
+                "GantryWorkers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -117,6 +129,7 @@ let package = Package(
             name: "GantryCLI",
             dependencies: [
                 "GantryAPI",
+                "GantryBuilds",
                 "GantryCluster",
                 "GantryConfig",
                 "GantryModel",
@@ -179,6 +192,13 @@ let package = Package(
         .testTarget(
             name: "GantryWorkersTests",
             dependencies: ["GantryTesting", "GantryWire", "GantryWorkers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryBuildsTests",
+            dependencies: [
+                "GantryBuilds", "GantryModel", "GantryStorage", "GantryTesting", "GantryWire", "GantryWorkers",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -62,9 +62,9 @@ public struct ConfigLoader {
         if config.expireAfter <= config.heartbeat {
             reader.problem("expireAfter", "must be longer than heartbeat, or live masters would be expired")
         }
-        config.builders = reader.builders(top["builders"])
-        config.schedulers = reader.schedulers(top["schedulers"])
         config.workers = reader.workers(top["workers"], basedir: basedir)
+        config.builders = reader.builders(top["builders"], workers: Set(config.workers.map(\.name)))
+        config.schedulers = reader.schedulers(top["schedulers"])
         config.workerPort = reader.workerPort(top["workerPort"])
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
@@ -143,31 +143,6 @@ struct ConfigReader {
             }
         }
         return hooks
-    }
-
-    /// A list of `{name: ...}` mappings; names unique.
-    mutating func builders(_ node: Node?) -> [String] {
-        guard let node else { return [] }
-        guard let items = node.sequence else {
-            problem("builders", "must be a list")
-            return []
-        }
-        var names: [String] = []
-        for (index, item) in items.enumerated() {
-            let path = "builders[\(index)]"
-            guard let mapping = item.mapping else {
-                problem(path, "must be a mapping")
-                continue
-            }
-            refuseUnknownKeys(mapping, allowed: ["name"], at: path)
-            guard let name = string(mapping, "name", at: path) else {
-                if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-                continue
-            }
-            if names.contains(name) { problem(join(path, "name"), "'\(name)' is used twice") }
-            names.append(name)
-        }
-        return names
     }
 
     func join(_ path: String, _ key: String) -> String {

@@ -12,8 +12,8 @@ public struct MasterConfig: Sendable, Hashable {
     public var heartbeat: Duration
     public var expireAfter: Duration
     public var claimPoll: Duration
-    /// The builders this master runs, by name; registered in the database when the master starts.
-    public var builders: [String]
+    /// The builders this master runs; registered in the database when the master starts.
+    public var builders: [BuilderConfig]
     public var schedulers: [SchedulerConfig]
     /// The workers that may connect; with none, no worker port is opened.
     public var workers: [WorkerConfig]
@@ -27,7 +27,7 @@ public struct MasterConfig: Sendable, Hashable {
         heartbeat: Duration = .seconds(5),
         expireAfter: Duration = .seconds(30),
         claimPoll: Duration = .seconds(5),
-        builders: [String] = [],
+        builders: [BuilderConfig] = [],
         schedulers: [SchedulerConfig] = [],
         workers: [WorkerConfig] = [],
         workerPort: WorkerPortConfig = WorkerPortConfig()

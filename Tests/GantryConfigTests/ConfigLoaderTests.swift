@@ -178,7 +178,7 @@ struct ConfigLoaderTests {
                   property_eq: {event: push}
             """
         )
-        #expect(config.builders == ["linux"])
+        #expect(config.builders.map(\.name) == ["linux"])
         let main = config.schedulers[0]
         #expect(main.options.properties == ["owner": "ci", "retries": 2])
         #expect(main.options.reason == "merged")
@@ -426,6 +426,57 @@ struct ConfigLoaderTests {
                 "workers[2]: takes 'password' or 'passwordFile', not both",
                 "workers[3].passwordFile: cannot read a password from 'missing.pass'",
                 "workerPort.address: must be host:port, like 127.0.0.1:9989 or :9989",
+            ])
+    }
+
+    @Test("builders: workers of the configuration and shell steps with Buildbot's options; mistakes located")
+    func builderSteps() throws {
+        let config = try loader.parse(
+            """
+            workers: [{name: wk1, password: p}]
+            builders:
+              - name: linux
+                workers: [wk1]
+                steps:
+                  - {shell: make}
+                  - name: test
+                    shell: [make, test]
+                    workdir: src
+                    env: {CC: clang}
+                    timeout: 10m
+                    maxTime: 1h
+                    haltOnFailure: true
+                    decodeRC: {0: success, 3: warnings}
+            """)
+        let builder = try #require(config.builders.first)
+        #expect(builder.workers == ["wk1"])
+        #expect(builder.steps.map(\.name) == ["shell", "test"])
+        #expect(builder.steps.first?.command == .shell("make"))
+        let test = try #require(builder.steps.last)
+        #expect(test.command == .argv(["make", "test"]) && test.workdir == "src" && test.env == ["CC": "clang"])
+        #expect(test.timeout == 600 && test.maxTime == 3600 && test.haltOnFailure && test.flunkOnFailure)
+        #expect(test.decodeRC == [0: .success, 3: .warnings] && test.result(rc: 4) == .failure)
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                builders:
+                  - name: b
+                    workers: [ghost]
+                    steps:
+                      - {name: nothing}
+                      - {shell: [], halt: true}
+                      - {shell: x, decodeRC: {0: fine}}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "builders[0].workers: 'ghost' is not a worker of this configuration",
+                "builders[0].steps[0].shell: is required",
+                "builders[0].steps[1].halt: unknown key (expected one of: decodeRC, env, flunkOnFailure, "
+                    + "haltOnFailure, maxTime, name, shell, timeout, warnOnFailure, workdir)",
+                "builders[0].steps[1].shell: must be a command text or a non-empty list of words",
+                "builders[0].steps[2].decodeRC: must map exit codes to success, warnings, failure, skipped, "
+                    + "exception, retry or cancelled",
             ])
     }
 }

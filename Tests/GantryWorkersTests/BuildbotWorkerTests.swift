@@ -11,43 +11,10 @@ import Testing
     .timeLimit(.minutes(2))
 )
 struct BuildbotWorkerTests {
-    /// A port on 127.0.0.1 whose links are handed to the test once attached.
-    private func withPort(
-        passwords: [String: String],
-        _ body: (WorkerPort, Int, AsyncStream<(WorkerLink, WorkerInfo)>) async throws -> Void
-    ) async throws {
-        let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { passwords[$0] }
-        let (links, attached) = AsyncStream<(WorkerLink, WorkerInfo)>.makeStream()
-        let (bound, boundTo) = AsyncStream<Int>.makeStream()
-        let server = Task {
-            try await port.run(onBound: { boundTo.yield($0) }) { link in
-                guard let info = try? await link.attach() else { return }
-                attached.yield((link, info))
-                // Keep the link's task alive while the connection lives.
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            }
-        }
-        defer { server.cancel() }
-        var boundPorts = bound.makeAsyncIterator()
-        let number = try #require(await boundPorts.next())
-        try await body(port, number, links)
-    }
-
-    private func scratch() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bbw-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
     @Test("it attaches, runs shell commands with stdout, stderr and exit codes, and shuts down on request")
     func shell() async throws {
-        let directory = try scratch()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await withPort(passwords: ["wk1": "pass1"]) { _, port, links in
-            let worker = try await BuildbotWorkerProcess(
-                name: "wk1", password: "pass1", masterPort: port, directory: directory)
-            var attached = links.makeAsyncIterator()
-            let (link, info) = try #require(await attached.next())
+        try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+            let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
             #expect(link.name == "wk1")
             #expect(info.version == "4.3.0" && info.system == "posix")
             #expect(info.basedir == worker.basedir.path)
@@ -89,11 +56,11 @@ struct BuildbotWorkerTests {
 
     @Test("a wrong password is refused with 401 at the upgrade and no link is made")
     func wrongPassword() async throws {
-        let directory = try scratch()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await withPort(passwords: ["wk1": "pass1"]) { port, number, links in
+        try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+            let port = harness.port
+            let links = harness.links
             let worker = try await BuildbotWorkerProcess(
-                name: "wk1", password: "WRONG", masterPort: number, directory: directory)
+                name: "wk1", password: "WRONG", masterPort: harness.number, directory: harness.directory)
             #expect(
                 await waitUntil { port.refusedUpgrades >= 1 && worker.log.contains("[401]") },
                 "refused \(port.refusedUpgrades); worker log: \(worker.log)")

@@ -52,7 +52,7 @@ extension GantryCommand {
                         claimPoll: settings.claimPoll
                     ),
                     clock: clock,
-                    builders: settings.builders,
+                    builders: settings.builders.map(\.name),
                     services: schedulers,
                     logger: logger
                 ) { event in
@@ -77,9 +77,11 @@ extension GantryCommand {
                 // The master joins the cluster only once its API listens, so a taken address stops it before it
                 // claims anything. Services stop in reverse order: the HTTP server first, then the master.
                 let passwords = WorkerPasswords(settings.workers)
+                let (reloadedBuilders, reloadBuilders) = AsyncStream<[BuilderConfig]>.makeStream()
                 let reload = ReloadService(
                     configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
-                    forceSchedulers: forceSchedulers, workerPasswords: passwords, logger: logger)
+                    forceSchedulers: forceSchedulers, workerPasswords: passwords, builders: reloadBuilders,
+                    logger: logger)
                 let pidFile = PIDFile(configPath: config)
                 try pidFile.write()
                 defer { pidFile.remove() }
@@ -88,9 +90,10 @@ extension GantryCommand {
                     settings.workers.isEmpty
                     ? []
                     : [
-                        WorkerPortService(
-                            settings: settings.workerPort, passwords: passwords, database: database,
-                            masterID: masterIDs, logger: logger)
+                        WorkersService(
+                            settings: settings.workerPort, passwords: passwords, builders: settings.builders,
+                            reloadedBuilders: reloadedBuilders, database: database, masterID: masterIDs,
+                            logger: logger)
                     ]
                 let group = ServiceGroup(
                     services: [master, http, reload] + workerPort,

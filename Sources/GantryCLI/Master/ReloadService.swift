@@ -7,9 +7,9 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Reloads the configuration on SIGHUP. A configuration with any error is refused whole and the running one
-/// stays; otherwise builders, schedulers, force schedulers and worker passwords take the new configuration, and
-/// keys that only take effect at start (name, database, http, change hooks, cluster timings, the worker port) are
-/// reported as needing a restart.
+/// stays; otherwise builders (with their workers and steps), schedulers, force schedulers and worker passwords
+/// take the new configuration, and keys that only take effect at start (name, database, http, change hooks,
+/// cluster timings, the worker port) are reported as needing a restart.
 struct ReloadService: Service {
     let configPath: String
     let running: MasterConfig
@@ -17,6 +17,8 @@ struct ReloadService: Service {
     let factory: SchedulerFactory
     let forceSchedulers: ForceSchedulerRegistry
     let workerPasswords: WorkerPasswords
+    /// Where the builders of each reloaded configuration go (the build distributor).
+    let builders: AsyncStream<[BuilderConfig]>.Continuation
     let logger: Logger
 
     func run() async throws {
@@ -38,9 +40,10 @@ struct ReloadService: Service {
                     metadata: ["gantry.config.keys": "\(restartOnly)"])
             }
             let changes = factory.changes(from: current.schedulers, to: next.schedulers)
-            lifecycle.reconfigure(builders: next.builders, changes: changes)
+            lifecycle.reconfigure(builders: next.builders.map(\.name), changes: changes)
             forceSchedulers.replace(with: next.schedulers.map(factory.make).compactMap { $0 as? ForceScheduler })
             workerPasswords.replace(with: next.workers)
+            builders.yield(next.builders)
             logger.info(
                 "configuration reloaded",
                 metadata: ["gantry.config.file": "\(configPath)", "gantry.config.changes": "\(changes.count)"])

@@ -18,3 +18,24 @@ public enum BuildResult: Int, Sendable, Hashable, Codable, CaseIterable {
         .cancelled, .retry, .exception, .failure, .warnings, .success, .skipped,
     ]
 }
+
+extension BuildResult {
+    /// Buildbot's lower-case name of the result (`success`, `warnings`, ...).
+    public var name: String {
+        switch self {
+        case .success: "success"
+        case .warnings: "warnings"
+        case .failure: "failure"
+        case .skipped: "skipped"
+        case .exception: "exception"
+        case .retry: "retry"
+        case .cancelled: "cancelled"
+        }
+    }
+
+    /// The result named `name` (any case).
+    public init?(name: String) {
+        guard let result = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = result
+    }
+}

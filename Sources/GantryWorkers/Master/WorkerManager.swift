@@ -15,6 +15,14 @@ public actor WorkerManager {
     let answerWithin: Duration
     let logger: Logger
     private var links: [String: WorkerLink] = [:]
+    private var attached: [String: AttachedWorker] = [:]
+
+    /// A worker connected here and attached: what builds need to run on it.
+    public struct AttachedWorker: Sendable {
+        public var id: Int
+        public var link: WorkerLink
+        public var info: WorkerInfo
+    }
 
     public init(
         database: Database,
@@ -32,8 +40,15 @@ public actor WorkerManager {
         self.logger = logger
     }
 
-    /// The live link of worker `name`, if it is connected here.
-    public func link(named name: String) -> WorkerLink? { links[name] }
+    /// Worker `name`, if it is connected and attached here.
+    public func worker(named name: String) -> AttachedWorker? { attached[name] }
+
+    /// Told each time a worker attaches (so builds waiting for one can start).
+    private var onAttach: @Sendable () -> Void = {}
+
+    public func whenAttached(_ action: @escaping @Sendable () -> Void) {
+        onAttach = action
+    }
 
     /// Runs for as long as `link`'s connection lives (the port cancels it when the connection ends).
     public func serve(_ link: WorkerLink) async {
@@ -54,12 +69,21 @@ public actor WorkerManager {
             await existing.close("replaced by a new connection of the same worker")
         }
         links[link.name] = link
-        defer { if links[link.name] === link { links[link.name] = nil } }
+        defer {
+            if links[link.name] === link {
+                links[link.name] = nil
+                attached[link.name] = nil
+            }
+        }
         do {
             let info = try await link.attach()
             let workerID = try await database.workers.findWorkerId(link.name)
             try await database.workers.workerConnected(workerID, masterid: masterID, workerInfo: info.json)
             logger.info("worker connected", metadata: ["gantry.worker.version": "\(info.version ?? "?")"])
+            if links[link.name] === link {
+                attached[link.name] = AttachedWorker(id: workerID, link: link, info: info)
+                onAttach()
+            }
             await watch(link, logger: logger)
             // The connection is gone: record it even though this task is being cancelled.
             try await Task { try await self.disconnected(link, workerID: workerID) }.value

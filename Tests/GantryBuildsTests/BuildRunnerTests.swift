@@ -1,0 +1,90 @@
+import Foundation
+import GantryBuilds
+import GantryModel
+import GantryStorage
+import GantryTesting
+import GantryWorkers
+import Testing
+
+/// Builds run by `BuildRunner` on an unmodified buildbot-worker 4.3.
+@Suite(
+    "Builds on a real buildbot-worker",
+    .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
+    .timeLimit(.minutes(1))
+)
+struct BuildRunnerTests {
+    /// One request on builder `b1`, claimed by master `m1`.
+    private func claimedRequest(_ db: Database) async throws -> (master: Int, worker: Int, request: BuildRequest) {
+        let master = try await db.masters.findMasterId("m1")
+        let worker = try await db.workers.findWorkerId("wk1")
+        let builder = try await db.builders.findBuilderId("b1")
+        let (_, requests) = try await db.buildsets.addBuildset(reason: "test", builderids: [builder])
+        let id = try #require(requests[builder])
+        try await db.buildRequests.claimBuildRequests([id], masterid: master)
+        return (master, worker, try #require(try await db.buildRequests.getBuildRequest(id)))
+    }
+
+    private func step(_ name: String, _ command: String, halt: Bool = false) -> ShellStep {
+        var step = ShellStep(name: name, command: .shell(command))
+        step.haltOnFailure = halt
+        return step
+    }
+
+    @Test("steps run in order with their output stored line by line; a failing haltOnFailure step ends the build")
+    func build() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+                defer { Task { await worker.stop() } }
+                let (master, workerID, request) = try await claimedRequest(db)
+                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+                let (buildID, results) = try await runner.run(
+                    .init(
+                        request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+                        steps: [
+                            step("greet", "echo hello; echo err 1>&2"),
+                            step("test", "echo testing; exit 2", halt: true),
+                            step("never", "echo never"),
+                        ]))
+                #expect(results == .failure)
+                let build = try #require(try await db.builds.getBuild(buildID))
+                #expect(build.results == .failure && build.number == 1 && build.workerID == workerID)
+                let steps = try await db.steps.getSteps(buildid: buildID)
+                #expect(steps.map(\.name) == ["greet", "test"])
+                #expect(steps.map(\.results) == [.success, .failure])
+                let log = try #require(try await db.logs.getLogs(stepid: steps[0].id).first)
+                let text = try await db.logs.getLogLines(log.id, first: 0, last: log.numLines)
+                #expect(
+                    text.contains("ohello\n") && text.contains("eerr\n")
+                        && text.contains("hecho hello; echo err 1>&2\n"))
+                let done = try await db.buildRequests.getBuildRequest(request.id)
+                #expect(done?.complete == true && done?.results == .failure)
+            }
+        }
+    }
+
+    @Test("a worker killed mid-step ends the step and the build RETRY and hands the request back at once")
+    func workerLost() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+                let (master, workerID, request) = try await claimedRequest(db)
+                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+                let build = Task {
+                    try await runner.run(
+                        .init(
+                            request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+                            steps: [step("sleep", "echo started; sleep 30"), step("after", "echo after")]))
+                }
+                #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+                worker.send(SIGKILL)
+                let (buildID, results) = try await build.value
+                #expect(results == .retry)
+                #expect(try await db.steps.getSteps(buildid: buildID).map(\.results) == [.retry])
+                let pending = try await db.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
+                #expect(pending.map(\.id) == [request.id])
+                _ = await worker.waitForExit()
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+/// Forced builds on a real `gantry master`, run by an unmodified buildbot-worker.
+@Suite(
+    "builds on a gantry master",
+    .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
+    .timeLimit(.minutes(1))
+)
+struct BuildProcessTests {
+    @Test("a forced request is claimed, built on the connected worker step by step, logged and completed")
+    func forcedBuild() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "bmaster",
+            config: """
+                name: bmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                workers: [{name: wk1, password: pass1}]
+                builders:
+                  - name: b1
+                    workers: [wk1]
+                    steps:
+                      - {name: hello, shell: "echo hello from $GREETING", env: {GREETING: gantry}}
+                      - {name: argv, shell: [printf, "%s\\\\n", two words]}
+                      - {name: flaky, shell: "exit 1", decodeRC: {0: success, 1: warnings}}
+                schedulers:
+                  - {name: force, type: force, builderNames: [b1]}
+                """,
+            directory: directory
+        )
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let port = try #require(try await master.workerPort(), "\(master.logText)")
+        let worker = try await BuildbotWorkerProcess(
+            name: "wk1", password: "pass1", masterPort: port, directory: directory)
+        defer { Task { await worker.stop() } }
+        #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
+
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        let forced = try await httpPost(
+            base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+        #expect(forced.status == 200)
+
+        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+        try await Database.withDatabase(url, logger: silentLogger) { db in
+            let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 1 }
+            #expect(built, "\(master.logText)")
+            let build = try #require(try await db.builds.getBuilds().first)
+            #expect(build.results == .warnings && build.number == 1)
+            let steps = try await db.steps.getSteps(buildid: build.id)
+            #expect(steps.map(\.name) == ["hello", "argv", "flaky"])
+            #expect(steps.map(\.results) == [.success, .success, .warnings])
+            var output: [String] = []
+            for step in steps {
+                let log = try #require(try await db.logs.getLogs(stepid: step.id).first)
+                output.append(try await db.logs.getLogLines(log.id, first: 0, last: log.numLines))
+            }
+            #expect(output[0].contains("ohello from gantry\n"))
+            #expect(output[1].contains("otwo words\n"))
+            #expect(try await db.buildRequests.getBuildRequests().first?.results == .warnings)
+            #expect(try await db.buildsets.getBuildsets().first?.complete == true)
+        }
+    }
+}
