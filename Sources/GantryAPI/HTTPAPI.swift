@@ -37,6 +37,7 @@ public struct HTTPAPI: Sendable {
         addWorkers(to: router)
         addChanges(to: router)
         addBuildsets(to: router)
+        addBuilds(to: router)
         addChangeHooks(to: router)
         return router
     }

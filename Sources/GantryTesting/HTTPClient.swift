@@ -29,6 +29,15 @@ public func httpGet(_ base: URL, _ path: String) async throws -> HTTPAnswer {
     try await httpRequest(base, path)
 }
 
+/// GETs `path` and returns the status and the body as text.
+public func httpGetText(_ base: URL, _ path: String) async throws -> (status: Int, text: String) {
+    guard let url = URL(string: base.absoluteString + path) else {
+        throw GantryError(.invalidArgument, "not a URL: \(base.absoluteString + path)")
+    }
+    let (data, response) = try await URLSession.shared.data(from: url)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
 /// POSTs `body` to `path` with `headers` and decodes the JSON answer.
 public func httpPost(_ base: URL, _ path: String, body: String, headers: [String: String] = [:]) async throws
     -> HTTPAnswer

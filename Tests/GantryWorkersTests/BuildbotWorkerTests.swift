@@ -75,4 +75,57 @@ struct BuildbotWorkerTests {
             #expect(!worker.log.contains("pass1"))
         }
     }
+
+    @Test(
+        "an upload and a download arrive byte for byte; a keepstamp upload keeps its time; a failed one leaves nothing")
+    func transfers() async throws {
+        try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+            let (worker, link, _) = try await harness.connect(name: "wk1", password: "pass1")
+            defer { Task { await worker.stop() } }
+            var random = SystemRandomNumberGenerator()
+            let content = Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &random) })
+            let workdir = worker.basedir.appendingPathComponent("b1/build")
+            try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
+            let source = workdir.appendingPathComponent("artifact.bin")
+            try content.write(to: source)
+            let stamp = Date(timeIntervalSince1970: 1_700_000_000)
+            try FileManager.default.setAttributes([.modificationDate: stamp], ofItemAtPath: source.path)
+
+            let uploaded = harness.directory.appendingPathComponent("master/artifact.bin")
+            let upload = try await link.runCommand(
+                "upload_file",
+                args: [
+                    "path": .string(source.path), "maxsize": nil, "blocksize": 65536, "keepstamp": true,
+                ],
+                transfer: try FileWriter(destination: uploaded))
+            #expect(upload.succeeded)
+            #expect(try Data(contentsOf: uploaded) == content)
+            let modified = try FileManager.default.attributesOfItem(atPath: uploaded.path)[.modificationDate] as? Date
+            #expect(modified.map { abs($0.timeIntervalSince(stamp)) < 1 } == true)
+
+            let downloaded = workdir.appendingPathComponent("sub/downloaded.bin")
+            let download = try await link.runCommand(
+                "download_file",
+                args: ["path": .string(downloaded.path), "maxsize": nil, "blocksize": 1000, "mode": 416],
+                transfer: try FileReader(source: uploaded))
+            #expect(download.succeeded)
+            #expect(try Data(contentsOf: downloaded) == content)
+            let mode = try FileManager.default.attributesOfItem(atPath: downloaded.path)[.posixPermissions] as? Int
+            #expect(mode == 0o640)
+
+            let missing = harness.directory.appendingPathComponent("master/missing.bin")
+            let failed = try await link.runCommand(
+                "upload_file",
+                args: [
+                    "path": .string(workdir.appendingPathComponent("nothing").path), "maxsize": nil,
+                    "blocksize": 4096, "keepstamp": false,
+                ],
+                transfer: try FileWriter(destination: missing))
+            #expect(failed.rc == 1 && !failed.succeeded)
+            #expect(!FileManager.default.fileExists(atPath: missing.path))
+            let leftovers = try FileManager.default.contentsOfDirectory(
+                atPath: missing.deletingLastPathComponent().path)
+            #expect(leftovers == ["artifact.bin"], "no partial file is left behind")
+        }
+    }
 }

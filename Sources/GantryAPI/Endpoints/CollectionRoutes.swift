@@ -12,10 +12,29 @@ extension HTTPAPI {
         on router: Router<BasicRequestContext>,
         page: @escaping @Sendable (ResultSpec<Field>) async throws -> Page<JSONValue>
     ) {
-        router.get(path) { request, _ -> Response in
+        nestedCollection(path, key: key, keys: keys, of: Field.self, on: router, noun: "") { _, spec in
+            try await page(spec)
+        }
+    }
+
+    /// Serves `GET path` where the path names a parent by `{id}` (`/builds/{id}/steps`): `page` answers for the
+    /// parent's id text, `nil` when there is no such `noun` (404).
+    func nestedCollection<Field: QueryField>(
+        _ path: RouterPath,
+        key: String,
+        keys: Set<String>,
+        of _: Field.Type,
+        on router: Router<BasicRequestContext>,
+        noun: String,
+        page: @escaping @Sendable (String, ResultSpec<Field>) async throws -> Page<JSONValue>?
+    ) {
+        router.get(path) { request, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let query = try CollectionQuery<Field>(Self.options(of: request), keys: keys)
-                let result = try await page(query.spec)
+                let id = context.parameters.get("id") ?? ""
+                guard let result = try await page(id, query.spec) else {
+                    throw GantryError(.notFound, "no \(noun) '\(id)'")
+                }
                 return APIResponse.collection(key, result.items, total: result.total, fields: query.fields)
             }
         }
@@ -32,13 +51,8 @@ extension HTTPAPI {
         noun: String,
         item: @escaping @Sendable (String) async throws -> JSONValue?
     ) {
-        router.get(path) { request, context -> Response in
-            await APIResponse.answering(logger: logger) {
-                let query = try CollectionQuery<Field>(Self.options(of: request), keys: keys)
-                let id = context.parameters.get("id") ?? ""
-                guard let found = try await item(id) else { throw GantryError(.notFound, "no \(noun) '\(id)'") }
-                return APIResponse.collection(key, [found], total: 1, fields: query.fields)
-            }
+        nestedCollection(path, key: key, keys: keys, of: Field.self, on: router, noun: noun) { id, _ in
+            try await item(id).map { Page(items: [$0], total: 1) }
         }
     }
 }

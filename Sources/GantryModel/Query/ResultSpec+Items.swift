@@ -55,3 +55,10 @@ extension QueryValue {
         }
     }
 }
+
+/// A field read off an item, so a collection can be filtered and ordered in memory.
+public protocol ItemField: QueryField {
+    associatedtype Item
+    /// This field of `item`; `nil` when it has no value.
+    func value(of item: Item) -> QueryValue?
+}

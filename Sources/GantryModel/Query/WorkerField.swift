@@ -1,5 +1,5 @@
 /// The fields of the workers collection.
-public enum WorkerField: String, QueryField {
+public enum WorkerField: String, ItemField {
     case workerid
     case name
     case paused

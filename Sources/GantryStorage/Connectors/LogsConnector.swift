@@ -95,23 +95,29 @@ public struct LogsConnector: Sendable {
 
     /// The logs of step `stepid`, in the order they were added.
     public func getLogs(stepid: Int) async throws -> [StepLog] {
-        try await database.withTransaction { sql in
-            try await sql.select().columns("id", "name", "slug", "stepid", "complete", "num_lines", "type").from("logs")
-                .where("stepid", .equal, stepid)
-                .orderBy("id")
-                .all()
-                .map { row in
-                    StepLog(
-                        id: try row.decode(column: "id", as: Int.self),
-                        name: try row.decode(column: "name", as: String.self),
-                        slug: try row.decode(column: "slug", as: String.self),
-                        stepID: try row.decode(column: "stepid", as: Int.self),
-                        complete: try row.decode(column: "complete", as: Bool.self),
-                        numLines: try row.decode(column: "num_lines", as: Int.self),
-                        kind: StepLog.Kind(rawValue: try row.decode(column: "type", as: String.self)) ?? .text
-                    )
-                }
-        }
+        try await database.withTransaction { sql in try await Self.logs(sql.select().where("stepid", .equal, stepid)) }
+    }
+
+    /// The log `logid`; `nil` when there is none.
+    public func getLog(_ logid: Int) async throws -> StepLog? {
+        try await database.withTransaction { sql in try await Self.logs(sql.select().where("id", .equal, logid)).first }
+    }
+
+    private static func logs(_ query: SQLSelectBuilder) async throws -> [StepLog] {
+        try await query.columns("id", "name", "slug", "stepid", "complete", "num_lines", "type").from("logs")
+            .orderBy("id")
+            .all()
+            .map { row in
+                StepLog(
+                    id: try row.decode(column: "id", as: Int.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    slug: try row.decode(column: "slug", as: String.self),
+                    stepID: try row.decode(column: "stepid", as: Int.self),
+                    complete: try row.decode(column: "complete", as: Bool.self),
+                    numLines: try row.decode(column: "num_lines", as: Int.self),
+                    kind: StepLog.Kind(rawValue: try row.decode(column: "type", as: String.self)) ?? .text
+                )
+            }
     }
 }
 

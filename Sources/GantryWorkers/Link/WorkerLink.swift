@@ -17,6 +17,7 @@ public actor WorkerLink {
     private var nextCommandID = 0
     private var pending: [Int: AsyncThrowingStream<MessagePackValue, any Error>.Continuation] = [:]
     private var commands: [String: AsyncStream<CommandEvent>.Continuation] = [:]
+    private var transfers: [String: any FileTransfer] = [:]
     private var lostReason: String?
 
     public init(name: String, transport: any LinkTransport, logger: Logger) {
@@ -54,13 +55,35 @@ public actor WorkerLink {
     /// Runs a remote command to its `complete`, handing each update to `onUpdate` as it arrives.
     /// - Throws: ``WorkerLinkError/remote(_:)`` when the worker refused to start it (no update follows),
     ///   ``WorkerLinkError/connectionLost(_:)`` when the connection ended before `complete`.
+    /// - Parameter transfer: The master's end of the command's file transfer (uploads, downloads); told to
+    ///   finish when the command ends, however it ends.
     public func runCommand(
         _ commandName: String,
         args: MessagePackValue,
         builderName: String? = nil,
+        transfer: (any FileTransfer)? = nil,
         onUpdate: @Sendable (RemoteUpdate) async -> Void = { _ in }
     ) async throws -> RemoteCommandOutcome {
         let (commandID, events) = try register()
+        transfers[commandID] = transfer
+        do {
+            let outcome = try await run(commandID, events, commandName, args, builderName, onUpdate)
+            await transfers.removeValue(forKey: commandID)?.finish(succeeded: outcome.succeeded)
+            return outcome
+        } catch {
+            await transfers.removeValue(forKey: commandID)?.finish(succeeded: false)
+            throw error
+        }
+    }
+
+    private func run(
+        _ commandID: String,
+        _ events: AsyncStream<CommandEvent>,
+        _ commandName: String,
+        _ args: MessagePackValue,
+        _ builderName: String?,
+        _ onUpdate: @Sendable (RemoteUpdate) async -> Void
+    ) async throws -> RemoteCommandOutcome {
         var fields: [MessagePackValue.MapEntry] = []
         if let builderName { fields.append(.init("builder_name", .string(builderName))) }
         fields += [
@@ -123,7 +146,7 @@ public actor WorkerLink {
                 continuation.finish()
             }
         case .request(let request):
-            let answer = try handle(request)
+            let answer = try await handle(request)
             await transmit(WireMessage.response(answer).encoded(), failing: nil)
         }
     }
@@ -168,7 +191,7 @@ public actor WorkerLink {
     }
 
     /// The answer to a worker's request about one of our commands.
-    private func handle(_ request: WireRequest) throws -> WireResponse {
+    private func handle(_ request: WireRequest) async throws -> WireResponse {
         func refuse(_ message: String) -> WireResponse {
             WireResponse(seq: request.seq, result: .string(message), isException: true)
         }
@@ -194,7 +217,14 @@ public actor WorkerLink {
             command.yield(.complete(failure: request["args"]?.stringValue))
             command.finish()
         default:
-            return refuse("command \(commandID) has no file transfer")
+            guard let transfer = transfers[commandID] else {
+                return refuse("command \(commandID) has no file transfer")
+            }
+            do {
+                return WireResponse(seq: request.seq, result: try await transfer.handle(request))
+            } catch {
+                return refuse("\(error)")
+            }
         }
         return WireResponse(seq: request.seq)
     }

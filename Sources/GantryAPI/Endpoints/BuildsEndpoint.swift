@@ -1,0 +1,135 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import Hummingbird
+
+extension HTTPAPI {
+    static let builderKeys: Set<String> = ["builderid", "name", "masterids"]
+    static let buildKeys: Set<String> = [
+        "buildid", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
+        "complete", "state_string", "results",
+    ]
+    static let stepKeys: Set<String> = [
+        "stepid", "number", "name", "buildid", "started_at", "complete_at", "complete", "state_string", "results",
+        "hidden",
+    ]
+    static let logKeys: Set<String> = ["logid", "name", "slug", "stepid", "complete", "num_lines", "type"]
+
+    /// `GET /api/v2/builders`, `/builders/{id}/builds`, `/builds`, `/builds/{id}`, `/builds/{id}/steps`,
+    /// `/steps/{id}/logs`, `/logs/{id}/contents` (Buildbot's `logchunks`) and `/logs/{id}/raw` (the text).
+    func addBuilds(to router: Router<BasicRequestContext>) {
+        collection("/api/v2/builders", key: "builders", keys: Self.builderKeys, of: BuilderField.self, on: router) {
+            [database] spec in
+            let page = spec.select(from: try await database.builders.getBuilders()) { $1.value(of: $0) }
+            return Page(items: try page.items.map(JSONValue.init(encoding:)), total: page.total)
+        }
+        nestedCollection(
+            "/api/v2/builders/{id}/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router,
+            noun: "builder"
+        ) { [database] id, spec in
+            guard let id = Int(id), try await database.builders.getBuilders().contains(where: { $0.id == id }) else {
+                return nil
+            }
+            return Self.page(spec, try await database.builds.getBuilds(builderid: id), Self.buildItem)
+        }
+        collection("/api/v2/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router) {
+            [database] spec in
+            Self.page(spec, try await database.builds.getBuilds(), Self.buildItem)
+        }
+        resource(
+            "/api/v2/builds/{id}", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router, noun: "build"
+        ) { [database] id in
+            guard let id = Int(id) else { return nil }
+            return try await database.builds.getBuild(id).map(Self.buildItem)
+        }
+        nestedCollection(
+            "/api/v2/builds/{id}/steps", key: "steps", keys: Self.stepKeys, of: StepField.self, on: router,
+            noun: "build"
+        ) { [database] id, spec in
+            guard let id = Int(id), try await database.builds.getBuild(id) != nil else { return nil }
+            return Self.page(spec, try await database.steps.getSteps(buildid: id), Self.stepItem)
+        }
+        nestedCollection(
+            "/api/v2/steps/{id}/logs", key: "logs", keys: Self.logKeys, of: LogField.self, on: router, noun: "step"
+        ) { [database] id, spec in
+            guard let id = Int(id), try await database.steps.getStep(id) != nil else { return nil }
+            return Self.page(spec, try await database.logs.getLogs(stepid: id), Self.logItem)
+        }
+        router.get("/api/v2/logs/{id}/contents") { [database] _, context -> Response in
+            await APIResponse.answering(logger: logger) {
+                let (log, text) = try await Self.logText(context.parameters.get("id"), database: database)
+                let chunk: JSONValue = [
+                    "logid": .number(Double(log.id)), "firstline": 0, "content": .string(text),
+                ]
+                return APIResponse.collection("logchunks", [chunk], total: 1, fields: nil)
+            }
+        }
+        router.get("/api/v2/logs/{id}/raw") { [database] _, context -> Response in
+            do {
+                let (log, text) = try await Self.logText(context.parameters.get("id"), database: database)
+                // A stdio log's lines carry their stream as a first character; the download is the plain text.
+                let plain =
+                    log.kind == .stdio
+                    ? text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map {
+                        $0.dropFirst() + "\n"
+                    }
+                    .joined() : text
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: plain)))
+            } catch {
+                return await APIResponse.answering(logger: logger) { throw error }
+            }
+        }
+    }
+
+    /// The log `id` names, with all its lines.
+    private static func logText(_ id: String?, database: Database) async throws -> (StepLog, String) {
+        guard let id = id.flatMap(Int.init) else { throw GantryError(.notFound, "no log '\(id ?? "")'") }
+        guard let log = try await database.logs.getLog(id) else { throw GantryError(.notFound, "no log '\(id)'") }
+        return (log, try await database.logs.getLogLines(log.id, first: 0, last: max(log.numLines - 1, 0)))
+    }
+
+    private static func page<Item: Sendable, Field: QueryField>(
+        _ spec: ResultSpec<Field>,
+        _ items: [Item],
+        _ item: (Item) -> JSONValue
+    ) -> Page<JSONValue> where Field: ItemField, Field.Item == Item {
+        let page = spec.select(from: items) { $1.value(of: $0) }
+        return Page(items: page.items.map(item), total: page.total)
+    }
+
+    private static func time(_ date: Date?) -> JSONValue {
+        date.map { .number($0.timeIntervalSince1970) } ?? .null
+    }
+
+    private static func buildItem(_ build: Build) -> JSONValue {
+        .object([
+            "buildid": .number(Double(build.id)), "number": .number(Double(build.number)),
+            "builderid": .number(Double(build.builderID)), "buildrequestid": .number(Double(build.buildRequestID)),
+            "workerid": build.workerID.map { .number(Double($0)) } ?? .null,
+            "masterid": .number(Double(build.masterID)),
+            "started_at": time(build.startedAt), "complete_at": time(build.completeAt),
+            "complete": .bool(build.completeAt != nil), "state_string": .string(build.stateString),
+            "results": build.results.map { .number(Double($0.rawValue)) } ?? .null,
+        ])
+    }
+
+    private static func stepItem(_ step: BuildStep) -> JSONValue {
+        .object([
+            "stepid": .number(Double(step.id)), "number": .number(Double(step.number)), "name": .string(step.name),
+            "buildid": .number(Double(step.buildID)), "started_at": time(step.startedAt),
+            "complete_at": time(step.completeAt), "complete": .bool(step.completeAt != nil),
+            "state_string": .string(step.stateString),
+            "results": step.results.map { .number(Double($0.rawValue)) } ?? .null, "hidden": .bool(step.hidden),
+        ])
+    }
+
+    private static func logItem(_ log: StepLog) -> JSONValue {
+        .object([
+            "logid": .number(Double(log.id)), "name": .string(log.name), "slug": .string(log.slug),
+            "stepid": .number(Double(log.stepID)), "complete": .bool(log.complete),
+            "num_lines": .number(Double(log.numLines)), "type": .string(log.kind.rawValue),
+        ])
+    }
+}
