@@ -29,6 +29,8 @@ public struct BuildRunner: Sendable {
         public var link: WorkerLink
         public var info: WorkerInfo
         public var steps: [ShellStep]
+        /// Stops the build from outside.
+        public var control = BuildControl()
 
         public init(
             request: BuildRequest, builderName: String, workerID: Int, link: WorkerLink, info: WorkerInfo,
@@ -51,11 +53,13 @@ public struct BuildRunner: Sendable {
             masterid: masterID, stateString: "building")
         var results = BuildResult.success
         for step in job.steps {
+            guard await job.control.stopReason == nil else { break }
             let outcome = try await run(step, of: job, buildID: build.id)
             results = results.worst(step.contribution(of: outcome))
             if outcome == .retry { results = .retry }
             if outcome == .retry || (outcome == .failure && step.haltOnFailure) { break }
         }
+        if await job.control.stopReason != nil, results != .retry { results = .cancelled }
         try await database.builds.finishBuild(build.id, results: results)
         if results == .retry {
             try await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
@@ -80,17 +84,21 @@ public struct BuildRunner: Sendable {
         let result: BuildResult
         do {
             let outcome = try await job.link.runCommand(
-                "shell", args: arguments(step, job: job), builderName: job.builderName
-            ) { update in
-                await append(update, to: log)
-            }
-            if let failure = outcome.failure {
+                "shell", args: arguments(step, job: job), builderName: job.builderName,
+                onUpdate: { update in await append(update, to: log) },
+                started: { await job.control.running($0, on: job.link) })
+            await job.control.finished()
+            if let reason = await job.control.stopReason {
+                try await database.logs.appendLog(log, Self.lines("stopped: \(reason)\n", prefix: "h"))
+                result = .cancelled
+            } else if let failure = outcome.failure {
                 try await database.logs.appendLog(log, Self.lines(failure, prefix: "h"))
                 result = .exception
             } else {
                 result = outcome.rc.map(step.result(rc:)) ?? .exception
             }
         } catch let error as WorkerLinkError {
+            await job.control.finished()
             try await database.logs.appendLog(log, Self.lines("\(error)\n", prefix: "h"))
             switch error {
             case .connectionLost: result = .retry

@@ -63,20 +63,27 @@ struct BuildRunnerTests {
         }
     }
 
+    /// A build whose first step sleeps for 30 s, on a fresh real worker; returned once that step runs.
+    private func sleepingBuild(_ db: Database, _ harness: WorkerPortHarness) async throws -> (
+        worker: BuildbotWorkerProcess, job: BuildRunner.Assignment, request: BuildRequest,
+        build: Task<(buildID: Int, results: BuildResult), any Error>
+    ) {
+        let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+        let (master, workerID, request) = try await claimedRequest(db)
+        let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+        let job = BuildRunner.Assignment(
+            request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+            steps: [step("sleep", "echo started; sleep 30"), step("after", "echo after")])
+        let build = Task { try await runner.run(job) }
+        #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+        return (worker, job, request, build)
+    }
+
     @Test("a worker killed mid-step ends the step and the build RETRY and hands the request back at once")
     func workerLost() async throws {
         try await withTestDatabase(.sqlite) { db in
             try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
-                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
-                let (master, workerID, request) = try await claimedRequest(db)
-                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
-                let build = Task {
-                    try await runner.run(
-                        .init(
-                            request: request, builderName: "b1", workerID: workerID, link: link, info: info,
-                            steps: [step("sleep", "echo started; sleep 30"), step("after", "echo after")]))
-                }
-                #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+                let (worker, _, request, build) = try await sleepingBuild(db, harness)
                 worker.send(SIGKILL)
                 let (buildID, results) = try await build.value
                 #expect(results == .retry)
@@ -84,6 +91,29 @@ struct BuildRunnerTests {
                 let pending = try await db.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
                 #expect(pending.map(\.id) == [request.id])
                 _ = await worker.waitForExit()
+            }
+        }
+    }
+
+    @Test("stopping a build interrupts its step on the worker: step and build CANCELLED, later steps not run")
+    func stop() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, job, request, build) = try await sleepingBuild(db, harness)
+                defer { Task { await worker.stop() } }
+                let clock = ContinuousClock()
+                let stoppedAt = clock.now
+                await job.control.stop(reason: "stopped by ada")
+                let (buildID, results) = try await build.value
+                #expect(clock.now - stoppedAt < .seconds(20), "the 30 s sleep was interrupted")
+                #expect(results == .cancelled)
+                let steps = try await db.steps.getSteps(buildid: buildID)
+                #expect(steps.map(\.name) == ["sleep"] && steps.map(\.results) == [.cancelled])
+                let log = try #require(try await db.logs.getLogs(stepid: steps[0].id).first)
+                let text = try await db.logs.getLogLines(log.id, first: 0, last: log.numLines)
+                #expect(text.contains("hstopped: stopped by ada\n"))
+                let done = try await db.buildRequests.getBuildRequest(request.id)
+                #expect(done?.complete == true && done?.results == .cancelled)
             }
         }
     }

@@ -55,19 +55,22 @@ public actor WorkerLink {
     /// Runs a remote command to its `complete`, handing each update to `onUpdate` as it arrives.
     /// - Throws: ``WorkerLinkError/remote(_:)`` when the worker refused to start it (no update follows),
     ///   ``WorkerLinkError/connectionLost(_:)`` when the connection ended before `complete`.
-    /// - Parameter transfer: The master's end of the command's file transfer (uploads, downloads); told to
-    ///   finish when the command ends, however it ends.
+    /// - Parameters:
+    ///   - transfer: The master's end of the command's file transfer (uploads, downloads); told to finish when
+    ///     the command ends, however it ends.
+    ///   - started: Told the command's id once the worker started it, so the caller can interrupt it.
     public func runCommand(
         _ commandName: String,
         args: MessagePackValue,
         builderName: String? = nil,
         transfer: (any FileTransfer)? = nil,
-        onUpdate: @Sendable (RemoteUpdate) async -> Void = { _ in }
+        onUpdate: @Sendable (RemoteUpdate) async -> Void = { _ in },
+        started: @Sendable (String) async -> Void = { _ in }
     ) async throws -> RemoteCommandOutcome {
         let (commandID, events) = try register()
         transfers[commandID] = transfer
         do {
-            let outcome = try await run(commandID, events, commandName, args, builderName, onUpdate)
+            let outcome = try await run(commandID, events, commandName, args, builderName, onUpdate, started)
             await transfers.removeValue(forKey: commandID)?.finish(succeeded: outcome.succeeded)
             return outcome
         } catch {
@@ -82,7 +85,8 @@ public actor WorkerLink {
         _ commandName: String,
         _ args: MessagePackValue,
         _ builderName: String?,
-        _ onUpdate: @Sendable (RemoteUpdate) async -> Void
+        _ onUpdate: @Sendable (RemoteUpdate) async -> Void,
+        _ started: @Sendable (String) async -> Void
     ) async throws -> RemoteCommandOutcome {
         var fields: [MessagePackValue.MapEntry] = []
         if let builderName { fields.append(.init("builder_name", .string(builderName))) }
@@ -95,6 +99,7 @@ public actor WorkerLink {
             commands[commandID] = nil
             throw error
         }
+        await started(commandID)
         var outcome = RemoteCommandOutcome()
         for await event in events {
             switch event {
@@ -116,9 +121,6 @@ public actor WorkerLink {
         _ = try await request(
             "interrupt_command", [.init("command_id", .string(commandID)), .init("why", .string(why))])
     }
-
-    /// The id the next command will get (so a caller can interrupt it).
-    public var upcomingCommandID: String { String(nextCommandID) }
 
     // MARK: - Messages from the worker
 
