@@ -56,7 +56,6 @@ public struct BuildRunner: Sendable {
             guard await job.control.stopReason == nil else { break }
             let outcome = try await run(step, of: job, buildID: build.id)
             results = results.worst(step.contribution(of: outcome))
-            if outcome == .retry { results = .retry }
             if outcome == .retry || (outcome == .failure && step.haltOnFailure) { break }
         }
         if await job.control.stopReason != nil, results != .retry { results = .cancelled }

@@ -15,22 +15,26 @@ struct FailoverProcessTests {
     /// heartbeat 1 s, expireAfter 3 s, claimPoll 1 s: failover within 3 + 1 + 1 + 1 s.
     static let failoverBound: TimeInterval = 6
 
-    private func config(_ name: String, url: DatabaseURL) -> String {
-        var text = """
-            name: \(name)
-            database: \(url.textWithPassword)
-            http: 127.0.0.1:0
-            heartbeat: 1s
-            expireAfter: 3s
-            claimPoll: 1s
-            builders: [{name: build}]
-            schedulers:
+    /// A cluster master's configuration with `schedulers`, each a YAML list item.
+    private func config(_ name: String, url: DatabaseURL, schedulers: [String]) -> String {
+        """
+        name: \(name)
+        database: \(url.textWithPassword)
+        http: 127.0.0.1:0
+        heartbeat: 1s
+        expireAfter: 3s
+        claimPoll: 1s
+        builders: [{name: build}]
+        schedulers:
 
-            """
-        for scheduler in Self.schedulers {
-            text += "  - {name: \(scheduler), type: periodic, builderNames: [build], interval: 2s}\n"
-        }
-        return text
+        """ + schedulers.map { "  - \($0)\n" }.joined()
+    }
+
+    /// A master running the periodic schedulers of this suite.
+    private func config(_ name: String, url: DatabaseURL) -> String {
+        config(
+            name, url: url,
+            schedulers: Self.schedulers.map { "{name: \($0), type: periodic, builderNames: [build], interval: 2s}" })
     }
 
     /// Runs `body` with a migrated, empty PostgreSQL schema and a directory for the masters' files.
@@ -160,17 +164,11 @@ struct FailoverProcessTests {
             let masters = try ["s1", "s2"].map { name in
                 try MasterProcess(
                     name: name,
-                    config: """
-                        name: \(name)
-                        database: \(url.textWithPassword)
-                        http: 127.0.0.1:0
-                        heartbeat: 1s
-                        expireAfter: 3s
-                        claimPoll: 1s
-                        builders: [{name: build}]
-                        schedulers:
-                          - {name: main, type: singleBranch, branch: main, treeStableTimer: 3s, builderNames: [build]}
-                        """,
+                    config: config(
+                        name, url: url,
+                        schedulers: [
+                            "{name: main, type: singleBranch, branch: main, treeStableTimer: 3s, builderNames: [build]}"
+                        ]),
                     directory: directory)
             }
             defer { for master in masters { master.send(SIGKILL) } }

@@ -35,6 +35,8 @@ struct BuildsConnectorTests {
             let finished = try #require(try await db.builds.getBuild(first.id))
             #expect(finished.results == .failure && finished.completeAt != nil && finished.stateString == "created")
             #expect(try await db.builds.getBuilds(builderid: r.a.0, complete: false).map(\.id) == [second.id])
+            try await db.builds.setBuildStateString(second.id, "compiling")
+            #expect(try await db.builds.getBuild(second.id)?.stateString == "compiling")
             #expect(try await db.builds.getBuilds(buildrequestid: r.b.1).map(\.number) == [1])
             try await db.builds.setBuildProperty(second.id, name: "got_revision", value: "abc", source: "Git")
             try await db.builds.setBuildProperty(second.id, name: "got_revision", value: "def", source: "Git")

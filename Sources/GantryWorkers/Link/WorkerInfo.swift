@@ -18,9 +18,6 @@ public struct WorkerInfo: Sendable, Hashable {
     /// `posix` or `nt`: the path rules of the paths the master builds for this worker.
     public var system: String { values["system"]?.stringValue ?? "posix" }
     public var version: String? { values["version"]?.stringValue }
-    public var admin: String? { values["admin"]?.stringValue }
-    public var host: String? { values["host"]?.stringValue }
-    public var accessURI: String? { values["access_uri"]?.stringValue }
     public var commands: Set<String> {
         guard case .map(let entries)? = values["worker_commands"] else { return [] }
         return Set(entries.compactMap(\.key.stringValue))

@@ -221,7 +221,7 @@ public struct WorkerPort: Sendable {
                     fragments = frame.fin ? nil : message
                     if frame.fin { try await link.receive(message) }
                 case .text:
-                    logger.info("text frame from worker ignored", metadata: ["gantry.worker": "\(name(of: link))"])
+                    logger.info("text frame from worker ignored", metadata: ["gantry.worker": "\(link.name)"])
                 case .ping:
                     replies.yield(.pong(frame.unmaskedData))
                 case .connectionClose:
@@ -235,15 +235,13 @@ public struct WorkerPort: Sendable {
         } catch let violation as WorkerLinkError {
             logger.warning(
                 "closing worker connection",
-                metadata: ["gantry.worker": "\(name(of: link))", "gantry.reason": "\(violation)"])
+                metadata: ["gantry.worker": "\(link.name)", "gantry.reason": "\(violation)"])
             replies.yield(.close)
             return violation.description
         } catch {
             return "the connection failed: \(error)"
         }
     }
-
-    private func name(of link: WorkerLink) -> String { link.name }
 
     /// The count of refused upgrades, shared by copies of the port.
     private final class Refusals: Sendable {
