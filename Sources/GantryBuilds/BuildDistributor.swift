@@ -17,13 +17,18 @@ public actor BuildDistributor {
         public var id: Int
         public var name: String
         public var workers: [String]
-        public var steps: [ShellStep]
+        public var steps: [Step]
+        /// Properties every build starts with (source "Builder").
+        public var properties: [String: JSONValue]
 
-        public init(id: Int, name: String, workers: [String], steps: [ShellStep]) {
+        public init(
+            id: Int, name: String, workers: [String], steps: [Step], properties: [String: JSONValue] = [:]
+        ) {
             self.id = id
             self.name = name
             self.workers = workers
             self.steps = steps
+            self.properties = properties
         }
     }
 
@@ -33,6 +38,7 @@ public actor BuildDistributor {
     let clock: any Clock<Duration>
     let poll: Duration
     let logger: Logger
+    let runner: BuildRunner
     private var builders: [Int: Builder] = [:]
     private var busy: Set<String> = []
     private let wake: AsyncStream<Void>.Continuation
@@ -44,6 +50,8 @@ public actor BuildDistributor {
         workers: WorkerManager,
         clock: any Clock<Duration>,
         poll: Duration = .seconds(10),
+        secrets: SecretStore = SecretStore(),
+        triggers: (any BuildTriggers)? = nil,
         logger: Logger
     ) {
         self.database = database
@@ -52,6 +60,8 @@ public actor BuildDistributor {
         self.clock = clock
         self.poll = poll
         self.logger = logger
+        runner = BuildRunner(
+            database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers)
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -117,17 +127,18 @@ public actor BuildDistributor {
                 continue  // another master took it
             }
             busy.insert(worker.link.name)
-            jobs.append(
-                BuildRunner.Assignment(
-                    request: request, builderName: builder.name, workerID: worker.id, link: worker.link,
-                    info: worker.info, steps: builder.steps))
+            var job = BuildRunner.Assignment(
+                request: request, builderName: builder.name, workerID: worker.id, link: worker.link,
+                info: worker.info, steps: builder.steps)
+            job.properties = builder.properties
+            jobs.append(job)
         }
         return jobs
     }
 
     private func build(_ job: BuildRunner.Assignment) async {
         do {
-            try await BuildRunner(database: database, masterID: masterID, logger: logger).run(job)
+            try await runner.run(job)
         } catch {
             logger.error("build failed to run; its request is handed back", metadata: ["gantry.error": "\(error)"])
             try? await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)

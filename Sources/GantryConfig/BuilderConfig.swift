@@ -1,13 +1,16 @@
 public import GantryModel
 
-/// A builder of this master: the workers that may run its builds and the steps of each build.
+/// A builder of this master: the workers that may run its builds, the steps of each build and its properties.
 public struct BuilderConfig: Sendable, Hashable {
     public var name: String
     public var workers: [String]
-    public var steps: [ShellStep]
+    public var steps: [Step]
     public var description: String?
+    /// Properties every build of the builder starts with (source "Builder").
+    public var properties: [String: JSONValue] = [:]
+    public var tags: [String] = []
 
-    public init(name: String, workers: [String] = [], steps: [ShellStep] = [], description: String? = nil) {
+    public init(name: String, workers: [String] = [], steps: [Step] = [], description: String? = nil) {
         self.name = name
         self.workers = workers
         self.steps = steps

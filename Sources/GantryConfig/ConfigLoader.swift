@@ -41,7 +41,7 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
-                "schedulers", "workers", "workerPort",
+                "schedulers", "workers", "workerPort", "secrets",
             ],
             at: "")
         var config = MasterConfig(
@@ -63,9 +63,12 @@ public struct ConfigLoader {
             reader.problem("expireAfter", "must be longer than heartbeat, or live masters would be expired")
         }
         config.workers = reader.workers(top["workers"], basedir: basedir)
-        config.builders = reader.builders(top["builders"], workers: Set(config.workers.map(\.name)))
         config.schedulers = reader.schedulers(top["schedulers"])
+        config.builders = reader.builders(
+            top["builders"], workers: Set(config.workers.map(\.name)),
+            triggerable: Set(config.schedulers.filter(\.isTriggerable).map(\.name)))
         config.workerPort = reader.workerPort(top["workerPort"])
+        config.secrets = reader.secrets(top["secrets"], basedir: basedir)
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

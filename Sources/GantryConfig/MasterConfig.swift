@@ -18,6 +18,8 @@ public struct MasterConfig: Sendable, Hashable {
     /// The workers that may connect; with none, no worker port is opened.
     public var workers: [WorkerConfig]
     public var workerPort: WorkerPortConfig
+    /// Where `%(secret:NAME)s` in step texts finds its values.
+    public var secrets = SecretsConfig()
 
     public init(
         name: String,
@@ -94,6 +96,14 @@ public struct SchedulerConfig: Sendable, Hashable {
     }
 
     public var name: String { options.name }
+
+    /// Whether Trigger steps may name it.
+    public var isTriggerable: Bool {
+        switch kind {
+        case .triggerable, .nightlyTriggerable: true
+        default: false
+        }
+    }
 }
 
 /// What a change-driven scheduler adds: which changes it takes, and how long the tree must be stable.
@@ -137,5 +147,18 @@ public struct NightlySettings: Sendable, Hashable {
         self.consumption = consumption
         self.forceAt = forceAt
         self.createAbsoluteSourceStamps = createAbsoluteSourceStamps
+    }
+}
+
+/// Sources of secrets: files in a directory (one per secret, named as it), then environment variables.
+public struct SecretsConfig: Sendable, Hashable {
+    /// Relative to the configuration file's directory.
+    public var directory: String?
+    /// A secret NAME is read from the variable PREFIX + NAME.
+    public var environmentPrefix: String?
+
+    public init(directory: String? = nil, environmentPrefix: String? = nil) {
+        self.directory = directory
+        self.environmentPrefix = environmentPrefix
     }
 }

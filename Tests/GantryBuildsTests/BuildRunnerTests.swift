@@ -13,19 +13,8 @@ import Testing
     .timeLimit(.minutes(1))
 )
 struct BuildRunnerTests {
-    /// One request on builder `b1`, claimed by master `m1`.
-    private func claimedRequest(_ db: Database) async throws -> (master: Int, worker: Int, request: BuildRequest) {
-        let master = try await db.masters.findMasterId("m1")
-        let worker = try await db.workers.findWorkerId("wk1")
-        let builder = try await db.builders.findBuilderId("b1")
-        let (_, requests) = try await db.buildsets.addBuildset(reason: "test", builderids: [builder])
-        let id = try #require(requests[builder])
-        try await db.buildRequests.claimBuildRequests([id], masterid: master)
-        return (master, worker, try #require(try await db.buildRequests.getBuildRequest(id)))
-    }
-
-    private func step(_ name: String, _ command: String, halt: Bool = false) -> ShellStep {
-        var step = ShellStep(name: name, command: .shell(command))
+    private func step(_ name: String, _ command: String, halt: Bool = false) -> Step {
+        var step = Step.shell(name, .shell(command))
         step.haltOnFailure = halt
         return step
     }
@@ -36,7 +25,7 @@ struct BuildRunnerTests {
             try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
                 let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
                 defer { Task { await worker.stop() } }
-                let (master, workerID, request) = try await claimedRequest(db)
+                let (master, workerID, request) = try await claimedRequest(in: db)
                 let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
                 let (buildID, results) = try await runner.run(
                     .init(
@@ -69,7 +58,7 @@ struct BuildRunnerTests {
         build: Task<(buildID: Int, results: BuildResult), any Error>
     ) {
         let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
-        let (master, workerID, request) = try await claimedRequest(db)
+        let (master, workerID, request) = try await claimedRequest(in: db)
         let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
         let job = BuildRunner.Assignment(
             request: request, builderName: "b1", workerID: workerID, link: link, info: info,

@@ -68,4 +68,65 @@ struct BuildProcessTests {
             #expect(try await db.buildsets.getBuildsets().first?.complete == true)
         }
     }
+
+    @Test(
+        "a Trigger step with waitForFinish builds the triggered builder with the given properties and takes its result")
+    func trigger() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "tmaster",
+            config: """
+                name: tmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                workers: [{name: wk1, password: pass1}, {name: wk2, password: pass2}]
+                builders:
+                  - name: parent
+                    workers: [wk1]
+                    steps:
+                      - {name: version, shell: echo 4.2, setProperty: version}
+                      - trigger: {schedulerNames: [tests], waitForFinish: true, set_properties: {v: "%(prop:version)s"}}
+                  - name: child
+                    workers: [wk2]
+                    steps:
+                      - {name: check, shell: "echo testing %(prop:v)s; exit 3", decodeRC: {0: success, 3: warnings}}
+                schedulers:
+                  - {name: force, type: force, builderNames: [parent]}
+                  - {name: tests, type: triggerable, builderNames: [child]}
+                """,
+            directory: directory
+        )
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let port = try #require(try await master.workerPort(), "\(master.logText)")
+        var workers: [BuildbotWorkerProcess] = []
+        for (name, password) in [("wk1", "pass1"), ("wk2", "pass2")] {
+            workers.append(
+                try await BuildbotWorkerProcess(name: name, password: password, masterPort: port, directory: directory))
+        }
+        defer { for worker in workers { Task { await worker.stop() } } }
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        #expect(
+            await waitUntil {
+                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+            })
+        let forced = try await httpPost(
+            base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+        #expect(forced.status == 200)
+
+        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+        try await Database.withDatabase(url, logger: silentLogger) { db in
+            let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 2 }
+            #expect(built, "\(master.logText)")
+            let builds = try await db.builds.getBuilds()
+            #expect(builds.map(\.results) == [.warnings, .warnings], "the parent takes the child's result")
+            let child = try #require(builds.last)
+            #expect(try await db.builds.getBuildProperties(child.id)["v"] == ["4.2", "Trigger"])
+            let step = try #require(try await db.steps.getSteps(buildid: child.id).first)
+            let log = try #require(try await db.logs.getLogs(stepid: step.id).first)
+            #expect(try await db.logs.getLogLines(log.id, first: 0, last: log.numLines).contains("otesting 4.2\n"))
+        }
+    }
 }

@@ -69,7 +69,7 @@ struct ConfigLoaderTests {
         #expect(
             error?.problems.map(\.description) == [
                 "extra: unknown key (expected one of: builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, "
-                    + "schedulers, workerPort, workers)",
+                    + "schedulers, secrets, workerPort, workers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -374,18 +374,41 @@ struct ConfigLoaderTests {
             ])
     }
 
-    @Test("the README's scheduler example is valid and shows every scheduler type")
-    func readmeExample() throws {
+    /// The YAML block of the README that follows `marker`.
+    private func readmeExample(after marker: String) throws -> String {
         let readme = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
-        let marker = try #require(text.range(of: "<!-- scheduler-example -->\n```yaml\n"))
-        let end = try #require(text.range(of: "```", range: marker.upperBound..<text.endIndex))
-        let config = try loader.parse(String(text[marker.upperBound..<end.lowerBound]))
+        let start = try #require(text.range(of: marker + "\n```yaml\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    @Test("the README's scheduler example is valid and shows every scheduler type")
+    func readmeExample() throws {
+        let config = try loader.parse(try readmeExample(after: "<!-- scheduler-example -->"))
         #expect(
             Set(config.schedulers.map(\.kind.typeName)) == [
                 "periodic", "singleBranch", "anyBranch", "nightly", "force", "dependent", "triggerable",
                 "nightlyTriggerable",
             ])
+    }
+
+    @Test("the README's builders example is valid and shows every step kind")
+    func readmeBuildersExample() throws {
+        let config = try loader.parse(try readmeExample(after: "#### Builders and steps\n"))
+        let kinds = Set(
+            config.builders.flatMap(\.steps).map { step -> String in
+                switch step.action {
+                case .shellCommand: "shell"
+                case .setPropertyFromCommand: "setProperty"
+                case .git: "git"
+                case .fileUpload: "fileUpload"
+                case .directoryUpload: "directoryUpload"
+                case .fileDownload: "fileDownload"
+                case .trigger: "trigger"
+                }
+            })
+        #expect(kinds.count == 7)
     }
 
     @Test("workers: a password or a password file; the worker port and keepalive; mistakes located")
@@ -451,10 +474,14 @@ struct ConfigLoaderTests {
         let builder = try #require(config.builders.first)
         #expect(builder.workers == ["wk1"])
         #expect(builder.steps.map(\.name) == ["shell", "test"])
-        #expect(builder.steps.first?.command == .shell("make"))
-        let test = try #require(builder.steps.last)
+        #expect(builder.steps.first?.action == .shellCommand(ShellCommand(.shell("make"))))
+        let step = try #require(builder.steps.last)
+        guard case .shellCommand(let test) = step.action else {
+            Issue.record("not a shell command: \(step.action)")
+            return
+        }
         #expect(test.command == .argv(["make", "test"]) && test.workdir == "src" && test.env == ["CC": "clang"])
-        #expect(test.timeout == 600 && test.maxTime == 3600 && test.haltOnFailure && test.flunkOnFailure)
+        #expect(test.timeout == 600 && test.maxTime == 3600 && step.haltOnFailure && step.flunkOnFailure)
         #expect(test.decodeRC == [0: .success, 3: .warnings] && test.result(rc: 4) == .failure)
         let error = #expect(throws: ConfigError.self) {
             try loader.parse(
@@ -471,12 +498,84 @@ struct ConfigLoaderTests {
         #expect(
             error?.problems.map(\.description) == [
                 "builders[0].workers: 'ghost' is not a worker of this configuration",
-                "builders[0].steps[0].shell: is required",
+                "builders[0].steps[0]: must have exactly one of shell, git, fileUpload, fileDownload, "
+                    + "directoryUpload, trigger",
                 "builders[0].steps[1].halt: unknown key (expected one of: decodeRC, env, flunkOnFailure, "
-                    + "haltOnFailure, maxTime, name, shell, timeout, warnOnFailure, workdir)",
+                    + "haltOnFailure, maxTime, name, setProperty, shell, timeout, warnOnFailure, workdir)",
                 "builders[0].steps[1].shell: must be a command text or a non-empty list of words",
                 "builders[0].steps[2].decodeRC: must map exit codes to success, warnings, failure, skipped, "
                     + "exception, retry or cancelled",
+            ])
+    }
+
+    @Test("every step kind with its settings; secrets; a Trigger must name a triggerable scheduler")
+    func stepKinds() throws {
+        let config = try loader.parse(
+            """
+            workers: [{name: wk1, password: p}]
+            secrets: {directory: secrets, environmentPrefix: GANTRY_SECRET_}
+            schedulers:
+              - {name: tests, type: triggerable, builderNames: [b]}
+            builders:
+              - name: b
+                workers: [wk1]
+                properties: {arch: x86_64, jobs: 4}
+                tags: [linux]
+                steps:
+                  - {git: {repourl: "https://example.org/r.git", branch: main, mode: full, method: clobber}}
+                  - {name: version, shell: cat VERSION, setProperty: version}
+                  - {fileDownload: {mastersrc: in.txt, workerdest: in.txt, mode: "0640"}}
+                  - {fileUpload: {workersrc: out.bin, masterdest: "artifacts/%(prop:version)s.bin", maxsize: 1000}}
+                  - {directoryUpload: {workersrc: html, masterdest: docs}}
+                  - trigger: {schedulerNames: [tests], waitForFinish: true, set_properties: {a: b}, copy_properties: [version]}
+                    haltOnFailure: true
+            """)
+        #expect(config.secrets == SecretsConfig(directory: "/srv/gantry/secrets", environmentPrefix: "GANTRY_SECRET_"))
+        let builder = try #require(config.builders.first)
+        #expect(builder.properties == ["arch": "x86_64", "jobs": 4] && builder.tags == ["linux"])
+        var git = GitCheckout(repourl: "https://example.org/r.git")
+        git.branch = "main"
+        git.mode = .full(method: .clobber)
+        var download = FileDownload(mastersrc: "in.txt", workerdest: "in.txt")
+        download.mode = 0o640
+        var upload = FileUpload(workersrc: "out.bin", masterdest: "artifacts/%(prop:version)s.bin")
+        upload.maxsize = 1000
+        var trigger = TriggerBuilds(schedulerNames: ["tests"])
+        trigger.waitForFinish = true
+        trigger.setProperties = ["a": "b"]
+        trigger.copyProperties = ["version"]
+        #expect(
+            builder.steps.map(\.action) == [
+                .git(git), .setPropertyFromCommand(ShellCommand(.shell("cat VERSION")), property: "version"),
+                .fileDownload(download), .fileUpload(upload),
+                .directoryUpload(DirectoryUpload(workersrc: "html", masterdest: "docs")), .trigger(trigger),
+            ])
+        #expect(
+            builder.steps.map(\.name) == ["git", "version", "fileDownload", "fileUpload", "directoryUpload", "trigger"])
+        #expect(builder.steps.last?.haltOnFailure == true)
+
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                workers: [{name: wk1, password: p}]
+                builders:
+                  - name: b
+                    workers: [wk1]
+                    steps:
+                      - {git: {branch: main, mode: sometimes}}
+                      - {fileUpload: {workersrc: a}, shell: make}
+                      - {fileDownload: {mastersrc: a, workerdest: b, mode: rw}}
+                      - {trigger: {schedulerNames: [ghost]}}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "builders[0].steps[0].git.repourl: is required",
+                "builders[0].steps[1]: must have exactly one of shell, git, fileUpload, fileDownload, directoryUpload, "
+                    + "trigger",
+                "builders[0].steps[2].fileDownload.mode: must be permission bits like \"0644\"",
+                "builders[0].steps[3].trigger.schedulerNames: 'ghost' is not a triggerable scheduler of this "
+                    + "configuration",
             ])
     }
 }

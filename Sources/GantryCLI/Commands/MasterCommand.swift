@@ -43,6 +43,7 @@ extension GantryCommand {
                 let factory = SchedulerFactory(database: database, clock: clock, logger: logger)
                 let schedulers = settings.schedulers.map(factory.make)
                 let forceSchedulers = ForceSchedulerRegistry(schedulers.compactMap { $0 as? ForceScheduler })
+                let triggers = TriggerableSchedulers(schedulers)
                 let lifecycle = MasterLifecycle(
                     name: settings.name,
                     database: database,
@@ -80,7 +81,8 @@ extension GantryCommand {
                 let (reloadedBuilders, reloadBuilders) = AsyncStream<[BuilderConfig]>.makeStream()
                 let reload = ReloadService(
                     configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
-                    forceSchedulers: forceSchedulers, workerPasswords: passwords, builders: reloadBuilders,
+                    forceSchedulers: forceSchedulers, triggers: triggers, workerPasswords: passwords,
+                    builders: reloadBuilders,
                     logger: logger)
                 let pidFile = PIDFile(configPath: config)
                 try pidFile.write()
@@ -92,7 +94,8 @@ extension GantryCommand {
                     : [
                         WorkersService(
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
-                            reloadedBuilders: reloadedBuilders, database: database, masterID: masterIDs,
+                            reloadedBuilders: reloadedBuilders, secrets: settings.secrets, triggers: triggers,
+                            database: database, masterID: masterIDs,
                             logger: logger)
                     ]
                 let group = ServiceGroup(

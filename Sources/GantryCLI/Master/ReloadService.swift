@@ -16,6 +16,7 @@ struct ReloadService: Service {
     let lifecycle: MasterLifecycle
     let factory: SchedulerFactory
     let forceSchedulers: ForceSchedulerRegistry
+    let triggers: TriggerableSchedulers
     let workerPasswords: WorkerPasswords
     /// Where the builders of each reloaded configuration go (the build distributor).
     let builders: AsyncStream<[BuilderConfig]>.Continuation
@@ -41,7 +42,9 @@ struct ReloadService: Service {
             }
             let changes = factory.changes(from: current.schedulers, to: next.schedulers)
             lifecycle.reconfigure(builders: next.builders.map(\.name), changes: changes)
-            forceSchedulers.replace(with: next.schedulers.map(factory.make).compactMap { $0 as? ForceScheduler })
+            let made = next.schedulers.map(factory.make)
+            forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
+            triggers.replace(with: made)
             workerPasswords.replace(with: next.workers)
             builders.yield(next.builders)
             logger.info(

@@ -13,6 +13,8 @@ struct WorkersService: Service {
     let builders: [BuilderConfig]
     /// The builders of each reloaded configuration.
     let reloadedBuilders: AsyncStream<[BuilderConfig]>
+    let secrets: SecretsConfig
+    let triggers: TriggerableSchedulers
     let database: Database
     /// Yields the master's id once it is registered.
     let masterID: AsyncStream<Int>
@@ -25,7 +27,9 @@ struct WorkersService: Service {
         let manager = WorkerManager(
             database: database, masterID: masterID, clock: clock, keepalive: settings.keepalive, logger: logger)
         let distributor = BuildDistributor(
-            database: database, masterID: masterID, workers: manager, clock: clock, logger: logger)
+            database: database, masterID: masterID, workers: manager, clock: clock,
+            secrets: SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix),
+            triggers: triggers, logger: logger)
         try await distributor.configure(try await served(builders))
         let port = WorkerPort(
             host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))
@@ -52,7 +56,7 @@ struct WorkersService: Service {
             served.append(
                 BuildDistributor.Builder(
                     id: try await database.builders.findBuilderId(builder.name), name: builder.name,
-                    workers: builder.workers, steps: builder.steps))
+                    workers: builder.workers, steps: builder.steps, properties: builder.properties))
         }
         return served
     }

@@ -91,14 +91,23 @@ public struct BuildsConnector: Sendable {
 
     /// Sets property `name` of build `id` (replacing it) with its source.
     public func setBuildProperty(_ id: Int, name: String, value: JSONValue, source: String) async throws {
+        try await setBuildProperties(id, [name: [value, .string(source)]])
+    }
+
+    /// Sets several properties of build `id` at once, given as `name: [value, source]` (Buildbot's shape).
+    public func setBuildProperties(_ id: Int, _ properties: [String: JSONValue]) async throws {
         try await database.withTransaction { sql in
-            try await sql.insert(into: "build_properties")
-                .columns("buildid", "name", "value", "source")
-                .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
-                .onConflict(with: ["buildid", "name"]) {
-                    $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
-                }
-                .run()
+            for (name, pair) in properties.sorted(by: { $0.key < $1.key }) {
+                let value = pair.elements.first ?? .null
+                let source = pair.elements.dropFirst().first?.string ?? ""
+                try await sql.insert(into: "build_properties")
+                    .columns("buildid", "name", "value", "source")
+                    .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
+                    .onConflict(with: ["buildid", "name"]) {
+                        $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
+                    }
+                    .run()
+            }
         }
     }
 

@@ -1,0 +1,156 @@
+import Foundation
+public import GantryModel
+public import GantryStorage
+public import GantryWorkers
+public import Logging
+
+/// Runs one build of a claimed request on one worker: the build, its properties, its steps and their logs are
+/// stored as they happen, and the request is completed with the build's result.
+///
+/// A worker lost mid-build ends the running step and the build RETRY and hands the request back (unclaimed,
+/// so any master runs it again at once) rather than completing it.
+public struct BuildRunner: Sendable {
+    let database: Database
+    let masterID: Int
+    let logger: Logger
+    let secrets: SecretStore
+    let triggers: (any BuildTriggers)?
+
+    public init(
+        database: Database, masterID: Int, logger: Logger, secrets: SecretStore = SecretStore(),
+        triggers: (any BuildTriggers)? = nil
+    ) {
+        self.database = database
+        self.masterID = masterID
+        self.logger = logger
+        self.secrets = secrets
+        self.triggers = triggers
+    }
+
+    /// Where and what to build.
+    public struct Assignment: Sendable {
+        public var request: BuildRequest
+        public var builderName: String
+        public var workerID: Int
+        public var link: WorkerLink
+        public var info: WorkerInfo
+        public var steps: [Step]
+        /// The builder's properties (source "Builder").
+        public var properties: [String: JSONValue] = [:]
+        /// Stops the build from outside.
+        public var control = BuildControl()
+
+        public init(
+            request: BuildRequest, builderName: String, workerID: Int, link: WorkerLink, info: WorkerInfo,
+            steps: [Step]
+        ) {
+            self.request = request
+            self.builderName = builderName
+            self.workerID = workerID
+            self.link = link
+            self.info = info
+            self.steps = steps
+        }
+    }
+
+    /// Runs the build and returns its id and result.
+    @discardableResult
+    public func run(_ job: Assignment) async throws -> (buildID: Int, results: BuildResult) {
+        let build = try await database.builds.addBuild(
+            builderid: job.request.builderID, buildrequestid: job.request.id, workerid: job.workerID,
+            masterid: masterID, stateString: "building")
+        let buildset = try await database.buildsets.getBuildset(job.request.buildsetID)
+        let sourceStamps = try await database.sourceStamps.getSourceStamps(ids: buildset?.sourceStampIDs ?? [])
+        let properties = BuildProperties(database: database, buildID: build.id)
+        try await properties.set(
+            Self.initialProperties(
+                of: build, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps))
+
+        var results = BuildResult.success
+        for step in job.steps {
+            guard await job.control.stopReason == nil else { break }
+            let outcome = try await run(
+                step, of: job, buildID: build.id, properties: properties, sourceStamps: sourceStamps)
+            results = results.worst(step.contribution(of: outcome))
+            if outcome == .retry || (outcome == .failure && step.haltOnFailure) { break }
+        }
+        if await job.control.stopReason != nil, results != .retry { results = .cancelled }
+        try await database.builds.setBuildStateString(build.id, "finished")
+        try await database.builds.finishBuild(build.id, results: results)
+        if results == .retry {
+            try await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
+        } else {
+            try await database.buildRequests.completeBuildRequests(
+                [job.request.id], results: results, masterid: masterID)
+        }
+        logger.info(
+            "build finished",
+            metadata: [
+                "gantry.build.id": "\(build.id)", "gantry.builder": "\(job.builderName)",
+                "gantry.results": "\(results)",
+            ])
+        return (build.id, results)
+    }
+
+    /// Buildbot's order: the buildset's (scheduler) properties, the builder's, then the build's own and its
+    /// source stamp's (one codebase) which win.
+    static func initialProperties(
+        of build: (id: Int, number: Int), job: Assignment, buildset: [String: JSONValue], sourceStamps: [SourceStamp]
+    ) -> [String: JSONValue] {
+        var properties = buildset
+        for (name, value) in job.properties { properties[name] = [value, "Builder"] }
+        let own: [String: JSONValue] = [
+            "buildername": .string(job.builderName), "buildnumber": .number(Double(build.number)),
+            "workername": .string(job.link.name),
+        ]
+        for (name, value) in own { properties[name] = [value, "Build"] }
+        if sourceStamps.count == 1, let stamp = sourceStamps.first {
+            let fields: [String: JSONValue] = [
+                "branch": stamp.branch.map(JSONValue.string) ?? .null,
+                "revision": stamp.revision.map(JSONValue.string) ?? .null,
+                "repository": .string(stamp.repository), "codebase": .string(stamp.codebase),
+                "project": .string(stamp.project),
+            ]
+            for (name, value) in fields { properties[name] = [value, "Build"] }
+        }
+        return properties
+    }
+
+    /// Runs one step; its result.
+    private func run(
+        _ step: Step, of job: Assignment, buildID: Int, properties: BuildProperties, sourceStamps: [SourceStamp]
+    ) async throws -> BuildResult {
+        let stored = try await database.steps.addStep(buildid: buildID, name: step.name)
+        try await database.steps.startStep(stored.id)
+        let log = StdioLog(
+            id: try await database.logs.addLog(stepid: stored.id, name: "stdio", kind: .stdio), database: database,
+            logger: logger)
+        let run = StepRun(
+            job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
+        let result: BuildResult
+        do {
+            switch step.action {
+            case .shellCommand(let command): result = try await run.shellCommand(command)
+            case .setPropertyFromCommand(let command, let name):
+                result = try await run.setPropertyFromCommand(command, property: name)
+            case .fileUpload(let upload): result = try await run.fileUpload(upload)
+            case .fileDownload(let download): result = try await run.fileDownload(download)
+            case .directoryUpload(let upload): result = try await run.directoryUpload(upload)
+            case .git(let checkout): result = try await run.git(checkout)
+            case .trigger(let trigger): result = try await run.trigger(trigger)
+            }
+        } catch let failure as Interpolation.Failure {
+            await log.append("\(failure)\n", prefix: "h")
+            result = .exception
+        } catch let error as GantryError {
+            await log.append("\(error.message)\n", prefix: "h")
+            result = .exception
+        } catch let error as CocoaError {
+            await log.append("\(error.localizedDescription)\n", prefix: "h")
+            result = .exception
+        }
+        try await log.finish()
+        try await database.steps.finishStep(stored.id, results: result)
+        return result
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import GantryModel
+import GantryWire
+import GantryWorkers
+
+extension StepRun {
+    /// Buildbot's transfer block size.
+    static let blocksize: Int64 = 65_536
+
+    /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole.
+    func fileUpload(_ upload: FileUpload) async throws -> BuildResult {
+        let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
+        let destination = URL(fileURLWithPath: try await render(upload.masterdest))
+        let writer = try FileWriter(destination: destination, mode: upload.mode)
+        let end = try await execute(
+            "upload_file",
+            [
+                .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
+                .init("blocksize", .int(Self.blocksize)), .init("keepstamp", false),
+            ], transfer: writer)
+        return Self.result(of: end)
+    }
+
+    /// DirectoryUpload: the worker's directory, as a tar stream, extracted safely and delivered at
+    /// `masterdest` only if the whole stream arrived and unpacked.
+    func directoryUpload(_ upload: DirectoryUpload) async throws -> BuildResult {
+        let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
+        let receiver = try DirectoryReceiver(destination: URL(fileURLWithPath: try await render(upload.masterdest)))
+        let end = try await execute(
+            "upload_directory",
+            [
+                .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
+                .init("blocksize", .int(Self.blocksize)), .init("compress", .nil),
+            ], transfer: receiver)
+        if let problem = await receiver.problem { await log.append(problem + "\n", prefix: "h") }
+        return Self.result(of: end)
+    }
+
+    /// FileDownload: the master's file written on the worker (the bytes really sent).
+    func fileDownload(_ download: FileDownload) async throws -> BuildResult {
+        let source = try await render(download.mastersrc)
+        let reader: FileReader
+        do {
+            reader = try FileReader(source: URL(fileURLWithPath: source))
+        } catch {
+            await log.append("cannot read '\(source)' on the master: \(error.localizedDescription)\n", prefix: "h")
+            return .failure
+        }
+        let end = try await execute(
+            "download_file",
+            [
+                .init(
+                    "path",
+                    .string(workerPath(try await render(download.workdir), try await render(download.workerdest)))),
+                .init("maxsize", download.maxsize.map { .int(Int64($0)) } ?? .nil),
+                .init("blocksize", .int(Self.blocksize)), .init("mode", download.mode.map { .int(Int64($0)) } ?? .nil),
+            ], transfer: reader)
+        return Self.result(of: end)
+    }
+}

@@ -1,0 +1,53 @@
+import GantryModel
+import GantryWire
+
+extension StepRun {
+    /// Git: a clone, or a fetch into the existing clone, checked out at the source stamp's revision (the
+    /// branch's head without one); `got_revision` is set to the commit checked out.
+    func git(_ checkout: GitCheckout) async throws -> BuildResult {
+        let workdir = workerPath(try await render(checkout.workdir))
+        let repourl = try await render(checkout.repourl)
+        let stamp = sourceStamps.first { $0.codebase == checkout.codebase }
+        let branch = stamp?.branch ?? checkout.branch
+        let revision = stamp?.revision
+
+        if case .full(.clobber) = checkout.mode {
+            guard case .exited(0) = try await execute("rmdir", [.init("paths", [.string(workdir)])]) else {
+                return .failure
+            }
+        }
+        let end: CommandEnd
+        if try await execute("stat", [.init("path", .string(workdir + "/.git"))]) == .exited(0) {
+            if case .full(.fresh) = checkout.mode {
+                let cleaned = try await git(["clean", "-f", "-f", "-d", "-x"], in: workdir)
+                guard cleaned == .exited(0) else { return Self.result(of: cleaned) }
+            }
+            let fetched = try await git(["fetch", "-f", "-t", repourl, branch], in: workdir)
+            guard fetched == .exited(0) else { return Self.result(of: fetched) }
+            end = try await git(["checkout", "-f", revision ?? "FETCH_HEAD"], in: workdir)
+        } else {
+            let clone = ["clone"] + (branch == "HEAD" ? [] : ["--branch", branch]) + [repourl, "."]
+            let cloned = try await git(clone, in: workdir)
+            guard cloned == .exited(0), let revision else { return Self.result(of: cloned) }
+            end = try await git(["checkout", "-f", revision], in: workdir)
+        }
+        guard end == .exited(0) else { return Self.result(of: end) }
+
+        await log.keepStdout()
+        let parsed = try await git(["rev-parse", "HEAD"], in: workdir)
+        let head = await log.takeStdout().trimmingCharacters(in: .whitespacesAndNewlines)
+        guard parsed == .exited(0) else { return Self.result(of: parsed) }
+        try await properties.set("got_revision", .string(head), source: "Git")
+        return .success
+    }
+
+    private func git(_ arguments: [String], in workdir: String) async throws -> CommandEnd {
+        try await execute(
+            "shell",
+            [
+                .init("workdir", .string(workdir)), .init("command", .array((["git"] + arguments).map { .string($0) })),
+                .init("env", .map([])), .init("want_stdout", true), .init("want_stderr", true),
+                .init("usePTY", false), .init("logEnviron", false), .init("timeout", 1200),
+            ])
+    }
+}

@@ -1,0 +1,91 @@
+import GantryModel
+import GantryStorage
+import GantryWire
+import GantryWorkers
+import Logging
+
+/// A step as it runs: its build's assignment, its log, the build's properties and how texts are rendered.
+struct StepRun: Sendable {
+    let job: BuildRunner.Assignment
+    let buildID: Int
+    let log: StdioLog
+    let properties: BuildProperties
+    let sourceStamps: [SourceStamp]
+    let runner: BuildRunner
+
+    /// How a remote command ended.
+    enum CommandEnd: Sendable, Equatable {
+        /// It ran; its exit code.
+        case exited(Int)
+        /// The worker raised, refused it or sent no exit code; the text says why.
+        case failed(String)
+        /// The build was stopped while it ran.
+        case stopped
+        /// The worker's connection was lost.
+        case lost
+    }
+
+    /// Renders `text` with the build's properties, source stamps and secrets; secrets used are masked in the log.
+    func render(_ text: String) async throws -> String {
+        let interpolation = Interpolation(
+            properties: await properties.values,
+            sourceStamps: Dictionary(sourceStamps.map { ($0.codebase, $0) }) { first, _ in first },
+            secret: { [secrets = runner.secrets] in secrets.value($0) })
+        let rendered = try interpolation.render(text)
+        await log.mask(rendered.secrets)
+        return rendered.text
+    }
+
+    /// The absolute worker path of `path` under the builder's directory.
+    func workerPath(_ parts: String...) -> String {
+        let separator = job.info.system == "nt" ? "\\" : "/"
+        return ([job.info.basedir ?? ".", job.builderName] + parts).joined(separator: separator)
+    }
+
+    /// Runs remote command `name` on the worker, its output going to the step's log.
+    func execute(_ name: String, _ args: [MessagePackValue.MapEntry], transfer: (any FileTransfer)? = nil)
+        async throws -> CommandEnd
+    {
+        let control = job.control
+        let log = log
+        do {
+            let outcome = try await job.link.runCommand(
+                name, args: .map(args), builderName: job.builderName, transfer: transfer,
+                onUpdate: { update in
+                    guard let prefix = Self.prefixes[update.key], let text = update.text else { return }
+                    await log.append(text, prefix: prefix)
+                },
+                started: { await control.running($0, on: job.link) })
+            await control.finished()
+            if let reason = await control.stopReason {
+                await log.append("stopped: \(reason)\n", prefix: "h")
+                return .stopped
+            }
+            if let failure = outcome.failure {
+                await log.append(failure, prefix: "h")
+                return .failed(failure)
+            }
+            guard let rc = outcome.rc else { return .failed("the worker sent no exit code") }
+            return .exited(rc)
+        } catch let error as WorkerLinkError {
+            await control.finished()
+            await log.append("\(error)\n", prefix: "h")
+            if case .connectionLost = error { return .lost }
+            return .failed("\(error)")
+        }
+    }
+
+    /// The step result of a command's end, exit codes read by `decode`.
+    static func result(of end: CommandEnd, decode: (Int) -> BuildResult = { $0 == 0 ? .success : .failure })
+        -> BuildResult
+    {
+        switch end {
+        case .exited(let rc): decode(rc)
+        case .failed: .exception
+        case .stopped: .cancelled
+        case .lost: .retry
+        }
+    }
+
+    private static let prefixes = ["stdout": "o", "stderr": "e", "header": "h"]
+}

@@ -1,0 +1,43 @@
+/// One step of a builder's builds, with Buildbot's flags for what its failure does to the build.
+public struct Step: Sendable, Hashable {
+    /// What the step does.
+    public enum Action: Sendable, Hashable {
+        case shellCommand(ShellCommand)
+        /// Runs the command and stores its trimmed standard output as a build property.
+        case setPropertyFromCommand(ShellCommand, property: String)
+        case fileUpload(FileUpload)
+        case fileDownload(FileDownload)
+        case directoryUpload(DirectoryUpload)
+        case git(GitCheckout)
+        case trigger(TriggerBuilds)
+    }
+
+    public var name: String
+    public var action: Action
+    /// A failure stops the build; later steps do not run.
+    public var haltOnFailure = false
+    /// A failure fails the build.
+    public var flunkOnFailure = true
+    /// A failure makes the build WARNINGS (when it does not flunk it).
+    public var warnOnFailure = false
+
+    public init(name: String, action: Action) {
+        self.name = name
+        self.action = action
+    }
+
+    /// A `ShellCommand` step.
+    public static func shell(_ name: String, _ command: ShellCommand.Command) -> Step {
+        Step(name: name, action: .shellCommand(ShellCommand(command)))
+    }
+
+    /// What a step's result does to its build's result, as Buildbot's flunk/warn flags say.
+    public func contribution(of result: BuildResult) -> BuildResult {
+        switch result {
+        case .failure where flunkOnFailure: .failure
+        case .failure where warnOnFailure: .warnings
+        case .failure: .success
+        default: result
+        }
+    }
+}
