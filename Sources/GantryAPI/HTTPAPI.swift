@@ -12,17 +12,20 @@ public struct HTTPAPI: Sendable {
     let changeHooks: ChangeHooksConfig
     /// The force schedulers of this master's configuration.
     let forceSchedulers: ForceSchedulerRegistry
+    let master: MasterIdentity
     let logger: Logger
 
     public init(
         database: Database,
         changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
+        master: MasterIdentity = MasterIdentity(),
         logger: Logger
     ) {
         self.database = database
         self.changeHooks = changeHooks
         self.forceSchedulers = forceSchedulers
+        self.master = master
         self.logger = logger
     }
 
@@ -38,6 +41,7 @@ public struct HTTPAPI: Sendable {
         addChanges(to: router)
         addBuildsets(to: router)
         addBuilds(to: router)
+        addControl(to: router)
         addChangeHooks(to: router)
         return router
     }

@@ -3,14 +3,18 @@ public import GantryModel
 public import GantryStorage
 public import GantryWorkers
 public import Logging
-import Synchronization
 
-/// Starts builds: matches the pending requests of this master's builders with idle workers connected here.
+/// Starts builds: matches the pending requests of this master's builders with eligible workers connected here,
+/// and carries out what was asked of its builds and workers (stop, pause, graceful shutdown, kill).
 ///
-/// Woken when requests are added (`buildrequests/new`), when a worker attaches or a build ends, and by a slow
-/// poll. Requests are served by priority, then submission time. A request is claimed only when a worker is
-/// free to run it, and the claim is exclusive in the database, so two masters never start the same request; a
-/// claim lost to another master is simply skipped.
+/// Woken when requests are added (`buildrequests/new`), a build is asked to stop, a worker is controlled, a
+/// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then submission time.
+/// A request is claimed only when a worker can run it, and the claim is exclusive in the database, so two
+/// masters never start the same request; a claim lost to another master is simply skipped.
+///
+/// A worker is eligible when it is not paused, not shutting down, not in quarantine and below its `maxBuilds`.
+/// A build ending EXCEPTION puts its worker in quarantine for 10 s, doubling with each further one up to an
+/// hour (Buildbot's numbers); any other finished build, or unpausing, ends it.
 public actor BuildDistributor {
     /// A builder as the distributor serves it.
     public struct Builder: Sendable {
@@ -32,6 +36,10 @@ public actor BuildDistributor {
         }
     }
 
+    /// Quarantine's first length and its cap.
+    static let quarantineStart = Duration.seconds(10)
+    static let quarantineCap = Duration.seconds(3600)
+
     let database: Database
     let masterID: Int
     let workers: WorkerManager
@@ -40,7 +48,15 @@ public actor BuildDistributor {
     let logger: Logger
     let runner: BuildRunner
     private var builders: [Int: Builder] = [:]
-    private var busy: Set<String> = []
+    /// Builds at once per worker; 1 for a worker not listed.
+    private var maxBuilds: [String: Int] = [:]
+    /// Running builds by request id.
+    private var running: [Int: (worker: String, control: BuildControl)] = [:]
+    /// The quarantine length a worker's next EXCEPTION gets, once it had one.
+    private var quarantineLength: [String: Duration] = [:]
+    private var quarantined: [String: Task<Void, Never>] = [:]
+    private var pausedBefore: Set<String> = []
+    private var shuttingDown: Set<String> = []
     private let wake: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
 
@@ -65,9 +81,11 @@ public actor BuildDistributor {
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Serves `builders` from now on (at start and on reload), recording which workers each may use.
-    public func configure(_ builders: [Builder]) async throws {
+    /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the
+    /// workers' `maxBuilds`.
+    public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
         self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
+        self.maxBuilds = maxBuilds
         var builderIDs: [String: [Int]] = [:]
         for builder in builders {
             for worker in builder.workers { builderIDs[worker, default: []].append(builder.id) }
@@ -81,7 +99,8 @@ public actor BuildDistributor {
 
     /// Distributes until cancelled; builds in progress are awaited (they end with their worker's connection).
     public func run() async {
-        let notified = database.notifier.wakeups(for: [.buildrequestsNew], poll: poll, clock: clock)
+        let notified = database.notifier.wakeups(
+            for: [.buildrequestsNew, .buildsStop, .workersControl], poll: poll, clock: clock)
         await workers.whenAttached { [wake] in wake.yield() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [wake] in
@@ -96,25 +115,31 @@ public actor BuildDistributor {
             }
             group.cancelAll()
         }
+        for task in quarantined.values { task.cancel() }
     }
 
-    /// Claims what can start now and returns it.
+    /// Obeys control requests, then claims what can start now and returns it.
     private func assign() async -> [BuildRunner.Assignment] {
+        let controls: [String: WorkerControl]
         let pending: [BuildRequest]
         do {
-            pending = try await database.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
+            controls = try await database.workers.getWorkerControls(masterid: masterID)
+            try await obey(controls)
+            if !running.isEmpty { try await stopRequested() }
+            pending = try await database.buildRequests.getBuildRequests(
+                builderids: Array(builders.keys), complete: false, claimed: .unclaimed)
         } catch {
             logger.warning("cannot read pending build requests", metadata: ["gantry.error": "\(error)"])
             return []
         }
         var jobs: [BuildRunner.Assignment] = []
-        let ordered = pending.filter { builders[$0.builderID] != nil }.sorted {
+        let ordered = pending.sorted {
             ($0.priority, $1.submittedAt, $1.id) > ($1.priority, $0.submittedAt, $0.id)
         }
         for request in ordered {
             guard let builder = builders[request.builderID] else { continue }
             var chosen: WorkerManager.AttachedWorker?
-            for name in builder.workers where !busy.contains(name) {
+            for name in builder.workers where controls[name]?.acceptsBuilds == true && isFree(name) {
                 if let worker = await workers.worker(named: name) {
                     chosen = worker
                     break
@@ -126,28 +151,87 @@ public actor BuildDistributor {
             } catch {
                 continue  // another master took it
             }
-            busy.insert(worker.link.name)
             var job = BuildRunner.Assignment(
                 request: request, builderName: builder.name, workerID: worker.id, link: worker.link,
                 info: worker.info, steps: builder.steps)
             job.properties = builder.properties
+            running[request.id] = (worker.link.name, job.control)
             jobs.append(job)
         }
         return jobs
     }
 
+    /// Not in quarantine and below its `maxBuilds`.
+    private func isFree(_ worker: String) -> Bool {
+        quarantined[worker] == nil && running.values.count { $0.worker == worker } < maxBuilds[worker, default: 1]
+    }
+
+    /// Kills, graceful shutdowns of idle workers, and the end of quarantine for unpaused ones.
+    private func obey(_ controls: [String: WorkerControl]) async throws {
+        for (name, control) in controls {
+            if !control.paused, pausedBefore.contains(name) {
+                quarantineLength[name] = nil
+                endQuarantine(of: name)
+            }
+            guard !shuttingDown.contains(name) else { continue }
+            if control.killRequested {
+                shuttingDown.insert(name)
+                await workers.shutDown(name, reason: "killed by request")
+                try await database.workers.setWorkerKillRequested(try await database.workers.findWorkerId(name), false)
+            } else if control.graceful, !running.values.contains(where: { $0.worker == name }) {
+                shuttingDown.insert(name)
+                await workers.shutDown(name, reason: "graceful shutdown")
+            }
+        }
+        pausedBefore = Set(controls.filter { $0.value.paused }.keys)
+        shuttingDown.formIntersection(controls.keys)
+    }
+
+    /// Stops the builds running here that were asked to stop.
+    private func stopRequested() async throws {
+        for (requestID, reason) in try await database.builds.getStopRequests(masterid: masterID) {
+            await running[requestID]?.control.stop(reason: reason)
+        }
+    }
+
     private func build(_ job: BuildRunner.Assignment) async {
+        var results: BuildResult?
         do {
-            try await runner.run(job)
+            results = try await runner.run(job).results
         } catch {
             logger.error("build failed to run; its request is handed back", metadata: ["gantry.error": "\(error)"])
             try? await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
         }
-        finished(job.link.name)
+        finished(job, results: results)
     }
 
-    private func finished(_ worker: String) {
-        busy.remove(worker)
+    private func finished(_ job: BuildRunner.Assignment, results: BuildResult?) {
+        running[job.request.id] = nil
+        let worker = job.link.name
+        switch results {
+        case .exception?: putInQuarantine(worker)
+        case .retry?, nil: break
+        default: quarantineLength[worker] = nil
+        }
+        wake.yield()
+    }
+
+    private func putInQuarantine(_ worker: String) {
+        let length = quarantineLength[worker] ?? Self.quarantineStart
+        quarantineLength[worker] = min(length * 2, Self.quarantineCap)
+        quarantined[worker]?.cancel()
+        logger.warning(
+            "worker in quarantine after a build ended EXCEPTION",
+            metadata: ["gantry.worker": "\(worker)", "gantry.quarantine": "\(length)"])
+        quarantined[worker] = Task { [clock] in
+            guard (try? await clock.sleep(for: length)) != nil else { return }
+            self.endQuarantine(of: worker)
+        }
+    }
+
+    private func endQuarantine(of worker: String) {
+        guard let task = quarantined.removeValue(forKey: worker) else { return }
+        task.cancel()
         wake.yield()
     }
 }

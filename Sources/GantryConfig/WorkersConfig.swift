@@ -2,10 +2,13 @@
 public struct WorkerConfig: Sendable, Hashable {
     public var name: String
     public var password: String
+    /// Builds it runs at once, across its builders.
+    public var maxBuilds = 1
 
-    public init(name: String, password: String) {
+    public init(name: String, password: String, maxBuilds: Int = 1) {
         self.name = name
         self.password = password
+        self.maxBuilds = maxBuilds
     }
 }
 

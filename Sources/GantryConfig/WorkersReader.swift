@@ -5,7 +5,7 @@ import Yams
 /// Reads the `workers` list and the `workerPort` settings.
 extension ConfigReader {
     /// `- {name, password}` or `- {name, passwordFile}` (a file relative to the basedir whose first line is the
-    /// password); names follow Buildbot's identifier rule and are unique.
+    /// password), with `maxBuilds`; names follow Buildbot's identifier rule and are unique.
     mutating func workers(_ node: Node?, basedir: String) -> [WorkerConfig] {
         guard let node else { return [] }
         guard let items = node.sequence else {
@@ -19,7 +19,7 @@ extension ConfigReader {
                 problem(path, "must be a mapping")
                 continue
             }
-            refuseUnknownKeys(mapping, allowed: ["name", "password", "passwordFile"], at: path)
+            refuseUnknownKeys(mapping, allowed: ["name", "password", "passwordFile", "maxBuilds"], at: path)
             let name = string(mapping, "name", at: path)
             if mapping["name"] == nil { problem(join(path, "name"), "is required") }
             if let name, !Identifier.isValid(name) {
@@ -29,7 +29,17 @@ extension ConfigReader {
                 problem(join(path, "name"), "'\(name)' is used twice")
             }
             let password = workerPassword(mapping, basedir: basedir, at: path)
-            if let name, let password { workers.append(WorkerConfig(name: name, password: password)) }
+            var maxBuilds = 1
+            if let node = mapping["maxBuilds"] {
+                if let count = node.int, count > 0 {
+                    maxBuilds = count
+                } else {
+                    problem(join(path, "maxBuilds"), "must be a positive number of builds")
+                }
+            }
+            if let name, let password {
+                workers.append(WorkerConfig(name: name, password: password, maxBuilds: maxBuilds))
+            }
         }
         return workers
     }

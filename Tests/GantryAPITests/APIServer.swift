@@ -11,6 +11,7 @@ func withAPIServer<T: Sendable>(
     _ database: Database,
     changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
     forceSchedulers: [ForceScheduler] = [],
+    masterID: Int? = nil,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
@@ -18,7 +19,7 @@ func withAPIServer<T: Sendable>(
     let server = HTTPServer(
         HTTPAPI(
             database: database, changeHooks: changeHooks, forceSchedulers: ForceSchedulerRegistry(forceSchedulers),
-            logger: silentLogger),
+            master: MasterIdentity(masterID), logger: silentLogger),
         host: "127.0.0.1", port: 0
     ) { port in
         listening.yield(port)

@@ -129,4 +129,61 @@ struct BuildProcessTests {
             #expect(try await db.logs.getLogLines(log.id, first: 0, last: log.numLines).contains("otesting 4.2\n"))
         }
     }
+
+    @Test("the CLI controls a running master: stop a build, pause, rebuild, cancel, kill the worker")
+    func control() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "cmaster",
+            config: """
+                name: cmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                workers: [{name: wk1, password: pass1}]
+                builders:
+                  - {name: b1, workers: [wk1], steps: [{name: sleep, shell: "sleep 30"}]}
+                schedulers:
+                  - {name: force, type: force, builderNames: [b1]}
+                """,
+            directory: directory
+        )
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let port = try #require(try await master.workerPort(), "\(master.logText)")
+        let worker = try await BuildbotWorkerProcess(
+            name: "wk1", password: "pass1", masterPort: port, directory: directory)
+        defer { Task { await worker.stop() } }
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        let api = ["--master", base.absoluteString]
+        #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
+        _ = try await httpPost(
+            base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+
+        let path = directory.appendingPathComponent("gantry.sqlite").path
+        try await Database.withDatabase(.sqlite(.file(path: path)), logger: silentLogger) { db in
+            #expect(try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil })
+            let stop = try await GantryProcess.run(["builds", "stop", "1", "--reason", "from the cli"] + api)
+            #expect(stop.status == 0 && stop.standardOutput == "stop requested\n", "\(stop.standardError)")
+            #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .cancelled })
+
+            let pause = try await GantryProcess.run(["workers", "pause", "wk1", "--reason", "maintenance"] + api)
+            #expect(pause.status == 0, "\(pause.standardError)")
+            let listed = try await GantryProcess.run(["workers", "--db", "sqlite:" + path])
+            #expect(listed.standardOutput.contains("paused (maintenance)"))
+            let rebuild = try await GantryProcess.run(["builds", "rebuild", "1"] + api)
+            #expect(rebuild.standardOutput == "buildset 2, build request 2\n", "\(rebuild.standardError)")
+            let cancel = try await GantryProcess.run(["buildrequests", "cancel", "2"] + api)
+            #expect(cancel.standardOutput == "cancelled\n")
+            #expect(try await db.buildRequests.getBuildRequest(2)?.results == .cancelled)
+            #expect(try await db.builds.getBuilds().count == 1, "a paused worker took nothing")
+            let again = try await GantryProcess.run(["buildrequests", "cancel", "2"] + api)
+            #expect(again.status != 0 && again.standardError.contains("build request 2 is already complete"))
+
+            let kill = try await GantryProcess.run(["workers", "kill", "wk1"] + api)
+            #expect(kill.standardOutput == "kill requested\n")
+            #expect(await worker.waitForExit() != nil, "the worker was shut down")
+        }
+    }
 }

@@ -423,10 +423,13 @@ struct ConfigLoaderTests {
             """
             workers:
               - {name: wk1, password: pass1}
-              - {name: wk2, passwordFile: wk2.pass}
+              - {name: wk2, passwordFile: wk2.pass, maxBuilds: 3}
             workerPort: {address: ":9990", keepalive: 30s}
             """)
-        #expect(config.workers == [.init(name: "wk1", password: "pass1"), .init(name: "wk2", password: "from-file")])
+        #expect(
+            config.workers == [
+                .init(name: "wk1", password: "pass1"), .init(name: "wk2", password: "from-file", maxBuilds: 3),
+            ])
         #expect(config.workerPort.address == ListenAddress(host: "0.0.0.0", port: 9990))
         #expect(config.workerPort.keepalive == .seconds(30))
         #expect(try loader.parse("{}").workerPort.address == ListenAddress(host: "127.0.0.1", port: 9989))
@@ -438,7 +441,7 @@ struct ConfigLoaderTests {
                   - {name: wk1}
                   - {name: wk2, password: x, passwordFile: wk2.pass}
                   - {name: wk3, passwordFile: missing.pass}
-                  - {name: wk3, password: y}
+                  - {name: wk3, password: y, maxBuilds: 0}
                 workerPort: {address: nowhere}
                 """)
         }
@@ -448,6 +451,7 @@ struct ConfigLoaderTests {
                 "workers[1]: needs 'password' or 'passwordFile'",
                 "workers[2]: takes 'password' or 'passwordFile', not both",
                 "workers[3].passwordFile: cannot read a password from 'missing.pass'",
+                "workers[4].maxBuilds: must be a positive number of builds",
                 "workerPort.address: must be host:port, like 127.0.0.1:9989 or :9989",
             ])
     }

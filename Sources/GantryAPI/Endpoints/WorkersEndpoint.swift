@@ -18,14 +18,17 @@ extension HTTPAPI {
         resource(
             "/api/v2/workers/{id}", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router,
             noun: "worker"
-        ) { [database] key in
-            let worker =
-                if let id = Int(key) {
-                    try await database.workers.getWorker(id)
-                } else {
-                    try await database.workers.getWorker(named: key)
-                }
-            return try worker.map(JSONValue.init(encoding:))
+        ) { [self] key in
+            try await worker(key).map(JSONValue.init(encoding:))
+        }
+    }
+
+    /// The worker with id or name `key`.
+    func worker(_ key: String) async throws -> Worker? {
+        if let id = Int(key) {
+            try await database.workers.getWorker(id)
+        } else {
+            try await database.workers.getWorker(named: key)
         }
     }
 }

@@ -60,12 +60,17 @@ extension GantryCommand {
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
                 }
                 let (masterIDs, announceMasterID) = AsyncStream<Int>.makeStream()
-                let master = MasterService(lifecycle: lifecycle) { announceMasterID.yield($0) }
+                let identity = MasterIdentity()
+                let master = MasterService(lifecycle: lifecycle) {
+                    identity.set($0)
+                    announceMasterID.yield($0)
+                }
                 let http = HTTPServer(
                     HTTPAPI(
                         database: database,
                         changeHooks: settings.changeHooks,
                         forceSchedulers: forceSchedulers,
+                        master: identity,
                         logger: logger
                     ),
                     host: settings.http.host,
@@ -78,11 +83,11 @@ extension GantryCommand {
                 // The master joins the cluster only once its API listens, so a taken address stops it before it
                 // claims anything. Services stop in reverse order: the HTTP server first, then the master.
                 let passwords = WorkerPasswords(settings.workers)
-                let (reloadedBuilders, reloadBuilders) = AsyncStream<[BuilderConfig]>.makeStream()
+                let (reloadedConfigs, announceReload) = AsyncStream<MasterConfig>.makeStream()
                 let reload = ReloadService(
                     configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
                     forceSchedulers: forceSchedulers, triggers: triggers, workerPasswords: passwords,
-                    builders: reloadBuilders,
+                    reloaded: announceReload,
                     logger: logger)
                 let pidFile = PIDFile(configPath: config)
                 try pidFile.write()
@@ -94,7 +99,8 @@ extension GantryCommand {
                     : [
                         WorkersService(
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
-                            reloadedBuilders: reloadedBuilders, secrets: settings.secrets, triggers: triggers,
+                            workers: settings.workers, reloaded: reloadedConfigs, secrets: settings.secrets,
+                            triggers: triggers,
                             database: database, masterID: masterIDs,
                             logger: logger)
                     ]

@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import GantryModel
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 extension GantryCommand {
     /// `gantry sendchange`: report a change to a master through its `base` change hook, as Buildbot's
     /// `buildbot sendchange` does.
@@ -16,8 +12,7 @@ extension GantryCommand {
             discussion: "Prints the id of the stored change."
         )
 
-        @Option(help: "The master's HTTP address, like http://127.0.0.1:8010.")
-        var master: String
+        @OptionGroup var api: MasterAPIOptions
         @Option(help: "Who made the change.")
         var author: String
         @Option(help: "Who committed it, when not the author.")
@@ -50,23 +45,9 @@ extension GantryCommand {
                 "category": category, "when_timestamp": when.map(String.init),
             ]
             for case (let key, let value?) in optional { fields[key] = .string(value) }
-            guard let url = URL(string: master.trimmingCharacters(in: ["/"]) + "/change_hook/base"),
-                url.scheme == "http" || url.scheme == "https"
-            else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(JSONValue.object(fields).jsonText.utf8)
-            let (data, response): (Data, URLResponse)
-            do {
-                (data, response) = try await URLSession.shared.data(for: request)
-            } catch {
-                throw CommandFailure("cannot reach \(url): \(error.localizedDescription)")
-            }
-            let answer = try? JSONDecoder().decode(JSONValue.self, from: data)
-            guard (response as? HTTPURLResponse)?.statusCode == 200, let ids = answer?["changes"]?.elements else {
-                let reason = answer?["error"]?.string ?? String(decoding: data, as: UTF8.self)
-                throw CommandFailure("the master refused the change: \(reason)")
+            let (status, answer, text) = try await api.post("/change_hook/base", .object(fields))
+            guard status == 200, let ids = answer?["changes"]?.elements else {
+                throw CommandFailure("the master refused the change: \(answer?["error"]?.string ?? text)")
             }
             for id in ids.compactMap(\.integer) { print(id) }
         }

@@ -3,8 +3,22 @@ import GantryModel
 import GantryStorage
 
 extension GantryCommand {
-    /// `gantry workers`: registered workers with where they are configured and connected.
+    /// `gantry workers`: list the workers (the default), or pause, unpause, stop or kill one.
     struct Workers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List workers, or control one through a running master.",
+            subcommands: [
+                List.self, Control<PauseWorker>.self, Control<UnpauseWorker>.self, Control<StopWorker>.self,
+                Control<KillWorker>.self,
+            ],
+            defaultSubcommand: List.self
+        )
+    }
+}
+
+extension GantryCommand.Workers {
+    /// `gantry workers list`: registered workers with where they are configured and connected.
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List workers, with where they are configured and connected.",
             discussion: """

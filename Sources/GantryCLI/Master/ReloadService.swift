@@ -18,8 +18,8 @@ struct ReloadService: Service {
     let forceSchedulers: ForceSchedulerRegistry
     let triggers: TriggerableSchedulers
     let workerPasswords: WorkerPasswords
-    /// Where the builders of each reloaded configuration go (the build distributor).
-    let builders: AsyncStream<[BuilderConfig]>.Continuation
+    /// Where each reloaded configuration goes (the build distributor takes its builders and worker limits).
+    let reloaded: AsyncStream<MasterConfig>.Continuation
     let logger: Logger
 
     func run() async throws {
@@ -46,7 +46,7 @@ struct ReloadService: Service {
             forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
             triggers.replace(with: made)
             workerPasswords.replace(with: next.workers)
-            builders.yield(next.builders)
+            reloaded.yield(next)
             logger.info(
                 "configuration reloaded",
                 metadata: ["gantry.config.file": "\(configPath)", "gantry.config.changes": "\(changes.count)"])

@@ -6,13 +6,14 @@ import Logging
 import ServiceLifecycle
 
 /// Once the master has joined the cluster: opens the worker port, serves the workers that connect, and starts
-/// builds of this master's builders on them (taking new builders from each reload).
+/// builds of this master's builders on them (taking new builders and worker limits from each reload).
 struct WorkersService: Service {
     let settings: WorkerPortConfig
     let passwords: WorkerPasswords
     let builders: [BuilderConfig]
-    /// The builders of each reloaded configuration.
-    let reloadedBuilders: AsyncStream<[BuilderConfig]>
+    let workers: [WorkerConfig]
+    /// Each reloaded configuration.
+    let reloaded: AsyncStream<MasterConfig>
     let secrets: SecretsConfig
     let triggers: TriggerableSchedulers
     let database: Database
@@ -30,7 +31,7 @@ struct WorkersService: Service {
             database: database, masterID: masterID, workers: manager, clock: clock,
             secrets: SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix),
             triggers: triggers, logger: logger)
-        try await distributor.configure(try await served(builders))
+        try await distributor.configure(try await served(builders), maxBuilds: Self.maxBuilds(workers))
         let port = WorkerPort(
             host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))
         try await cancelWhenGracefulShutdown {
@@ -38,9 +39,10 @@ struct WorkersService: Service {
                 group.addTask { try await port.run { link in await manager.serve(link) } }
                 group.addTask { await distributor.run() }
                 group.addTask {
-                    for await next in reloadedBuilders {
+                    for await next in reloaded {
                         do {
-                            try await distributor.configure(try await served(next))
+                            try await distributor.configure(
+                                try await served(next.builders), maxBuilds: Self.maxBuilds(next.workers))
                         } catch {
                             logger.error("builders not reconfigured", metadata: ["gantry.error": "\(error)"])
                         }
@@ -48,6 +50,10 @@ struct WorkersService: Service {
                 }
             }
         }
+    }
+
+    private static func maxBuilds(_ workers: [WorkerConfig]) -> [String: Int] {
+        Dictionary(workers.map { ($0.name, $0.maxBuilds) }) { first, _ in first }
     }
 
     private func served(_ builders: [BuilderConfig]) async throws -> [BuildDistributor.Builder] {

@@ -20,24 +20,27 @@ public struct BuildRequestsConnector: Sendable {
         try await getBuildRequests(ids: [brid]).first
     }
 
-    /// Build requests by id, with Buildbot's filters.
+    /// Build requests by id, with Buildbot's filters (and `builderids`: those of any of these builders).
     public func getBuildRequests(
         ids: [Int]? = nil,
         builderid: Int? = nil,
+        builderids: [Int]? = nil,
         complete: Bool? = nil,
         claimed: ClaimFilter = .any,
         buildsetid: Int? = nil
     ) async throws -> [BuildRequest] {
-        if ids?.isEmpty == true { return [] }
+        if ids?.isEmpty == true || builderids?.isEmpty == true { return [] }
         return try await database.withTransaction { sql in
             try await Self.requests(
-                ids: ids, builderid: builderid, complete: complete, claimed: claimed, buildsetid: buildsetid, in: sql)
+                ids: ids, builderid: builderid, builderids: builderids, complete: complete, claimed: claimed,
+                buildsetid: buildsetid, in: sql)
         }
     }
 
     private static func requests(
         ids: [Int]?,
         builderid: Int? = nil,
+        builderids: [Int]? = nil,
         complete: Bool? = nil,
         claimed: ClaimFilter = .any,
         buildsetid: Int? = nil,
@@ -58,6 +61,7 @@ public struct BuildRequestsConnector: Sendable {
             .orderBy(request("id"))
         if let ids { query.where(request("id"), .in, SQLBind.group(ids)) }
         if let builderid { query.where("builderid", .equal, builderid) }
+        if let builderids { query.where("builderid", .in, SQLBind.group(builderids)) }
         if let complete { query.where("complete", .equal, complete) }
         if let buildsetid { query.where("buildsetid", .equal, buildsetid) }
         let claimer = SQLColumn("masterid", table: "buildrequest_claims")
@@ -186,6 +190,51 @@ public struct BuildRequestsConnector: Sendable {
             try await Self.completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
         }
         await database.notifier.post(.buildsetsComplete)
+    }
+
+    /// What cancelling a request did.
+    public enum Cancellation: Sendable, Equatable {
+        /// It was waiting; it is complete, CANCELLED.
+        case cancelled
+        /// It was building; its build was asked to stop and will end CANCELLED.
+        case stopping
+    }
+
+    /// Cancels request `brid`. One waiting is claimed by `masterid` and completed CANCELLED in one transaction,
+    /// so the claim's unique constraint decides against a master starting it at the same moment; one building
+    /// has its build asked to stop (see `BuildsConnector.requestBuildStop`).
+    /// - Throws: `GantryError.notFound`, or `.conflict` when it is complete or claimed but not yet building.
+    public func cancelBuildRequest(_ brid: Int, reason: String, masterid: Int) async throws -> Cancellation {
+        let now = database.clock.epochSeconds()
+        let outcome: Cancellation = try await database.withTransaction { sql in
+            let claimed = try await sql.insert(into: "buildrequest_claims")
+                .columns("brid", "masterid", "claimed_at")
+                .select { select in
+                    select.column("id").column(SQLBind(masterid)).column(SQLBind(now)).from("buildrequests")
+                        .where("id", .equal, brid).where("complete", .equal, false)
+                }
+                .ignoringConflicts(with: ["brid"]).returning("brid").all(decodingColumn: "brid", as: Int.self)
+            if !claimed.isEmpty {
+                try await sql.update("buildrequests")
+                    .set("complete", to: true).set("results", to: BuildResult.cancelled.rawValue)
+                    .set("complete_at", to: now).where("id", .equal, brid).run()
+                try await Self.completeFinishedBuildsets(of: [brid], now: now, in: sql)
+                return .cancelled
+            }
+            guard let request = try await Self.requests(ids: [brid], in: sql).first else {
+                throw GantryError(.notFound, "no build request with id '\(brid)'")
+            }
+            guard !request.complete else { throw GantryError(.conflict, "build request \(brid) is already complete") }
+            let stopping = try await sql.update("builds").set("stop_reason", to: reason)
+                .where("buildrequestid", .equal, brid).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .returning("id").all(decodingColumn: "id", as: Int.self)
+            guard !stopping.isEmpty else {
+                throw GantryError(.conflict, "build request \(brid) is being started; try again in a moment")
+            }
+            return .stopping
+        }
+        await database.notifier.post(outcome == .cancelled ? .buildsetsComplete : .buildsStop)
+        return outcome
     }
 
     /// Completes each buildset of `brids` whose requests are all complete, with their worst result.

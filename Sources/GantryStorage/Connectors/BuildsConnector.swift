@@ -89,6 +89,37 @@ public struct BuildsConnector: Sendable {
         }
     }
 
+    /// Asks the master running build `id` to stop it (it is told by `builds/stop` and its own poll).
+    /// - Throws: `GantryError.notFound` for no such build, `.conflict` when it has finished.
+    public func requestBuildStop(_ id: Int, reason: String) async throws {
+        try await database.withTransaction { sql in
+            let stopped = try await sql.update("builds").set("stop_reason", to: reason)
+                .where("id", .equal, id).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .returning("id").all(decodingColumn: "id", as: Int.self)
+            guard stopped.isEmpty else { return }
+            let exists = try await sql.select().column("id").from("builds").where("id", .equal, id).first() != nil
+            throw exists
+                ? GantryError(.conflict, "build \(id) has already finished")
+                : GantryError(.notFound, "no build with id '\(id)'")
+        }
+        await database.notifier.post(.buildsStop)
+    }
+
+    /// The unfinished builds of `masterid` asked to stop: their request ids and reasons.
+    public func getStopRequests(masterid: Int) async throws -> [(buildRequestID: Int, reason: String)] {
+        try await database.withTransaction { sql in
+            try await sql.select().columns("buildrequestid", "stop_reason").from("builds")
+                .where("masterid", .equal, masterid).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .where(SQLColumn("stop_reason"), .isNot, SQLLiteral.null).all()
+                .map {
+                    (
+                        try $0.decode(column: "buildrequestid", as: Int.self),
+                        try $0.decode(column: "stop_reason", as: String.self)
+                    )
+                }
+        }
+    }
+
     /// Sets property `name` of build `id` (replacing it) with its source.
     public func setBuildProperty(_ id: Int, name: String, value: JSONValue, source: String) async throws {
         try await setBuildProperties(id, [name: [value, .string(source)]])

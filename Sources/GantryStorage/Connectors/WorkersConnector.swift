@@ -50,8 +50,10 @@ public struct WorkersConnector: Sendable {
                 .values(SQLBind(masterid), SQLBind(workerid))
                 .ignoringConflicts(with: ["masterid", "workerid"])
                 .run()
+            // A (re)connected worker is no longer shutting down, as in Buildbot; paused stays as it was.
             try await sql.update("workers")
                 .set("info", to: JSONValue.object(workerInfo).jsonText)
+                .set("graceful", to: false).set("kill_requested", to: false)
                 .where("id", .equal, workerid)
                 .run()
         }
@@ -124,12 +126,43 @@ public struct WorkersConnector: Sendable {
                 .where("id", .equal, workerid)
                 .run()
         }
+        await database.notifier.post(.workersControl)
     }
 
     /// Sets whether the worker shuts down after its current build.
     public func setWorkerGraceful(_ workerid: Int, graceful: Bool) async throws {
         try await database.withTransaction { sql in
             try await sql.update("workers").set("graceful", to: graceful).where("id", .equal, workerid).run()
+        }
+        await database.notifier.post(.workersControl)
+    }
+
+    /// Asks the master holding worker `workerid` to shut it down now (`kill`), or clears the request once done.
+    public func setWorkerKillRequested(_ workerid: Int, _ requested: Bool) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("workers").set("kill_requested", to: requested).where("id", .equal, workerid)
+                .run()
+        }
+        if requested { await database.notifier.post(.workersControl) }
+    }
+
+    /// The control state of the workers connected to `masterid`, by name: what the distributor obeys.
+    public func getWorkerControls(masterid: Int) async throws -> [String: WorkerControl] {
+        try await database.withTransaction { sql in
+            var controls: [String: WorkerControl] = [:]
+            for row in try await sql.select().columns("name", "paused", "graceful", "kill_requested")
+                .from("workers").join(
+                    "connected_workers", on: SQLColumn("id", table: "workers"), .equal,
+                    SQLColumn("workerid", table: "connected_workers")
+                )
+                .where(SQLColumn("masterid", table: "connected_workers"), .equal, SQLBind(masterid)).all()
+            {
+                controls[try row.decode(column: "name", as: String.self)] = WorkerControl(
+                    paused: try row.decode(column: "paused", as: Bool.self),
+                    graceful: try row.decode(column: "graceful", as: Bool.self),
+                    killRequested: try row.decode(column: "kill_requested", as: Bool.self))
+            }
+            return controls
         }
     }
 

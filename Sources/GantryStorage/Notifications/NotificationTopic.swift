@@ -10,6 +10,10 @@ public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStr
     public static let buildrequestsNew = NotificationTopic(rawValue: "buildrequests/new")
     /// A buildset completed.
     public static let buildsetsComplete = NotificationTopic(rawValue: "buildsets/complete")
+    /// A build was asked to stop.
+    public static let buildsStop = NotificationTopic(rawValue: "builds/stop")
+    /// A worker was paused, unpaused, asked to shut down gracefully or killed.
+    public static let workersControl = NotificationTopic(rawValue: "control/worker")
     /// A change was stored.
     public static let changesNew = NotificationTopic(rawValue: "changes/new")
 

@@ -4,7 +4,9 @@ import SQLKit
 /// Brings a database's schema up to the version this Gantry knows, one recorded step at a time.
 public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
-    static let history: [Migration] = [.initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs]
+    static let history: [Migration] = [
+        .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control,
+    ]
 
     /// The schema version this Gantry writes.
     public static var latestVersion: Int { history.count }

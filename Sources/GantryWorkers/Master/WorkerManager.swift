@@ -43,6 +43,15 @@ public actor WorkerManager {
     /// Worker `name`, if it is connected and attached here.
     public func worker(named name: String) -> AttachedWorker? { attached[name] }
 
+    /// Shuts worker `name` down (Buildbot's remote `shutdown`: the worker process exits) and closes its
+    /// connection; builds running on it end as their worker is lost.
+    public func shutDown(_ name: String, reason: String) async {
+        guard let link = links[name] else { return }
+        logger.info("shutting worker down", metadata: ["gantry.worker": "\(name)", "gantry.reason": "\(reason)"])
+        _ = try? await answer(link) { try await $0.request("shutdown") }
+        await link.close(reason)
+    }
+
     /// Told each time a worker attaches (so builds waiting for one can start).
     private var onAttach: @Sendable () -> Void = {}
 

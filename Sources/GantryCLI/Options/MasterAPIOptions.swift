@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import GantryModel
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `--master URL`: the HTTP API of a running master, for commands that ask it to act.
+struct MasterAPIOptions: ParsableArguments {
+    @Option(help: "The master's HTTP address.")
+    var master: String = "http://127.0.0.1:8010"
+
+    /// POSTs `body` to `path`; the status and the answer.
+    func post(_ path: String, _ body: JSONValue) async throws -> (status: Int, answer: JSONValue?, text: String) {
+        guard let url = URL(string: master.trimmingCharacters(in: ["/"]) + path),
+            url.scheme == "http" || url.scheme == "https"
+        else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.jsonText.utf8)
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CommandFailure("cannot reach \(url): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, try? JSONDecoder().decode(JSONValue.self, from: data), String(decoding: data, as: UTF8.self))
+    }
+
+    /// Calls JSON-RPC `method` on `path` with an optional reason; its result, or its error as the failure.
+    func call(_ path: String, _ method: String, reason: String? = nil) async throws -> JSONValue {
+        var params: [String: JSONValue] = [:]
+        if let reason { params["reason"] = .string(reason) }
+        let (status, answer, text) = try await post(
+            path, ["jsonrpc": "2.0", "method": .string(method), "params": .object(params), "id": 1])
+        guard status == 200, let result = answer?["result"] else {
+            throw CommandFailure("the master refused: \(answer?["error"]?["message"]?.string ?? text)")
+        }
+        return result
+    }
+}

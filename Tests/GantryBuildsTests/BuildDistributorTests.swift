@@ -1,0 +1,160 @@
+import Foundation
+import GantryBuilds
+import GantryModel
+import GantryStorage
+import GantryTesting
+import GantryWorkers
+import Testing
+
+/// The distributor on a worker port served by a `WorkerManager`, with unmodified buildbot-workers 4.3.
+@Suite(
+    "Distributing builds to real buildbot-workers",
+    .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
+    .timeLimit(.minutes(1))
+)
+struct BuildDistributorTests {
+    /// A master `m1` distributing builder `b1` (steps `steps`) to worker `wk1` with `maxBuilds`; the distributor's
+    /// clock is `clock` (its poll and quarantine), the worker connected before `body` runs.
+    private func withDistributor(
+        _ db: Database, steps: [Step], maxBuilds: Int = 1, clock: ManualClock = ManualClock(),
+        _ body: (_ worker: BuildbotWorkerProcess, _ builder: Int, _ workerID: Int) async throws -> Void
+    ) async throws {
+        let master = try await db.masters.findMasterId("m1")
+        let manager = WorkerManager(
+            database: db, masterID: master, clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
+        let distributor = BuildDistributor(
+            database: db, masterID: master, workers: manager, clock: clock, logger: silentLogger)
+        let builder = try await db.builders.findBuilderId("b1")
+        try await distributor.configure(
+            [.init(id: builder, name: "b1", workers: ["wk1"], steps: steps)], maxBuilds: ["wk1": maxBuilds])
+        let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { $0 == "wk1" ? "pass1" : nil }
+        let (bound, boundTo) = AsyncStream<Int>.makeStream()
+        let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await manager.serve($0) } }
+        let distributing = Task { await distributor.run() }
+        defer {
+            distributing.cancel()
+            server.cancel()
+        }
+        var ports = bound.makeAsyncIterator()
+        let number = try #require(await ports.next())
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let worker = try await BuildbotWorkerProcess(
+            name: "wk1", password: "pass1", masterPort: number, directory: directory)
+        defer { Task { await worker.stop() } }
+        #expect(await waitUntil { await manager.worker(named: "wk1") != nil }, "\(worker.log)")
+        try await body(worker, builder, try await db.workers.findWorkerId("wk1"))
+    }
+
+    private func request(_ db: Database, _ builder: Int) async throws -> Int {
+        try #require(try await db.buildsets.addBuildset(reason: "test", builderids: [builder]).requestIDs[builder])
+    }
+
+    private func results(_ db: Database, _ id: Int) async throws -> BuildResult? {
+        try await db.buildRequests.getBuildRequest(id)?.results
+    }
+
+    @Test("maxBuilds 2: two builds run on the worker at once, the third waits for one of them")
+    func maxBuilds() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withDistributor(db, steps: [.shell("sleep", .shell("sleep 1"))], maxBuilds: 2) { _, builder, _ in
+                let ids = [
+                    try await request(db, builder), try await request(db, builder), try await request(db, builder),
+                ]
+                #expect(await waitUntil { (try? await db.builds.getBuilds(complete: false).count) == 2 })
+                #expect(try await db.builds.getBuilds().count == 2, "the third waits")
+                #expect(try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 3 })
+                for id in ids { #expect(try await results(db, id) == .success) }
+            }
+        }
+    }
+
+    @Test("a paused worker takes no build, even after a poll; unpausing starts it")
+    func pause() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let clock = ManualClock()
+            try await withDistributor(db, steps: [.shell("hi", .shell("echo hi"))], clock: clock) {
+                _, builder, workerID in
+                try await db.workers.setWorkerPaused(workerID, paused: true, pauseReason: "maintenance")
+                let id = try await request(db, builder)
+                await clock.waitForSleepers()
+                clock.advance(by: .seconds(10))
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await db.builds.getBuilds().isEmpty)
+                try await db.workers.setWorkerPaused(workerID, paused: false)
+                #expect(try await waitUntil { try await results(db, id) == .success })
+            }
+        }
+    }
+
+    @Test("graceful: the worker finishes its build, is shut down, and takes nothing more")
+    func graceful() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withDistributor(db, steps: [.shell("sleep", .shell("sleep 1"))]) { worker, builder, workerID in
+                let first = try await request(db, builder)
+                #expect(await waitUntil { (try? await db.builds.getBuilds().count) == 1 })
+                try await db.workers.setWorkerGraceful(workerID, graceful: true)
+                let second = try await request(db, builder)
+                #expect(try await waitUntil { try await results(db, first) == .success })
+                #expect(await worker.waitForExit() != nil, "the worker process exits")
+                #expect(try await db.buildRequests.getBuildRequest(second)?.complete == false)
+                #expect(try await db.builds.getBuilds().count == 1)
+            }
+        }
+    }
+
+    @Test("kill: the worker is shut down at once; its build ends RETRY and the request waits again")
+    func kill() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withDistributor(db, steps: [.shell("sleep", .shell("sleep 30"))]) { worker, builder, workerID in
+                let id = try await request(db, builder)
+                #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+                try await db.workers.setWorkerKillRequested(workerID, true)
+                #expect(await worker.waitForExit() != nil)
+                #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .retry })
+                let pending = try await db.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
+                #expect(pending.map(\.id) == [id])
+                #expect(try await waitUntil { try await db.workers.getWorkerControls(masterid: 1).isEmpty })
+            }
+        }
+    }
+
+    @Test("a stop requested in the database (from any master) stops the running build: CANCELLED")
+    func stop() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withDistributor(db, steps: [.shell("sleep", .shell("sleep 30"))]) { _, builder, _ in
+                let id = try await request(db, builder)
+                #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+                try await db.builds.requestBuildStop(1, reason: "by ada")
+                #expect(try await waitUntil { try await results(db, id) == .cancelled })
+                #expect(try await db.builds.getBuild(1)?.results == .cancelled)
+            }
+        }
+    }
+
+    @Test("a build ending EXCEPTION quarantines its worker for 10 s of the clock, then 20 s after another")
+    func quarantine() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let clock = ManualClock()
+            let broken = Step.shell("broken", .shell("echo %(secret:missing)s"))
+            try await withDistributor(db, steps: [broken], clock: clock) { _, builder, _ in
+                let first = try await request(db, builder)
+                #expect(try await waitUntil { try await results(db, first) == .exception })
+                let second = try await request(db, builder)
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await db.builds.getBuilds().count == 1, "quarantined")
+                await clock.waitForSleepers(2)
+                clock.advance(by: .seconds(10))
+                #expect(try await waitUntil { try await results(db, second) == .exception })
+                let third = try await request(db, builder)
+                await clock.waitForSleepers(2)
+                clock.advance(by: .seconds(10))
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await db.builds.getBuilds().count == 2, "the second quarantine lasts 20 s")
+                clock.advance(by: .seconds(10))
+                #expect(try await waitUntil { try await results(db, third) == .exception })
+            }
+        }
+    }
+}
