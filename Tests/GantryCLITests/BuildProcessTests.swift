@@ -144,6 +144,9 @@ struct BuildProcessTests {
             #expect(stop.status == 0 && stop.standardOutput == "stop requested\n", "\(stop.standardError)")
             #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .cancelled })
             #expect(try await log(db, build: 1, step: 0).contains("hstopped: from the cli\n"))
+            let logs = try await GantryProcess.run(["logs", "1", "--follow"] + api)
+            #expect(
+                logs.status == 0 && logs.standardOutput.hasSuffix("stopped: from the cli\n"), "\(logs.standardError)")
 
             let pause = try await GantryProcess.run(["workers", "pause", "wk1", "--reason", "maintenance"] + api)
             #expect(pause.status == 0, "\(pause.standardError)")

@@ -55,11 +55,28 @@ extension HTTPAPI {
             guard let id = Int(id), try await database.steps.getStep(id) != nil else { return nil }
             return Self.page(spec, try await database.logs.getLogs(stepid: id), Self.logItem)
         }
-        router.get("/api/v2/logs/{id}/contents") { [database] _, context -> Response in
+        resource("/api/v2/logs/{id}", key: "logs", keys: Self.logKeys, of: LogField.self, on: router, noun: "log") {
+            [database] id in
+            guard let id = Int(id) else { return nil }
+            return try await database.logs.getLog(id).map(Self.logItem)
+        }
+        // `offset` and `limit` are line numbers, as Buildbot's logchunks take them: a client tails a live log by
+        // asking from the line after the last it has until the log is complete.
+        router.get("/api/v2/logs/{id}/contents") { [database] request, context -> Response in
             await APIResponse.answering(logger: logger) {
-                let (log, text) = try await Self.logText(context.parameters.get("id"), database: database)
+                var first = 0
+                var limit: Int?
+                for (key, value) in Self.options(of: request) {
+                    guard let number = Int(value), number >= 0, key == "offset" || key == "limit" else {
+                        throw GantryError(
+                            .invalidArgument, "unknown option or value '\(key)=\(value)'; use offset=N and limit=N")
+                    }
+                    if key == "offset" { first = number } else { limit = number }
+                }
+                let (log, text) = try await Self.logText(
+                    context.parameters.get("id"), first: first, limit: limit, database: database)
                 let chunk: JSONValue = [
-                    "logid": .number(Double(log.id)), "firstline": 0, "content": .string(text),
+                    "logid": .number(Double(log.id)), "firstline": .number(Double(first)), "content": .string(text),
                 ]
                 return APIResponse.collection("logchunks", [chunk], total: 1, fields: nil)
             }
@@ -83,11 +100,15 @@ extension HTTPAPI {
         }
     }
 
-    /// The log `id` names, with all its lines.
-    private static func logText(_ id: String?, database: Database) async throws -> (StepLog, String) {
+    /// The log `id` names, with its lines from `first` on (`limit` of them at most, all when nil).
+    private static func logText(_ id: String?, first: Int = 0, limit: Int? = nil, database: Database) async throws
+        -> (StepLog, String)
+    {
         guard let id = id.flatMap(Int.init) else { throw GantryError(.notFound, "no log '\(id ?? "")'") }
         guard let log = try await database.logs.getLog(id) else { throw GantryError(.notFound, "no log '\(id)'") }
-        return (log, try await database.logs.getLogLines(log.id, first: 0, last: max(log.numLines - 1, 0)))
+        let last = min(log.numLines, limit.map { first + $0 } ?? log.numLines) - 1
+        guard last >= first else { return (log, "") }
+        return (log, try await database.logs.getLogLines(log.id, first: first, last: last))
     }
 
     private static func page<Item: Sendable, Field: QueryField>(

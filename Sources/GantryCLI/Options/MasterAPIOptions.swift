@@ -11,15 +11,31 @@ struct MasterAPIOptions: ParsableArguments {
     @Option(help: "The master's HTTP address.")
     var master: String = "http://127.0.0.1:8010"
 
+    /// GETs `path`; the answer, or the master's error as the failure.
+    func get(_ path: String) async throws -> JSONValue {
+        let (status, answer, text) = try await send(path, body: nil)
+        guard status == 200, let answer else {
+            throw CommandFailure("the master refused: \(answer?["error"]?.string ?? text)")
+        }
+        return answer
+    }
+
     /// POSTs `body` to `path`; the status and the answer.
     func post(_ path: String, _ body: JSONValue) async throws -> (status: Int, answer: JSONValue?, text: String) {
+        try await send(path, body: body)
+    }
+
+    private func send(_ path: String, body: JSONValue?) async throws -> (status: Int, answer: JSONValue?, text: String)
+    {
         guard let url = URL(string: master.trimmingCharacters(in: ["/"]) + path),
             url.scheme == "http" || url.scheme == "https"
         else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
         var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body.jsonText.utf8)
+        if let body {
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.jsonText.utf8)
+        }
         let (data, response): (Data, URLResponse)
         do {
             (data, response) = try await URLSession.shared.data(for: request)
