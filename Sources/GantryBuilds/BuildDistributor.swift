@@ -8,7 +8,8 @@ public import Logging
 /// and carries out what was asked of its builds and workers (stop, pause, graceful shutdown, kill).
 ///
 /// Woken when requests are added (`buildrequests/new`), a build is asked to stop, a worker is controlled, a
-/// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then submission time.
+/// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then fairly across
+/// builders (see `order(_:)`), then submission time.
 /// A request is claimed only when a worker can run it, and the claim is exclusive in the database, so two
 /// masters never start the same request; a claim lost to another master is simply skipped.
 ///
@@ -133,10 +134,7 @@ public actor BuildDistributor {
             return []
         }
         var jobs: [BuildRunner.Assignment] = []
-        let ordered = pending.sorted {
-            ($0.priority, $1.submittedAt, $1.id) > ($1.priority, $0.submittedAt, $0.id)
-        }
-        for request in ordered {
+        for request in Self.order(pending) {
             guard let builder = builders[request.builderID] else { continue }
             var chosen: WorkerManager.AttachedWorker?
             for name in builder.workers where controls[name]?.acceptsBuilds == true && isFree(name) {
@@ -159,6 +157,21 @@ public actor BuildDistributor {
             jobs.append(job)
         }
         return jobs
+    }
+
+    /// Priority first; then each builder's oldest request before any builder's second, so a builder with a long
+    /// queue does not take every shared worker from the others; then submission time.
+    package static func order(_ requests: [BuildRequest]) -> [BuildRequest] {
+        let byAge = requests.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
+        var seen: [Int: Int] = [:]
+        let ranked = byAge.map { request -> (rank: Int, request: BuildRequest) in
+            defer { seen[request.builderID, default: 0] += 1 }
+            return (seen[request.builderID, default: 0], request)
+        }
+        return ranked.sorted {
+            ($1.request.priority, $0.rank, $0.request.submittedAt, $0.request.id)
+                < ($0.request.priority, $1.rank, $1.request.submittedAt, $1.request.id)
+        }.map(\.request)
     }
 
     /// Not in quarantine and below its `maxBuilds`.

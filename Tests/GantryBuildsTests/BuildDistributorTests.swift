@@ -13,10 +13,12 @@ import Testing
     .timeLimit(.minutes(1))
 )
 struct BuildDistributorTests {
-    /// A master `m1` distributing builder `b1` (steps `steps`) to worker `wk1` with `maxBuilds`; the distributor's
-    /// clock is `clock` (its poll and quarantine), the worker connected before `body` runs.
+    /// A master `m1` distributing builder `b1` (steps `steps`) to `workers` (`wk1` first, password `pass`) with
+    /// `maxBuilds`; the distributor's clock is `clock` (its poll and quarantine), the workers connected before
+    /// `body` runs. `body` gets the first worker, the builder's id and the first worker's id.
     private func withDistributor(
-        _ db: Database, steps: [Step], maxBuilds: Int = 1, clock: ManualClock = ManualClock(),
+        _ db: Database, steps: [Step], workers names: [String] = ["wk1"], maxBuilds: Int = 1,
+        clock: ManualClock = ManualClock(),
         _ body: (_ worker: BuildbotWorkerProcess, _ builder: Int, _ workerID: Int) async throws -> Void
     ) async throws {
         let master = try await db.masters.findMasterId("m1")
@@ -26,8 +28,8 @@ struct BuildDistributorTests {
             database: db, masterID: master, workers: manager, clock: clock, logger: silentLogger)
         let builder = try await db.builders.findBuilderId("b1")
         try await distributor.configure(
-            [.init(id: builder, name: "b1", workers: ["wk1"], steps: steps)], maxBuilds: ["wk1": maxBuilds])
-        let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { $0 == "wk1" ? "pass1" : nil }
+            [.init(id: builder, name: "b1", workers: names, steps: steps)], maxBuilds: ["wk1": maxBuilds])
+        let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { names.contains($0) ? "pass" : nil }
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
         let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await manager.serve($0) } }
         let distributing = Task { await distributor.run() }
@@ -40,11 +42,15 @@ struct BuildDistributorTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let worker = try await BuildbotWorkerProcess(
-            name: "wk1", password: "pass1", masterPort: number, directory: directory)
-        defer { Task { await worker.stop() } }
-        #expect(await waitUntil { await manager.worker(named: "wk1") != nil }, "\(worker.log)")
-        try await body(worker, builder, try await db.workers.findWorkerId("wk1"))
+        var workers: [BuildbotWorkerProcess] = []
+        defer { for worker in workers { Task { await worker.stop() } } }
+        for name in names {
+            let worker = try await BuildbotWorkerProcess(
+                name: name, password: "pass", masterPort: number, directory: directory)
+            workers.append(worker)
+            #expect(await waitUntil { await manager.worker(named: name) != nil }, "\(worker.log)")
+        }
+        try await body(workers[0], builder, try await db.workers.findWorkerId("wk1"))
     }
 
     private func request(_ db: Database, _ builder: Int) async throws -> Int {
@@ -116,6 +122,27 @@ struct BuildDistributorTests {
                 let pending = try await db.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
                 #expect(pending.map(\.id) == [id])
                 #expect(try await waitUntil { try await db.workers.getWorkerControls(masterid: 1).isEmpty })
+            }
+        }
+    }
+
+    @Test("a worker killed mid-build: the build ends RETRY and the request is built on the other worker")
+    func workerLost() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let steps: [Step] = [.shell("sleep", .shell("sleep 2"))]
+            try await withDistributor(db, steps: steps, workers: ["wk1", "wk2"]) { first, builder, firstID in
+                let id = try await request(db, builder)
+                #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
+                let victim = try #require(try await db.builds.getBuild(1)?.workerID)
+                if victim == firstID {
+                    first.send(SIGKILL)
+                } else {
+                    try await db.workers.setWorkerKillRequested(victim, true)
+                }
+                #expect(try await waitUntil { try await results(db, id) == .success })
+                let builds = try await db.builds.getBuilds()
+                #expect(builds.map(\.results) == [.retry, .success])
+                #expect(builds.last?.workerID != victim, "built on the other worker")
             }
         }
     }

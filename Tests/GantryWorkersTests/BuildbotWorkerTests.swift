@@ -54,6 +54,37 @@ struct BuildbotWorkerTests {
         }
     }
 
+    @Test("mkdir, stat, glob, cpdir, rmfile and rmdir do what the SPEC says, with their results in updates")
+    func fileCommands() async throws {
+        try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+            let (worker, link, _) = try await harness.connect(name: "wk1", password: "pass1")
+            defer { Task { await worker.stop() } }
+            let root = worker.basedir.appendingPathComponent("b1").path
+            /// Runs `name` and returns its updates by key (the last value of each) and its outcome.
+            func run(_ name: String, _ args: MessagePackValue) async throws -> ([String: MessagePackValue], Bool) {
+                let collected = Collected()
+                let outcome = try await link.runCommand(name, args: args) { await collected.add($0) }
+                var byKey: [String: MessagePackValue] = [:]
+                for item in await collected.items { byKey[item.key] = item.value }
+                return (byKey, outcome.succeeded)
+            }
+            #expect(try await run("mkdir", ["paths": [.string(root + "/src/sub"), .string(root + "/other")]]).1)
+            try "x".write(toFile: root + "/src/a.txt", atomically: true, encoding: .utf8)
+            let (stat, statOK) = try await run("stat", ["path": .string(root + "/src/a.txt")])
+            #expect(statOK && stat["stat"]?.arrayValue?.count == 10, "os.stat's ten fields")
+            let (glob, _) = try await run("glob", ["path": .string(root + "/src/*.txt")])
+            #expect(glob["files"] == [.string(root + "/src/a.txt")])
+            #expect(try await run("cpdir", ["from_path": .string(root + "/src"), "to_path": .string(root + "/copy")]).1)
+            #expect(FileManager.default.fileExists(atPath: root + "/copy/sub"))
+            #expect(try await run("rmfile", ["path": .string(root + "/copy/a.txt")]).1)
+            #expect(!FileManager.default.fileExists(atPath: root + "/copy/a.txt"))
+            #expect(try await run("rmdir", ["paths": [.string(root + "/copy"), .string(root + "/other")]]).1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["src"])
+            let (missing, missingOK) = try await run("stat", ["path": .string(root + "/nothing")])
+            #expect(!missingOK && missing["rc"] != nil)
+        }
+    }
+
     @Test("a wrong password is refused with 401 at the upgrade and no link is made")
     func wrongPassword() async throws {
         try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
