@@ -34,4 +34,19 @@ struct BuildersConnectorTests {
             #expect(WorkersFixture.pairs(try await db.workers.getWorker(f.w30)) == [f.on(f.b20, f.m11)])
         }
     }
+
+    @Test(
+        "updateBuilderInfo records a builder's description and tags, replaced on the next call",
+        arguments: TestBackend.enabled)
+    func info(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let id = try await db.builders.findBuilderId("linux")
+            try await db.builders.updateBuilderInfo(id, description: "the Linux build", tags: ["linux", "x86_64"])
+            var builder = try #require(try await db.builders.getBuilders().first)
+            #expect(builder.description == "the Linux build" && builder.tags == ["linux", "x86_64"])
+            try await db.builders.updateBuilderInfo(id, description: nil, tags: [])
+            builder = try #require(try await db.builders.getBuilders().first)
+            #expect(builder.description == nil && builder.tags.isEmpty)
+        }
+    }
 }

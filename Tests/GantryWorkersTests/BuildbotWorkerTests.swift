@@ -74,7 +74,8 @@ struct BuildbotWorkerTests {
             #expect(statOK && stat["stat"]?.arrayValue?.count == 10, "os.stat's ten fields")
             let (glob, _) = try await run("glob", ["path": .string(root + "/src/*.txt")])
             #expect(glob["files"] == [.string(root + "/src/a.txt")])
-            #expect(try await run("cpdir", ["from_path": .string(root + "/src"), "to_path": .string(root + "/copy")]).1)
+            #expect(
+                try await run("cpdir", ["from_path": .string(root + "/src"), "to_path": .string(root + "/copy")]).1)
             #expect(FileManager.default.fileExists(atPath: root + "/copy/sub"))
             #expect(try await run("rmfile", ["path": .string(root + "/copy/a.txt")]).1)
             #expect(!FileManager.default.fileExists(atPath: root + "/copy/a.txt"))

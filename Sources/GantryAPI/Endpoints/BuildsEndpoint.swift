@@ -4,7 +4,7 @@ import GantryStorage
 import Hummingbird
 
 extension HTTPAPI {
-    static let builderKeys: Set<String> = ["builderid", "name", "masterids"]
+    static let builderKeys: Set<String> = ["builderid", "name", "masterids", "description", "tags"]
     static let buildKeys: Set<String> = [
         "buildid", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
         "complete", "state_string", "results",

@@ -39,6 +39,7 @@ extension GantryCommand {
                 let migrator = Migrator(database)
                 if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
                 try await migrator.requireCurrent()
+                try await database.builders.updateBuilderInfo(settings.builders)
                 let clock = ContinuousClock()
                 let factory = SchedulerFactory(database: database, clock: clock, logger: logger)
                 let schedulers = settings.schedulers.map(factory.make)
@@ -85,7 +86,7 @@ extension GantryCommand {
                 let passwords = WorkerPasswords(settings.workers)
                 let (reloadedConfigs, announceReload) = AsyncStream<MasterConfig>.makeStream()
                 let reload = ReloadService(
-                    configPath: config, running: settings, lifecycle: lifecycle, factory: factory,
+                    configPath: config, running: settings, database: database, lifecycle: lifecycle, factory: factory,
                     forceSchedulers: forceSchedulers, triggers: triggers, workerPasswords: passwords,
                     reloaded: announceReload,
                     logger: logger)

@@ -2,6 +2,7 @@ import GantryAPI
 import GantryCluster
 import GantryConfig
 import GantryScheduling
+import GantryStorage
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -13,6 +14,7 @@ import UnixSignals
 struct ReloadService: Service {
     let configPath: String
     let running: MasterConfig
+    let database: Database
     let lifecycle: MasterLifecycle
     let factory: SchedulerFactory
     let forceSchedulers: ForceSchedulerRegistry
@@ -42,6 +44,11 @@ struct ReloadService: Service {
             }
             let changes = factory.changes(from: current.schedulers, to: next.schedulers)
             lifecycle.reconfigure(builders: next.builders.map(\.name), changes: changes)
+            do {
+                try await database.builders.updateBuilderInfo(next.builders)
+            } catch {
+                logger.error("builder descriptions not updated", metadata: ["gantry.error": "\(error)"])
+            }
             let made = next.schedulers.map(factory.make)
             forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
             triggers.replace(with: made)

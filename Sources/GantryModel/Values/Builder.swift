@@ -6,11 +6,15 @@ public struct Builder: Sendable, Hashable, Codable {
     public var name: String
     /// The ids of the masters this builder is configured on, ascending.
     public var masterIDs: [Int]
+    public var description: String?
+    public var tags: [String] = []
 
     private enum CodingKeys: String, CodingKey {
         case id = "builderid"
         case name
         case masterIDs = "masterids"
+        case description
+        case tags
     }
 
     public init(id: Int, name: String, masterIDs: [Int]) {

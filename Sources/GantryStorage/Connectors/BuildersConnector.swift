@@ -32,10 +32,19 @@ public struct BuildersConnector: Sendable {
         }
     }
 
+    /// Sets the builder's description and tags, as its configuration says (Buildbot's `updateBuilderInfo`).
+    public func updateBuilderInfo(_ builderid: Int, description: String?, tags: [String]) async throws {
+        try await database.withTransaction { sql in
+            try await sql.update("builders").set("description", to: description)
+                .set("tags", to: JSONValue.array(tags.map(JSONValue.string)).jsonText).where("id", .equal, builderid)
+                .run()
+        }
+    }
+
     /// Every builder, or only those `masterid` runs, by id, each with all the masters it is on.
     public func getBuilders(masterid: Int? = nil) async throws -> [Builder] {
         try await database.withTransaction { sql in
-            let names = sql.select().columns("id", "name").from("builders").orderBy("id")
+            let names = sql.select().columns("id", "name", "description", "tags").from("builders").orderBy("id")
             if let masterid {
                 names.where(
                     SQLColumn("id"),
@@ -55,8 +64,12 @@ public struct BuildersConnector: Sendable {
             }
             return try await names.all().map { row in
                 let id = try row.decode(column: "id", as: Int.self)
-                return Builder(
+                var builder = Builder(
                     id: id, name: try row.decode(column: "name", as: String.self), masterIDs: masters[id] ?? [])
+                builder.description = try row.decode(column: "description", as: String?.self)
+                builder.tags = try JSONValue(json: try row.decode(column: "tags", as: String.self)).elements
+                    .compactMap(\.string)
+                return builder
             }
         }
     }
