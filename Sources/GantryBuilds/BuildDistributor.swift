@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GantryModel
 public import GantryStorage
 public import GantryWorkers
@@ -69,6 +69,7 @@ public actor BuildDistributor {
         poll: Duration = .seconds(10),
         secrets: SecretStore = SecretStore(),
         triggers: (any BuildTriggers)? = nil,
+        basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
         logger: Logger
     ) {
         self.database = database
@@ -78,7 +79,8 @@ public actor BuildDistributor {
         self.poll = poll
         self.logger = logger
         runner = BuildRunner(
-            database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers)
+            database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers,
+            basedir: basedir)
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 

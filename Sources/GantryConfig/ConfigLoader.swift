@@ -69,6 +69,7 @@ public struct ConfigLoader {
             triggerable: Set(config.schedulers.filter(\.isTriggerable).map(\.name)))
         config.workerPort = reader.workerPort(top["workerPort"])
         config.secrets = reader.secrets(top["secrets"], basedir: basedir)
+        config.basedir = basedir
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

@@ -20,6 +20,9 @@ public struct MasterConfig: Sendable, Hashable {
     public var workerPort: WorkerPortConfig
     /// Where `%(secret:NAME)s` in step texts finds its values.
     public var secrets = SecretsConfig()
+    /// The configuration file's directory: relative paths of the configuration (and of steps' master-side
+    /// files) are taken from here.
+    public var basedir = "."
 
     public init(
         name: String,
@@ -32,7 +35,8 @@ public struct MasterConfig: Sendable, Hashable {
         builders: [BuilderConfig] = [],
         schedulers: [SchedulerConfig] = [],
         workers: [WorkerConfig] = [],
-        workerPort: WorkerPortConfig = WorkerPortConfig()
+        workerPort: WorkerPortConfig = WorkerPortConfig(),
+        basedir: String = "."
     ) {
         self.name = name
         self.database = database
@@ -45,6 +49,7 @@ public struct MasterConfig: Sendable, Hashable {
         self.schedulers = schedulers
         self.workers = workers
         self.workerPort = workerPort
+        self.basedir = basedir
     }
 }
 

@@ -31,25 +31,10 @@ public final class BuildbotWorkerProcess: Sendable {
         ]
         created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
-        // Threads of this process block signals, and a child inherits the mask: the worker's reactor would
-        // then miss SIGCHLD and sometimes never see a command's process exit. Its own Python clears the mask
-        // before becoming the worker.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(
-            "python3")
-        process.arguments = [
-            "-c",
-            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-            executable, "start", "--nodaemon", basedir.path,
-        ]
-        process.environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": directory.path, "TZ": "UTC",
-        ]
         let output = directory.appendingPathComponent("\(name).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         self.output = output
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: output)
+        let process = try pythonTool(
+            executable, ["start", "--nodaemon", basedir.path], home: directory, output: output)
         self.process = process
         self.exited = try process.start()
     }

@@ -1,32 +1,18 @@
 public import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A `gantry master` child process with a configuration of its own, for cluster tests that kill and pause
 /// real masters.
-public final class MasterProcess: Sendable {
+public final class MasterProcess: GantryChildOwner {
     public let name: String
-    private let log: URL
-    private let process: Process
-    private let exited: AsyncStream<Int32>
+    public let child: GantryChild
 
     /// Writes `config` into `directory` and starts `gantry master` on it; standard error goes to `<name>.log`.
     public init(name: String, config: String, directory: URL) throws {
         self.name = name
         let file = directory.appendingPathComponent("\(name).yaml")
         try config.write(to: file, atomically: true, encoding: .utf8)
-        let log = directory.appendingPathComponent("\(name).log")
-        self.log = log
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = GantryProcess.executable
-        process.arguments = ["master", "--config", file.path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = try FileHandle(forWritingTo: log)
-        self.process = process
-        self.exited = try process.start()
+        child = try GantryChild(
+            arguments: ["master", "--config", file.path], log: directory.appendingPathComponent("\(name).log"))
     }
 
     /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within
@@ -50,19 +36,5 @@ public final class MasterProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         return nil
-    }
-
-    /// Everything the master logged so far.
-    public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-
-    /// Sends `signal` (SIGKILL, SIGSTOP, SIGCONT, SIGTERM) to the master.
-    public func send(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
-    }
-
-    /// Waits for the process to end and returns its exit status.
-    public func waitForExit() async -> Int32? {
-        var iterator = exited.makeAsyncIterator()
-        return await iterator.next()
     }
 }

@@ -10,7 +10,7 @@ import Testing
 @Suite(
     "Distributing builds to real buildbot-workers",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct BuildDistributorTests {
     /// A master `m1` distributing builder `b1` (steps `steps`) to `workers` (`wk1` first, password `pass`) with

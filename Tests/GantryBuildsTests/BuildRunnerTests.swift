@@ -10,7 +10,7 @@ import Testing
 @Suite(
     "Builds on a real buildbot-worker",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct BuildRunnerTests {
     private func step(_ name: String, _ command: String, halt: Bool = false) -> Step {

@@ -10,7 +10,7 @@ import Testing
 @Suite(
     "Steps on a real buildbot-worker",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct StepsTests {
     /// Runs `steps` as one build of `b1` on a fresh worker; the build's id and result.

@@ -8,68 +8,12 @@ import Testing
 @Suite(
     "builds on a gantry master",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct BuildProcessTests {
-    /// A running master with `workers` (named `wk1`, `wk2`... with passwords `pass1`, `pass2`...) connected,
-    /// configured with `builders` and `schedulers` (YAML lists); `body` gets the master, its API's address, its
-    /// database and the worker processes.
-    private func withMaster(
-        workers count: Int = 1, builders: String, schedulers: String,
-        _ body: (MasterProcess, URL, Database, [BuildbotWorkerProcess]) async throws -> Void
-    ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let names = (1...count).map { (name: "wk\($0)", password: "pass\($0)") }
-        let master = try MasterProcess(
-            name: "bmaster",
-            config: """
-                name: bmaster
-                http: 127.0.0.1:0
-                workerPort: {address: "127.0.0.1:0"}
-                workers: [\(names.map { "{name: \($0.name), password: \($0.password)}" }.joined(separator: ", "))]
-                builders:
-                \(builders)
-                schedulers:
-                \(schedulers)
-                """,
-            directory: directory
-        )
-        defer { master.send(SIGKILL) }
-        let http = try #require(try await master.httpPort(), "\(master.logText)")
-        let port = try #require(try await master.workerPort(), "\(master.logText)")
-        var workers: [BuildbotWorkerProcess] = []
-        defer { for worker in workers { Task { await worker.stop() } } }
-        for (name, password) in names {
-            workers.append(
-                try await BuildbotWorkerProcess(name: name, password: password, masterPort: port, directory: directory))
-        }
-        let connected = await waitUntil {
-            master.logText.components(separatedBy: "worker connected").count > count
-        }
-        #expect(connected, "\(master.logText)")
-        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
-        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-        try await Database.withDatabase(url, logger: silentLogger) { db in try await body(master, base, db, workers) }
-    }
-
-    private func force(_ base: URL) async throws {
-        let forced = try await httpPost(
-            base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-        #expect(forced.status == 200)
-    }
-
-    /// The stdio log of build `build`'s step `index`.
-    private func log(_ db: Database, build: Int, step index: Int) async throws -> String {
-        let step = try await db.steps.getSteps(buildid: build)[index]
-        let log = try #require(try await db.logs.getLogs(stepid: step.id).first)
-        return try await db.logs.getLogLines(log.id, first: 0, last: log.numLines)
-    }
-
     @Test("a forced request is claimed, built on the connected worker step by step, logged and completed")
     func forcedBuild() async throws {
-        try await withMaster(
+        try await withBuildMaster(
             builders: """
                   - name: b1
                     workers: [wk1]
@@ -98,7 +42,7 @@ struct BuildProcessTests {
     @Test(
         "a Trigger step with waitForFinish builds the triggered builder with the given properties and takes its result")
     func trigger() async throws {
-        try await withMaster(
+        try await withBuildMaster(
             workers: 2,
             builders: """
                   - name: parent
@@ -133,10 +77,10 @@ struct BuildProcessTests {
 
     @Test("the CLI controls a running master: stop a build, pause, rebuild, cancel, kill the worker")
     func control() async throws {
-        try await withMaster(
+        try await withBuildMaster(
             builders: "  - {name: b1, workers: [wk1], steps: [{name: sleep, shell: \"sleep 30\"}]}",
             schedulers: "  - {name: force, type: force, builderNames: [b1]}"
-        ) { _, base, db, workers in
+        ) { _, base, db, _ in
             let api = ["--master", base.absoluteString]
             try await force(base)
             #expect(try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil })
@@ -163,7 +107,9 @@ struct BuildProcessTests {
 
             let kill = try await GantryProcess.run(["workers", "kill", "wk1"] + api)
             #expect(kill.standardOutput == "kill requested\n")
-            #expect(await workers[0].waitForExit() != nil, "the worker was shut down")
+            #expect(
+                try await waitUntil { try await db.workers.getWorker(named: "wk1")?.connectedTo.isEmpty == true },
+                "the worker was shut down")
         }
     }
 }

@@ -13,7 +13,7 @@ private func withDirectory<T>(_ body: (URL) async throws -> T) async throws -> T
     return try await body(directory)
 }
 
-@Suite("gantry master process", .timeLimit(.minutes(1)))
+@Suite("gantry master process", .timeLimit(.minutes(3)))
 struct MasterProcessTests {
     @Test("a master on SQLite claims its scheduler, builds, serves the API, and stops cleanly on SIGTERM")
     func runAndTerminate() async throws {

@@ -6,7 +6,7 @@ import Testing
 @Suite(
     "workers connecting to a gantry master",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct WorkerConnectionProcessTests {
     @Test("a configured worker is recorded as connected with its info, and as disconnected once it dies")

@@ -10,7 +10,10 @@ struct ConfigLoaderTests {
     @Test("defaults: name from host and basedir, SQLite in the basedir, cluster timings")
     func defaults() throws {
         let config = try loader.parse("{}")
-        #expect(config == MasterConfig(name: "build1:/srv/gantry", database: "sqlite:/srv/gantry/gantry.sqlite"))
+        #expect(
+            config
+                == MasterConfig(
+                    name: "build1:/srv/gantry", database: "sqlite:/srv/gantry/gantry.sqlite", basedir: "/srv/gantry"))
     }
 
     @Test("every key, with a periodic scheduler")
@@ -42,7 +45,8 @@ struct ConfigLoaderTests {
                     schedulers: [
                         SchedulerConfig(
                             name: "p", builderNames: ["linux", "mac"], kind: .periodic(interval: .seconds(120)))
-                    ]
+                    ],
+                    basedir: "/srv/gantry"
                 )
         )
     }

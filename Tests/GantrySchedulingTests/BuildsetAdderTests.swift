@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("addBuildsetFor*", .timeLimit(.minutes(1)))
+@Suite("addBuildsetFor*", .timeLimit(.minutes(3)))
 struct BuildsetAdderTests {
     private func adder(
         _ db: Database,

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Dependent scheduler", .timeLimit(.minutes(1)))
+@Suite("Dependent scheduler", .timeLimit(.minutes(3)))
 struct DependentSchedulerTests {
     let clock = ManualClock()
 

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("ForceScheduler", .timeLimit(.minutes(1)))
+@Suite("ForceScheduler", .timeLimit(.minutes(3)))
 struct ForceSchedulerTests {
     let clock = ManualClock()
 

@@ -167,7 +167,7 @@ struct DatabaseCancellationTests {
     }
 }
 
-@Suite("Database when the server ends the session", .timeLimit(.minutes(1)))
+@Suite("Database when the server ends the session", .timeLimit(.minutes(3)))
 struct EndedSessionTests {
     @Test(
         "a transaction whose session the server ended fails instead of hanging, and the next one works",

@@ -3,7 +3,7 @@ import GantryWire
 import GantryWorkers
 import Testing
 
-@Suite("WorkerLink", .timeLimit(.minutes(1)))
+@Suite("WorkerLink", .timeLimit(.minutes(3)))
 struct WorkerLinkTests {
     let peer = ScriptedPeer()
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GantryModel
 public import GantryStorage
 public import GantryWorkers
@@ -15,16 +15,20 @@ public struct BuildRunner: Sendable {
     let logger: Logger
     let secrets: SecretStore
     let triggers: (any BuildTriggers)?
+    /// Where relative master-side paths of steps (`masterdest`, `mastersrc`) are taken from.
+    let basedir: URL
 
     public init(
         database: Database, masterID: Int, logger: Logger, secrets: SecretStore = SecretStore(),
-        triggers: (any BuildTriggers)? = nil
+        triggers: (any BuildTriggers)? = nil,
+        basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     ) {
         self.database = database
         self.masterID = masterID
         self.logger = logger
         self.secrets = secrets
         self.triggers = triggers
+        self.basedir = basedir
     }
 
     /// Where and what to build.

@@ -10,7 +10,7 @@ extension StepRun {
     /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole.
     func fileUpload(_ upload: FileUpload) async throws -> BuildResult {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
-        let destination = URL(fileURLWithPath: try await render(upload.masterdest))
+        let destination = masterPath(try await render(upload.masterdest))
         let writer = try FileWriter(destination: destination, mode: upload.mode)
         let end = try await execute(
             "upload_file",
@@ -25,7 +25,7 @@ extension StepRun {
     /// `masterdest` only if the whole stream arrived and unpacked.
     func directoryUpload(_ upload: DirectoryUpload) async throws -> BuildResult {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
-        let receiver = try DirectoryReceiver(destination: URL(fileURLWithPath: try await render(upload.masterdest)))
+        let receiver = try DirectoryReceiver(destination: masterPath(try await render(upload.masterdest)))
         let end = try await execute(
             "upload_directory",
             [
@@ -36,9 +36,14 @@ extension StepRun {
         return Self.result(of: end)
     }
 
+    /// A master-side path: relative ones are taken from the master's configuration directory.
+    private func masterPath(_ path: String) -> URL {
+        URL(fileURLWithPath: path, relativeTo: runner.basedir).standardizedFileURL
+    }
+
     /// FileDownload: the master's file written on the worker (the bytes really sent).
     func fileDownload(_ download: FileDownload) async throws -> BuildResult {
-        let source = try await render(download.mastersrc)
+        let source = masterPath(try await render(download.mastersrc)).path
         let reader: FileReader
         do {
             reader = try FileReader(source: URL(fileURLWithPath: source))

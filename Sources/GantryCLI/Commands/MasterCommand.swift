@@ -34,7 +34,7 @@ extension GantryCommand {
             } catch let error as ConfigError {
                 throw CommandFailure(error.description)
             }
-            let logger = Self.makeLogger()
+            let logger = CommandLogging.service("gantry.master")
             try await DatabaseOptions.withDatabase(settings.database, migrating: true) { database in
                 let migrator = Migrator(database)
                 if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
@@ -101,6 +101,7 @@ extension GantryCommand {
                         WorkersService(
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
                             workers: settings.workers, reloaded: reloadedConfigs, secrets: settings.secrets,
+                            basedir: settings.basedir,
                             triggers: triggers,
                             database: database, masterID: masterIDs,
                             logger: logger)
@@ -113,16 +114,6 @@ extension GantryCommand {
                 try await group.run()
             }
         }
-    }
-}
-
-extension GantryCommand.MasterCommand {
-    /// Logs to standard error, `info` and up unless `GANTRY_LOG_LEVEL` says otherwise.
-    static func makeLogger() -> Logger {
-        var logger = Logger(label: "gantry.master") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel =
-            ProcessInfo.processInfo.environment["GANTRY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        return logger
     }
 }
 

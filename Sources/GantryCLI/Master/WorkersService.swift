@@ -1,3 +1,4 @@
+import Foundation
 import GantryBuilds
 import GantryConfig
 import GantryStorage
@@ -15,6 +16,8 @@ struct WorkersService: Service {
     /// Each reloaded configuration.
     let reloaded: AsyncStream<MasterConfig>
     let secrets: SecretsConfig
+    /// The configuration's directory.
+    let basedir: String
     let triggers: TriggerableSchedulers
     let database: Database
     /// Yields the master's id once it is registered.
@@ -30,7 +33,7 @@ struct WorkersService: Service {
         let distributor = BuildDistributor(
             database: database, masterID: masterID, workers: manager, clock: clock,
             secrets: SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix),
-            triggers: triggers, logger: logger)
+            triggers: triggers, basedir: URL(fileURLWithPath: basedir, isDirectory: true), logger: logger)
         try await distributor.configure(try await served(builders), maxBuilds: Self.maxBuilds(workers))
         let port = WorkerPort(
             host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))

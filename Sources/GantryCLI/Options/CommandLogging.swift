@@ -1,12 +1,20 @@
 import Foundation
 import Logging
 
-/// Logging for one-shot commands: to standard error, warnings and up unless `GANTRY_LOG_LEVEL` says otherwise.
+/// Logging to standard error: for one-shot commands warnings and up, for the master and the worker `info` and
+/// up, unless `GANTRY_LOG_LEVEL` says otherwise.
 enum CommandLogging {
-    static let logger: Logger = {
-        var logger = Logger(label: "gantry") { StreamLogHandler.standardError(label: $0) }
+    static let logger = make("gantry", level: .warning)
+
+    /// A long-running process's logger.
+    static func service(_ label: String) -> Logger {
+        make(label, level: .info)
+    }
+
+    private static func make(_ label: String, level: Logger.Level) -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
         let requested = ProcessInfo.processInfo.environment["GANTRY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        logger.logLevel = requested ?? .warning
+        logger.logLevel = requested ?? level
         return logger
-    }()
+    }
 }

@@ -45,6 +45,15 @@ extension MessagePackValue {
         }
     }
 
+    /// The value as a `Double`, when it is any number.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .float(let value): Double(value)
+        default: intValue.map(Double.init)
+        }
+    }
+
     public var boolValue: Bool? {
         if case .bool(let value) = self { value } else { nil }
     }

@@ -13,9 +13,8 @@ public actor WorkerLink {
     public nonisolated let name: String
     private let transport: any LinkTransport
     private let logger: Logger
-    private var nextSeq = 0
     private var nextCommandID = 0
-    private var pending: [Int: AsyncThrowingStream<MessagePackValue, any Error>.Continuation] = [:]
+    private var pending = PendingRequests()
     private var commands: [String: AsyncStream<CommandEvent>.Continuation] = [:]
     private var transfers: [String: any FileTransfer] = [:]
     private var lostReason: String?
@@ -35,10 +34,7 @@ public actor WorkerLink {
     ///   ``WorkerLinkError/connectionLost(_:)`` when the connection ends first.
     public func request(_ op: String, _ fields: [MessagePackValue.MapEntry] = []) async throws -> MessagePackValue {
         if let lostReason { throw WorkerLinkError.connectionLost(lostReason) }
-        let seq = nextSeq
-        nextSeq += 1
-        let (answer, continuation) = AsyncThrowingStream<MessagePackValue, any Error>.makeStream()
-        pending[seq] = continuation
+        let (seq, answer) = pending.open()
         await transmit(WireMessage.request(WireRequest(op: op, seq: seq, fields: fields)).encoded(), failing: seq)
         for try await result in answer { return result }
         throw WorkerLinkError.connectionLost(lostReason ?? "no answer")
@@ -135,17 +131,10 @@ public actor WorkerLink {
         }
         switch message {
         case .response(let response):
-            guard let continuation = pending.removeValue(forKey: response.seq) else {
+            guard pending.resolve(response, remoteError: WorkerLinkError.remote) else {
                 logger.warning(
                     "answer to a request that is not outstanding", metadata: ["gantry.seq": "\(response.seq)"])
                 return
-            }
-            if response.isException {
-                continuation.finish(
-                    throwing: WorkerLinkError.remote(response.result.stringValue ?? "\(response.result)"))
-            } else {
-                continuation.yield(response.result)
-                continuation.finish()
             }
         case .request(let request):
             let answer = try await handle(request)
@@ -157,9 +146,7 @@ public actor WorkerLink {
     public func lost(_ reason: String) {
         guard lostReason == nil else { return }
         lostReason = reason
-        let waiting = pending.values
-        pending = [:]
-        for continuation in waiting { continuation.finish(throwing: WorkerLinkError.connectionLost(reason)) }
+        pending.failAll(with: WorkerLinkError.connectionLost(reason))
         let running = commands.values
         commands = [:]
         for command in running { command.finish() }
@@ -186,9 +173,7 @@ public actor WorkerLink {
         do {
             try await transport.send(message)
         } catch {
-            if let seq, let continuation = pending.removeValue(forKey: seq) {
-                continuation.finish(throwing: WorkerLinkError.connectionLost("sending failed: \(error)"))
-            }
+            if let seq { pending.fail(seq, with: WorkerLinkError.connectionLost("sending failed: \(error)")) }
         }
     }
 

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import GantryNativeWorker
+import ServiceLifecycle
+
+extension GantryCommand {
+    /// `gantry worker`: the native worker.
+    struct WorkerCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "worker",
+            abstract: "Run a native worker for a Gantry (or Buildbot 4.3) master.",
+            discussion: """
+                The worker connects to the master's worker port with Buildbot's msgpack protocol (HTTP Basic \
+                credentials on the WebSocket upgrade), runs the commands the master sends in directories under \
+                --basedir, and connects again with backoff (1 s doubling to a minute) whenever the connection \
+                ends. Files in BASEDIR/info (admin, host, access_uri) are reported to the master, as a \
+                buildbot-worker reports them. An interrupted command gets SIGTERM on its whole process group, \
+                then SIGKILL 5 s later; SIGTERM or SIGINT stops the worker the same way, so nothing it started \
+                outlives it. The master may also shut it down.
+                """
+        )
+
+        @Option(help: "The master's worker port, as HOST:PORT.") var master: String
+        @Option(help: "The worker's name, as the master's configuration lists it.") var name: String
+        @Option(help: "A file whose first line is the worker's password.") var passwordFile: String
+        @Option(help: "The directory builds run in (created when missing).") var basedir: String
+
+        func run() async throws {
+            guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
+                throw CommandFailure("--master must be HOST:PORT, not '\(master)'")
+            }
+            let host = colon == master.startIndex ? "127.0.0.1" : String(master[..<colon])
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8),
+                let password = text.split(separator: "\n", omittingEmptySubsequences: false).first, !password.isEmpty
+            else { throw CommandFailure("cannot read a password from '\(passwordFile)'") }
+            let basedir = URL(fileURLWithPath: basedir).standardizedFileURL.path
+            try FileManager.default.createDirectory(atPath: basedir, withIntermediateDirectories: true)
+            let logger = CommandLogging.service("gantry.worker")
+            let worker = NativeWorker(
+                host: host, port: port, name: name, password: String(password), basedir: basedir, logger: logger)
+            // The master shutting the worker down ends the service: that is a clean exit, not a failure.
+            let service = ServiceGroupConfiguration.ServiceConfiguration(
+                service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+/// The worker as a service: graceful shutdown cancels it, which interrupts and waits for its commands.
+private struct WorkerService: Service, CustomStringConvertible {
+    let worker: NativeWorker
+
+    var description: String { "worker \(worker.name)" }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await worker.run() }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GantryWire
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Commands {
+    /// How long an interrupted command has after SIGTERM before its process group is killed.
+    static let interruptGrace = Duration.seconds(5)
+
+    /// `shell`: runs `command` (a text for `/bin/sh -c`, or an argument vector) in `workdir` (created when
+    /// missing) with `env` added, in a session of its own so that an interrupt, a timeout or its end reaches
+    /// every process it started. Output is streamed as `stdout`/`stderr` updates; `rc` and `elapsed` end it.
+    static let shell = Command(name: "shell", required: ["workdir", "command"]) { context in
+        let args = context.args
+        guard let workdir = args["workdir"]?.stringValue else { return "shell: workdir must be a text" }
+        let executable: Executable
+        let arguments: [String]
+        let shown: String
+        switch args["command"] {
+        case .string(let text)?:
+            (executable, arguments, shown) = (.path("/bin/sh"), ["-c", text], text)
+        case .array(let words)? where !words.isEmpty && words.allSatisfy({ $0.stringValue != nil }):
+            let words = words.compactMap(\.stringValue)
+            (executable, arguments, shown) = (.name(words[0]), Array(words.dropFirst()), words.joined(separator: " "))
+        default:
+            return "shell: command must be a text or a list of texts"
+        }
+        var environment: [Environment.Key: String?] = [:]
+        if case .map(let entries)? = args["env"] {
+            for entry in entries {
+                guard let key = entry.key.stringValue else { continue }
+                environment[Environment.Key(stringLiteral: key)] = entry.value.stringValue
+            }
+        }
+        try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        await context.updates.add("header", .string("\(shown)\n in dir \(workdir)\n"))
+
+        var options = PlatformOptions()
+        options.createSession = true
+        let configuration = Configuration(
+            executable: executable, arguments: Arguments(arguments), environment: .inherit.updating(environment),
+            workingDirectory: FilePath(workdir), platformOptions: options)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let watch = OutputWatch(
+            timeout: args["timeout"]?.doubleValue, maxTime: args["maxTime"]?.doubleValue, started: started)
+        do {
+            let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
+                execution in
+                let group = execution.processIdentifier.value
+                let stop: @Sendable (String) -> Void = { why in
+                    kill(-group, SIGTERM)
+                    Task {
+                        try? await Task.sleep(for: interruptGrace)
+                        kill(-group, SIGKILL)
+                    }
+                    Task { await context.updates.add("header", .string("\(why)\n")) }
+                }
+                context.running.whenInterrupted(stop)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask {
+                        for try await chunk in execution.standardOutput {
+                            await watch.touch()
+                            await context.updates.add(
+                                "stdout", .string(chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+                        }
+                    }
+                    tasks.addTask {
+                        for try await chunk in execution.standardError {
+                            await watch.touch()
+                            await context.updates.add(
+                                "stderr", .string(chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+                        }
+                    }
+                    let watchdog = Task {
+                        if let why = await watch.expiry() {
+                            context.running.interrupt(why)
+                            kill(-group, SIGKILL)
+                        }
+                    }
+                    try await tasks.waitForAll()
+                    watchdog.cancel()
+                }
+                // Whatever the command left running in its session ends with it.
+                kill(-group, SIGKILL)
+            }
+            let rc: Int =
+                switch result.terminationStatus {
+                case .exited(let code): Int(code)
+                case .signaled(let signal): -Int(signal)
+                }
+            await context.updates.add("rc", .int(Int64(rc)))
+        } catch {
+            await context.exit(-1, stderr: "cannot run \(shown): \(error)\n")
+        }
+        let elapsed = (clock.now - started).components
+        await context.updates.add(
+            "elapsed", .double(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18))
+        return nil
+    }
+}
+
+/// When a shell command has gone too long without output (`timeout`) or in all (`maxTime`).
+actor OutputWatch {
+    private let timeout: Double?
+    private let maxTime: Double?
+    private let started: ContinuousClock.Instant
+    private var lastOutput: ContinuousClock.Instant
+
+    init(timeout: Double?, maxTime: Double?, started: ContinuousClock.Instant) {
+        self.timeout = timeout
+        self.maxTime = maxTime
+        self.started = started
+        lastOutput = started
+    }
+
+    func touch() { lastOutput = .now }
+
+    /// Waits until a limit is passed and says which; nil when cancelled first.
+    func expiry() async -> String? {
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            if let maxTime, now - started >= .milliseconds(Int(maxTime * 1000)) {
+                return "command timed out: \(Int(maxTime)) seconds elapsed"
+            }
+            if let timeout, now - lastOutput >= .milliseconds(Int(timeout * 1000)) {
+                return "command timed out: \(Int(timeout)) seconds without output"
+            }
+            guard (try? await Task.sleep(for: .milliseconds(250))) != nil else { return nil }
+        }
+        return nil
+    }
+}

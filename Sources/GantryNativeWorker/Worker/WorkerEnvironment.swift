@@ -1,0 +1,40 @@
+import Foundation
+import GantryWire
+
+/// What the worker says about itself (`get_worker_info`), as the SPEC lists it: one key per file in
+/// `BASEDIR/info` (`admin`, `host`, `access_uri`...), `os_*` from `/etc/os-release`, `environ`, `system`,
+/// `basedir`, `numcpus`, `version`, `worker_commands` and `delete_leftover_dirs`.
+struct WorkerEnvironment: Sendable {
+    let basedir: String
+    let info: MessagePackValue
+
+    static let version = "gantry-1"
+
+    init(basedir: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.basedir = basedir
+        var entries: [MessagePackValue.MapEntry] = []
+        let infoDirectory = basedir + "/info"
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: infoDirectory)) ?? []).sorted() {
+            if let text = try? String(contentsOfFile: infoDirectory + "/" + name, encoding: .utf8) {
+                entries.append(.init(.string(name), .string(text)))
+            }
+        }
+        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        for line in release.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "="), equals != line.startIndex else { continue }
+            let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard !value.isEmpty else { continue }
+            entries.append(.init(.string("os_" + line[..<equals].lowercased()), .string(value)))
+        }
+        entries += [
+            .init(
+                "environ",
+                .map(environment.sorted { $0.key < $1.key }.map { .init(.string($0.key), .string($0.value)) })),
+            .init("system", "posix"), .init("basedir", .string(basedir)),
+            .init("numcpus", .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
+            .init("version", .string(Self.version)), .init("worker_commands", Commands.versions),
+            .init("delete_leftover_dirs", false),
+        ]
+        info = .map(entries)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+/// `gantry worker` processes building for a real `gantry master`.
+@Suite("The native worker", .timeLimit(.minutes(3)))
+struct NativeWorkerProcessTests {
+    /// Processes whose command line contains `marker`.
+    private func processes(containing marker: String) -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
+        return pids.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(marker) ? line : nil
+        }
+    }
+
+    @Test("shell output and exit codes, argv, uploads of a file and a directory, a download; its info recorded")
+    func builds() async throws {
+        try await withBuildMaster(
+            kind: .native,
+            builders: """
+                  - name: b1
+                    workers: [wk1]
+                    steps:
+                      - {name: hello, shell: "echo hello; echo oops >&2; exit 3", decodeRC: {0: success, 3: warnings}}
+                      - {name: argv, shell: [printf, "%s\\\\n", two words], env: {GREETING: hi}}
+                      - {name: make, shell: "mkdir -p out/sub && echo data > out/a.txt && echo deep > out/sub/b.txt"}
+                      - fileUpload: {workersrc: out/a.txt, masterdest: uploaded/a.txt}
+                      - directoryUpload: {workersrc: out, masterdest: uploaded/out}
+                      - fileDownload: {mastersrc: bmaster.yaml, workerdest: copy.yaml, mode: "0600"}
+                      - {name: check, shell: "test -s copy.yaml && stat -c %a copy.yaml"}
+                """,
+            schedulers: "  - {name: force, type: force, builderNames: [b1]}"
+        ) { master, base, db, directory in
+            try await force(base)
+            let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 1 }
+            #expect(built, "\(master.logText)")
+            let steps = try await db.steps.getSteps(buildid: 1)
+            #expect(steps.map(\.results) == [.warnings, .success, .success, .success, .success, .success, .success])
+            let hello = try await log(db, build: 1, step: 0)
+            #expect(hello.contains("ohello\n") && hello.contains("eoops\n"))
+            #expect(try await log(db, build: 1, step: 1).contains("otwo words\n"))
+            #expect(try await log(db, build: 1, step: 6).contains("o600\n"))
+            // Relative master-side paths are taken from the configuration's directory.
+            let uploaded = directory.appendingPathComponent("uploaded")
+            #expect(try String(contentsOf: uploaded.appendingPathComponent("a.txt"), encoding: .utf8) == "data\n")
+            #expect(
+                try String(contentsOf: uploaded.appendingPathComponent("out/sub/b.txt"), encoding: .utf8) == "deep\n")
+            let worker = try #require(try await db.workers.getWorker(named: "wk1"))
+            #expect(worker.workerInfo["version"] == .string("gantry-1"))
+            #expect(worker.workerInfo["basedir"] == .string(directory.appendingPathComponent("wk1").path))
+        }
+    }
+
+    @Test("stopping a build, a timeout, and stopping the worker each end the command's whole process group")
+    func interrupts() async throws {
+        let marker = "30\(Int.random(in: 100...999))"
+        try await withBuildMaster(
+            kind: .native,
+            builders: """
+                  - {name: b1, workers: [wk1], steps: [{name: sleepy, shell: "sleep \(marker) & sleep \(marker); echo never"}]}
+                  - {name: b2, workers: [wk1], steps: [{name: quiet, shell: "sleep \(marker)", timeout: 1s}]}
+                """,
+            schedulers: """
+                  - {name: force, type: force, builderNames: [b1]}
+                  - {name: slow, type: force, builderNames: [b2]}
+                """
+        ) { master, base, db, directory in
+            try await force(base)
+            #expect(await waitUntil { processes(containing: "sleep \(marker)").count >= 2 })
+            try await db.builds.requestBuildStop(1, reason: "enough")
+            #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .cancelled })
+            #expect(
+                await waitUntil { processes(containing: "sleep \(marker)").isEmpty }, "the background sleep is gone too"
+            )
+
+            let slow = try await httpPost(
+                base, "/api/v2/forceschedulers/slow", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+            #expect(slow.status == 200)
+            #expect(try await waitUntil { try await db.builds.getBuild(2)?.results == .failure })
+            #expect(try await log(db, build: 2, step: 0).contains("hcommand timed out: 1 seconds without output\n"))
+
+            try await force(base)
+            #expect(await waitUntil { processes(containing: "sleep \(marker)").count >= 2 })
+            let pid = try #require(workerPID(directory))
+            kill(pid, SIGTERM)
+            #expect(await waitUntil { processes(containing: "sleep \(marker)").isEmpty }, "nothing outlives the worker")
+            #expect(try await waitUntil { try await db.builds.getBuild(3)?.results == .retry }, "\(master.logText)")
+        }
+    }
+
+    /// The pid of the worker whose base directory is under `directory`.
+    private func workerPID(_ directory: URL) -> Int32? {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        return pids.first { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains("worker") && line.contains(directory.appendingPathComponent("wk1").path)
+        }
+    }
+
+    @Test("a wrong password: the master refuses the worker, which keeps trying and is never recorded")
+    func wrongPassword() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-nw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "pmaster",
+            config: """
+                name: pmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                workers: [{name: wk1, password: right-one}]
+                """,
+            directory: directory)
+        defer { master.send(SIGKILL) }
+        let port = try #require(try await master.workerPort(), "\(master.logText)")
+        let worker = try NativeWorkerProcess(
+            name: "wk1", password: "not-this-one", masterPort: port, directory: directory)
+        defer { worker.send(SIGKILL) }
+        #expect(await waitUntil { worker.logText.contains("refused the connection") }, "\(worker.logText)")
+        #expect(master.logText.contains("worker authentication failed") && !master.logText.contains("not-this-one"))
+        #expect(!worker.logText.contains("not-this-one"), "the password is never logged")
+        #expect(!master.logText.contains("worker connected"))
+    }
+
+    @Test(
+        "against an unmodified Buildbot 4.3 master: a shell step and an upload succeed",
+        .enabled(if: BuildbotMasterProcess.executable != nil, "GANTRY_TEST_BUILDBOT_MASTER is not set"))
+    func buildbotMaster() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-bm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try await BuildbotMasterProcess(
+            config: """
+                from buildbot.plugins import *
+                c = BuildmasterConfig = {}
+                c['workers'] = [worker.Worker("wk1", "pass1")]
+                c['protocols'] = {'msgpack_experimental_v7': {'port': {WORKER_PORT}}}
+                c['schedulers'] = [schedulers.ForceScheduler(name="force", builderNames=["b1"])]
+                factory = util.BuildFactory()
+                factory.addStep(steps.ShellCommand(name="make", command="echo built by $USER_NAME > out.txt; cat out.txt", env={"USER_NAME": "gantry"}))
+                factory.addStep(steps.FileUpload(workersrc="out.txt", masterdest="uploaded.txt"))
+                c['builders'] = [util.BuilderConfig(name="b1", workernames=["wk1"], factory=factory)]
+                """,
+            directory: directory)
+        defer { Task { await master.stop() } }
+        let base = try #require(URL(string: "http://127.0.0.1:\(master.httpPort)"))
+        #expect(await waitUntil(limit: .seconds(60)) { master.log.contains("BuildMaster is running") }, "\(master.log)")
+        let worker = try NativeWorkerProcess(
+            name: "wk1", password: "pass1", masterPort: master.workerPort, directory: directory)
+        defer { worker.send(SIGKILL) }
+        let connected = await waitUntil {
+            (try? await httpGet(base, "/api/v2/workers"))?["workers", 0, "connected_to", 0] != nil
+        }
+        #expect(connected, "\(worker.logText)\n\(master.log)")
+        let forced = try await httpPost(
+            base, "/api/v2/forceschedulers/force",
+            body: #"{"jsonrpc": "2.0", "method": "force", "params": {"builderid": "1"}, "id": 1}"#,
+            headers: ["Content-Type": "application/json"])
+        #expect(forced.status == 200)
+        let built = await waitUntil {
+            (try? await httpGet(base, "/api/v2/builds?complete=true"))?["builds", 0, "results"] != nil
+        }
+        #expect(built, "\(master.log)")
+        #expect(try await httpGet(base, "/api/v2/builds")["builds", 0, "results"] == .number(0))
+        let uploaded = try String(contentsOf: master.basedir.appendingPathComponent("uploaded.txt"), encoding: .utf8)
+        #expect(uploaded == "built by gantry\n")
+    }
+}
