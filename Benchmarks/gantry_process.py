@@ -5,7 +5,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def gantry():
-    """The release build if there is one, else the debug build."""
+    """$GANTRY_BINARY when set, else the release build if there is one, else the debug build."""
+    if os.environ.get("GANTRY_BINARY"):
+        return os.environ["GANTRY_BINARY"]
     for config in ("release", "debug"):
         path = os.path.join(ROOT, ".build", config, "gantry")
         if os.path.exists(path):
