@@ -120,6 +120,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryPools",
+            dependencies: [
+                "GantryConfig",
+                "GantryModel",
+                "GantryStorage",
+                "GantryWorkers",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryBuilds",
             dependencies: [
                 "GantryModel",
@@ -151,6 +164,7 @@ let package = Package(
                 "GantryModel",
                 "GantryScheduling",
                 "GantryStorage",
+                "GantryPools",
                 "GantryNativeWorker",
                 "GantryWorkers",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -41,7 +41,7 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
-                "schedulers", "workers", "workerPort", "secrets",
+                "schedulers", "workers", "workerPort", "secrets", "pools",
             ],
             at: "")
         var config = MasterConfig(
@@ -70,6 +70,7 @@ public struct ConfigLoader {
         config.workerPort = reader.workerPort(top["workerPort"])
         config.secrets = reader.secrets(top["secrets"], basedir: basedir)
         config.basedir = basedir
+        config.pools = reader.pools(top["pools"], builders: Set(config.builders.map(\.name)))
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

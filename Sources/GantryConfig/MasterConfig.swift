@@ -20,6 +20,8 @@ public struct MasterConfig: Sendable, Hashable {
     public var workerPort: WorkerPortConfig
     /// Where `%(secret:NAME)s` in step texts finds its values.
     public var secrets = SecretsConfig()
+    /// Workers the master starts and retires with the queue.
+    public var pools: [PoolConfig] = []
     /// The configuration file's directory: relative paths of the configuration (and of steps' master-side
     /// files) are taken from here.
     public var basedir = "."

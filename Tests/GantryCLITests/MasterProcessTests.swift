@@ -70,7 +70,7 @@ struct MasterProcessTests {
         }
     }
 
-    @Test("the README's quick start: the example configuration runs a master whose API answers")
+    @Test("the README's quick start: the example runs a master whose local pool builds the example for real")
     func quickStart() async throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/quickstart.yaml")
@@ -79,6 +79,7 @@ struct MasterProcessTests {
         try await withDirectory { directory in
             // The same file on a free port, so the test never collides with a master already running here.
             let config = text.replacingOccurrences(of: "http: 127.0.0.1:8010", with: "http: 127.0.0.1:0")
+                .replacingOccurrences(of: #"address: "127.0.0.1:9989""#, with: #"address: "127.0.0.1:0""#)
             let master = try MasterProcess(name: "quickstart", config: config, directory: directory)
             defer { master.send(SIGKILL) }
             let port = try #require(try await master.httpPort(), "\(master.logText)")
@@ -91,6 +92,24 @@ struct MasterProcessTests {
             #expect(answer.status == 200)
             #expect(answer["meta", "total"] == .number(1))
             #expect(answer["masters", 0, "active"] == .bool(true))
+
+            #expect(
+                await waitUntil {
+                    (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+                })
+            let forced = try await httpPost(
+                base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+            #expect(forced.status == 200)
+            // The periodic scheduler builds once at start too: every request is waited for.
+            let built = await waitUntil(limit: .seconds(90)) {
+                (try? await httpGet(base, "/api/v2/buildrequests?complete=false"))?["meta", "total"] == .number(0)
+            }
+            #expect(built, "\(master.logText)")
+            let builds = try await httpGet(base, "/api/v2/builds")
+            #expect(builds["meta", "total"] == .number(2) && builds["builds", 0, "results"] == .number(0))
+            #expect(builds["builds", 1, "results"] == .number(0))
+            let artifact = directory.appendingPathComponent("artifacts/hello-1")
+            #expect(FileManager.default.isExecutableFile(atPath: artifact.path), "the program came back to the master")
             master.send(SIGTERM)
             #expect(await master.waitForExit() == 0)
         }

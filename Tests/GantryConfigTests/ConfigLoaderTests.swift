@@ -73,7 +73,7 @@ struct ConfigLoaderTests {
         #expect(
             error?.problems.map(\.description) == [
                 "extra: unknown key (expected one of: builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, "
-                    + "schedulers, secrets, workerPort, workers)",
+                    + "pools, schedulers, secrets, workerPort, workers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -584,6 +584,45 @@ struct ConfigLoaderTests {
                 "builders[0].steps[2].fileDownload.mode: must be permission bits like \"0644\"",
                 "builders[0].steps[3].trigger.schedulerNames: 'ghost' is not a triggerable scheduler of this "
                     + "configuration",
+            ])
+    }
+
+    @Test("pools: their builders, sizes, timeouts and provisioner; mistakes located")
+    func pools() throws {
+        let config = try loader.parse(
+            """
+            builders: [{name: b1}, {name: b2}]
+            pools:
+              - {name: local, builders: [b1], maxWorkers: 3}
+              - name: vms
+                builders: [b1, b2]
+                maxWorkers: 2
+                minIdle: 1
+                idleTimeout: 10m
+                startTimeout: 90s
+                provisioner: {type: command, start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"}
+            """)
+        #expect(config.pools.map(\.name) == ["local", "vms"])
+        #expect(
+            config.pools[0].provisioner == .local && config.pools[0].workerNames == ["local-1", "local-2", "local-3"])
+        let vms = config.pools[1]
+        #expect(vms.minIdle == 1 && vms.idleTimeout == .seconds(600) && vms.startTimeout == .seconds(90))
+        #expect(vms.provisioner == .command(start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"))
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                builders: [{name: b1}]
+                pools:
+                  - {name: p, builders: [ghost], maxWorkers: 0}
+                  - {name: q, builders: [b1], maxWorkers: 2, minIdle: 3, provisioner: {type: cloud}}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "pools[0].builders: 'ghost' is not a builder of this configuration",
+                "pools[0].maxWorkers: must be a positive number of workers",
+                "pools[1].minIdle: must be a number of workers from 0 to maxWorkers",
+                "pools[1].provisioner.type: must be local or command",
             ])
     }
 }

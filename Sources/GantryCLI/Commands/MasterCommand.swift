@@ -83,7 +83,7 @@ extension GantryCommand {
                 }
                 // The master joins the cluster only once its API listens, so a taken address stops it before it
                 // claims anything. Services stop in reverse order: the HTTP server first, then the master.
-                let passwords = WorkerPasswords(settings.workers)
+                let passwords = WorkerPasswords(settings.workers, pools: settings.pools)
                 let (reloadedConfigs, announceReload) = AsyncStream<MasterConfig>.makeStream()
                 let reload = ReloadService(
                     configPath: config, running: settings, database: database, lifecycle: lifecycle, factory: factory,
@@ -95,12 +95,13 @@ extension GantryCommand {
                 defer { pidFile.remove() }
                 // With no workers configured there is nothing to listen for.
                 let workerPort: [any Service] =
-                    settings.workers.isEmpty
+                    settings.workers.isEmpty && settings.pools.isEmpty
                     ? []
                     : [
                         WorkersService(
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
-                            workers: settings.workers, reloaded: reloadedConfigs, secrets: settings.secrets,
+                            workers: settings.workers, pools: settings.pools, reloaded: reloadedConfigs,
+                            secrets: settings.secrets,
                             basedir: settings.basedir,
                             triggers: triggers,
                             database: database, masterID: masterIDs,

@@ -52,7 +52,7 @@ struct ReloadService: Service {
             let made = next.schedulers.map(factory.make)
             forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
             triggers.replace(with: made)
-            workerPasswords.replace(with: next.workers)
+            workerPasswords.replace(with: next.workers, pools: next.pools)
             reloaded.yield(next)
             logger.info(
                 "configuration reloaded",

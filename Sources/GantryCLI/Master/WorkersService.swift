@@ -1,6 +1,7 @@
 import Foundation
 import GantryBuilds
 import GantryConfig
+import GantryPools
 import GantryStorage
 import GantryWorkers
 import Logging
@@ -13,6 +14,7 @@ struct WorkersService: Service {
     let passwords: WorkerPasswords
     let builders: [BuilderConfig]
     let workers: [WorkerConfig]
+    let pools: [PoolConfig]
     /// Each reloaded configuration.
     let reloaded: AsyncStream<MasterConfig>
     let secrets: SecretsConfig
@@ -34,18 +36,41 @@ struct WorkersService: Service {
             database: database, masterID: masterID, workers: manager, clock: clock,
             secrets: SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix),
             triggers: triggers, basedir: URL(fileURLWithPath: basedir, isDirectory: true), logger: logger)
-        try await distributor.configure(try await served(builders), maxBuilds: Self.maxBuilds(workers))
+        try await distributor.configure(try await served(builders, pools: pools), maxBuilds: Self.maxBuilds(workers))
+        // A graceful shutdown cancels the port, the distributor (builds in flight end where they are; the master's
+        // stop then ends them RETRY and hands their requests back) and the pools (which stop their workers); that
+        // cancellation is the normal end of this service, not a failure.
+        do {
+            try await run(manager: manager, distributor: distributor, masterID: masterID, clock: clock)
+        } catch is CancellationError {
+            logger.info("workers service stopped")
+        }
+    }
+
+    private func run(manager: WorkerManager, distributor: BuildDistributor, masterID: Int, clock: ContinuousClock)
+        async throws
+    {
         let port = WorkerPort(
             host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))
+        let (bound, boundTo) = AsyncStream<Int>.makeStream()
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await port.run { link in await manager.serve(link) } }
+                group.addTask {
+                    try await port.run(onBound: { boundTo.yield($0) }) { link in await manager.serve(link) }
+                }
                 group.addTask { await distributor.run() }
+                var ports = bound.makeAsyncIterator()
+                guard let number = await ports.next() else { return }
+                let pools = self.poolManager(masterID: masterID, workers: manager, port: number, clock: clock)
+                await pools.configure(self.pools, passwords: passwords.passwords(of: self.pools))
+                group.addTask { await pools.run() }
                 group.addTask {
                     for await next in reloaded {
                         do {
                             try await distributor.configure(
-                                try await served(next.builders), maxBuilds: Self.maxBuilds(next.workers))
+                                try await served(next.builders, pools: next.pools),
+                                maxBuilds: Self.maxBuilds(next.workers))
+                            await pools.configure(next.pools, passwords: passwords.passwords(of: next.pools))
                         } catch {
                             logger.error("builders not reconfigured", metadata: ["gantry.error": "\(error)"])
                         }
@@ -55,17 +80,38 @@ struct WorkersService: Service {
         }
     }
 
+    /// The pools' manager: local pool workers are this executable's `gantry worker` in
+    /// `CONFIGDIR/pools/POOL/WORKER`, connecting to the worker port on the loopback when it listens on all
+    /// addresses.
+    private func poolManager(masterID: Int, workers: WorkerManager, port: Int, clock: ContinuousClock) -> PoolManager {
+        let host = ["0.0.0.0", "::", ""].contains(settings.address.host) ? "127.0.0.1" : settings.address.host
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let basedir = URL(fileURLWithPath: self.basedir, isDirectory: true).appendingPathComponent("pools")
+        return PoolManager(
+            database: database, masterID: masterID, workers: workers, master: "\(host):\(port)",
+            provisioner: { pool in
+                switch pool.provisioner {
+                case .local:
+                    LocalProvisioner(executable: executable, basedir: basedir.appendingPathComponent(pool.name))
+                case .command(let start, let stop):
+                    CommandProvisioner(start: start, stop: stop)
+                }
+            }, clock: clock, logger: logger)
+    }
+
     private static func maxBuilds(_ workers: [WorkerConfig]) -> [String: Int] {
         Dictionary(workers.map { ($0.name, $0.maxBuilds) }) { first, _ in first }
     }
 
-    private func served(_ builders: [BuilderConfig]) async throws -> [BuildDistributor.Builder] {
+    /// The builders with their workers, those of the pools serving them included.
+    private func served(_ builders: [BuilderConfig], pools: [PoolConfig]) async throws -> [BuildDistributor.Builder] {
         var served: [BuildDistributor.Builder] = []
         for builder in builders {
+            let poolWorkers = pools.filter { $0.builders.contains(builder.name) }.flatMap(\.workerNames)
             served.append(
                 BuildDistributor.Builder(
                     id: try await database.builders.findBuilderId(builder.name), name: builder.name,
-                    workers: builder.workers, steps: builder.steps, properties: builder.properties))
+                    workers: builder.workers + poolWorkers, steps: builder.steps, properties: builder.properties))
         }
         return served
     }

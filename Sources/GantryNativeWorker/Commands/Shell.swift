@@ -52,13 +52,12 @@ extension Commands {
             let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
                 execution in
                 let group = execution.processIdentifier.value
-                let stop: @Sendable (String) -> Void = { why in
+                let stop: @Sendable (String) -> Void = { _ in
                     kill(-group, SIGTERM)
                     Task {
                         try? await Task.sleep(for: interruptGrace)
                         kill(-group, SIGKILL)
                     }
-                    Task { await context.updates.add("header", .string("\(why)\n")) }
                 }
                 context.running.whenInterrupted(stop)
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -88,6 +87,7 @@ extension Commands {
                 // Whatever the command left running in its session ends with it.
                 kill(-group, SIGKILL)
             }
+            if let why = context.running.interruption { await context.updates.add("header", .string("\(why)\n")) }
             let rc: Int =
                 switch result.terminationStatus {
                 case .exited(let code): Int(code)

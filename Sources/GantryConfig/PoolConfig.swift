@@ -1,0 +1,32 @@
+/// A pool of workers the master starts and retires with the queue of its builders.
+public struct PoolConfig: Sendable, Hashable {
+    /// How the pool's workers are started and stopped.
+    public enum Provisioner: Sendable, Hashable {
+        /// Native workers as child processes of the master, each with its own base directory.
+        case local
+        /// Shell commands (for VMs, containers, ssh hosts) run with WORKER_NAME, WORKER_PASSWORD and
+        /// MASTER_URL in their environment.
+        case command(start: String, stop: String)
+    }
+
+    public var name: String
+    /// The builders whose requests the pool's workers serve.
+    public var builders: [String]
+    public var maxWorkers: Int
+    /// Idle workers kept ready.
+    public var minIdle = 0
+    /// An idle worker beyond `minIdle` is retired after this long.
+    public var idleTimeout = Duration.seconds(300)
+    /// A started worker that has not connected after this long is stopped and counted as a failure.
+    public var startTimeout = Duration.seconds(120)
+    public var provisioner = Provisioner.local
+
+    public init(name: String, builders: [String], maxWorkers: Int) {
+        self.name = name
+        self.builders = builders
+        self.maxWorkers = maxWorkers
+    }
+
+    /// The names of its workers: `NAME-1` to `NAME-maxWorkers`.
+    public var workerNames: [String] { (1...max(maxWorkers, 1)).map { "\(name)-\($0)" } }
+}

@@ -1,0 +1,82 @@
+import GantryModel
+import Yams
+
+/// Reads the `pools` list.
+extension ConfigReader {
+    /// `- {name, builders: [NAME], maxWorkers, minIdle, idleTimeout, startTimeout, provisioner}`; names unique
+    /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
+    /// `{type: command, start: TEXT, stop: TEXT}`.
+    mutating func pools(_ node: Node?, builders known: Set<String>) -> [PoolConfig] {
+        guard let node else { return [] }
+        guard let items = node.sequence else {
+            problem("pools", "must be a list")
+            return []
+        }
+        var pools: [PoolConfig] = []
+        for (index, item) in items.enumerated() {
+            let path = "pools[\(index)]"
+            guard let mapping = item.mapping else {
+                problem(path, "must be a mapping")
+                continue
+            }
+            refuseUnknownKeys(
+                mapping,
+                allowed: ["name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "provisioner"],
+                at: path)
+            guard let name = string(mapping, "name", at: path) else {
+                if mapping["name"] == nil { problem(join(path, "name"), "is required") }
+                continue
+            }
+            if !Identifier.isValid(name) {
+                problem(join(path, "name"), "'\(name)' is not a valid pool name (\(Identifier.rule))")
+            }
+            if pools.contains(where: { $0.name == name }) { problem(join(path, "name"), "'\(name)' is used twice") }
+            let builders = names(mapping["builders"], at: join(path, "builders"))
+            if builders.isEmpty { problem(join(path, "builders"), "must name at least one builder") }
+            for builder in builders where !known.contains(builder) {
+                problem(join(path, "builders"), "'\(builder)' is not a builder of this configuration")
+            }
+            guard let maxWorkers = mapping["maxWorkers"]?.int, maxWorkers > 0 else {
+                problem(join(path, "maxWorkers"), "must be a positive number of workers")
+                continue
+            }
+            var pool = PoolConfig(name: name, builders: builders, maxWorkers: maxWorkers)
+            if let minIdle = mapping["minIdle"] {
+                if let count = minIdle.int, (0...maxWorkers).contains(count) {
+                    pool.minIdle = count
+                } else {
+                    problem(join(path, "minIdle"), "must be a number of workers from 0 to maxWorkers")
+                }
+            }
+            pool.idleTimeout = duration(mapping, "idleTimeout", at: path) ?? pool.idleTimeout
+            pool.startTimeout = duration(mapping, "startTimeout", at: path) ?? pool.startTimeout
+            if let provisioner = mapping["provisioner"] {
+                pool.provisioner = self.provisioner(provisioner, at: join(path, "provisioner")) ?? pool.provisioner
+            }
+            pools.append(pool)
+        }
+        return pools
+    }
+
+    private mutating func provisioner(_ node: Node, at path: String) -> PoolConfig.Provisioner? {
+        guard let mapping = node.mapping else {
+            problem(path, "must be {type: local} or {type: command, start: TEXT, stop: TEXT}")
+            return nil
+        }
+        switch string(mapping, "type", at: path) {
+        case "local":
+            refuseUnknownKeys(mapping, allowed: ["type"], at: path)
+            return .local
+        case "command":
+            refuseUnknownKeys(mapping, allowed: ["type", "start", "stop"], at: path)
+            guard let start = string(mapping, "start", at: path), let stop = string(mapping, "stop", at: path) else {
+                problem(path, "a command provisioner needs start and stop")
+                return nil
+            }
+            return .command(start: start, stop: stop)
+        default:
+            problem(join(path, "type"), "must be local or command")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+/// Pools of native workers a real `gantry master` starts and retires with the queue.
+@Suite("Worker pools", .timeLimit(.minutes(3)))
+struct PoolProcessTests {
+    /// `gantry worker` processes whose command line names `directory`.
+    private func workerProcesses(in directory: URL) -> Int {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
+        return pids.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(" worker ") && line.contains(directory.path)
+        }.count
+    }
+
+    @Test("maxWorkers 3 and 10 queued requests: exactly 3 workers start, all 10 builds complete, idle ones retire")
+    func spinUpAndRetire() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-pool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "pmaster",
+            config: """
+                name: pmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                builders:
+                  - {name: b1, steps: [{name: work, shell: "sleep 0.3"}]}
+                schedulers:
+                  - {name: force, type: force, builderNames: [b1]}
+                pools:
+                  - {name: p, builders: [b1], maxWorkers: 3, idleTimeout: 2s, startTimeout: 60s}
+                """,
+            directory: directory)
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        #expect(
+            await waitUntil {
+                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+            })
+        for _ in 0..<10 { try await force(base) }
+        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+        try await Database.withDatabase(url, logger: silentLogger) { db in
+            let done = try await waitUntil(limit: .seconds(90)) {
+                try await db.buildRequests.getBuildRequests(complete: true).count == 10
+            }
+            #expect(done, "\(master.logText)")
+            #expect(try await db.buildRequests.getBuildRequests().allSatisfy { $0.results == .success })
+            let used = Set(try await db.builds.getBuilds().compactMap(\.workerID))
+            let names = Set(try await db.workers.getWorkers().filter { used.contains($0.id) }.map(\.name))
+            #expect(names.isSubset(of: ["p-1", "p-2", "p-3"]))
+            #expect(master.logText.components(separatedBy: "pool start requested").count - 1 == 3)
+            let retired = await waitUntil { master.logText.components(separatedBy: "pool retired").count - 1 == 3 }
+            #expect(retired, "\(master.logText)")
+            #expect(await waitUntil { workerProcesses(in: directory) == 0 }, "retired workers' processes are gone")
+        }
+    }
+
+    @Test("a SIGTERMed master stops the pool workers it started, mid-build: no process remains, the request waits")
+    func terminate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-pool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "tmaster",
+            config: """
+                name: tmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                builders:
+                  - {name: b1, steps: [{name: long, shell: "sleep 300"}]}
+                schedulers:
+                  - {name: force, type: force, builderNames: [b1]}
+                pools:
+                  - {name: q, builders: [b1], maxWorkers: 1}
+                """,
+            directory: directory)
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        #expect(
+            await waitUntil {
+                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+            })
+        try await force(base)
+        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+        try await Database.withDatabase(url, logger: silentLogger) { db in
+            #expect(
+                try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil },
+                "\(master.logText)")
+            master.send(SIGTERM)
+            #expect(await master.waitForExit() == 0, "\(master.logText)")
+            #expect(workerProcesses(in: directory) == 0, "no worker outlives the master")
+            let request = try #require(try await db.buildRequests.getBuildRequests().first)
+            #expect(!request.complete && request.claimedByMasterID == nil, "pending again for another master")
+            #expect(try await db.builds.getBuild(1)?.results == .retry)
+        }
+    }
+}
