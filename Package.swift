@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "GantryConfig",
                 "GantryModel",
+                "GantryPools",
                 "GantryScheduling",
                 "GantryStorage",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 public import GantryConfig
+public import GantryPools
 public import GantryStorage
 public import Hummingbird
 public import Logging
@@ -13,6 +14,8 @@ public struct HTTPAPI: Sendable {
     /// The force schedulers of this master's configuration.
     let forceSchedulers: ForceSchedulerRegistry
     let master: MasterIdentity
+    /// The pools of this master, once its pool manager runs.
+    let pools: PoolsRegistry
     let logger: Logger
 
     public init(
@@ -20,12 +23,14 @@ public struct HTTPAPI: Sendable {
         changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
         master: MasterIdentity = MasterIdentity(),
+        pools: PoolsRegistry = PoolsRegistry(),
         logger: Logger
     ) {
         self.database = database
         self.changeHooks = changeHooks
         self.forceSchedulers = forceSchedulers
         self.master = master
+        self.pools = pools
         self.logger = logger
     }
 
@@ -42,6 +47,7 @@ public struct HTTPAPI: Sendable {
         addBuildsets(to: router)
         addBuilds(to: router)
         addControl(to: router)
+        addPools(to: router)
         addChangeHooks(to: router)
         return router
     }

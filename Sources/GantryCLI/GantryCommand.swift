@@ -7,7 +7,7 @@ public struct GantryCommand: AsyncParsableCommand {
         abstract: "A distributed build master.",
         subcommands: [
             MasterCommand.self, CheckConfig.self, Reconfig.self, UpgradeMaster.self, Masters.self, Workers.self,
-            Builds.self, BuildRequests.self, Logs.self, WorkerCommand.self,
+            Builds.self, BuildRequests.self, Logs.self, WorkerCommand.self, Pools.self,
             SendChange.self,
         ]
     )

@@ -80,6 +80,25 @@ public actor PoolManager {
     /// How many of the pool's workers failed to start.
     public func startFailures(of pool: String) -> Int { failures[pool, default: 0] }
 
+    /// What the API shows of each pool: its settings, workers by state, queue depth and start failures.
+    public struct Status: Sendable {
+        public var pool: PoolConfig
+        public var members: [Member]
+        public var queued: Int
+        public var startFailures: Int
+    }
+
+    public func status() async throws -> [Status] {
+        var statuses: [Status] = []
+        for pool in pools {
+            statuses.append(
+                Status(
+                    pool: pool, members: members(of: pool.name), queued: try await pendingRequests(pool),
+                    startFailures: failures[pool.name, default: 0]))
+        }
+        return statuses
+    }
+
     /// Manages the pools until cancelled, then stops every worker it started.
     public func run() async {
         while (try? await clock.sleep(for: tick)) != nil {

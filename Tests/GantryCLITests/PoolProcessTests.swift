@@ -59,6 +59,18 @@ struct PoolProcessTests {
             let retired = await waitUntil { master.logText.components(separatedBy: "pool retired").count - 1 == 3 }
             #expect(retired, "\(master.logText)")
             #expect(await waitUntil { workerProcesses(in: directory) == 0 }, "retired workers' processes are gone")
+
+            let pool = try await httpGet(base, "/api/v2/pools/p")
+            #expect(pool["pools", 0, "max_workers"] == .number(3) && pool["pools", 0, "queued"] == .number(0))
+            #expect(pool["pools", 0, "workers"] == .array([]) && pool["pools", 0, "start_failures"] == .number(0))
+            let events = try await httpGet(base, "/api/v2/pools/p/events")["events"]?.elements ?? []
+            let kinds = events.compactMap { $0["event"]?.string }
+            #expect(
+                kinds.filter { $0 == "start requested" }.count == 3 && kinds.filter { $0 == "connected" }.count == 3)
+            #expect(kinds.filter { $0 == "retired" }.count == 3 && events.allSatisfy { $0["pool"] == .string("p") })
+            #expect(try await httpGet(base, "/api/v2/pools/nope").status == 404)
+            let listed = try await GantryProcess.run(["pools", "--master", base.absoluteString])
+            #expect(listed.status == 0 && listed.standardOutput.contains("p     b1"), "\(listed.standardOutput)")
         }
     }
 
@@ -101,6 +113,62 @@ struct PoolProcessTests {
             let request = try #require(try await db.buildRequests.getBuildRequests().first)
             #expect(!request.complete && request.claimedByMasterID == nil, "pending again for another master")
             #expect(try await db.builds.getBuild(1)?.results == .retry)
+        }
+    }
+
+    @Test("a pool worker SIGKILLed mid-build is pruned, its build ends RETRY, a replacement starts and builds it")
+    func pruneAndReplace() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-pool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "rmaster",
+            config: """
+                name: rmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                builders:
+                  - {name: b1, steps: [{name: work, shell: "sleep 2"}]}
+                schedulers:
+                  - {name: force, type: force, builderNames: [b1]}
+                pools:
+                  - {name: r, builders: [b1], maxWorkers: 1}
+                """,
+            directory: directory)
+        defer { master.send(SIGKILL) }
+        let http = try #require(try await master.httpPort(), "\(master.logText)")
+        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+        #expect(
+            await waitUntil {
+                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+            })
+        try await force(base)
+        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
+        try await Database.withDatabase(url, logger: silentLogger) { db in
+            #expect(try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil })
+            let pid = try #require(workerPID(named: "r-1", in: directory))
+            kill(pid, SIGKILL)
+            #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .retry }, "\(master.logText)")
+            let done = try await waitUntil(limit: .seconds(60)) {
+                try await db.buildRequests.getBuildRequests(complete: true).count == 1
+            }
+            #expect(done, "\(master.logText)")
+            #expect(try await db.buildRequests.getBuildRequests().first?.results == .success)
+            let kinds = (try await httpGet(base, "/api/v2/pools/r/events")["events"]?.elements ?? []).compactMap {
+                $0["event"]?.string
+            }
+            #expect(kinds.contains("pruned") && kinds.filter { $0 == "start requested" }.count == 2, "\(kinds)")
+        }
+    }
+
+    /// The pid of pool worker `name` started for the master in `directory`.
+    private func workerPID(named name: String, in directory: URL) -> Int32? {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        return pids.first { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(" worker ") && line.contains("--name \(name) ") && line.contains(directory.path)
         }
     }
 }

@@ -4,6 +4,7 @@ import GantryAPI
 import GantryCluster
 import GantryConfig
 import GantryModel
+import GantryPools
 import GantryScheduling
 import GantryStorage
 import Logging
@@ -62,6 +63,7 @@ extension GantryCommand {
                 }
                 let (masterIDs, announceMasterID) = AsyncStream<Int>.makeStream()
                 let identity = MasterIdentity()
+                let poolsRegistry = PoolsRegistry()
                 let master = MasterService(lifecycle: lifecycle) {
                     identity.set($0)
                     announceMasterID.yield($0)
@@ -72,6 +74,7 @@ extension GantryCommand {
                         changeHooks: settings.changeHooks,
                         forceSchedulers: forceSchedulers,
                         master: identity,
+                        pools: poolsRegistry,
                         logger: logger
                     ),
                     host: settings.http.host,
@@ -102,7 +105,7 @@ extension GantryCommand {
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
                             workers: settings.workers, pools: settings.pools, reloaded: reloadedConfigs,
                             secrets: settings.secrets,
-                            basedir: settings.basedir,
+                            basedir: settings.basedir, poolsRegistry: poolsRegistry,
                             triggers: triggers,
                             database: database, masterID: masterIDs,
                             logger: logger)

@@ -20,6 +20,8 @@ struct WorkersService: Service {
     let secrets: SecretsConfig
     /// The configuration's directory.
     let basedir: String
+    /// Where the API finds the pool manager.
+    let poolsRegistry: PoolsRegistry
     let triggers: TriggerableSchedulers
     let database: Database
     /// Yields the master's id once it is registered.
@@ -63,6 +65,7 @@ struct WorkersService: Service {
                 guard let number = await ports.next() else { return }
                 let pools = self.poolManager(masterID: masterID, workers: manager, port: number, clock: clock)
                 await pools.configure(self.pools, passwords: passwords.passwords(of: self.pools))
+                poolsRegistry.set(pools)
                 group.addTask { await pools.run() }
                 group.addTask {
                     for await next in reloaded {

@@ -1,0 +1,57 @@
+import Foundation
+import GantryModel
+import GantryPools
+import Hummingbird
+
+extension HTTPAPI {
+    /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, workers and their states, queue depth, start
+    /// failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
+    func addPools(to router: Router<BasicRequestContext>) {
+        router.get("/api/v2/pools") { [self] _, _ -> Response in
+            await APIResponse.answering(logger: logger) {
+                let items = try await (pools.manager?.status() ?? []).map(Self.poolItem)
+                return APIResponse.collection("pools", items, total: items.count, fields: nil)
+            }
+        }
+        router.get("/api/v2/pools/{name}") { [self] _, context -> Response in
+            await APIResponse.answering(logger: logger) {
+                let name = context.parameters.get("name") ?? ""
+                guard let status = try await pools.manager?.status().first(where: { $0.pool.name == name }) else {
+                    throw GantryError(.notFound, "no pool named '\(name)'")
+                }
+                return APIResponse.collection("pools", [Self.poolItem(status)], total: 1, fields: nil)
+            }
+        }
+        router.get("/api/v2/pools/{name}/events") { [self] _, context -> Response in
+            await APIResponse.answering(logger: logger) {
+                let name = context.parameters.get("name") ?? ""
+                guard let manager = pools.manager, try await manager.status().contains(where: { $0.pool.name == name })
+                else { throw GantryError(.notFound, "no pool named '\(name)'") }
+                let items = await manager.events(of: name).map(Self.eventItem)
+                return APIResponse.collection("events", items, total: items.count, fields: nil)
+            }
+        }
+    }
+
+    private static func poolItem(_ status: PoolManager.Status) -> JSONValue {
+        var counts = ["starting": 0, "idle": 0, "busy": 0]
+        for member in status.members { counts[member.state.rawValue, default: 0] += 1 }
+        let states = counts.mapValues { JSONValue.number(Double($0)) }
+        return .object([
+            "name": .string(status.pool.name), "builders": .array(status.pool.builders.map(JSONValue.string)),
+            "max_workers": .number(Double(status.pool.maxWorkers)), "min_idle": .number(Double(status.pool.minIdle)),
+            "workers": .array(
+                status.members.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),
+            "workers_by_state": .object(states), "queued": .number(Double(status.queued)),
+            "start_failures": .number(Double(status.startFailures)),
+        ])
+    }
+
+    private static func eventItem(_ event: PoolEvent) -> JSONValue {
+        .object([
+            "time": .number(event.time.timeIntervalSince1970), "pool": .string(event.pool),
+            "worker": event.worker.map(JSONValue.string) ?? .null, "event": .string(event.kind.rawValue),
+            "detail": event.detail.map(JSONValue.string) ?? .null,
+        ])
+    }
+}
