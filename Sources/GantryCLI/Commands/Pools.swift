@@ -17,7 +17,8 @@ extension GantryCommand {
                 for pool in pools {
                     let count = { (state: String) in Interpolation.text(pool["workers_by_state"]?[state] ?? 0) }
                     table.append(
-                        pool["name"]?.string ?? "", pool["builders"]?.elements.compactMap(\.string).joined(separator: ",") ?? "",
+                        pool["name"]?.string ?? "",
+                        pool["builders"]?.elements.compactMap(\.string).joined(separator: ",") ?? "",
                         Interpolation.text(pool["max_workers"] ?? 0), count("starting"), count("idle"), count("busy"),
                         Interpolation.text(pool["queued"] ?? 0), Interpolation.text(pool["start_failures"] ?? 0))
                 }
