@@ -20,6 +20,9 @@ public struct PoolConfig: Sendable, Hashable {
     /// A started worker that has not connected after this long is stopped and counted as a failure.
     public var startTimeout = Duration.seconds(120)
     public var provisioner = Provisioner.local
+    /// A worker of the pool dying stops the master with an error (Copr's `exit_on_worker`), for setups where
+    /// that means something is broken.
+    public var exitOnWorker = false
 
     public init(name: String, builders: [String], maxWorkers: Int) {
         self.name = name

@@ -21,7 +21,10 @@ extension ConfigReader {
             }
             refuseUnknownKeys(
                 mapping,
-                allowed: ["name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "provisioner"],
+                allowed: [
+                    "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "provisioner",
+                    "exitOnWorker",
+                ],
                 at: path)
             guard let name = string(mapping, "name", at: path) else {
                 if mapping["name"] == nil { problem(join(path, "name"), "is required") }
@@ -50,6 +53,7 @@ extension ConfigReader {
             }
             pool.idleTimeout = duration(mapping, "idleTimeout", at: path) ?? pool.idleTimeout
             pool.startTimeout = duration(mapping, "startTimeout", at: path) ?? pool.startTimeout
+            pool.exitOnWorker = flag(mapping, "exitOnWorker", at: path) ?? pool.exitOnWorker
             if let provisioner = mapping["provisioner"] {
                 pool.provisioner = self.provisioner(provisioner, at: join(path, "provisioner")) ?? pool.provisioner
             }

@@ -99,12 +99,27 @@ public actor PoolManager {
         return statuses
     }
 
+    /// A pool with `exitOnWorker` lost a worker.
+    public struct WorkerDied: Error, CustomStringConvertible {
+        public var pool: String
+        public var worker: String
+
+        public var description: String {
+            "worker \(worker) of pool \(pool) died, and the pool has exitOnWorker: the master stops"
+        }
+    }
+
     /// Manages the pools until cancelled, then stops every worker it started.
-    public func run() async {
+    /// - Throws: `WorkerDied` when a worker of a pool with `exitOnWorker` died (its other workers are stopped).
+    public func run() async throws {
         while (try? await clock.sleep(for: tick)) != nil {
             for pool in pools {
                 do {
                     try await manage(pool)
+                } catch let died as WorkerDied {
+                    logger.critical("\(died)")
+                    await Task { await self.stopAll() }.value
+                    throw died
                 } catch {
                     logger.warning(
                         "pool not managed this time",
@@ -134,7 +149,9 @@ public actor PoolManager {
         for (name, var member) in named {
             if await member.process.hasExited {
                 named[name] = nil
+                members[pool.name] = named
                 record(pool.name, name, .pruned, "its process ended")
+                if pool.exitOnWorker { throw WorkerDied(pool: pool.name, worker: name) }
                 continue
             }
             let attached = await workers.worker(named: name) != nil

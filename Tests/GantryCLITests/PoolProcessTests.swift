@@ -171,4 +171,32 @@ struct PoolProcessTests {
             return line.contains(" worker ") && line.contains("--name \(name) ") && line.contains(directory.path)
         }
     }
+
+    @Test("exitOnWorker: a pool worker dying stops the master with a non-zero status and says why")
+    func exitOnWorker() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-pool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let master = try MasterProcess(
+            name: "emaster",
+            config: """
+                name: emaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                builders:
+                  - {name: b1, steps: [{name: work, shell: "sleep 30"}]}
+                pools:
+                  - {name: e, builders: [b1], maxWorkers: 1, minIdle: 1, exitOnWorker: true}
+                """,
+            directory: directory)
+        defer { master.send(SIGKILL) }
+        #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
+        let pid = try #require(workerPID(named: "e-1", in: directory))
+        kill(pid, SIGKILL)
+        let status = await master.waitForExit()
+        #expect(status != nil && status != 0)
+        #expect(
+            master.logText.contains("worker e-1 of pool e died, and the pool has exitOnWorker"), "\(master.logText)")
+    }
 }

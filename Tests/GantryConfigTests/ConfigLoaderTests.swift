@@ -601,12 +601,14 @@ struct ConfigLoaderTests {
                 idleTimeout: 10m
                 startTimeout: 90s
                 provisioner: {type: command, start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"}
+                exitOnWorker: true
             """)
         #expect(config.pools.map(\.name) == ["local", "vms"])
         #expect(
             config.pools[0].provisioner == .local && config.pools[0].workerNames == ["local-1", "local-2", "local-3"])
         let vms = config.pools[1]
         #expect(vms.minIdle == 1 && vms.idleTimeout == .seconds(600) && vms.startTimeout == .seconds(90))
+        #expect(vms.exitOnWorker && !config.pools[0].exitOnWorker)
         #expect(vms.provisioner == .command(start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"))
         let error = #expect(throws: ConfigError.self) {
             try loader.parse(

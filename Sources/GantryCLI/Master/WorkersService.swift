@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 /// Once the master has joined the cluster: opens the worker port, serves the workers that connect, and starts
 /// builds of this master's builders on them (taking new builders and worker limits from each reload).
-struct WorkersService: Service {
+struct WorkersService: Service, CustomStringConvertible {
     let settings: WorkerPortConfig
     let passwords: WorkerPasswords
     let builders: [BuilderConfig]
@@ -27,6 +27,8 @@ struct WorkersService: Service {
     /// Yields the master's id once it is registered.
     let masterID: AsyncStream<Int>
     let logger: Logger
+
+    var description: String { "workers service" }
 
     func run() async throws {
         var ids = masterID.makeAsyncIterator()
@@ -66,7 +68,7 @@ struct WorkersService: Service {
                 let pools = self.poolManager(masterID: masterID, workers: manager, port: number, clock: clock)
                 await pools.configure(self.pools, passwords: passwords.passwords(of: self.pools))
                 poolsRegistry.set(pools)
-                group.addTask { await pools.run() }
+                group.addTask { try await pools.run() }
                 group.addTask {
                     for await next in reloaded {
                         do {
