@@ -7,16 +7,6 @@ import Testing
 /// `gantry worker` processes building for a real `gantry master`.
 @Suite("The native worker", .timeLimit(.minutes(3)))
 struct NativeWorkerProcessTests {
-    /// Processes whose command line contains `marker`.
-    private func processes(containing marker: String) -> [String] {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
-        return pids.compactMap { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(marker) ? line : nil
-        }
-    }
-
     @Test("shell output and exit codes, argv, uploads of a file and a directory, a download; its info recorded")
     func builds() async throws {
         try await withBuildMaster(
@@ -70,11 +60,11 @@ struct NativeWorkerProcessTests {
                 """
         ) { master, base, db, directory in
             try await force(base)
-            #expect(await waitUntil { processes(containing: "sleep \(marker)").count >= 2 })
+            #expect(await waitUntil { ProcessTable.matching("sleep \(marker)").count >= 2 })
             try await db.builds.requestBuildStop(1, reason: "enough")
             #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .cancelled })
             #expect(
-                await waitUntil { processes(containing: "sleep \(marker)").isEmpty }, "the background sleep is gone too"
+                await waitUntil { ProcessTable.matching("sleep \(marker)").isEmpty }, "the background sleep is gone too"
             )
 
             let slow = try await httpPost(
@@ -84,21 +74,12 @@ struct NativeWorkerProcessTests {
             #expect(try await log(db, build: 2, step: 0).contains("hcommand timed out: 1 seconds without output\n"))
 
             try await force(base)
-            #expect(await waitUntil { processes(containing: "sleep \(marker)").count >= 2 })
-            let pid = try #require(workerPID(directory))
+            #expect(await waitUntil { ProcessTable.matching("sleep \(marker)").count >= 2 })
+            let pid = try #require(
+                ProcessTable.matching(" worker ", directory.appendingPathComponent("wk1").path).first?.pid)
             kill(pid, SIGTERM)
-            #expect(await waitUntil { processes(containing: "sleep \(marker)").isEmpty }, "nothing outlives the worker")
+            #expect(await waitUntil { ProcessTable.matching("sleep \(marker)").isEmpty }, "nothing outlives the worker")
             #expect(try await waitUntil { try await db.builds.getBuild(3)?.results == .retry }, "\(master.logText)")
-        }
-    }
-
-    /// The pid of the worker whose base directory is under `directory`.
-    private func workerPID(_ directory: URL) -> Int32? {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
-        return pids.first { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains("worker") && line.contains(directory.appendingPathComponent("wk1").path)
         }
     }
 

@@ -7,46 +7,49 @@ import Testing
 /// Pools of native workers a real `gantry master` starts and retires with the queue.
 @Suite("Worker pools", .timeLimit(.minutes(3)))
 struct PoolProcessTests {
-    /// `gantry worker` processes whose command line names `directory`.
-    private func workerProcesses(in directory: URL) -> Int {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
-        return pids.filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(" worker ") && line.contains(directory.path)
-        }.count
-    }
-
-    @Test("maxWorkers 3 and 10 queued requests: exactly 3 workers start, all 10 builds complete, idle ones retire")
-    func spinUpAndRetire() async throws {
+    /// A master named `name` running `config` (its YAML after the name, HTTP and worker port lines) in a new
+    /// directory; `body` gets it, its API's address, its database and the directory once its schedulers (if
+    /// any) are claimed.
+    private func withMaster(
+        _ name: String, config: String, _ body: (MasterProcess, URL, Database, URL) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "gantry-pool-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let master = try MasterProcess(
-            name: "pmaster",
-            config: """
-                name: pmaster
-                http: 127.0.0.1:0
-                workerPort: {address: "127.0.0.1:0"}
-                builders:
-                  - {name: b1, steps: [{name: work, shell: "sleep 0.3"}]}
-                schedulers:
-                  - {name: force, type: force, builderNames: [b1]}
-                pools:
-                  - {name: p, builders: [b1], maxWorkers: 3, idleTimeout: 2s, startTimeout: 60s}
-                """,
+            name: name,
+            config: "name: \(name)\nhttp: 127.0.0.1:0\nworkerPort: {address: \"127.0.0.1:0\"}\n" + config,
             directory: directory)
         defer { master.send(SIGKILL) }
         let http = try #require(try await master.httpPort(), "\(master.logText)")
         let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
         #expect(
             await waitUntil {
-                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+                (try? await httpGet(base, "/api/v2/schedulers"))?["schedulers"]?.elements.allSatisfy {
+                    $0["master"] != .null
+                } == true
             })
-        for _ in 0..<10 { try await force(base) }
         let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-        try await Database.withDatabase(url, logger: silentLogger) { db in
+        try await Database.withDatabase(url, logger: silentLogger) { db in try await body(master, base, db, directory) }
+    }
+
+    /// The `gantry worker` processes started for the master in `directory`.
+    private func workers(in directory: URL, named name: String = "") -> [(pid: Int32, line: String)] {
+        ProcessTable.matching(" worker ", directory.path, name.isEmpty ? "" : "--name \(name) ")
+    }
+
+    @Test("maxWorkers 3 and 10 queued requests: exactly 3 workers start, all 10 builds complete, idle ones retire")
+    func spinUpAndRetire() async throws {
+        try await withMaster(
+            "pmaster",
+            config: """
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 0.3"}]}]
+                schedulers: [{name: force, type: force, builderNames: [b1]}]
+                pools: [{name: p, builders: [b1], maxWorkers: 3, idleTimeout: 2s, startTimeout: 60s}]
+                """
+        ) { master, base, db, directory in
+            for _ in 0..<10 { try await force(base) }
             let done = try await waitUntil(limit: .seconds(90)) {
                 try await db.buildRequests.getBuildRequests(complete: true).count == 10
             }
@@ -58,7 +61,7 @@ struct PoolProcessTests {
             #expect(master.logText.components(separatedBy: "pool start requested").count - 1 == 3)
             let retired = await waitUntil { master.logText.components(separatedBy: "pool retired").count - 1 == 3 }
             #expect(retired, "\(master.logText)")
-            #expect(await waitUntil { workerProcesses(in: directory) == 0 }, "retired workers' processes are gone")
+            #expect(await waitUntil { workers(in: directory).isEmpty }, "retired workers' processes are gone")
 
             let pool = try await httpGet(base, "/api/v2/pools/p")
             #expect(pool["pools", 0, "max_workers"] == .number(3) && pool["pools", 0, "queued"] == .number(0))
@@ -76,40 +79,21 @@ struct PoolProcessTests {
 
     @Test("a SIGTERMed master stops the pool workers it started, mid-build: no process remains, the request waits")
     func terminate() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "gantry-pool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let master = try MasterProcess(
-            name: "tmaster",
+        try await withMaster(
+            "tmaster",
             config: """
-                name: tmaster
-                http: 127.0.0.1:0
-                workerPort: {address: "127.0.0.1:0"}
-                builders:
-                  - {name: b1, steps: [{name: long, shell: "sleep 300"}]}
-                schedulers:
-                  - {name: force, type: force, builderNames: [b1]}
-                pools:
-                  - {name: q, builders: [b1], maxWorkers: 1}
-                """,
-            directory: directory)
-        defer { master.send(SIGKILL) }
-        let http = try #require(try await master.httpPort(), "\(master.logText)")
-        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
-        #expect(
-            await waitUntil {
-                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
-            })
-        try await force(base)
-        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-        try await Database.withDatabase(url, logger: silentLogger) { db in
+                builders: [{name: b1, steps: [{name: long, shell: "sleep 300"}]}]
+                schedulers: [{name: force, type: force, builderNames: [b1]}]
+                pools: [{name: q, builders: [b1], maxWorkers: 1}]
+                """
+        ) { master, base, db, directory in
+            try await force(base)
             #expect(
                 try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil },
                 "\(master.logText)")
             master.send(SIGTERM)
             #expect(await master.waitForExit() == 0, "\(master.logText)")
-            #expect(workerProcesses(in: directory) == 0, "no worker outlives the master")
+            #expect(workers(in: directory).isEmpty, "no worker outlives the master")
             let request = try #require(try await db.buildRequests.getBuildRequests().first)
             #expect(!request.complete && request.claimedByMasterID == nil, "pending again for another master")
             #expect(try await db.builds.getBuild(1)?.results == .retry)
@@ -118,36 +102,17 @@ struct PoolProcessTests {
 
     @Test("a pool worker SIGKILLed mid-build is pruned, its build ends RETRY, a replacement starts and builds it")
     func pruneAndReplace() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "gantry-pool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let master = try MasterProcess(
-            name: "rmaster",
+        try await withMaster(
+            "rmaster",
             config: """
-                name: rmaster
-                http: 127.0.0.1:0
-                workerPort: {address: "127.0.0.1:0"}
-                builders:
-                  - {name: b1, steps: [{name: work, shell: "sleep 2"}]}
-                schedulers:
-                  - {name: force, type: force, builderNames: [b1]}
-                pools:
-                  - {name: r, builders: [b1], maxWorkers: 1}
-                """,
-            directory: directory)
-        defer { master.send(SIGKILL) }
-        let http = try #require(try await master.httpPort(), "\(master.logText)")
-        let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
-        #expect(
-            await waitUntil {
-                (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
-            })
-        try await force(base)
-        let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-        try await Database.withDatabase(url, logger: silentLogger) { db in
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 2"}]}]
+                schedulers: [{name: force, type: force, builderNames: [b1]}]
+                pools: [{name: r, builders: [b1], maxWorkers: 1}]
+                """
+        ) { master, base, db, directory in
+            try await force(base)
             #expect(try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil })
-            let pid = try #require(workerPID(named: "r-1", in: directory))
+            let pid = try #require(workers(in: directory, named: "r-1").first?.pid)
             kill(pid, SIGKILL)
             #expect(try await waitUntil { try await db.builds.getBuild(1)?.results == .retry }, "\(master.logText)")
             let done = try await waitUntil(limit: .seconds(60)) {
@@ -162,41 +127,23 @@ struct PoolProcessTests {
         }
     }
 
-    /// The pid of pool worker `name` started for the master in `directory`.
-    private func workerPID(named name: String, in directory: URL) -> Int32? {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
-        return pids.first { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(" worker ") && line.contains("--name \(name) ") && line.contains(directory.path)
-        }
-    }
-
     @Test("exitOnWorker: a pool worker dying stops the master with a non-zero status and says why")
     func exitOnWorker() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "gantry-pool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let master = try MasterProcess(
-            name: "emaster",
+        try await withMaster(
+            "emaster",
             config: """
-                name: emaster
-                http: 127.0.0.1:0
-                workerPort: {address: "127.0.0.1:0"}
-                builders:
-                  - {name: b1, steps: [{name: work, shell: "sleep 30"}]}
-                pools:
-                  - {name: e, builders: [b1], maxWorkers: 1, minIdle: 1, exitOnWorker: true}
-                """,
-            directory: directory)
-        defer { master.send(SIGKILL) }
-        #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
-        let pid = try #require(workerPID(named: "e-1", in: directory))
-        kill(pid, SIGKILL)
-        let status = await master.waitForExit()
-        #expect(status != nil && status != 0)
-        #expect(
-            master.logText.contains("worker e-1 of pool e died, and the pool has exitOnWorker"), "\(master.logText)")
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 30"}]}]
+                pools: [{name: e, builders: [b1], maxWorkers: 1, minIdle: 1, exitOnWorker: true}]
+                """
+        ) { master, _, _, directory in
+            #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
+            let pid = try #require(workers(in: directory, named: "e-1").first?.pid)
+            kill(pid, SIGKILL)
+            let status = await master.waitForExit()
+            #expect(status != nil && status != 0)
+            #expect(
+                master.logText.contains("worker e-1 of pool e died, and the pool has exitOnWorker"), "\(master.logText)"
+            )
+        }
     }
 }
