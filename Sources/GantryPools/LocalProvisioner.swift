@@ -8,7 +8,8 @@ import SystemPackage
 #endif
 
 /// Native workers as child processes of the master (`gantry worker`), each in `basedir/NAME`. They are started
-/// through swift-subprocess, which gives them a clean signal mask, so SIGTERM reaches them.
+/// through swift-subprocess, which gives them a clean signal mask, so SIGTERM reaches them, and they stop by
+/// themselves when the master is gone (even SIGKILLed).
 public struct LocalProvisioner: WorkerProvisioner {
     /// The `gantry` executable.
     public let executable: String
@@ -29,7 +30,7 @@ public struct LocalProvisioner: WorkerProvisioner {
             executable: .path(FilePath(executable)),
             arguments: [
                 "worker", "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
-                directory.appendingPathComponent("work").path,
+                directory.appendingPathComponent("work").path, "--exit-with-parent",
             ])
         let log = directory.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -146,4 +146,57 @@ struct PoolProcessTests {
             )
         }
     }
+
+    @Test("a reload raises maxWorkers (more workers start) and lowers it (the surplus retire once idle)")
+    func reloadResizes() async throws {
+        let pools = { (max: Int) in
+            """
+            builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}]}]
+            schedulers: [{name: force, type: force, builderNames: [b1]}]
+            pools: [{name: z, builders: [b1], maxWorkers: \(max)}]
+            """
+        }
+        try await withMaster("zmaster", config: pools(1)) { master, base, db, directory in
+            let events = {
+                (try? await httpGet(base, "/api/v2/pools/z/events"))?["events"]?.elements ?? []
+            }
+            for _ in 0..<3 { try await force(base) }
+            #expect(try await waitUntil { try await db.builds.getBuilds(complete: false).count == 1 })
+            let file = directory.appendingPathComponent("zmaster.yaml")
+            let header = "name: zmaster\nhttp: 127.0.0.1:0\nworkerPort: {address: \"127.0.0.1:0\"}\n"
+            try (header + pools(3)).write(to: file, atomically: true, encoding: .utf8)
+            master.send(SIGHUP)
+            let raised = await waitUntil {
+                await events().filter { $0["event"] == .string("start requested") }.count == 3
+            }
+            #expect(raised, "\(master.logText)")
+            #expect(try await waitUntil { try await db.builds.getBuilds(complete: false).count == 3 })
+
+            try (header + pools(1)).write(to: file, atomically: true, encoding: .utf8)
+            master.send(SIGHUP)
+            let lowered = await waitUntil(limit: .seconds(30)) {
+                await events().filter { $0["detail"] == .string("above maxWorkers") }.count == 2
+            }
+            #expect(lowered, "\(master.logText)")
+            #expect(try await db.buildRequests.getBuildRequests().allSatisfy { $0.complete && $0.results == .success })
+            #expect(await events().contains { $0["event"] == .string("config reloaded") })
+            #expect(await waitUntil { workers(in: directory).count == 1 }, "only z-1 is left")
+        }
+    }
+
+    @Test("a SIGKILLed master's local pool workers notice and stop by themselves")
+    func orphans() async throws {
+        try await withMaster(
+            "kmaster",
+            config: """
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 300"}]}]
+                pools: [{name: k, builders: [b1], maxWorkers: 1, minIdle: 1}]
+                """
+        ) { master, _, _, directory in
+            #expect(await waitUntil { master.logText.contains("worker connected") }, "\(master.logText)")
+            #expect(workers(in: directory).count == 1)
+            master.send(SIGKILL)
+            #expect(await waitUntil { workers(in: directory).isEmpty }, "the orphaned worker stopped")
+        }
+    }
 }

@@ -11,8 +11,8 @@ enum ProcessTable {
         }
     }
 
-    /// The processes whose command line contains every one of `parts`.
+    /// The processes whose command line contains every one of `parts` (empty ones ignored).
     static func matching(_ parts: String...) -> [(pid: Int32, line: String)] {
-        all.filter { process in parts.allSatisfy { process.line.contains($0) } }
+        all.filter { process in parts.allSatisfy { $0.isEmpty || process.line.contains($0) } }
     }
 }

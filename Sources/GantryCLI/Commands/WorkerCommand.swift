@@ -24,6 +24,8 @@ extension GantryCommand {
         @Option(help: "The worker's name, as the master's configuration lists it.") var name: String
         @Option(help: "A file whose first line is the worker's password.") var passwordFile: String
         @Option(help: "The directory builds run in (created when missing).") var basedir: String
+        /// Set by a pool's master for the workers it starts.
+        @Flag(help: .hidden) var exitWithParent = false
 
         func run() async throws {
             guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
@@ -36,8 +38,9 @@ extension GantryCommand {
             let basedir = URL(fileURLWithPath: basedir).standardizedFileURL.path
             try FileManager.default.createDirectory(atPath: basedir, withIntermediateDirectories: true)
             let logger = CommandLogging.service("gantry.worker")
-            let worker = NativeWorker(
+            var worker = NativeWorker(
                 host: host, port: port, name: name, password: String(password), basedir: basedir, logger: logger)
+            worker.exitWithParent = exitWithParent
             // The master shutting the worker down ends the service: that is a clean exit, not a failure.
             let service = ServiceGroupConfiguration.ServiceConfiguration(
                 service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup)

@@ -3,6 +3,10 @@ import NIOCore
 import NIOWebSocket
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Gantry's own worker: connects to a master's worker port (Buildbot's msgpack protocol, so a Buildbot 4.3
 /// master takes it too), serves the master until the connection ends, and connects again with backoff (1 s,
 /// doubling up to a minute, back to 1 s once connected). It ends when the master asks it to shut down or its
@@ -15,6 +19,9 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
     public var password: String
     public var basedir: String
     public var maxFrameSize = 16 << 20
+    /// Stop when the process that started the worker is gone (a pool's master that died), so a pool worker
+    /// never outlives its master.
+    public var exitWithParent = false
     let logger: Logger
 
     public init(host: String, port: Int, name: String, password: String, basedir: String, logger: Logger) {
@@ -37,8 +44,23 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
         case close
     }
 
-    /// Serves masters until shut down or cancelled.
+    /// Serves masters until shut down or cancelled (or, with `exitWithParent`, until its parent is gone).
     public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await serveMasters() }
+            if exitWithParent {
+                let parent = getppid()
+                group.addTask {
+                    while getppid() == parent { try await Task.sleep(for: .milliseconds(500)) }
+                    logger.warning("the process that started this worker is gone; stopping")
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func serveMasters() async throws {
         let environment = WorkerEnvironment(basedir: basedir)
         let shutDown = Atomic<Bool>(false)
         var delay = Duration.seconds(1)
