@@ -160,25 +160,29 @@ struct PoolProcessTests {
             let events = {
                 (try? await httpGet(base, "/api/v2/pools/z/events"))?["events"]?.elements ?? []
             }
-            for _ in 0..<3 { try await force(base) }
+            // Enough requests that demand outlasts the reload, however slowly workers start.
+            for _ in 0..<5 { try await force(base) }
             #expect(try await waitUntil { try await db.builds.getBuilds(complete: false).count == 1 })
             let file = directory.appendingPathComponent("zmaster.yaml")
             let header = "name: zmaster\nhttp: 127.0.0.1:0\nworkerPort: {address: \"127.0.0.1:0\"}\n"
             try (header + pools(3)).write(to: file, atomically: true, encoding: .utf8)
             master.send(SIGHUP)
-            let raised = await waitUntil {
-                await events().filter { $0["event"] == .string("start requested") }.count == 3
+            let raised = await waitUntil(limit: .seconds(60)) {
+                await events().filter { $0["event"] == .string("connected") }.count == 3
             }
             #expect(raised, "\(master.logText)")
-            #expect(try await waitUntil { try await db.builds.getBuilds(complete: false).count == 3 })
 
             try (header + pools(1)).write(to: file, atomically: true, encoding: .utf8)
             master.send(SIGHUP)
+            let built = try await waitUntil(limit: .seconds(90)) {
+                try await db.buildRequests.getBuildRequests(complete: true).count == 5
+            }
+            #expect(built, "\(master.logText)")
+            #expect(try await db.buildRequests.getBuildRequests().allSatisfy { $0.results == .success })
             let lowered = await waitUntil(limit: .seconds(30)) {
                 await events().filter { $0["detail"] == .string("above maxWorkers") }.count == 2
             }
             #expect(lowered, "\(master.logText)")
-            #expect(try await db.buildRequests.getBuildRequests().allSatisfy { $0.complete && $0.results == .success })
             #expect(await events().contains { $0["event"] == .string("config reloaded") })
             #expect(await waitUntil { workers(in: directory).count == 1 }, "only z-1 is left")
         }
