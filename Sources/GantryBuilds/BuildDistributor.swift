@@ -125,18 +125,20 @@ public actor BuildDistributor {
     private func assign() async -> [BuildRunner.Assignment] {
         let controls: [String: WorkerControl]
         let pending: [BuildRequest]
+        let origins: [Int: BuildsetOrigin]
         do {
             controls = try await database.workers.getWorkerControls(masterid: masterID)
             try await obey(controls)
             if !running.isEmpty { try await stopRequested() }
             pending = try await database.buildRequests.getBuildRequests(
                 builderids: Array(builders.keys), complete: false, claimed: .unclaimed)
+            origins = pending.isEmpty ? [:] : try await database.buildsets.getBuildsetOrigins(pending.map(\.buildsetID))
         } catch {
             logger.warning("cannot read pending build requests", metadata: ["gantry.error": "\(error)"])
             return []
         }
         var jobs: [BuildRunner.Assignment] = []
-        for request in Self.order(pending) {
+        for request in Self.order(pending, origins: origins) {
             guard let builder = builders[request.builderID] else { continue }
             var chosen: WorkerManager.AttachedWorker?
             for name in builder.workers where controls[name]?.acceptsBuilds == true && isFree(name) {
@@ -161,14 +163,20 @@ public actor BuildDistributor {
         return jobs
     }
 
-    /// Priority first; then each builder's oldest request before any builder's second, so a builder with a long
-    /// queue does not take every shared worker from the others; then submission time.
-    package static func order(_ requests: [BuildRequest]) -> [BuildRequest] {
+    /// Priority first; then the oldest request of each origin (scheduler and project) on each builder before any
+    /// one's second, so neither a mass rebuild nor a builder with a long queue starves the rest; then submission
+    /// time.
+    package static func order(_ requests: [BuildRequest], origins: [Int: BuildsetOrigin] = [:]) -> [BuildRequest] {
+        struct Queue: Hashable {
+            var origin: BuildsetOrigin?
+            var builderID: Int
+        }
         let byAge = requests.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
-        var seen: [Int: Int] = [:]
+        var seen: [Queue: Int] = [:]
         let ranked = byAge.map { request -> (rank: Int, request: BuildRequest) in
-            defer { seen[request.builderID, default: 0] += 1 }
-            return (seen[request.builderID, default: 0], request)
+            let queue = Queue(origin: origins[request.buildsetID], builderID: request.builderID)
+            defer { seen[queue, default: 0] += 1 }
+            return (seen[queue, default: 0], request)
         }
         return ranked.sorted {
             ($1.request.priority, $0.rank, $0.request.submittedAt, $0.request.id)

@@ -21,4 +21,20 @@ struct RequestOrderTests {
         let order = BuildDistributor.order((mass + others + [urgent]).shuffled()).map(\.id)
         #expect(order == [20, 1, 10, 11, 2, 12, 3, 4])
     }
+
+    @Test("a mass rebuild from one scheduler cannot starve another's requests on the same builder")
+    func fairAcrossSchedulersAndProjects() {
+        let rebuild = BuildsetOrigin(schedulerID: 1, project: "app")
+        let nightly = BuildsetOrigin(schedulerID: 2, project: "app")
+        let otherProject = BuildsetOrigin(schedulerID: 1, project: "lib")
+        let mass = (1...5).map { request($0, builder: 1, at: Double($0)) }
+        let late = [request(10, builder: 1, at: 10), request(11, builder: 1, at: 11), request(12, builder: 1, at: 12)]
+        var origins = Dictionary(uniqueKeysWithValues: mass.map { ($0.buildsetID, rebuild) })
+        origins[10] = nightly
+        origins[11] = nightly
+        origins[12] = otherProject
+        let order = BuildDistributor.order((mass + late).shuffled(), origins: origins).map(\.id)
+        #expect(order == [1, 10, 12, 2, 11, 3, 4, 5])
+        #expect(BuildDistributor.order(mass + late).map(\.id) == [1, 2, 3, 4, 5, 10, 11, 12])
+    }
 }

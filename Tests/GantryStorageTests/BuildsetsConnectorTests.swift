@@ -94,4 +94,26 @@ struct BuildsetsConnectorTests {
             #expect(try await db.state.getState(object, "last_build", default: nil) == nil)
         }
     }
+
+    @Test("a buildset's origin is its scheduler and its source stamps' project", arguments: TestBackend.enabled)
+    func origins(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let master = try await db.masters.findMasterId("m")
+            let sid = try await db.schedulers.findSchedulerId("nightly")
+            let fence = try await db.schedulers.setSchedulerMaster(sid, masterid: master)
+            let builder = try await db.builders.findBuilderId("b")
+            let app = try await db.sourceStamps.findSourceStampId(SourceStampFields(codebase: "a", project: "app"))
+            let lib = try await db.sourceStamps.findSourceStampId(SourceStampFields(codebase: "b", project: "lib"))
+            let scheduled = try await db.buildsets.addBuildset(
+                fence: fence, reason: "r", builderids: [builder], sourceStampIDs: [app, lib]
+            ).buildsetID
+            let forced = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]).buildsetID
+            let origins = try await db.buildsets.getBuildsetOrigins([scheduled, forced, scheduled, 999])
+            #expect(
+                origins == [
+                    scheduled: BuildsetOrigin(schedulerID: sid, project: "app"),
+                    forced: BuildsetOrigin(schedulerID: nil, project: ""),
+                ])
+        }
+    }
 }

@@ -16,6 +16,7 @@ struct ExpiryTests {
         try await db.schedulers.setSchedulerMaster(scheduler, masterid: master)
         let source = try await db.changeSources.findChangeSourceId("cs-\(name)")
         try await db.changeSources.setChangeSourceMaster(source, masterid: master)
+        try await db.pools.setPoolMaster(try await db.pools.findPoolId("pool-\(name)"), masterid: master)
         let builder = try await db.builders.findBuilderId("b-\(name)")
         try await db.builders.updateBuilderList(master, builderids: [builder])
         let worker = try await db.workers.findWorkerId("w-\(name)")
@@ -31,7 +32,8 @@ struct ExpiryTests {
     private func holdings(_ db: Database, _ master: Int) async throws -> [Int] {
         var counts: [Int] = []
         for table in [
-            "scheduler_masters", "changesource_masters", "builder_masters", "connected_workers", "buildrequest_claims",
+            "scheduler_masters", "changesource_masters", "pool_masters", "builder_masters", "connected_workers",
+            "buildrequest_claims",
         ] {
             counts.append(try await db.count(table, where: "masterid = \(master)"))
         }
@@ -44,14 +46,14 @@ struct ExpiryTests {
             let dead = try await loaded(db, "dead")
             time.advance(by: 60)
             let live = try await loaded(db, "live")
-            #expect(try await holdings(db, dead) == [1, 1, 1, 1, 1])
+            #expect(try await holdings(db, dead) == [1, 1, 1, 1, 1, 1])
 
             let expired = try await db.masters.expireMasters(
                 staleBefore: time.now.addingTimeInterval(-30), except: live)
             #expect(expired.map(\.id) == [dead])
-            #expect(try await holdings(db, dead) == [0, 0, 0, 0, 0])
+            #expect(try await holdings(db, dead) == [0, 0, 0, 0, 0, 0])
             #expect(try await db.count("configured_workers") == 1)
-            #expect(try await holdings(db, live) == [1, 1, 1, 1, 1])
+            #expect(try await holdings(db, live) == [1, 1, 1, 1, 1, 1])
             #expect(
                 try await db.buildRequests.getBuildRequests(complete: false).filter { $0.claimedByMasterID == nil }
                     .count
@@ -72,7 +74,7 @@ struct ExpiryTests {
             try await db.masters.masterActive(a)
             let expired = try await db.masters.expireMasters(staleBefore: time.now.addingTimeInterval(-5), except: b)
             #expect(expired.isEmpty)
-            #expect(try await holdings(db, a) == [1, 1, 1, 1, 1])
+            #expect(try await holdings(db, a) == [1, 1, 1, 1, 1, 1])
             let none = try await db.masters.expireMasters(staleBefore: time.now.addingTimeInterval(60), except: b)
             #expect(none.map(\.id) == [a])
             #expect(try await db.masters.getMaster(b)?.active == true)
@@ -90,7 +92,7 @@ struct ExpiryTests {
             time.advance(by: 60)
             let plain = try await db.masters.expireMasters(staleBefore: time.now, except: nil)
             #expect(plain.isEmpty)
-            #expect(try await holdings(db, dead) == [0, 0, 0, 0, 0])
+            #expect(try await holdings(db, dead) == [0, 0, 0, 0, 0, 0])
             let forced = try await db.masters.expireMasters(staleBefore: time.now, except: nil, forceHouseKeeping: true)
             #expect(forced.isEmpty)
         }
@@ -103,7 +105,7 @@ struct ExpiryTests {
             #expect(try await db.masters.findMasterId("m") == master)
             let announced = try await db.masters.masterStopped(master)
             #expect(announced)
-            #expect(try await holdings(db, master) == [0, 0, 0, 0, 0])
+            #expect(try await holdings(db, master) == [0, 0, 0, 0, 0, 0])
             let again = try await db.masters.masterStopped(master)
             #expect(!again)
         }

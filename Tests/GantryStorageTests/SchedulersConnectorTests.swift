@@ -95,6 +95,30 @@ struct SchedulersConnectorTests {
         }
     }
 
+    @Test(
+        "pools claim like schedulers; the managing master of each claimed pool is listed",
+        arguments: TestBackend.enabled)
+    func pools(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let a = try await db.masters.findMasterId("a")
+            let b = try await db.masters.findMasterId("b")
+            let pool = try await db.pools.findPoolId("linux")
+            #expect(try await db.pools.findPoolId("linux") == pool)
+            _ = try await db.pools.findPoolId("idle")
+            let fence = try await db.pools.setPoolMaster(pool, masterid: a)
+            #expect(try await db.pools.setPoolMaster(pool, masterid: a) == fence)
+            await #expect(throws: GantryError.self) { try await db.pools.setPoolMaster(pool, masterid: b) }
+            #expect(try await db.pools.getPoolMasters() == ["linux": a])
+            #expect(try await db.pools.isClaimCurrent(fence))
+            #expect(try await db.pools.unclaimPool(fence))
+            #expect(try await !db.pools.isClaimCurrent(fence))
+            let next = try await db.pools.setPoolMaster(pool, masterid: b)
+            #expect(next.epoch > fence.epoch)
+            #expect(try await !db.pools.unclaimPool(fence))
+            #expect(try await db.pools.getPoolMasters() == ["linux": b])
+        }
+    }
+
     @Test("concurrent claims by two masters: exactly one wins", arguments: TestBackend.enabled)
     func race(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in

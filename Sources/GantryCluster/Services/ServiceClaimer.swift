@@ -13,7 +13,7 @@ public protocol ServiceClaimer: Sendable {
     func unclaim(_ fence: ClaimFence) async throws
 }
 
-/// Claims through the database's schedulers or change sources connector.
+/// Claims through the database's schedulers, change sources or pools connector.
 public struct DatabaseServiceClaimer: ServiceClaimer {
     let database: Database
     let kind: ServiceKind
@@ -27,6 +27,7 @@ public struct DatabaseServiceClaimer: ServiceClaimer {
         switch kind {
         case .scheduler: try await database.schedulers.findSchedulerId(name)
         case .changeSource: try await database.changeSources.findChangeSourceId(name)
+        case .pool: try await database.pools.findPoolId(name)
         }
     }
 
@@ -36,6 +37,7 @@ public struct DatabaseServiceClaimer: ServiceClaimer {
             case .scheduler: return try await database.schedulers.setSchedulerMaster(serviceid, masterid: masterid)
             case .changeSource:
                 return try await database.changeSources.setChangeSourceMaster(serviceid, masterid: masterid)
+            case .pool: return try await database.pools.setPoolMaster(serviceid, masterid: masterid)
             }
         } catch let error as GantryError where error.code == .alreadyClaimed {
             return nil
@@ -46,6 +48,7 @@ public struct DatabaseServiceClaimer: ServiceClaimer {
         switch kind {
         case .scheduler: try await database.schedulers.isClaimCurrent(fence)
         case .changeSource: try await database.changeSources.isClaimCurrent(fence)
+        case .pool: try await database.pools.isClaimCurrent(fence)
         }
     }
 
@@ -53,6 +56,7 @@ public struct DatabaseServiceClaimer: ServiceClaimer {
         switch kind {
         case .scheduler: _ = try await database.schedulers.unclaimScheduler(fence)
         case .changeSource: _ = try await database.changeSources.unclaimChangeSource(fence)
+        case .pool: _ = try await database.pools.unclaimPool(fence)
         }
     }
 }

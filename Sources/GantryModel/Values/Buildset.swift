@@ -81,3 +81,14 @@ public struct BuildRequest: Sendable, Hashable {
         self.claimedByMasterID = claimedByMasterID
     }
 }
+
+/// Who asked for a buildset, as fair queues see it: the scheduler that added it and the project it builds.
+public struct BuildsetOrigin: Sendable, Hashable {
+    public var schedulerID: Int?
+    public var project: String
+
+    public init(schedulerID: Int?, project: String) {
+        self.schedulerID = schedulerID
+        self.project = project
+    }
+}

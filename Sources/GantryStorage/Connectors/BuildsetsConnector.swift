@@ -121,6 +121,42 @@ public struct BuildsetsConnector: Sendable {
         }
     }
 
+    /// Where each buildset came from, for fair queues: its scheduler and the project of its source stamps (the
+    /// first by id when they differ). Buildsets not found are left out.
+    public func getBuildsetOrigins(_ bsids: [Int]) async throws -> [Int: BuildsetOrigin] {
+        try await database.withTransaction { sql in
+            var origins: [Int: BuildsetOrigin] = [:]
+            for batch in Batches.of(Array(Set(bsids))) {
+                let rows = try await sql.select()
+                    .column(SQLColumn("id", table: "buildsets"))
+                    .column(SQLColumn("schedulerid", table: "buildsets"))
+                    .column(SQLColumn("project", table: "sourcestamps"))
+                    .from("buildsets")
+                    .join(
+                        "buildset_sourcestamps", method: SQLJoinMethod.left,
+                        on: SQLColumn("buildsetid", table: "buildset_sourcestamps"), .equal,
+                        SQLColumn("id", table: "buildsets")
+                    )
+                    .join(
+                        "sourcestamps", method: SQLJoinMethod.left,
+                        on: SQLColumn("id", table: "sourcestamps"), .equal,
+                        SQLColumn("sourcestampid", table: "buildset_sourcestamps")
+                    )
+                    .where(SQLColumn("id", table: "buildsets"), .in, SQLBind.group(Array(batch)))
+                    .orderBy(SQLColumn("id", table: "sourcestamps"))
+                    .all()
+                for row in rows {
+                    let id = try row.decode(column: "id", as: Int.self)
+                    guard origins[id] == nil else { continue }
+                    origins[id] = BuildsetOrigin(
+                        schedulerID: try row.decode(column: "schedulerid", as: Int?.self),
+                        project: try row.decode(column: "project", as: String?.self) ?? "")
+                }
+            }
+            return origins
+        }
+    }
+
     /// Marks the buildset complete with `results`.
     /// - Throws: `GantryError.conflict` when it is already complete, `.notFound` when there is none.
     public func completeBuildset(_ bsid: Int, results: BuildResult) async throws {

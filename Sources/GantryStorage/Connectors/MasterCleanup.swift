@@ -11,6 +11,7 @@ enum MasterCleanup {
         { sql, masterid, _ in
             try await sql.delete(from: "changesource_masters").where("masterid", .equal, masterid).run()
         },
+        { sql, masterid, _ in try await sql.delete(from: "pool_masters").where("masterid", .equal, masterid).run() },
         // Deleting the builder links removes the workers configured on them too (cascade).
         { sql, masterid, _ in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
         { sql, masterid, _ in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run()
@@ -37,7 +38,9 @@ enum MasterCleanup {
     /// masters the cluster ever had, since peers ask on every heartbeat.
     static func holders(in sql: any SQLDatabase) async throws -> Set<Int> {
         var holders: Set<Int> = []
-        for table in ["scheduler_masters", "changesource_masters", "builder_masters", "connected_workers"] {
+        for table in [
+            "scheduler_masters", "changesource_masters", "pool_masters", "builder_masters", "connected_workers",
+        ] {
             holders.formUnion(
                 try await sql.select().distinct().column("masterid").from(table)
                     .all(decodingColumn: "masterid", as: Int.self))

@@ -5,7 +5,7 @@ import SQLKit
 public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
     static let history: [Migration] = [
-        .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control,
+        .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims,
     ]
 
     /// The schema version this Gantry writes.

@@ -1,15 +1,15 @@
 import GantryModel
 import SQLKit
 
-/// Claims on clustered services, shared by schedulers and change sources: the claim table's primary key on the
+/// Claims on clustered services, shared by schedulers, change sources and pools: the claim table's primary key on the
 /// service id makes "one owner" a database constraint, and the service row's `last_epoch` numbers the claims.
 struct ServiceClaims: Sendable {
     let kind: ServiceKind
     let dialect: Dialect
 
-    var serviceTable: String { kind == .scheduler ? "schedulers" : "changesources" }
-    var claimTable: String { kind == .scheduler ? "scheduler_masters" : "changesource_masters" }
-    var idColumn: String { kind == .scheduler ? "schedulerid" : "changesourceid" }
+    var serviceTable: String { "\(kind.rawValue)s" }
+    var claimTable: String { "\(kind.rawValue)_masters" }
+    var idColumn: String { "\(kind.rawValue)id" }
 
     /// Claims the service for `masterid`. Already holding it is success (with the current epoch); a claim by any
     /// other master, even an inactive one, is `GantryError.alreadyClaimed`.
