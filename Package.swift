@@ -123,11 +123,13 @@ let package = Package(
         .target(
             name: "GantryPools",
             dependencies: [
+                "GantryCluster",
                 "GantryConfig",
                 "GantryModel",
                 "GantryStorage",
                 "GantryWorkers",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -108,14 +108,16 @@ struct ConfigReader {
         return value
     }
 
-    mutating func duration(_ mapping: Node.Mapping, _ key: String, at path: String) -> Duration? {
+    mutating func duration(_ mapping: Node.Mapping, _ key: String, at path: String, zeroAllowed: Bool = false)
+        -> Duration?
+    {
         guard let node = mapping[key] else { return nil }
         guard let text = node.scalar?.string, let value = DurationText.parse(text) else {
             problem(join(path, key), "must be a duration like 500ms, 2s, 5m or 1h")
             return nil
         }
-        guard value > .zero else {
-            problem(join(path, key), "must be positive")
+        guard value > .zero || (zeroAllowed && value == .zero) else {
+            problem(join(path, key), zeroAllowed ? "must not be negative" : "must be positive")
             return nil
         }
         return value

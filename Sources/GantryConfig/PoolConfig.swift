@@ -19,6 +19,12 @@ public struct PoolConfig: Sendable, Hashable {
     public var idleTimeout = Duration.seconds(300)
     /// A started worker that has not connected after this long is stopped and counted as a failure.
     public var startTimeout = Duration.seconds(120)
+    /// The least time between two starts of the pool's workers, so a burst of requests does not start them all
+    /// in the same instant (a cloud API's rate limit, a host's boot storm).
+    public var minStartInterval = Duration.zero
+    /// When the master stops, how long builds on the pool's workers may go on before they are interrupted (their
+    /// requests then wait for another master).
+    public var terminateGrace = Duration.seconds(30)
     public var provisioner = Provisioner.local
     /// A worker of the pool dying stops the master with an error (Copr's `exit_on_worker`), for setups where
     /// that means something is broken.

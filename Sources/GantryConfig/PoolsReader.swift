@@ -3,7 +3,8 @@ import Yams
 
 /// Reads the `pools` list.
 extension ConfigReader {
-    /// `- {name, builders: [NAME], maxWorkers, minIdle, idleTimeout, startTimeout, provisioner}`; names unique
+    /// `- {name, builders: [NAME], maxWorkers, minIdle, idleTimeout, startTimeout, minStartInterval, terminateGrace,
+    /// exitOnWorker, provisioner}`; names unique
     /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
     /// `{type: command, start: TEXT, stop: TEXT}`.
     mutating func pools(_ node: Node?, builders known: Set<String>) -> [PoolConfig] {
@@ -22,8 +23,8 @@ extension ConfigReader {
             refuseUnknownKeys(
                 mapping,
                 allowed: [
-                    "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "provisioner",
-                    "exitOnWorker",
+                    "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "minStartInterval",
+                    "terminateGrace", "provisioner", "exitOnWorker",
                 ],
                 at: path)
             guard let name = string(mapping, "name", at: path) else {
@@ -53,6 +54,10 @@ extension ConfigReader {
             }
             pool.idleTimeout = duration(mapping, "idleTimeout", at: path) ?? pool.idleTimeout
             pool.startTimeout = duration(mapping, "startTimeout", at: path) ?? pool.startTimeout
+            pool.minStartInterval =
+                duration(mapping, "minStartInterval", at: path, zeroAllowed: true) ?? pool.minStartInterval
+            pool.terminateGrace =
+                duration(mapping, "terminateGrace", at: path, zeroAllowed: true) ?? pool.terminateGrace
             pool.exitOnWorker = flag(mapping, "exitOnWorker", at: path) ?? pool.exitOnWorker
             if let provisioner = mapping["provisioner"] {
                 pool.provisioner = self.provisioner(provisioner, at: join(path, "provisioner")) ?? pool.provisioner

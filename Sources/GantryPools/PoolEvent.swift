@@ -9,6 +9,10 @@ public struct PoolEvent: Sendable, Hashable {
         case pruned
         case retired
         case configReloaded = "config reloaded"
+        /// This master took over the pool's management.
+        case claimed
+        /// This master stopped managing the pool.
+        case released
     }
 
     public var time: Date

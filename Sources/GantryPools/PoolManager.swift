@@ -1,102 +1,27 @@
 import Foundation
+import GantryCluster
 public import GantryConfig
 import GantryModel
 public import GantryStorage
 public import GantryWorkers
 public import Logging
 
-/// Starts and retires the workers of this master's pools with the queue, as Copr's backend does with
-/// `spin_up_workers_by_group` and `prune_dead_workers_by_group`, each `tick`:
+/// Runs this master's share of the cluster's pools: each configured pool is a clustered service, so exactly one
+/// master manages it (starting, pruning and retiring its workers, see `manage`) and another takes over when that
+/// master dies or stops.
 ///
-/// - a started worker that connected is running; one that has not after `startTimeout` is stopped and counted
-///   as a failure; one whose process died is pruned (its build, if any, ends RETRY as its connection is lost);
-/// - workers are started while the pool's pending requests outnumber its idle and starting workers (and to
-///   keep `minIdle` idle ones), up to `maxWorkers`;
-/// - an idle worker beyond `minIdle` is retired after `idleTimeout`, and so is any worker above a lowered
-///   `maxWorkers` once it is idle.
-///
-/// Stopping the manager stops every worker it started (each interrupts its commands first).
+/// `terminate()` is the clean stop: no more workers start, builds on pool workers get the pool's
+/// `terminateGrace` to finish (the workers take no new ones meanwhile), then every worker the manager started is
+/// stopped (interrupting what still runs; those requests wait again) and the pools' claims are released.
 public actor PoolManager {
     /// A worker of a pool, as the manager knows it.
     public struct Member: Sendable {
-        public enum State: String, Sendable { case starting, idle, busy }
+        public enum State: String, Sendable, CaseIterable { case starting, idle, busy }
         public var name: String
         public var state: State
         let process: any ProvisionedWorker
         var startedTicks = 0
         var idleTicks = 0
-    }
-
-    let database: Database
-    let masterID: Int
-    let workers: WorkerManager
-    let master: String
-    let provisioner: @Sendable (PoolConfig) -> any WorkerProvisioner
-    let clock: any Clock<Duration>
-    let tick: Duration
-    let logger: Logger
-    private var pools: [PoolConfig] = []
-    private var passwords: [String: String] = [:]
-    private var members: [String: [String: Member]] = [:]
-    private var failures: [String: Int] = [:]
-    private(set) var events: [PoolEvent] = []
-
-    /// - Parameters:
-    ///   - master: The worker port the pool's workers connect to, as HOST:PORT.
-    ///   - provisioner: How each pool starts its workers.
-    public init(
-        database: Database, masterID: Int, workers: WorkerManager, master: String,
-        provisioner: @escaping @Sendable (PoolConfig) -> any WorkerProvisioner, clock: any Clock<Duration>,
-        tick: Duration = .seconds(1), logger: Logger
-    ) {
-        self.database = database
-        self.masterID = masterID
-        self.workers = workers
-        self.master = master
-        self.provisioner = provisioner
-        self.clock = clock
-        self.tick = tick
-        self.logger = logger
-    }
-
-    /// Serves `pools` from now on (at start and on reload); `passwords` are their workers' passwords.
-    public func configure(_ pools: [PoolConfig], passwords: [String: String]) {
-        let reloaded = !self.pools.isEmpty
-        self.pools = pools
-        self.passwords = passwords
-        if reloaded { for pool in pools { record(pool.name, nil, .configReloaded) } }
-    }
-
-    /// The pool's workers by name.
-    public func members(of pool: String) -> [Member] {
-        (members[pool] ?? [:]).values.sorted { $0.name < $1.name }
-    }
-
-    /// The pool's events, oldest first.
-    public func events(of pool: String) -> [PoolEvent] {
-        events.filter { $0.pool == pool }
-    }
-
-    /// How many of the pool's workers failed to start.
-    public func startFailures(of pool: String) -> Int { failures[pool, default: 0] }
-
-    /// What the API shows of each pool: its settings, workers by state, queue depth and start failures.
-    public struct Status: Sendable {
-        public var pool: PoolConfig
-        public var members: [Member]
-        public var queued: Int
-        public var startFailures: Int
-    }
-
-    public func status() async throws -> [Status] {
-        var statuses: [Status] = []
-        for pool in pools {
-            statuses.append(
-                Status(
-                    pool: pool, members: members(of: pool.name), queued: try await pendingRequests(pool),
-                    startFailures: failures[pool.name, default: 0]))
-        }
-        return statuses
     }
 
     /// A pool with `exitOnWorker` lost a worker.
@@ -109,141 +34,216 @@ public actor PoolManager {
         }
     }
 
-    /// Manages the pools until cancelled, then stops every worker it started.
-    /// - Throws: `WorkerDied` when a worker of a pool with `exitOnWorker` died (its other workers are stopped).
+    /// What the API shows of each pool: its settings, the master managing it, the workers this master runs for
+    /// it by state, queue depth and start failures.
+    public struct Status: Sendable {
+        public var pool: PoolConfig
+        public var managedBy: Int?
+        public var members: [Member]
+        public var queued: Int
+        public var startFailures: Int
+    }
+
+    private enum Command: Sendable {
+        case configure
+        case revalidate
+        case died(WorkerDied)
+        case terminate
+    }
+
+    let database: Database
+    let masterID: Int
+    let workers: WorkerManager
+    let master: String
+    let provisioner: @Sendable (PoolConfig) -> any WorkerProvisioner
+    let clock: any Clock<Duration>
+    let tick: Duration
+    let claimPoll: Duration
+    let logger: Logger
+    var pools: [String: PoolConfig] = [:]
+    var passwords: [String: String] = [:]
+    var members: [String: [String: Member]] = [:]
+    var failures: [String: Int] = [:]
+    /// Ticks before the pool may start another worker (`minStartInterval`).
+    var startCooldown: [String: Int] = [:]
+    var builderIDs: [[String]: [Int]] = [:]
+    var draining = false
+    private(set) var events: [PoolEvent] = []
+    private var services: [String: ClusteredService] = [:]
+    private let commands: AsyncStream<Command>
+    private let post: AsyncStream<Command>.Continuation
+    private var finished = false
+    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// - Parameters:
+    ///   - master: The worker port the pool's workers connect to, as HOST:PORT.
+    ///   - provisioner: How each pool starts its workers.
+    ///   - tick: How often each managed pool is looked at, and its claim re-checked.
+    ///   - claimPoll: How often a pool another master manages is polled for its claim.
+    public init(
+        database: Database, masterID: Int, workers: WorkerManager, master: String,
+        provisioner: @escaping @Sendable (PoolConfig) -> any WorkerProvisioner, clock: any Clock<Duration>,
+        tick: Duration = .seconds(1), claimPoll: Duration = .seconds(5), logger: Logger
+    ) {
+        self.database = database
+        self.masterID = masterID
+        self.workers = workers
+        self.master = master
+        self.provisioner = provisioner
+        self.clock = clock
+        self.tick = tick
+        self.claimPoll = claimPoll
+        self.logger = logger
+        (commands, post) = AsyncStream.makeStream()
+    }
+
+    /// Serves `pools` from now on (at start and on reload); `passwords` are their workers' passwords. A changed
+    /// pool keeps its workers and follows its new settings at the next tick.
+    public func configure(_ pools: [PoolConfig], passwords: [String: String]) {
+        let reloaded = !self.pools.isEmpty
+        self.pools = Dictionary(pools.map { ($0.name, $0) }) { first, _ in first }
+        self.passwords = passwords
+        if reloaded { for pool in pools where members[pool.name] != nil { record(pool.name, nil, .configReloaded) } }
+        post.yield(.configure)
+    }
+
+    /// The pool's workers by name.
+    public func members(of pool: String) -> [Member] {
+        (members[pool] ?? [:]).values.sorted { $0.name < $1.name }
+    }
+
+    /// The pool's events, oldest first.
+    public func events(of pool: String) -> [PoolEvent] {
+        events.filter { $0.pool == pool }
+    }
+
+    public func status() async throws -> [Status] {
+        let managers = try await database.pools.getPoolMasters()
+        var statuses: [Status] = []
+        for pool in pools.values.sorted(by: { $0.name < $1.name }) {
+            statuses.append(
+                Status(
+                    pool: pool, managedBy: managers[pool.name], members: members(of: pool.name),
+                    queued: try await pendingRequests(pool), startFailures: failures[pool.name, default: 0]))
+        }
+        return statuses
+    }
+
+    /// Runs the pools' services until ``terminate()`` (or cancellation), then stops every worker it started.
+    /// - Throws: `WorkerDied` when a worker of a pool with `exitOnWorker` died (every pool is stopped first).
     public func run() async throws {
-        while (try? await clock.sleep(for: tick)) != nil {
-            for pool in pools {
-                do {
-                    try await manage(pool)
-                } catch let died as WorkerDied {
+        defer { finish() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [clock, tick, post] in
+                while (try? await clock.sleep(for: tick)) != nil { post.yield(.revalidate) }
+            }
+            loop: for await command in commands {
+                switch command {
+                case .configure:
+                    for (name, service) in services where pools[name] == nil {
+                        service.stop()
+                        await service.waitUntilStopped()
+                        services[name] = nil
+                    }
+                    for name in pools.keys.sorted() where services[name] == nil {
+                        let service = ClusteredService(
+                            behavior: PoolService(name: name, manager: self),
+                            claimer: DatabaseServiceClaimer(database: database, kind: .pool), masterID: masterID,
+                            claimPoll: claimPoll, clock: clock, logger: logger)
+                        services[name] = service
+                        group.addTask { await service.run() }
+                    }
+                case .revalidate:
+                    // A claim gone (this master was expired by a peer) stops the pool's workers here.
+                    for service in services.values { await service.revalidate(masterExpired: false) }
+                case .died(let died):
                     logger.critical("\(died)")
-                    await Task { await self.stopAll() }.value
+                    await stopServices()
                     throw died
-                } catch {
-                    logger.warning(
-                        "pool not managed this time",
-                        metadata: ["gantry.pool": "\(pool.name)", "gantry.error": "\(error)"])
+                case .terminate:
+                    break loop
                 }
             }
-            await retireRemovedPools()
+            await stopServices()
+            group.cancelAll()
         }
-        // Cancelled: the workers are stopped in a task of their own, whose waits are not cancelled.
-        await Task { await self.stopAll() }.value
     }
 
-    private func stopAll() async {
-        for (pool, named) in members {
-            for member in named.values {
-                await member.process.stop()
-                record(pool, member.name, .retired, "the master is stopping")
+    /// Stops the pools cleanly (see the type's description); returns once ``run()`` has ended.
+    public func terminate() async {
+        draining = true
+        var graceful: Set<String> = []
+        var waited = Duration.zero
+        while true {
+            let busy = (try? await busyMembers()) ?? []
+            for name in busy.subtracting(graceful) {
+                // Graceful: the distributor gives the worker no new build, and shuts it down once idle.
+                if let id = await workers.worker(named: name)?.id {
+                    try? await database.workers.setWorkerGraceful(id, graceful: true)
+                }
+                graceful.insert(name)
             }
+            let waiting = members.filter { pool, named in
+                waited < (pools[pool]?.terminateGrace ?? .zero) && named.keys.contains(where: busy.contains)
+            }
+            if waiting.isEmpty { break }
+            guard (try? await clock.sleep(for: tick)) != nil else { break }
+            waited += tick
         }
-        members = [:]
+        post.yield(.terminate)
+        if finished { return }
+        await withCheckedContinuation { finishWaiters.append($0) }
     }
 
-    private func manage(_ pool: PoolConfig) async throws {
-        var named = members[pool.name] ?? [:]
-        let busy = try await busyWorkers()
-        let ticksOf = { (duration: Duration) in Int((duration / self.tick).rounded(.up)) }
-        for (name, var member) in named {
-            if await member.process.hasExited {
-                named[name] = nil
-                members[pool.name] = named
-                record(pool.name, name, .pruned, "its process ended")
-                if pool.exitOnWorker { throw WorkerDied(pool: pool.name, worker: name) }
-                continue
-            }
-            let attached = await workers.worker(named: name) != nil
-            switch member.state {
-            case .starting where attached:
-                member.state = busy.contains(name) ? .busy : .idle
-                record(pool.name, name, .connected)
-            case .starting:
-                member.startedTicks += 1
-                if member.startedTicks >= ticksOf(pool.startTimeout) {
-                    await member.process.stop()
-                    named[name] = nil
-                    failures[pool.name, default: 0] += 1
-                    record(pool.name, name, .startFailed, "not connected after \(pool.startTimeout)")
-                    continue
-                }
-            case .idle, .busy:
-                guard attached else {
-                    await member.process.stop()
-                    named[name] = nil
-                    record(pool.name, name, .pruned, "it stopped answering")
-                    continue
-                }
-                member.state = busy.contains(name) ? .busy : .idle
-                member.idleTicks = member.state == .idle ? member.idleTicks + 1 : 0
-            }
-            named[name] = member
-        }
-        // Retire: idle beyond minIdle for idleTimeout, or above a lowered maxWorkers.
-        let allowed = Set(pool.workerNames)
-        var idle = named.values.filter { $0.state == .idle }.sorted { $0.name > $1.name }
-        for member in idle
-        where !allowed.contains(member.name)
-            || (idle.count > pool.minIdle && member.idleTicks >= ticksOf(pool.idleTimeout))
-        {
-            await workers.shutDown(member.name, reason: "retired by pool \(pool.name)")
-            await member.process.stop()
-            named[member.name] = nil
-            idle.removeAll { $0.name == member.name }
-            record(
-                pool.name, member.name, .retired,
-                allowed.contains(member.name) ? "idle for \(pool.idleTimeout)" : "above maxWorkers")
-        }
-        // Spin up: demand beyond idle and starting workers, and minIdle, up to maxWorkers.
-        let pending = try await pendingRequests(pool)
-        let starting = named.values.filter { $0.state == .starting }.count
-        var wanted = max(pending - idle.count - starting, pool.minIdle - idle.count - starting, 0)
-        for name in pool.workerNames where wanted > 0 && named[name] == nil {
-            guard let password = passwords[name] else { continue }
+    /// Manages the pool while this master holds its claim; cancelled when the claim ends.
+    func manageWhileActive(_ name: String) async {
+        record(name, nil, .claimed)
+        repeat {
+            guard !draining, let pool = pools[name] else { continue }
             do {
-                let process = try await provisioner(pool).start(name: name, password: password, master: master)
-                named[name] = Member(name: name, state: .starting, process: process)
-                record(pool.name, name, .startRequested)
+                try await manage(pool)
+            } catch let died as WorkerDied {
+                post.yield(.died(died))
+                return
             } catch {
-                failures[pool.name, default: 0] += 1
-                record(pool.name, name, .startFailed, "\(error)")
+                logger.warning(
+                    "pool not managed this time", metadata: ["gantry.pool": "\(name)", "gantry.error": "\(error)"])
             }
-            wanted -= 1
-        }
-        members[pool.name] = named
+        } while (try? await clock.sleep(for: tick)) != nil
     }
 
-    /// Pools no longer configured: their workers are stopped.
-    private func retireRemovedPools() async {
-        let configured = Set(pools.map(\.name))
-        for (pool, named) in members where !configured.contains(pool) {
+    /// This master no longer manages the pool: its workers here are stopped (builds they still run end RETRY and
+    /// their requests wait again).
+    func release(_ name: String) async {
+        let named = members[name] ?? [:]
+        members[name] = nil
+        let reason =
+            draining
+            ? "the master is stopping" : pools[name] == nil ? "the pool was removed" : "the pool's claim was lost"
+        // In a task of its own, whose waits are not cancelled with the service.
+        await Task { [workers] in
             for member in named.values {
-                await workers.shutDown(member.name, reason: "pool \(pool) removed")
+                await workers.shutDown(member.name, reason: "pool \(name): \(reason)")
                 await member.process.stop()
-                record(pool, member.name, .retired, "the pool was removed")
             }
-            members[pool] = nil
-        }
+        }.value
+        for member in named.values.sorted(by: { $0.name < $1.name }) { record(name, member.name, .retired, reason) }
+        record(name, nil, .released, reason)
     }
 
-    /// Requests of the pool's builders waiting for a worker.
-    private func pendingRequests(_ pool: PoolConfig) async throws -> Int {
-        var builderIDs: [Int] = []
-        for name in pool.builders { builderIDs.append(try await database.builders.findBuilderId(name)) }
-        return try await database.buildRequests.getBuildRequests(
-            builderids: builderIDs, complete: false, claimed: .unclaimed
-        ).count
+    private func stopServices() async {
+        for service in services.values { service.stop() }
+        for service in services.values { await service.waitUntilStopped() }
+        services = [:]
     }
 
-    /// Names of the workers running a build of this master.
-    private func busyWorkers() async throws -> Set<String> {
-        let ids = Set(try await database.builds.getBuilds(masterid: masterID, complete: false).compactMap(\.workerID))
-        guard !ids.isEmpty else { return [] }
-        return Set(try await database.workers.getWorkers().filter { ids.contains($0.id) }.map(\.name))
+    private func finish() {
+        finished = true
+        for waiter in finishWaiters { waiter.resume() }
+        finishWaiters = []
     }
 
-    private func record(_ pool: String, _ worker: String?, _ kind: PoolEvent.Kind, _ detail: String? = nil) {
+    func record(_ pool: String, _ worker: String?, _ kind: PoolEvent.Kind, _ detail: String? = nil) {
         events.append(PoolEvent(time: database.clock.now(), pool: pool, worker: worker, kind: kind, detail: detail))
         if events.count > 10_000 { events.removeFirst(events.count - 10_000) }
         logger.info(

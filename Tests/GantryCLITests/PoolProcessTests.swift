@@ -66,6 +66,7 @@ struct PoolProcessTests {
             let pool = try await httpGet(base, "/api/v2/pools/p")
             #expect(pool["pools", 0, "max_workers"] == .number(3) && pool["pools", 0, "queued"] == .number(0))
             #expect(pool["pools", 0, "workers"] == .array([]) && pool["pools", 0, "start_failures"] == .number(0))
+            #expect(pool["pools", 0, "masterid"] == .number(1), "managed by this master")
             let events = try await httpGet(base, "/api/v2/pools/p/events")["events"]?.elements ?? []
             let kinds = events.compactMap { $0["event"]?.string }
             #expect(
@@ -77,26 +78,104 @@ struct PoolProcessTests {
         }
     }
 
-    @Test("a SIGTERMed master stops the pool workers it started, mid-build: no process remains, the request waits")
+    @Test(
+        "a SIGTERMed master lets pool builds finish within terminateGrace, interrupts the rest: no process remains, the request waits"
+    )
     func terminate() async throws {
         try await withMaster(
             "tmaster",
             config: """
-                builders: [{name: b1, steps: [{name: long, shell: "sleep 300"}]}]
-                schedulers: [{name: force, type: force, builderNames: [b1]}]
-                pools: [{name: q, builders: [b1], maxWorkers: 1}]
+                builders:
+                  - {name: quick, steps: [{name: work, shell: "sleep 2"}]}
+                  - {name: long, steps: [{name: work, shell: "sleep 300"}]}
+                schedulers: [{name: force, type: force, builderNames: [quick, long]}]
+                pools: [{name: q, builders: [quick, long], maxWorkers: 2, terminateGrace: 8s}]
                 """
         ) { master, base, db, directory in
             try await force(base)
-            #expect(
-                try await waitUntil { try await db.steps.getSteps(buildid: 1).first?.startedAt != nil },
-                "\(master.logText)")
+            let running = try await waitUntil {
+                let started = try await db.steps.getSteps(buildid: 1) + db.steps.getSteps(buildid: 2)
+                return started.count == 2 && started.allSatisfy { $0.startedAt != nil }
+            }
+            #expect(running, "\(master.logText)")
             master.send(SIGTERM)
             #expect(await master.waitForExit() == 0, "\(master.logText)")
             #expect(workers(in: directory).isEmpty, "no worker outlives the master")
-            let request = try #require(try await db.buildRequests.getBuildRequests().first)
-            #expect(!request.complete && request.claimedByMasterID == nil, "pending again for another master")
-            #expect(try await db.builds.getBuild(1)?.results == .retry)
+            let quick = try await db.builders.findBuilderId("quick")
+            let results = Dictionary(
+                uniqueKeysWithValues: try await db.builds.getBuilds().map { ($0.builderID, $0.results) })
+            #expect(results[quick] == .success, "finished within the grace")
+            #expect(results.values.contains(.retry), "interrupted after the grace")
+            let waiting = try await db.buildRequests.getBuildRequests(complete: false)
+            #expect(waiting.count == 1 && waiting[0].claimedByMasterID == nil, "pending again for another master")
+        }
+    }
+
+    @Test(
+        "on PostgreSQL, one master manages the pool; when it stops mid-build another takes the pool over and finishes every request",
+        .enabled(if: TestBackend.postgresURL != nil))
+    func terminateHandsOver() async throws {
+        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+        try await withTestSchema(server) { url in
+            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-pool-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let config = { (name: String) in
+                """
+                name: \(name)
+                database: \(url.textWithPassword)
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                heartbeat: 1s
+                expireAfter: 3s
+                claimPoll: 1s
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}]}]
+                schedulers: [{name: force, type: force, builderNames: [b1]}]
+                pools: [{name: h, builders: [b1], maxWorkers: 2, terminateGrace: 0s}]
+                """
+            }
+            let first = try MasterProcess(name: "h1", config: config("h1"), directory: directory)
+            defer { first.send(SIGKILL) }
+            try await Database.withDatabase(url, logger: silentLogger) { db in
+                let firstID = try await db.masters.findMasterId("h1")
+                #expect(try await waitUntil { try await db.pools.getPoolMasters() == ["h": firstID] })
+                let second = try MasterProcess(name: "h2", config: config("h2"), directory: directory)
+                defer { second.send(SIGKILL) }
+                let http = try #require(try await first.httpPort(), "\(first.logText)")
+                let firstPort = try #require(try await first.workerPort())
+                _ = try #require(try await second.httpPort(), "\(second.logText)")
+                let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+                #expect(try await waitUntil { try await db.schedulers.getSchedulers(active: true).count == 1 })
+                for _ in 0..<4 { try await force(base) }
+                let running = try await waitUntil(limit: .seconds(60)) {
+                    try await db.builds.getBuilds(complete: false).count == 2
+                }
+                #expect(running, "\(first.logText)")
+                let pool = try await httpGet(base, "/api/v2/pools/h")
+                #expect(pool["pools", 0, "masterid"] == .number(Double(firstID)), "the first master manages it")
+                #expect(second.logText.contains("pool claimed") == false, "the second master stays passive")
+
+                first.send(SIGTERM)
+                #expect(await first.waitForExit() == 0, "\(first.logText)")
+                #expect(
+                    ProcessTable.matching(" worker ", "--master 127.0.0.1:\(firstPort) ").isEmpty,
+                    "no worker of the first master remains")
+                let secondID = try await db.masters.findMasterId("h2")
+                let done = try await waitUntil(limit: .seconds(90)) {
+                    try await db.buildRequests.getBuildRequests(complete: true).count == 4
+                }
+                #expect(done, "\(second.logText)")
+                let requests = try await db.buildRequests.getBuildRequests()
+                #expect(requests.allSatisfy { $0.results == .success }, "every request built, once")
+                let builds = try await db.builds.getBuilds()
+                #expect(builds.filter { $0.results == .success }.count == 4)
+                #expect(builds.filter { $0.results == .retry }.allSatisfy { $0.masterID == firstID })
+                #expect(builds.contains { $0.results == .retry }, "the first master's builds were interrupted")
+                #expect(try await db.pools.getPoolMasters() == ["h": secondID])
+                #expect(second.logText.contains("pool claimed"))
+            }
         }
     }
 

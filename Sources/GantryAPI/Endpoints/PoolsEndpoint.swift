@@ -4,8 +4,8 @@ import GantryPools
 import Hummingbird
 
 extension HTTPAPI {
-    /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, workers and their states, queue depth, start
-    /// failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
+    /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers this master runs
+    /// for it and their states, queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
     func addPools(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
@@ -39,6 +39,7 @@ extension HTTPAPI {
         let states = counts.mapValues { JSONValue.number(Double($0)) }
         return .object([
             "name": .string(status.pool.name), "builders": .array(status.pool.builders.map(JSONValue.string)),
+            "masterid": status.managedBy.map { .number(Double($0)) } ?? .null,
             "max_workers": .number(Double(status.pool.maxWorkers)), "min_idle": .number(Double(status.pool.minIdle)),
             "workers": .array(
                 status.members.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),

@@ -103,7 +103,8 @@ extension GantryCommand {
                     : [
                         WorkersService(
                             settings: settings.workerPort, passwords: passwords, builders: settings.builders,
-                            workers: settings.workers, pools: settings.pools, reloaded: reloadedConfigs,
+                            workers: settings.workers, pools: settings.pools, claimPoll: settings.claimPoll,
+                            reloaded: reloadedConfigs,
                             secrets: settings.secrets,
                             basedir: settings.basedir, poolsRegistry: poolsRegistry,
                             triggers: triggers,

@@ -15,6 +15,8 @@ struct WorkersService: Service, CustomStringConvertible {
     let builders: [BuilderConfig]
     let workers: [WorkerConfig]
     let pools: [PoolConfig]
+    /// How often a pool managed by another master is polled for its claim.
+    let claimPoll: Duration
     /// Each reloaded configuration.
     let reloaded: AsyncStream<MasterConfig>
     let secrets: SecretsConfig
@@ -41,9 +43,9 @@ struct WorkersService: Service, CustomStringConvertible {
             secrets: SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix),
             triggers: triggers, basedir: URL(fileURLWithPath: basedir, isDirectory: true), logger: logger)
         try await distributor.configure(try await served(builders, pools: pools), maxBuilds: Self.maxBuilds(workers))
-        // A graceful shutdown cancels the port, the distributor (builds in flight end where they are; the master's
-        // stop then ends them RETRY and hands their requests back) and the pools (which stop their workers); that
-        // cancellation is the normal end of this service, not a failure.
+        // A graceful shutdown first terminates the pools (builds on their workers get each pool's grace), then
+        // cancels the port and the distributor (builds in flight end where they are; the master's stop then ends
+        // them RETRY and hands their requests back); that cancellation is the normal end of this service.
         do {
             try await run(manager: manager, distributor: distributor, masterID: masterID, clock: clock)
         } catch is CancellationError {
@@ -57,28 +59,31 @@ struct WorkersService: Service, CustomStringConvertible {
         let port = WorkerPort(
             host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask {
-                    try await port.run(onBound: { boundTo.yield($0) }) { link in await manager.serve(link) }
-                }
-                group.addTask { await distributor.run() }
-                var ports = bound.makeAsyncIterator()
-                guard let number = await ports.next() else { return }
-                let pools = self.poolManager(masterID: masterID, workers: manager, port: number, clock: clock)
-                await pools.configure(self.pools, passwords: passwords.passwords(of: self.pools))
-                poolsRegistry.set(pools)
-                group.addTask { try await pools.run() }
-                group.addTask {
-                    for await next in reloaded {
-                        do {
-                            try await distributor.configure(
-                                try await served(next.builders, pools: next.pools),
-                                maxBuilds: Self.maxBuilds(next.workers))
-                            await pools.configure(next.pools, passwords: passwords.passwords(of: next.pools))
-                        } catch {
-                            logger.error("builders not reconfigured", metadata: ["gantry.error": "\(error)"])
-                        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await port.run(onBound: { boundTo.yield($0) }) { link in await manager.serve(link) }
+            }
+            group.addTask { await distributor.run() }
+            var ports = bound.makeAsyncIterator()
+            guard let number = await ports.next() else { return }
+            let pools = self.poolManager(masterID: masterID, workers: manager, port: number, clock: clock)
+            await pools.configure(self.pools, passwords: passwords.passwords(of: self.pools))
+            poolsRegistry.set(pools)
+            group.addTask { try await pools.run() }
+            group.addTask {
+                try await gracefulShutdown()
+                await pools.terminate()
+                throw CancellationError()
+            }
+            group.addTask {
+                for await next in reloaded {
+                    do {
+                        try await distributor.configure(
+                            try await served(next.builders, pools: next.pools),
+                            maxBuilds: Self.maxBuilds(next.workers))
+                        await pools.configure(next.pools, passwords: passwords.passwords(of: next.pools))
+                    } catch {
+                        logger.error("builders not reconfigured", metadata: ["gantry.error": "\(error)"])
                     }
                 }
             }
@@ -101,7 +106,7 @@ struct WorkersService: Service, CustomStringConvertible {
                 case .command(let start, let stop):
                     CommandProvisioner(start: start, stop: stop)
                 }
-            }, clock: clock, logger: logger)
+            }, clock: clock, claimPoll: claimPoll, logger: logger)
     }
 
     private static func maxBuilds(_ workers: [WorkerConfig]) -> [String: Int] {

@@ -1,0 +1,19 @@
+import GantryCluster
+import GantryModel
+
+/// One pool as a clustered service: the master holding the pool's claim manages it; when that master dies or
+/// stops, another claims the pool and starts workers of its own.
+struct PoolService: ClusteredServiceBehavior {
+    let name: String
+    let manager: PoolManager
+
+    var kind: ServiceKind { .pool }
+
+    func runWhileActive(fence: ClaimFence) async {
+        await manager.manageWhileActive(name)
+    }
+
+    func deactivate() async throws {
+        await manager.release(name)
+    }
+}
