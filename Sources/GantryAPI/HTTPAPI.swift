@@ -3,9 +3,10 @@ public import GantryPools
 public import GantryStorage
 public import Hummingbird
 public import Logging
+public import Prometheus
 
 /// The master's HTTP API: Buildbot's data API under `/api/v2`, the change hooks under `/change_hook`, and
-/// `/healthz`.
+/// `/healthz` and `/metrics`.
 ///
 /// Every master serves it; any master answers for the whole cluster, since all state is in the database.
 public struct HTTPAPI: Sendable {
@@ -16,6 +17,8 @@ public struct HTTPAPI: Sendable {
     let master: MasterIdentity
     /// The pools of this master, once its pool manager runs.
     let pools: PoolsRegistry
+    /// What `/metrics` shows: the registry the master's metrics are recorded in.
+    let metrics: PrometheusCollectorRegistry
     let logger: Logger
 
     public init(
@@ -24,6 +27,7 @@ public struct HTTPAPI: Sendable {
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
         master: MasterIdentity = MasterIdentity(),
         pools: PoolsRegistry = PoolsRegistry(),
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         logger: Logger
     ) {
         self.database = database
@@ -31,6 +35,7 @@ public struct HTTPAPI: Sendable {
         self.forceSchedulers = forceSchedulers
         self.master = master
         self.pools = pools
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -38,6 +43,7 @@ public struct HTTPAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         addHealth(to: router)
+        addMetrics(to: router)
         addMasters(to: router)
         addSchedulers(to: router)
         addSchedulerControl(to: router)

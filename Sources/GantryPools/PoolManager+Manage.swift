@@ -113,8 +113,12 @@ extension PoolManager {
 
     private func failed(_ pool: String, _ worker: String, _ detail: String) {
         failures[pool, default: 0] += 1
-        Counter(label: "gantry_pool_start_failures_total", dimensions: [("pool", pool)]).increment()
+        Self.startFailures(of: pool).increment()
         record(pool, worker, .startFailed, detail)
+    }
+
+    static func startFailures(of pool: String) -> Counter {
+        Counter(label: "gantry_pool_start_failures_total", dimensions: [("pool", pool)])
     }
 
     /// The pool's gauges: workers by state, and requests waiting.

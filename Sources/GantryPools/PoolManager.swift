@@ -198,6 +198,7 @@ public actor PoolManager {
     /// Manages the pool while this master holds its claim; cancelled when the claim ends.
     func manageWhileActive(_ name: String) async {
         record(name, nil, .claimed)
+        _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
         repeat {
             guard !draining, let pool = pools[name] else { continue }
             do {

@@ -67,6 +67,13 @@ struct PoolProcessTests {
             #expect(pool["pools", 0, "max_workers"] == .number(3) && pool["pools", 0, "queued"] == .number(0))
             #expect(pool["pools", 0, "workers"] == .array([]) && pool["pools", 0, "start_failures"] == .number(0))
             #expect(pool["pools", 0, "masterid"] == .number(1), "managed by this master")
+            let metrics = try await httpGetText(base, "/metrics").text
+            for line in [
+                #"gantry_pool_workers{pool="p",state="idle"} 0.0"#, #"gantry_pool_workers{pool="p",state="busy"} 0.0"#,
+                #"gantry_pool_queued_requests{pool="p"} 0.0"#, #"gantry_pool_start_failures_total{pool="p"} 0"#,
+            ] {
+                #expect(metrics.split(separator: "\n").contains { $0 == line }, "\(line) in \(metrics)")
+            }
             let events = try await httpGet(base, "/api/v2/pools/p/events")["events"]?.elements ?? []
             let kinds = events.compactMap { $0["event"]?.string }
             #expect(

@@ -600,6 +600,8 @@ struct ConfigLoaderTests {
                 minIdle: 1
                 idleTimeout: 10m
                 startTimeout: 90s
+                minStartInterval: 5s
+                terminateGrace: 0s
                 provisioner: {type: command, start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"}
                 exitOnWorker: true
             """)
@@ -609,6 +611,8 @@ struct ConfigLoaderTests {
         let vms = config.pools[1]
         #expect(vms.minIdle == 1 && vms.idleTimeout == .seconds(600) && vms.startTimeout == .seconds(90))
         #expect(vms.exitOnWorker && !config.pools[0].exitOnWorker)
+        #expect(vms.minStartInterval == .seconds(5) && vms.terminateGrace == .zero)
+        #expect(config.pools[0].minStartInterval == .zero && config.pools[0].terminateGrace == .seconds(30))
         #expect(vms.provisioner == .command(start: "vm-start $WORKER_NAME", stop: "vm-stop $WORKER_NAME"))
         let error = #expect(throws: ConfigError.self) {
             try loader.parse(
@@ -617,6 +621,7 @@ struct ConfigLoaderTests {
                 pools:
                   - {name: p, builders: [ghost], maxWorkers: 0}
                   - {name: q, builders: [b1], maxWorkers: 2, minIdle: 3, provisioner: {type: cloud}}
+                  - {name: r, builders: [b1], maxWorkers: 1, terminateGrace: -1s, minStartInterval: soon}
                 """)
         }
         #expect(
@@ -625,6 +630,8 @@ struct ConfigLoaderTests {
                 "pools[0].maxWorkers: must be a positive number of workers",
                 "pools[1].minIdle: must be a number of workers from 0 to maxWorkers",
                 "pools[1].provisioner.type: must be local or command",
+                "pools[2].minStartInterval: must be a duration like 500ms, 2s, 5m or 1h",
+                "pools[2].terminateGrace: must be a duration like 500ms, 2s, 5m or 1h",
             ])
     }
 }

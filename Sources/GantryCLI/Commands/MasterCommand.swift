@@ -8,6 +8,8 @@ import GantryPools
 import GantryScheduling
 import GantryStorage
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 extension GantryCommand {
@@ -64,6 +66,8 @@ extension GantryCommand {
                 let (masterIDs, announceMasterID) = AsyncStream<Int>.makeStream()
                 let identity = MasterIdentity()
                 let poolsRegistry = PoolsRegistry()
+                let metrics = PrometheusCollectorRegistry()
+                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
                 let master = MasterService(lifecycle: lifecycle) {
                     identity.set($0)
                     announceMasterID.yield($0)
@@ -75,6 +79,7 @@ extension GantryCommand {
                         forceSchedulers: forceSchedulers,
                         master: identity,
                         pools: poolsRegistry,
+                        metrics: metrics,
                         logger: logger
                     ),
                     host: settings.http.host,

@@ -1,0 +1,107 @@
+import Foundation
+import GantryConfig
+import GantryPools
+import GantryStorage
+import GantryTesting
+import GantryWorkers
+import Testing
+
+/// The pool manager on an injected clock, with the `command` provisioner running real shell commands whose
+/// workers never connect.
+@Suite("Pool manager")
+struct PoolManagerTests {
+    /// A directory for the provisioner's files, removed afterwards.
+    private func withDirectory(_ body: (URL) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-pools-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await body(directory)
+    }
+
+    /// The lines the provisioner's commands appended to `file`.
+    private func lines(_ directory: URL, _ file: String) -> [String] {
+        ((try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// A pool `c` for builder `b1` whose command provisioner records starts and stops in `directory/prefix-*`.
+    private func pool(_ directory: URL, _ prefix: String) -> PoolConfig {
+        var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 3)
+        pool.minStartInterval = .seconds(3)
+        pool.startTimeout = .seconds(10)
+        let path = directory.appendingPathComponent(prefix).path
+        pool.provisioner = .command(
+            start: #"echo "$WORKER_NAME $WORKER_PASSWORD $MASTER_URL" >> "# + "'\(path)-starts'",
+            stop: #"echo "$WORKER_NAME" >> "# + "'\(path)-stops'")
+        return pool
+    }
+
+    private func manager(_ db: Database, master: String, clock: ManualClock) async throws -> PoolManager {
+        let masterID = try await db.masters.findMasterId(master)
+        let workers = WorkerManager(
+            database: db, masterID: masterID, clock: clock, keepalive: .seconds(600), logger: silentLogger)
+        return PoolManager(
+            database: db, masterID: masterID, workers: workers, master: "127.0.0.1:9989",
+            provisioner: { pool in
+                guard case .command(let start, let stop) = pool.provisioner else { fatalError("a command pool") }
+                return CommandProvisioner(start: start, stop: stop)
+            }, clock: clock, tick: .seconds(1), claimPoll: .seconds(1), logger: silentLogger)
+    }
+
+    @Test(
+        "starts are spaced by minStartInterval, a worker never connecting fails after startTimeout, one master manages the pool and the other takes over after terminate"
+    )
+    func spacingTimeoutAndTakeover() async throws {
+        try await withDirectory { directory in
+            try await withTestDatabase(.sqlite) { db in
+                let builder = try await db.builders.findBuilderId("b1")
+                for _ in 0..<5 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
+                let passwords = ["c-1": "pw1", "c-2": "pw2", "c-3": "pw3"]
+                let clock = ManualClock()
+                let first = try await manager(db, master: "m1", clock: clock)
+                await first.configure([pool(directory, "m1")], passwords: passwords)
+                let firstRun = Task { try await first.run() }
+                // The manager's look at the pool and its claim ticker both sleep between ticks.
+                await clock.waitForSleepers(2)
+                #expect(lines(directory, "m1-starts") == ["c-1 pw1 127.0.0.1:9989"])
+
+                let standby = ManualClock()
+                let second = try await manager(db, master: "m2", clock: standby)
+                await second.configure([pool(directory, "m2")], passwords: passwords)
+                let secondRun = Task { try await second.run() }
+                // Its claim poll and its ticker sleep; it holds nothing.
+                await standby.waitForSleepers(2)
+                #expect(await second.events(of: "c").isEmpty && lines(directory, "m2-starts").isEmpty)
+
+                var startedAt: [Int: Int] = [:]
+                for second in 1...10 {
+                    clock.advance(by: .seconds(1))
+                    await clock.waitForSleepers(2)
+                    startedAt[second] = lines(directory, "m1-starts").count
+                }
+                #expect(startedAt[2] == 1 && startedAt[3] == 2 && startedAt[5] == 2 && startedAt[6] == 3)
+                #expect(lines(directory, "m1-stops") == ["c-1"], "stopped after startTimeout")
+                #expect(startedAt[10] == 4, "and started again, the requests still waiting")
+                let status = try #require(try await first.status().first)
+                #expect(status.startFailures == 1 && status.queued == 5 && status.members.count == 3)
+                #expect(status.managedBy == (try await db.masters.findMasterId("m1")))
+                let failed = await first.events(of: "c").filter { $0.kind == .startFailed }
+                #expect(failed.map(\.worker) == ["c-1"] && failed.first?.detail == "not connected after 10.0 seconds")
+
+                await first.terminate()
+                try await firstRun.value
+                #expect(Set(lines(directory, "m1-stops")) == ["c-1", "c-2", "c-3"])
+                #expect(try await db.pools.getPoolMasters().isEmpty, "the claim is released")
+
+                standby.advance(by: .seconds(1))
+                #expect(await waitUntil { lines(directory, "m2-starts") == ["c-1 pw1 127.0.0.1:9989"] })
+                #expect(await second.events(of: "c").first?.kind == .claimed)
+                #expect(try await db.pools.getPoolMasters() == ["c": try await db.masters.findMasterId("m2")])
+                secondRun.cancel()
+                try await secondRun.value
+                #expect(lines(directory, "m2-stops") == ["c-1"], "cancelled, it still stops what it started")
+            }
+        }
+    }
+}
