@@ -118,7 +118,7 @@ public actor PoolManager {
     }
 
     public func status() async throws -> [Status] {
-        let managers = try await database.pools.getPoolMasters()
+        let managers = try await database.claims(.pool).getClaimingMasters()
         var statuses: [Status] = []
         for pool in pools.values.sorted(by: { $0.name < $1.name }) {
             statuses.append(

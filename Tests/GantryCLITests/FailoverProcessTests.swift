@@ -38,19 +38,6 @@ struct FailoverProcessTests {
             schedulers: Self.schedulers.map { "{name: \($0), type: periodic, builderNames: [build], interval: 2s}" })
     }
 
-    /// Runs `body` with a migrated, empty PostgreSQL schema and a directory for the masters' files.
-    private func withCluster(_ body: (DatabaseURL, URL) async throws -> Void) async throws {
-        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-        try await withTestSchema(server) { url in
-            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "gantry-failover-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            try await body(url, directory)
-        }
-    }
-
     /// Which master (by name) holds each scheduler.
     private func owners(_ db: Database) async throws -> [String: String] {
         let masters = Dictionary(uniqueKeysWithValues: try await db.masters.getMasters().items.map { ($0.id, $0.name) })

@@ -122,13 +122,7 @@ struct PoolProcessTests {
         "on PostgreSQL, one master manages the pool; when it stops mid-build another takes the pool over and finishes every request",
         .enabled(if: TestBackend.postgresURL != nil))
     func terminateHandsOver() async throws {
-        let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-        try await withTestSchema(server) { url in
-            _ = try await Database.withDatabase(url, logger: silentLogger) { db in try await Migrator(db).migrate() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "gantry-pool-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        try await withCluster { url, directory in
             let config = { (name: String) in
                 """
                 name: \(name)
@@ -147,7 +141,7 @@ struct PoolProcessTests {
             defer { first.send(SIGKILL) }
             try await Database.withDatabase(url, logger: silentLogger) { db in
                 let firstID = try await db.masters.findMasterId("h1")
-                #expect(try await waitUntil { try await db.pools.getPoolMasters() == ["h": firstID] })
+                #expect(try await waitUntil { try await db.claims(.pool).getClaimingMasters() == ["h": firstID] })
                 let second = try MasterProcess(name: "h2", config: config("h2"), directory: directory)
                 defer { second.send(SIGKILL) }
                 let http = try #require(try await first.httpPort(), "\(first.logText)")
@@ -180,7 +174,7 @@ struct PoolProcessTests {
                 #expect(builds.filter { $0.results == .success }.count == 4)
                 #expect(builds.filter { $0.results == .retry }.allSatisfy { $0.masterID == firstID })
                 #expect(builds.contains { $0.results == .retry }, "the first master's builds were interrupted")
-                #expect(try await db.pools.getPoolMasters() == ["h": secondID])
+                #expect(try await db.claims(.pool).getClaimingMasters() == ["h": secondID])
                 #expect(second.logText.contains("pool claimed"))
             }
         }

@@ -92,12 +92,13 @@ struct PoolManagerTests {
                 await first.terminate()
                 try await firstRun.value
                 #expect(Set(lines(directory, "m1-stops")) == ["c-1", "c-2", "c-3"])
-                #expect(try await db.pools.getPoolMasters().isEmpty, "the claim is released")
+                #expect(try await db.claims(.pool).getClaimingMasters().isEmpty, "the claim is released")
 
                 standby.advance(by: .seconds(1))
                 #expect(await waitUntil { lines(directory, "m2-starts") == ["c-1 pw1 127.0.0.1:9989"] })
                 #expect(await second.events(of: "c").first?.kind == .claimed)
-                #expect(try await db.pools.getPoolMasters() == ["c": try await db.masters.findMasterId("m2")])
+                #expect(
+                    try await db.claims(.pool).getClaimingMasters() == ["c": try await db.masters.findMasterId("m2")])
                 secondRun.cancel()
                 try await secondRun.value
                 #expect(lines(directory, "m2-stops") == ["c-1"], "cancelled, it still stops what it started")

@@ -16,7 +16,7 @@ struct ExpiryTests {
         try await db.schedulers.setSchedulerMaster(scheduler, masterid: master)
         let source = try await db.changeSources.findChangeSourceId("cs-\(name)")
         try await db.changeSources.setChangeSourceMaster(source, masterid: master)
-        try await db.pools.setPoolMaster(try await db.pools.findPoolId("pool-\(name)"), masterid: master)
+        try await db.claims(.pool).claim(try await db.claims(.pool).findServiceId("pool-\(name)"), masterid: master)
         let builder = try await db.builders.findBuilderId("b-\(name)")
         try await db.builders.updateBuilderList(master, builderids: [builder])
         let worker = try await db.workers.findWorkerId("w-\(name)")

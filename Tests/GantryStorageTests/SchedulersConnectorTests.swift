@@ -49,8 +49,8 @@ struct SchedulersConnectorTests {
             let stale = try await db.schedulers.unclaimScheduler(first)
             #expect(!stale)
             #expect(try await db.schedulers.getScheduler(sid)?.masterID == b)
-            #expect(try await db.schedulers.isClaimCurrent(second))
-            #expect(try await !db.schedulers.isClaimCurrent(first))
+            #expect(try await db.claims(.scheduler).isClaimCurrent(second))
+            #expect(try await !db.claims(.scheduler).isClaimCurrent(first))
             let unowned = try await db.schedulers.findSchedulerId("unowned")
             let none = try await db.schedulers.unclaimScheduler(
                 ClaimFence(kind: .scheduler, serviceID: unowned, masterID: a, epoch: 1))
@@ -102,20 +102,20 @@ struct SchedulersConnectorTests {
         try await withTestDatabase(backend) { db in
             let a = try await db.masters.findMasterId("a")
             let b = try await db.masters.findMasterId("b")
-            let pool = try await db.pools.findPoolId("linux")
-            #expect(try await db.pools.findPoolId("linux") == pool)
-            _ = try await db.pools.findPoolId("idle")
-            let fence = try await db.pools.setPoolMaster(pool, masterid: a)
-            #expect(try await db.pools.setPoolMaster(pool, masterid: a) == fence)
-            await #expect(throws: GantryError.self) { try await db.pools.setPoolMaster(pool, masterid: b) }
-            #expect(try await db.pools.getPoolMasters() == ["linux": a])
-            #expect(try await db.pools.isClaimCurrent(fence))
-            #expect(try await db.pools.unclaimPool(fence))
-            #expect(try await !db.pools.isClaimCurrent(fence))
-            let next = try await db.pools.setPoolMaster(pool, masterid: b)
+            let pool = try await db.claims(.pool).findServiceId("linux")
+            #expect(try await db.claims(.pool).findServiceId("linux") == pool)
+            _ = try await db.claims(.pool).findServiceId("idle")
+            let fence = try await db.claims(.pool).claim(pool, masterid: a)
+            #expect(try await db.claims(.pool).claim(pool, masterid: a) == fence)
+            await #expect(throws: GantryError.self) { try await db.claims(.pool).claim(pool, masterid: b) }
+            #expect(try await db.claims(.pool).getClaimingMasters() == ["linux": a])
+            #expect(try await db.claims(.pool).isClaimCurrent(fence))
+            #expect(try await db.claims(.pool).unclaim(fence))
+            #expect(try await !db.claims(.pool).isClaimCurrent(fence))
+            let next = try await db.claims(.pool).claim(pool, masterid: b)
             #expect(next.epoch > fence.epoch)
-            #expect(try await !db.pools.unclaimPool(fence))
-            #expect(try await db.pools.getPoolMasters() == ["linux": b])
+            #expect(try await !db.claims(.pool).unclaim(fence))
+            #expect(try await db.claims(.pool).getClaimingMasters() == ["linux": b])
         }
     }
 

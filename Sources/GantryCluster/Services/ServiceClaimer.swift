@@ -13,50 +13,31 @@ public protocol ServiceClaimer: Sendable {
     func unclaim(_ fence: ClaimFence) async throws
 }
 
-/// Claims through the database's schedulers, change sources or pools connector.
+/// Claims through the database's claims connector for the service's kind.
 public struct DatabaseServiceClaimer: ServiceClaimer {
-    let database: Database
-    let kind: ServiceKind
+    let claims: ServiceClaimsConnector
 
     public init(database: Database, kind: ServiceKind) {
-        self.database = database
-        self.kind = kind
+        claims = database.claims(kind)
     }
 
     public func serviceID(named name: String) async throws -> Int {
-        switch kind {
-        case .scheduler: try await database.schedulers.findSchedulerId(name)
-        case .changeSource: try await database.changeSources.findChangeSourceId(name)
-        case .pool: try await database.pools.findPoolId(name)
-        }
+        try await claims.findServiceId(name)
     }
 
     public func claim(_ serviceid: Int, masterid: Int) async throws -> ClaimFence? {
         do {
-            switch kind {
-            case .scheduler: return try await database.schedulers.setSchedulerMaster(serviceid, masterid: masterid)
-            case .changeSource:
-                return try await database.changeSources.setChangeSourceMaster(serviceid, masterid: masterid)
-            case .pool: return try await database.pools.setPoolMaster(serviceid, masterid: masterid)
-            }
+            return try await claims.claim(serviceid, masterid: masterid)
         } catch let error as GantryError where error.code == .alreadyClaimed {
             return nil
         }
     }
 
     public func isCurrent(_ fence: ClaimFence) async throws -> Bool {
-        switch kind {
-        case .scheduler: try await database.schedulers.isClaimCurrent(fence)
-        case .changeSource: try await database.changeSources.isClaimCurrent(fence)
-        case .pool: try await database.pools.isClaimCurrent(fence)
-        }
+        try await claims.isClaimCurrent(fence)
     }
 
     public func unclaim(_ fence: ClaimFence) async throws {
-        switch kind {
-        case .scheduler: _ = try await database.schedulers.unclaimScheduler(fence)
-        case .changeSource: _ = try await database.changeSources.unclaimChangeSource(fence)
-        case .pool: _ = try await database.pools.unclaimPool(fence)
-        }
+        try await claims.unclaim(fence)
     }
 }

@@ -8,33 +8,20 @@ public struct ChangeSourcesConnector: Sendable {
 
     /// The id of the change source called `name` (case-sensitive), registering it when new.
     public func findChangeSourceId(_ name: String) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "changesources",
-                key: [("name_hash", NameHash.of(name))],
-                extra: [("name", name)]
-            )
-        }
+        try await database.claims(.changeSource).findServiceId(name)
     }
 
     /// Claims the change source for `masterid`. Unlike Buildbot 4.3, re-claiming by the owner succeeds, as it does
     /// for schedulers; a claim by another master is `GantryError.alreadyClaimed`.
     @discardableResult
     public func setChangeSourceMaster(_ changesourceid: Int, masterid: Int) async throws -> ClaimFence {
-        try await database.withTransaction { sql in
-            try await claims.claim(changesourceid, masterid: masterid, in: sql)
-        }
+        try await database.claims(.changeSource).claim(changesourceid, masterid: masterid)
     }
 
     /// Releases the claim only if it is still exactly `fence`; returns whether it did.
     @discardableResult
     public func unclaimChangeSource(_ fence: ClaimFence) async throws -> Bool {
-        try await database.withTransaction { sql in try await claims.unclaim(fence, in: sql) }
-    }
-
-    /// Whether `fence` is still the change source's current claim.
-    public func isClaimCurrent(_ fence: ClaimFence) async throws -> Bool {
-        try await database.withTransaction { sql in try await claims.isCurrent(fence, in: sql) }
+        try await database.claims(.changeSource).unclaim(fence)
     }
 
     /// The change source with its claiming master, or `nil`.

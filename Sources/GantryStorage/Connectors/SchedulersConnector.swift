@@ -22,19 +22,14 @@ public struct SchedulersConnector: Sendable {
     /// - Returns: The claim's fence, carried by every write made on the scheduler's behalf.
     @discardableResult
     public func setSchedulerMaster(_ schedulerid: Int, masterid: Int) async throws -> ClaimFence {
-        try await database.withTransaction { sql in try await claims.claim(schedulerid, masterid: masterid, in: sql) }
+        try await database.claims(.scheduler).claim(schedulerid, masterid: masterid)
     }
 
     /// Releases the claim only if it is still exactly `fence` (Buildbot's `setSchedulerMaster(sid, None)`, made
     /// safe: it never deletes another master's claim). Returns whether a claim was released.
     @discardableResult
     public func unclaimScheduler(_ fence: ClaimFence) async throws -> Bool {
-        try await database.withTransaction { sql in try await claims.unclaim(fence, in: sql) }
-    }
-
-    /// Whether `fence` is still the scheduler's current claim.
-    public func isClaimCurrent(_ fence: ClaimFence) async throws -> Bool {
-        try await database.withTransaction { sql in try await claims.isCurrent(fence, in: sql) }
+        try await database.claims(.scheduler).unclaim(fence)
     }
 
     /// The scheduler's current claim, or `nil` when no master holds it. A write fenced by it lands only while
