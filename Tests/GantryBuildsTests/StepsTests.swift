@@ -146,6 +146,25 @@ struct StepsTests {
                 #expect(try await db.builds.getBuildProperties(buildID)["got_revision"] == [.string(revision), "Git"])
                 #expect(try await log(of: 1, build: buildID, in: db).contains("o\(content)\n"))
             }
+
+            // `fresh` removes what git does not track (and keeps the clone); `clobber` starts from a new clone.
+            var fresh = GitCheckout(repourl: repo.path)
+            fresh.mode = .full(method: .fresh)
+            var clobber = GitCheckout(repourl: repo.path)
+            clobber.mode = .full(method: .clobber)
+            let (buildID, results) = try await build(
+                [
+                    checkout, .shell("dirty", .shell("touch junk.txt .git/marker")),
+                    Step(name: "fresh", action: .git(fresh)),
+                    .shell("after fresh", .shell("test ! -e junk.txt && test -e .git/marker && cat file.txt")),
+                    Step(name: "clobber", action: .git(clobber)),
+                    .shell("after clobber", .shell("test ! -e .git/marker && cat file.txt")),
+                ],
+                sourceStamps: [SourceStampFields(branch: "main", revision: first, repository: repo.path)], in: db)
+            let afterFresh = try await log(of: 3, build: buildID, in: db)
+            #expect(results == .success, "\(afterFresh)")
+            #expect(afterFresh.contains("oone\n"))
+            #expect(try await log(of: 5, build: buildID, in: db).contains("oone\n"))
         }
     }
 }

@@ -7,7 +7,7 @@ extension StepRun {
     func git(_ checkout: GitCheckout) async throws -> BuildResult {
         let workdir = workerPath(try await render(checkout.workdir))
         let repourl = try await render(checkout.repourl)
-        let stamp = sourceStamps.first { $0.codebase == checkout.codebase }
+        let stamp = codebases[checkout.codebase]
         let branch = stamp?.branch ?? checkout.branch
         let revision = stamp?.revision
 

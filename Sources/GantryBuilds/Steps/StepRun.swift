@@ -11,7 +11,22 @@ struct StepRun: Sendable {
     let log: StdioLog
     let properties: BuildProperties
     let sourceStamps: [SourceStamp]
+    /// The source stamps by codebase (the first of each), as interpolation and checkouts look them up.
+    let codebases: [String: SourceStamp]
     let runner: BuildRunner
+
+    init(
+        job: BuildRunner.Assignment, buildID: Int, log: StdioLog, properties: BuildProperties,
+        sourceStamps: [SourceStamp], runner: BuildRunner
+    ) {
+        self.job = job
+        self.buildID = buildID
+        self.log = log
+        self.properties = properties
+        self.sourceStamps = sourceStamps
+        codebases = Dictionary(sourceStamps.map { ($0.codebase, $0) }) { first, _ in first }
+        self.runner = runner
+    }
 
     /// How a remote command ended.
     enum CommandEnd: Sendable, Equatable {
@@ -29,7 +44,7 @@ struct StepRun: Sendable {
     func render(_ text: String) async throws -> String {
         let interpolation = Interpolation(
             properties: await properties.values,
-            sourceStamps: Dictionary(sourceStamps.map { ($0.codebase, $0) }) { first, _ in first },
+            sourceStamps: codebases,
             secret: { [secrets = runner.secrets] in secrets.value($0) })
         let rendered = try interpolation.render(text)
         await log.mask(rendered.secrets)
