@@ -40,7 +40,8 @@ struct BuildProcessTests {
     }
 
     @Test(
-        "a Trigger step with waitForFinish builds the triggered builder with the given properties and takes its result")
+        "a Trigger step with waitForFinish builds the triggered builder with the given properties and takes its result; one to a NightlyTriggerable is recorded for its next time"
+    )
     func trigger() async throws {
         try await withBuildMaster(
             workers: 2,
@@ -50,6 +51,7 @@ struct BuildProcessTests {
                     steps:
                       - {name: version, shell: echo 4.2, setProperty: version}
                       - trigger: {schedulerNames: [tests], waitForFinish: true, set_properties: {v: "%(prop:version)s"}}
+                      - {name: tonight, trigger: {schedulerNames: [later], set_properties: {v: "%(prop:version)s"}}}
                   - name: child
                     workers: [wk2]
                     steps:
@@ -58,6 +60,7 @@ struct BuildProcessTests {
             schedulers: """
                   - {name: force, type: force, builderNames: [parent]}
                   - {name: tests, type: triggerable, builderNames: [child]}
+                  - {name: later, type: nightlyTriggerable, builderNames: [child], hour: 3, minute: 0}
                 """
         ) { master, base, db, _ in
             #expect(
@@ -72,6 +75,13 @@ struct BuildProcessTests {
             let child = try #require(builds.last)
             #expect(try await db.builds.getBuildProperties(child.id)["v"] == ["4.2", "Trigger"])
             #expect(try await log(db, build: child.id, step: 0).contains("otesting 4.2\n"))
+            let parent = try #require(builds.first)
+            #expect(try await db.steps.getSteps(buildid: parent.id).map(\.results) == [.success, .warnings, .success])
+            let later = try await db.state.getObjectId("later", className: "NightlyTriggerable")
+            let recorded = try await db.state.getState(later, "lastTrigger", default: .null)
+            #expect(
+                recorded.jsonText.contains("\"v\":[\"4.2\",\"Trigger\"]"),
+                "waits for 03:00 with its properties: \(recorded.jsonText)")
         }
     }
 

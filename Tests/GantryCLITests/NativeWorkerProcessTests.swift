@@ -7,7 +7,9 @@ import Testing
 /// `gantry worker` processes building for a real `gantry master`.
 @Suite("The native worker", .timeLimit(.minutes(3)))
 struct NativeWorkerProcessTests {
-    @Test("shell output and exit codes, argv, uploads of a file and a directory, a download; its info recorded")
+    @Test(
+        "shell output and exit codes, argv, uploads of a file and a directory, a download, a missing directory refused; its info recorded"
+    )
     func builds() async throws {
         try await withBuildMaster(
             kind: .native,
@@ -22,6 +24,7 @@ struct NativeWorkerProcessTests {
                       - directoryUpload: {workersrc: out, masterdest: uploaded/out}
                       - fileDownload: {mastersrc: bmaster.yaml, workerdest: copy.yaml, mode: "0600"}
                       - {name: check, shell: "test -s copy.yaml && stat -c %a copy.yaml"}
+                      - {name: missing, directoryUpload: {workersrc: nowhere, masterdest: uploaded/nowhere}}
                 """,
             schedulers: "  - {name: force, type: force, builderNames: [b1]}"
         ) { master, base, db, directory in
@@ -29,7 +32,11 @@ struct NativeWorkerProcessTests {
             let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 1 }
             #expect(built, "\(master.logText)")
             let steps = try await db.steps.getSteps(buildid: 1)
-            #expect(steps.map(\.results) == [.warnings, .success, .success, .success, .success, .success, .success])
+            #expect(
+                steps.map(\.results) == [
+                    .warnings, .success, .success, .success, .success, .success, .success, .failure,
+                ])
+            #expect(try await log(db, build: 1, step: 7).contains("eCannot read directory"))
             let hello = try await log(db, build: 1, step: 0)
             #expect(hello.contains("ohello\n") && hello.contains("eoops\n"))
             #expect(try await log(db, build: 1, step: 1).contains("otwo words\n"))
@@ -39,6 +46,7 @@ struct NativeWorkerProcessTests {
             #expect(try String(contentsOf: uploaded.appendingPathComponent("a.txt"), encoding: .utf8) == "data\n")
             #expect(
                 try String(contentsOf: uploaded.appendingPathComponent("out/sub/b.txt"), encoding: .utf8) == "deep\n")
+            #expect(!FileManager.default.fileExists(atPath: uploaded.appendingPathComponent("nowhere").path))
             let worker = try #require(try await db.workers.getWorker(named: "wk1"))
             #expect(worker.workerInfo["version"] == .string("gantry-1"))
             #expect(worker.workerInfo["basedir"] == .string(directory.appendingPathComponent("wk1").path))

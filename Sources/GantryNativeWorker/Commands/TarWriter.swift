@@ -6,7 +6,11 @@ import Foundation
 enum TarWriter {
     static func write(directory: URL, to output: FileHandle) throws {
         let root = directory.standardizedFileURL.path
-        guard let walker = FileManager.default.enumerator(atPath: root) else { throw CocoaError(.fileReadNoSuchFile) }
+        // The enumerator of a missing directory is merely empty: that must fail, as it does for buildbot-worker.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue,
+            let walker = FileManager.default.enumerator(atPath: root)
+        else { throw CocoaError(.fileReadNoSuchFile) }
         var names: [String] = []
         while let name = walker.nextObject() as? String { names.append(name) }
         for name in names.sorted() {
