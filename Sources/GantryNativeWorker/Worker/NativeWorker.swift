@@ -1,3 +1,4 @@
+import GantryWire
 public import Logging
 import NIOCore
 import NIOWebSocket
@@ -18,6 +19,7 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
     public var name: String
     public var password: String
     public var basedir: String
+    /// The largest frame, and the largest message once its frames are joined.
     public var maxFrameSize = 16 << 20
     /// Stop when the process that started the worker is gone (a pool's master that died), so a pool worker
     /// never outlives its master.
@@ -136,17 +138,15 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, into session: MasterSession,
         replies: AsyncStream<Outgoing>.Continuation
     ) async -> String {
-        var fragments: [UInt8]?
+        var assembler = MessageAssembler(maxMessageSize: maxFrameSize)
         do {
             for try await frame in inbound {
-                let data = Array(frame.unmaskedData.readableBytesView)
                 switch frame.opcode {
-                case .binary where frame.fin: try await session.receive(data)
-                case .binary: fragments = data
-                case .continuation:
-                    let message = (fragments ?? []) + data
-                    fragments = frame.fin ? nil : message
-                    if frame.fin { try await session.receive(message) }
+                case .binary, .continuation:
+                    let message = try assembler.add(
+                        Array(frame.unmaskedData.readableBytesView), continuation: frame.opcode == .continuation,
+                        fin: frame.fin)
+                    if let message { try await session.receive(message) }
                 case .ping: replies.yield(.pong(frame.unmaskedData))
                 case .connectionClose: return "the master closed the connection"
                 default: continue

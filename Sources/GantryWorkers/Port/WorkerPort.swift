@@ -1,3 +1,4 @@
+import GantryWire
 public import Logging
 import NIOCore
 import NIOHTTP1
@@ -201,25 +202,20 @@ public struct WorkerPort: Sendable {
         into link: WorkerLink,
         replies: AsyncStream<WebSocketTransport.Outgoing>.Continuation
     ) async -> String {
-        var fragments: [UInt8]?
+        var assembler = MessageAssembler(maxMessageSize: maxMessageSize)
         do {
             for try await frame in inbound {
-                let data = Array(frame.unmaskedData.readableBytesView)
                 switch frame.opcode {
-                case .binary where frame.fin:
-                    try await link.receive(data)
-                case .binary:
-                    fragments = data
-                case .continuation:
-                    guard var message = fragments else {
-                        throw WorkerLinkError.protocolViolation("continuation without a start")
+                case .binary, .continuation:
+                    let message: [UInt8]?
+                    do {
+                        message = try assembler.add(
+                            Array(frame.unmaskedData.readableBytesView), continuation: frame.opcode == .continuation,
+                            fin: frame.fin)
+                    } catch {
+                        throw WorkerLinkError.protocolViolation(error.description)
                     }
-                    message += data
-                    guard message.count <= maxMessageSize else {
-                        throw WorkerLinkError.protocolViolation("message larger than \(maxMessageSize) bytes")
-                    }
-                    fragments = frame.fin ? nil : message
-                    if frame.fin { try await link.receive(message) }
+                    if let message { try await link.receive(message) }
                 case .text:
                     logger.info("text frame from worker ignored", metadata: ["gantry.worker": "\(link.name)"])
                 case .ping:
