@@ -6,25 +6,13 @@ extension ConfigReader {
     /// `- {name, workers: [NAME], steps: [STEP], description, properties, tags}`; names unique, workers among
     /// `known`, Trigger steps naming `triggerable` schedulers.
     mutating func builders(_ node: Node?, workers known: Set<String>, triggerable: Set<String>) -> [BuilderConfig] {
-        guard let node else { return [] }
-        guard let items = node.sequence else {
-            problem("builders", "must be a list")
-            return []
-        }
         var builders: [BuilderConfig] = []
-        for (index, item) in items.enumerated() {
-            let path = "builders[\(index)]"
-            guard let mapping = item.mapping else {
-                problem(path, "must be a mapping")
-                continue
-            }
-            refuseUnknownKeys(
-                mapping, allowed: ["name", "workers", "steps", "description", "properties", "tags"], at: path)
-            guard let name = string(mapping, "name", at: path) else {
-                if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-                continue
-            }
-            if builders.contains(where: { $0.name == name }) { problem(join(path, "name"), "'\(name)' is used twice") }
+        var seen: Set<String> = []
+        for (path, item) in listItems(node, key: "builders") {
+            let allowed: Set = ["name", "workers", "steps", "description", "properties", "tags"]
+            guard let entry = namedEntry(item, at: path, allowed: allowed, seen: &seen), let name = entry.name
+            else { continue }
+            let mapping = entry.mapping
             var builder = BuilderConfig(name: name, description: string(mapping, "description", at: path))
             builder.workers = names(mapping["workers"], at: join(path, "workers"))
             for worker in builder.workers where !known.contains(worker) {

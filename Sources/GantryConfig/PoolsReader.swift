@@ -8,33 +8,17 @@ extension ConfigReader {
     /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
     /// `{type: command, start: TEXT, stop: TEXT}`.
     mutating func pools(_ node: Node?, builders known: Set<String>) -> [PoolConfig] {
-        guard let node else { return [] }
-        guard let items = node.sequence else {
-            problem("pools", "must be a list")
-            return []
-        }
         var pools: [PoolConfig] = []
-        for (index, item) in items.enumerated() {
-            let path = "pools[\(index)]"
-            guard let mapping = item.mapping else {
-                problem(path, "must be a mapping")
-                continue
-            }
-            refuseUnknownKeys(
-                mapping,
-                allowed: [
-                    "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "minStartInterval",
-                    "terminateGrace", "provisioner", "exitOnWorker",
-                ],
-                at: path)
-            guard let name = string(mapping, "name", at: path) else {
-                if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-                continue
-            }
-            if !Identifier.isValid(name) {
-                problem(join(path, "name"), "'\(name)' is not a valid pool name (\(Identifier.rule))")
-            }
-            if pools.contains(where: { $0.name == name }) { problem(join(path, "name"), "'\(name)' is used twice") }
+        var seen: Set<String> = []
+        for (path, item) in listItems(node, key: "pools") {
+            let allowed: Set = [
+                "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "minStartInterval",
+                "terminateGrace", "provisioner", "exitOnWorker",
+            ]
+            guard let entry = namedEntry(item, at: path, allowed: allowed, identifier: "pool", seen: &seen),
+                let name = entry.name
+            else { continue }
+            let mapping = entry.mapping
             let builders = names(mapping["builders"], at: join(path, "builders"))
             if builders.isEmpty { problem(join(path, "builders"), "must name at least one builder") }
             for builder in builders where !known.contains(builder) {

@@ -25,25 +25,15 @@ extension ConfigReader {
     ]
 
     mutating func schedulers(_ node: Node?) -> [SchedulerConfig] {
-        guard let node else { return [] }
-        guard let items = node.sequence else {
-            problem("schedulers", "must be a list")
-            return []
-        }
         var result: [SchedulerConfig] = []
         var seen: Set<String> = []
-        for (index, item) in items.enumerated() {
-            let path = "schedulers[\(index)]"
-            guard let mapping = item.mapping else {
-                problem(path, "must be a mapping")
-                continue
-            }
-            let type = mapping["type"]?.scalar?.string
-            refuseUnknownKeys(
-                mapping, allowed: Self.commonKeys.union(type.flatMap { Self.typeKeys[$0] } ?? []), at: path)
-            let name = string(mapping, "name", at: path)
-            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-            if let name, !seen.insert(name).inserted { problem(join(path, "name"), "'\(name)' is used twice") }
+        var paths: [String: String] = [:]
+        for (path, item) in listItems(node, key: "schedulers") {
+            let type = item.mapping?["type"]?.scalar?.string
+            let allowed = Self.commonKeys.union(type.flatMap { Self.typeKeys[$0] } ?? [])
+            guard let entry = namedEntry(item, at: path, allowed: allowed, seen: &seen) else { continue }
+            let (mapping, name) = (entry.mapping, entry.name)
+            if let name, paths[name] == nil { paths[name] = path }
             let options = schedulerOptions(mapping, name: name, at: path)
             let kind = schedulerKind(type, mapping, at: path)
             if let options, let kind { result.append(SchedulerConfig(options: options, kind: kind)) }
@@ -51,7 +41,7 @@ extension ConfigReader {
         for (index, scheduler) in result.enumerated() {
             guard case .dependent(let upstream) = scheduler.kind else { continue }
             if upstream == scheduler.name || !seen.contains(upstream) {
-                let path = "schedulers[\(items.firstIndex { $0.mapping?["name"]?.string == scheduler.name } ?? index)]"
+                let path = paths[scheduler.name] ?? "schedulers[\(index)]"
                 problem(join(path, "upstream"), "must name another scheduler of this configuration")
             }
         }

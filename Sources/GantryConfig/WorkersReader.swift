@@ -7,27 +7,14 @@ extension ConfigReader {
     /// `- {name, password}` or `- {name, passwordFile}` (a file relative to the basedir whose first line is the
     /// password), with `maxBuilds`; names follow Buildbot's identifier rule and are unique.
     mutating func workers(_ node: Node?, basedir: String) -> [WorkerConfig] {
-        guard let node else { return [] }
-        guard let items = node.sequence else {
-            problem("workers", "must be a list")
-            return []
-        }
         var workers: [WorkerConfig] = []
-        for (index, item) in items.enumerated() {
-            let path = "workers[\(index)]"
-            guard let mapping = item.mapping else {
-                problem(path, "must be a mapping")
+        var seen: Set<String> = []
+        for (path, item) in listItems(node, key: "workers") {
+            let allowed: Set = ["name", "password", "passwordFile", "maxBuilds"]
+            guard let entry = namedEntry(item, at: path, allowed: allowed, identifier: "worker", seen: &seen) else {
                 continue
             }
-            refuseUnknownKeys(mapping, allowed: ["name", "password", "passwordFile", "maxBuilds"], at: path)
-            let name = string(mapping, "name", at: path)
-            if mapping["name"] == nil { problem(join(path, "name"), "is required") }
-            if let name, !Identifier.isValid(name) {
-                problem(join(path, "name"), "'\(name)' is not a valid worker name (\(Identifier.rule))")
-            }
-            if let name, workers.contains(where: { $0.name == name }) {
-                problem(join(path, "name"), "'\(name)' is used twice")
-            }
+            let (mapping, name) = (entry.mapping, entry.name)
             let password = workerPassword(mapping, basedir: basedir, at: path)
             var maxBuilds = 1
             if let node = mapping["maxBuilds"] {

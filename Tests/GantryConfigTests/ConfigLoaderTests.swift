@@ -455,6 +455,7 @@ struct ConfigLoaderTests {
                 "workers[1]: needs 'password' or 'passwordFile'",
                 "workers[2]: takes 'password' or 'passwordFile', not both",
                 "workers[3].passwordFile: cannot read a password from 'missing.pass'",
+                "workers[4].name: 'wk3' is used twice",
                 "workers[4].maxBuilds: must be a positive number of builds",
                 "workerPort.address: must be host:port, like 127.0.0.1:9989 or :9989",
             ])
