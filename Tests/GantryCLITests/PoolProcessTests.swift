@@ -227,7 +227,9 @@ struct PoolProcessTests {
         }
     }
 
-    @Test("a reload raises maxWorkers (more workers start) and lowers it (the surplus retire once idle)")
+    @Test(
+        "a reload raises maxWorkers (more workers start), lowers it (the surplus retire once idle), adds a pool and removes one"
+    )
     func reloadResizes() async throws {
         let pools = { (max: Int) in
             """
@@ -265,6 +267,18 @@ struct PoolProcessTests {
             #expect(lowered, "\(master.logText)")
             #expect(await events().contains { $0["event"] == .string("config reloaded") })
             #expect(await waitUntil { workers(in: directory).count == 1 }, "only z-1 is left")
+
+            // Pool y added (with a warm worker), pool z removed: y is claimed and starts, z's worker stops.
+            let swapped = pools(1).replacingOccurrences(of: "{name: z,", with: "{name: y, minIdle: 1,")
+            try (header + swapped).write(to: file, atomically: true, encoding: .utf8)
+            master.send(SIGHUP)
+            let replaced = await waitUntil {
+                workers(in: directory, named: "y-1").count == 1 && workers(in: directory, named: "z-1").isEmpty
+            }
+            #expect(replaced, "\(master.logText)")
+            #expect(try await db.claims(.pool).getClaimingMasters() == ["y": 1], "z's claim is released")
+            #expect(master.logText.contains("the pool was removed"))
+            #expect(try await httpGet(base, "/api/v2/pools/z").status == 404)
         }
     }
 

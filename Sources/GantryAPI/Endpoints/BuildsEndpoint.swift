@@ -30,11 +30,13 @@ extension HTTPAPI {
             guard let id = Int(id), try await database.builders.getBuilders().contains(where: { $0.id == id }) else {
                 return nil
             }
-            return Self.page(spec, try await database.builds.getBuilds(builderid: id), Self.buildItem)
+            let page = try await database.builds.getBuilds(spec, builderid: id)
+            return Page(items: page.items.map(Self.buildItem), total: page.total)
         }
         collection("/api/v2/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router) {
             [database] spec in
-            Self.page(spec, try await database.builds.getBuilds(), Self.buildItem)
+            let page = try await database.builds.getBuilds(spec)
+            return Page(items: page.items.map(Self.buildItem), total: page.total)
         }
         resource(
             "/api/v2/builds/{id}", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router, noun: "build"

@@ -70,6 +70,36 @@ public struct BuildsConnector: Sendable {
         }
     }
 
+    /// One page of builds (of `builderid` when given), filtered, ordered and paged in the database (by id unless
+    /// the spec orders otherwise), with the number of matches before paging.
+    public func getBuilds(_ spec: ResultSpec<BuildField>, builderid: Int? = nil) async throws -> Page<Build> {
+        let dialect = database.dialect
+        let column = { (field: BuildField) -> any SQLExpression in
+            switch field {
+            case .buildid: SQLColumn("id")
+            case .complete: SQLGroupExpression(SQLBinaryExpression(SQLColumn("complete_at"), .isNot, SQLLiteral.null))
+            default: SQLColumn(field.rawValue)
+            }
+        }
+        return try await database.withTransaction { sql in
+            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("builds")
+            let query = sql.select().column("id").from("builds")
+            for selection in [count, query] {
+                if let builderid { selection.where("builderid", .equal, builderid) }
+                spec.applyFilters(to: selection, dialect: dialect, column: column)
+            }
+            let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
+            spec.applyPaging(to: query, tieBreak: SQLColumn("id"), column: column)
+            let ids = try await query.all(decodingColumn: "id", as: Int.self)
+            guard !ids.isEmpty else { return Page(items: [], total: total) }
+            let byID = Dictionary(
+                uniqueKeysWithValues: try await Self.builds(sql.select().where("id", .in, SQLBind.group(ids))).map {
+                    ($0.id, $0)
+                })
+            return Page(items: ids.compactMap { byID[$0] }, total: total)
+        }
+    }
+
     public func setBuildStateString(_ id: Int, _ stateString: String) async throws {
         try await database.withTransaction { sql in
             try await sql.update("builds").set("state_string", to: stateString).where("id", .equal, id).run()

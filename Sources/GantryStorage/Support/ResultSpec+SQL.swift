@@ -15,7 +15,12 @@ extension ResultSpec {
             case .eq:
                 query.where(target, .in, SQLGroupExpression(binds))
             case .ne:
-                query.where(target, .notIn, SQLGroupExpression(binds))
+                // NULL is "not equal" to every value, as in memory; SQL's NOT IN alone would drop it.
+                query.where(
+                    SQLGroupExpression(
+                        SQLBinaryExpression(
+                            SQLBinaryExpression(target, .notIn, SQLGroupExpression(binds)), .or,
+                            SQLBinaryExpression(target, .is, SQLLiteral.null))))
             case .lt: query.where(target, .lessThan, binds[0])
             case .le: query.where(target, .lessThanOrEqual, binds[0])
             case .gt: query.where(target, .greaterThan, binds[0])
@@ -27,14 +32,18 @@ extension ResultSpec {
         }
     }
 
-    /// Adds this spec's order (then `tieBreak`, ascending), limit and offset to `query`.
+    /// Adds this spec's order (then `tieBreak`, ascending), limit and offset to `query`. NULL sorts first
+    /// ascending and last descending on every database (PostgreSQL's default is the reverse), as in memory.
     func applyPaging(to query: SQLSelectBuilder, tieBreak: any SQLExpression, column: (Field) -> any SQLExpression) {
         for ordering in order {
             query.orderBy(
-                column(ordering.field), ordering.descending ? SQLDirection.descending : SQLDirection.ascending)
+                SQLOrderBy(
+                    expression: column(ordering.field),
+                    direction: SQLRaw(ordering.descending ? "DESC NULLS LAST" : "ASC NULLS FIRST")))
         }
         query.orderBy(tieBreak, SQLDirection.ascending)
-        if let limit { query.limit(limit) }
+        // SQLite takes no OFFSET without a LIMIT.
+        if let limit { query.limit(limit) } else if offset != nil { query.limit(Int.max) }
         if let offset { query.offset(offset) }
     }
 }
