@@ -85,6 +85,45 @@ struct BuildProcessTests {
         }
     }
 
+    @Test("stopping a build whose Trigger step waits cancels the builds it triggered, running or waiting")
+    func stopCancelsTriggered() async throws {
+        try await withBuildMaster(
+            workers: 2,
+            builders: """
+                  - name: parent
+                    workers: [wk1]
+                    steps:
+                      - trigger: {schedulerNames: [tests], waitForFinish: true}
+                  - {name: child, workers: [wk2], steps: [{name: long, shell: "sleep 300"}]}
+                  - {name: idle, workers: [], steps: [{name: never, shell: "true"}]}
+                """,
+            schedulers: """
+                  - {name: force, type: force, builderNames: [parent]}
+                  - {name: tests, type: triggerable, builderNames: [child, idle]}
+                """
+        ) { master, base, db, _ in
+            try await force(base)
+            let child = try await db.builders.findBuilderId("child")
+            let running = try await waitUntil {
+                guard let build = try await db.builds.getBuilds(builderid: child).first else { return false }
+                return try await db.steps.getSteps(buildid: build.id).first?.startedAt != nil
+            }
+            #expect(running, "\(master.logText)")
+            let parent = try #require(try await db.builds.getBuilds().first)
+            let stop = try await GantryProcess.run(
+                ["builds", "stop", "\(parent.id)", "--master", base.absoluteString])
+            #expect(stop.status == 0, "\(stop.standardError)")
+            let ended = try await waitUntil {
+                try await db.buildRequests.getBuildRequests(complete: true).count == 3
+            }
+            #expect(ended, "\(master.logText)")
+            #expect(try await db.buildRequests.getBuildRequests().allSatisfy { $0.results == .cancelled })
+            #expect(try await db.builds.getBuilds().map(\.results) == [.cancelled, .cancelled])
+            #expect(
+                try await log(db, build: parent.id, step: 0).contains("hstopped: 2 triggered request(s) cancelled\n"))
+        }
+    }
+
     @Test("the CLI controls a running master: stop a build, pause, rebuild, cancel, kill the worker")
     func control() async throws {
         try await withBuildMaster(

@@ -4,8 +4,11 @@ public import GantryModel
 public protocol BuildTriggers: Sendable {
     /// Adds a buildset on Triggerable scheduler `scheduler`; with `wait`, returns the buildset's result once it
     /// completes, otherwise nil as soon as it is added.
-    /// - Parameter properties: `name: [value, source]` pairs.
+    /// - Parameters:
+    ///   - properties: `name: [value, source]` pairs.
+    ///   - added: Told the build requests added, as soon as they are (a NightlyTriggerable adds none yet).
     func trigger(
-        scheduler: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool
+        scheduler: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool,
+        added: @Sendable ([Int]) async -> Void
     ) async throws -> BuildResult?
 }

@@ -20,18 +20,67 @@ extension StepRun {
 
         let triggered = stamps
         let given = properties
-        return try await withThrowingTaskGroup(of: BuildResult.self) { group in
-            for scheduler in step.schedulerNames {
-                group.addTask {
-                    try await triggers.trigger(
-                        scheduler: scheduler, sourceStamps: triggered, properties: given, wait: step.waitForFinish)
-                        ?? .success
+        let requests = TriggeredRequests()
+        let ending = try await withThrowingTaskGroup(of: BuildResult?.self) { race in
+            race.addTask {
+                try await withThrowingTaskGroup(of: BuildResult.self) { group in
+                    for scheduler in step.schedulerNames {
+                        group.addTask {
+                            try await triggers.trigger(
+                                scheduler: scheduler, sourceStamps: triggered, properties: given,
+                                wait: step.waitForFinish, added: { await requests.add($0) }) ?? .success
+                        }
+                    }
+                    return try await group.reduce(BuildResult.success) { $0.worst($1) }
                 }
             }
-            var worst = BuildResult.success
-            for try await result in group { worst = worst.worst(result) }
-            await log.append("triggered \(step.schedulerNames.joined(separator: ", ")): \(worst.name)\n", prefix: "h")
-            return worst
+            // A stop of this build ends the wait (nil).
+            race.addTask { [control = job.control] in
+                await control.waitUntilStopped()
+                return nil
+            }
+            defer { race.cancelAll() }
+            return try await race.next() ?? nil
         }
+        guard let worst = ending else {
+            let cancelled = await cancel(await requests.ids)
+            await log.append("stopped: \(cancelled) triggered request(s) cancelled\n", prefix: "h")
+            return .cancelled
+        }
+        await log.append("triggered \(step.schedulerNames.joined(separator: ", ")): \(worst.name)\n", prefix: "h")
+        return worst
+    }
+
+    /// Cancels the triggered requests not yet complete (their builds are stopped wherever they run); returns
+    /// how many. One claimed by a master that is about to start it is tried again for a few seconds.
+    private func cancel(_ requests: [Int]) async -> Int {
+        var cancelled = 0
+        for brid in requests {
+            for _ in 0..<25 {
+                do {
+                    _ = try await runner.database.buildRequests.cancelBuildRequest(
+                        brid, reason: "the triggering build was stopped", masterid: runner.masterID)
+                    cancelled += 1
+                } catch let error as GantryError where error.code == .conflict {
+                    let complete = try? await runner.database.buildRequests.getBuildRequest(brid)?.complete
+                    guard complete == false else { break }
+                    try? await Task.sleep(for: .milliseconds(200))
+                    continue
+                } catch {
+                    await log.append("cannot cancel triggered request \(brid): \(error)\n", prefix: "h")
+                }
+                break
+            }
+        }
+        return cancelled
+    }
+}
+
+/// The build requests a Trigger step added, as the schedulers report them.
+private actor TriggeredRequests {
+    private(set) var ids: [Int] = []
+
+    func add(_ more: [Int]) {
+        ids += more
     }
 }

@@ -18,9 +18,10 @@ final class TriggerableSchedulers: BuildTriggers {
         self.schedulers.withLock { $0 = named }
     }
 
-    func trigger(scheduler name: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool)
-        async throws -> BuildResult?
-    {
+    func trigger(
+        scheduler name: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool,
+        added: @Sendable ([Int]) async -> Void
+    ) async throws -> BuildResult? {
         let request = TriggerRequest(
             sourceStamps: sourceStamps.map {
                 BuildsetAdder.PartialSourceStamp(
@@ -29,8 +30,9 @@ final class TriggerableSchedulers: BuildTriggers {
             }, properties: properties, waitedFor: wait)
         switch schedulers.withLock({ $0[name] }) {
         case let scheduler as TriggerableScheduler:
-            let added = try await scheduler.trigger(request)
-            return wait ? try await scheduler.results(of: added).results : nil
+            let buildset = try await scheduler.trigger(request)
+            await added(Array(buildset.requestIDs.values))
+            return wait ? try await scheduler.results(of: buildset).results : nil
         case let scheduler as NightlyTriggerableScheduler:
             try await scheduler.trigger(request)
             return nil
