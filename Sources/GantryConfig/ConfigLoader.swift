@@ -70,7 +70,8 @@ public struct ConfigLoader {
         config.workerPort = reader.workerPort(top["workerPort"])
         config.secrets = reader.secrets(top["secrets"], basedir: basedir)
         config.basedir = basedir
-        config.pools = reader.pools(top["pools"], builders: Set(config.builders.map(\.name)))
+        config.pools = reader.pools(
+            top["pools"], builders: Set(config.builders.map(\.name)), workers: Set(config.workers.map(\.name)))
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

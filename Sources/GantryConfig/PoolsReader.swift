@@ -7,7 +7,8 @@ extension ConfigReader {
     /// exitOnWorker, provisioner}`; names unique
     /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
     /// `{type: command, start: TEXT, stop: TEXT}`.
-    mutating func pools(_ node: Node?, builders known: Set<String>) -> [PoolConfig] {
+    /// A pool's workers (`NAME-1` to `NAME-maxWorkers`) must not take the name of a configured worker.
+    mutating func pools(_ node: Node?, builders known: Set<String>, workers: Set<String>) -> [PoolConfig] {
         var pools: [PoolConfig] = []
         var seen: Set<String> = []
         for (path, item) in listItems(node, key: "pools") {
@@ -29,6 +30,9 @@ extension ConfigReader {
                 continue
             }
             var pool = PoolConfig(name: name, builders: builders, maxWorkers: maxWorkers)
+            for clash in pool.workerNames where workers.contains(clash) {
+                problem(join(path, "name"), "its worker '\(clash)' would have the name of a configured worker")
+            }
             if let minIdle = mapping["minIdle"] {
                 if let count = minIdle.int, (0...maxWorkers).contains(count) {
                     pool.minIdle = count

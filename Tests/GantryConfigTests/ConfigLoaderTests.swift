@@ -623,6 +623,8 @@ struct ConfigLoaderTests {
                   - {name: p, builders: [ghost], maxWorkers: 0}
                   - {name: q, builders: [b1], maxWorkers: 2, minIdle: 3, provisioner: {type: cloud}}
                   - {name: r, builders: [b1], maxWorkers: 1, terminateGrace: -1s, minStartInterval: soon}
+                  - {name: s, builders: [b1], maxWorkers: 2}
+                workers: [{name: s-2, password: x}]
                 """)
         }
         #expect(
@@ -633,6 +635,7 @@ struct ConfigLoaderTests {
                 "pools[1].provisioner.type: must be local or command",
                 "pools[2].minStartInterval: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[2].terminateGrace: must be a duration like 500ms, 2s, 5m or 1h",
+                "pools[3].name: its worker 's-2' would have the name of a configured worker",
             ])
     }
 }
