@@ -4,7 +4,8 @@ import Metrics
 
 extension PoolManager {
     /// One look at a pool this master manages, as Copr's backend does with `spin_up_workers_by_group` and
-    /// `prune_dead_workers_by_group`:
+    /// `prune_dead_workers_by_group`; time counts only when `ticked` (a look for new demand between ticks counts
+    /// no time):
     ///
     /// - a started worker that connected is running; one that has not after `startTimeout` is stopped and
     ///   counted as a failure; one whose process died or whose connection was lost is pruned (its build, if any,
@@ -13,7 +14,8 @@ extension PoolManager {
     ///   keep `minIdle` idle ones), up to `maxWorkers`, at most one per `minStartInterval`;
     /// - an idle worker beyond `minIdle` is retired after `idleTimeout`, and so is any worker above a lowered
     ///   `maxWorkers` once it is idle.
-    func manage(_ pool: PoolConfig) async throws {
+    func manage(_ pool: PoolConfig, ticked: Bool) async throws {
+        let elapsed = ticked ? 1 : 0
         var named = members[pool.name] ?? [:]
         let busy = try await busyMembers()
         let ticksOf = { (duration: Duration) in Int((duration / self.tick).rounded(.up)) }
@@ -31,7 +33,7 @@ extension PoolManager {
                 member.state = busy.contains(name) ? .busy : .idle
                 record(pool.name, name, .connected)
             case .starting:
-                member.startedTicks += 1
+                member.startedTicks += elapsed
                 if member.startedTicks >= ticksOf(pool.startTimeout) {
                     await member.process.stop()
                     named[name] = nil
@@ -46,7 +48,7 @@ extension PoolManager {
                     continue
                 }
                 member.state = busy.contains(name) ? .busy : .idle
-                member.idleTicks = member.state == .idle ? member.idleTicks + 1 : 0
+                member.idleTicks = member.state == .idle ? member.idleTicks + elapsed : 0
             }
             named[name] = member
         }
@@ -69,7 +71,7 @@ extension PoolManager {
         let pending = try await pendingRequests(pool)
         let starting = named.values.filter { $0.state == .starting }.count
         var wanted = max(pending - idle.count - starting, pool.minIdle - idle.count - starting, 0)
-        var cooldown = max(startCooldown[pool.name, default: 0] - 1, 0)
+        var cooldown = max(startCooldown[pool.name, default: 0] - elapsed, 0)
         for name in pool.workerNames where wanted > 0 && named[name] == nil && cooldown == 0 {
             guard let password = passwords[name] else { continue }
             do {

@@ -66,6 +66,7 @@ public actor PoolManager {
     var failures: [String: Int] = [:]
     /// Ticks before the pool may start another worker (`minStartInterval`).
     var startCooldown: [String: Int] = [:]
+    private var ticks: [String: Int] = [:]
     var builderIDs: [[String]: [Int]] = [:]
     var draining = false
     private(set) var events: [PoolEvent] = []
@@ -196,22 +197,40 @@ public actor PoolManager {
     }
 
     /// Manages the pool while this master holds its claim; cancelled when the claim ends.
+    /// Looks at the pool at once, at every tick (time passes: start and idle timeouts, start spacing), and
+    /// whenever requests are added (new demand: workers start without waiting for the tick).
     func manageWhileActive(_ name: String) async {
         record(name, nil, .claimed)
         _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
-        repeat {
-            guard !draining, let pool = pools[name] else { continue }
-            do {
-                try await manage(pool)
-            } catch let died as WorkerDied {
-                post.yield(.died(died))
-                return
-            } catch {
-                logger.warning(
-                    "pool not managed this time", metadata: ["gantry.pool": "\(name)", "gantry.error": "\(error)"])
+        let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
+        let (looks, look) = AsyncStream<Bool>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [clock, tick] in
+                while (try? await clock.sleep(for: tick)) != nil { look.yield(true) }
             }
-        } while (try? await clock.sleep(for: tick)) != nil
+            group.addTask {
+                for await _ in demand { look.yield(false) }
+            }
+            look.yield(false)
+            for await ticked in looks {
+                guard !draining, let pool = pools[name] else { continue }
+                do {
+                    try await manage(pool, ticked: ticked)
+                } catch let died as WorkerDied {
+                    post.yield(.died(died))
+                    break
+                } catch {
+                    logger.warning(
+                        "pool not managed this time", metadata: ["gantry.pool": "\(name)", "gantry.error": "\(error)"])
+                }
+                if ticked { ticks[name, default: 0] += 1 }
+            }
+            group.cancelAll()
+        }
     }
+
+    /// How many ticks of the pool this master has handled.
+    package func ticks(of pool: String) -> Int { ticks[pool, default: 0] }
 
     /// This master no longer manages the pool: its workers here are stopped (builds they still run end RETRY and
     /// their requests wait again).

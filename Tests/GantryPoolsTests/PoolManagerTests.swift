@@ -62,9 +62,9 @@ struct PoolManagerTests {
                 let first = try await manager(db, master: "m1", clock: clock)
                 await first.configure([pool(directory, "m1")], passwords: passwords)
                 let firstRun = Task { try await first.run() }
-                // The manager's look at the pool and its claim ticker both sleep between ticks.
-                await clock.waitForSleepers(2)
-                #expect(lines(directory, "m1-starts") == ["c-1 pw1 127.0.0.1:9989"])
+                // Claimed, it looks at once; then its claim ticker, its tick and its demand poll sleep.
+                #expect(await waitUntil { lines(directory, "m1-starts") == ["c-1 pw1 127.0.0.1:9989"] })
+                await clock.waitForSleepers(3)
 
                 let standby = ManualClock()
                 let second = try await manager(db, master: "m2", clock: standby)
@@ -77,7 +77,8 @@ struct PoolManagerTests {
                 var startedAt: [Int: Int] = [:]
                 for second in 1...10 {
                     clock.advance(by: .seconds(1))
-                    await clock.waitForSleepers(2)
+                    #expect(await waitUntil { await first.ticks(of: "c") == second })
+                    await clock.waitForSleepers(3)
                     startedAt[second] = lines(directory, "m1-starts").count
                 }
                 #expect(startedAt[2] == 1 && startedAt[3] == 2 && startedAt[5] == 2 && startedAt[6] == 3)
@@ -102,6 +103,28 @@ struct PoolManagerTests {
                 secondRun.cancel()
                 try await secondRun.value
                 #expect(lines(directory, "m2-stops") == ["c-1"], "cancelled, it still stops what it started")
+            }
+        }
+    }
+
+    @Test("a request added between ticks starts a worker at once, without waiting for the next tick")
+    func demandBetweenTicks() async throws {
+        try await withDirectory { directory in
+            try await withTestDatabase(.sqlite) { db in
+                let clock = ManualClock()
+                let manager = try await manager(db, master: "m1", clock: clock)
+                var pool = pool(directory, "m1")
+                pool.minStartInterval = .zero
+                await manager.configure([pool], passwords: ["c-1": "pw1", "c-2": "pw2", "c-3": "pw3"])
+                let run = Task { try await manager.run() }
+                await clock.waitForSleepers(3)
+                #expect(lines(directory, "m1-starts").isEmpty, "nothing queued, nothing started")
+                let builder = try await db.builders.findBuilderId("b1")
+                for _ in 0..<2 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
+                #expect(await waitUntil { lines(directory, "m1-starts").count == 2 })
+                #expect(await manager.ticks(of: "c") == 0 && clock.now.offset == .zero, "no time passed")
+                run.cancel()
+                try await run.value
             }
         }
     }
