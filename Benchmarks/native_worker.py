@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""The native worker (`gantry worker`): its RSS idle and while building, and the time from a queued request to
-the build starting on a worker spawned for it (process start, connection, attach, claim).
+"""The native worker (`gantry worker`) in a pool: the time from a queued request to its build starting on a
+worker the pool spawned for it (the pool noticing the request, process start, connection, attach, claim), and
+the worker's RSS idle and while building.
 
-Each round forces a build while no worker is connected, then starts a fresh `gantry worker` and measures until
-the build shows in the master's API; the build prints 20,000 lines, during which the worker's RSS is sampled.
+Each round forces a build while the pool has no worker (the last one retired), measures until the build shows in
+the master's API, samples the worker's RSS while the build prints 20,000 lines and once it is idle, then waits for
+the idle worker to retire.
 """
-import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import gantry, start_master  # noqa: E402
-from versus_buildbot import free_port, rss_kib, wait  # noqa: E402
+from gantry_process import start_master  # noqa: E402
+from versus_buildbot import rss_kib, wait  # noqa: E402
 
 
 def api(base, path, body=None):
@@ -18,52 +20,56 @@ def api(base, path, body=None):
         return json.loads(answer.read())
 
 
+def pool_worker(directory):
+    """The pid of the pool's worker process, or None."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            arguments = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in arguments and directory.encode() in b" ".join(arguments):
+            return int(pid)
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     arguments = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="gantry-native-")
-    worker_port = free_port()
-    master, http = start_master(directory, f"""http: 127.0.0.1:0
-workerPort: {{address: "127.0.0.1:{worker_port}"}}
-workers: [{{name: wk1, password: pass}}]
+    master, http = start_master(directory, """http: 127.0.0.1:0
+workerPort: {address: "127.0.0.1:0"}
 builders:
-  - {{name: b1, workers: [wk1], steps: [{{name: talk, shell: "seq 1 20000 | sed 's/^/line /'; sleep 1"}}]}}
+  - {name: b1, steps: [{name: talk, shell: "seq 1 20000 | sed 's/^/line /'; sleep 1"}]}
 schedulers:
-  - {{name: force, type: force, builderNames: [b1]}}
+  - {name: force, type: force, builderNames: [b1]}
+pools: [{name: p, builders: [b1], maxWorkers: 1, idleTimeout: 3s}]
 """)
     base = f"http://127.0.0.1:{http}"
-    with open(os.path.join(directory, "pass"), "w") as f:
-        f.write("pass\n")
     spawn_ms, idle, building = [], [], []
     try:
         wait(lambda: all(s["master"] for s in api(base, "/api/v2/schedulers")["schedulers"]))
         for round in range(1, arguments.rounds + 1):
+            start = time.monotonic()
             brid = list(api(base, "/api/v2/forceschedulers/force",
                             {"jsonrpc": "2.0", "method": "force", "id": 1})["result"][1].values())[0]
-            start = time.monotonic()
-            worker = subprocess.Popen(
-                [gantry(), "worker", "--master", f"127.0.0.1:{worker_port}", "--name", "wk1", "--password-file",
-                 os.path.join(directory, "pass"), "--basedir", os.path.join(directory, "wk1")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait(lambda: api(base, f"/api/v2/builds?buildrequestid={brid}")["meta"]["total"] > 0, every=0.002)
             spawn_ms.append((time.monotonic() - start) * 1000)
+            worker = pool_worker(directory)
             peak = 0
             while api(base, f"/api/v2/buildrequests/{brid}")["buildrequests"][0]["complete"] is False:
-                peak = max(peak, rss_kib(worker.pid))
+                peak = max(peak, rss_kib(worker))
                 time.sleep(0.02)
             building.append(peak / 1024)
-            time.sleep(2)
-            idle.append(rss_kib(worker.pid) / 1024)
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
-            wait(lambda: not api(base, "/api/v2/workers/wk1")["workers"][0]["connected_to"])
-            print(f"round {round}: queued → build started on a new worker {spawn_ms[-1]:.0f} ms, "
+            time.sleep(1)
+            idle.append(rss_kib(worker) / 1024)
+            wait(lambda: pool_worker(directory) is None and not api(base, "/api/v2/pools/p")["pools"][0]["workers"])
+            print(f"round {round}: queued → build started on a new pool worker {spawn_ms[-1]:.0f} ms, "
                   f"RSS building {building[-1]:.1f} MiB, idle {idle[-1]:.1f} MiB", flush=True)
     finally:
-        master.send_signal(signal.SIGTERM)
-        master.wait(timeout=30)
-    print(f"median: spawn to build start {statistics.median(spawn_ms):.0f} ms, "
+        master.terminate()
+        master.wait(timeout=60)
+    print(f"median: queued to build start on a new pool worker {statistics.median(spawn_ms):.0f} ms, "
           f"RSS idle {statistics.median(idle):.1f} MiB, building (peak) {statistics.median(building):.1f} MiB")
 
 

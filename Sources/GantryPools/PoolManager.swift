@@ -99,7 +99,7 @@ public actor PoolManager {
     }
 
     /// Serves `pools` from now on (at start and on reload); `passwords` are their workers' passwords. A changed
-    /// pool keeps its workers and follows its new settings at the next tick.
+    /// pool keeps its workers and follows its new settings from its next look.
     public func configure(_ pools: [PoolConfig], passwords: [String: String]) {
         let reloaded = !self.pools.isEmpty
         self.pools = Dictionary(pools.map { ($0.name, $0) }) { first, _ in first }
@@ -173,17 +173,15 @@ public actor PoolManager {
     /// Stops the pools cleanly (see the type's description); returns once ``run()`` has ended.
     public func terminate() async {
         draining = true
-        var graceful: Set<String> = []
+        // Graceful: the distributor gives the workers no new build, and shuts each down once idle.
+        for name in members.values.flatMap(\.keys) {
+            if let id = await workers.worker(named: name)?.id {
+                try? await database.workers.setWorkerGraceful(id, graceful: true)
+            }
+        }
         var waited = Duration.zero
         while true {
             let busy = (try? await busyMembers()) ?? []
-            for name in busy.subtracting(graceful) {
-                // Graceful: the distributor gives the worker no new build, and shuts it down once idle.
-                if let id = await workers.worker(named: name)?.id {
-                    try? await database.workers.setWorkerGraceful(id, graceful: true)
-                }
-                graceful.insert(name)
-            }
             let waiting = members.filter { pool, named in
                 waited < (pools[pool]?.terminateGrace ?? .zero) && named.keys.contains(where: busy.contains)
             }
@@ -196,9 +194,9 @@ public actor PoolManager {
         await withCheckedContinuation { finishWaiters.append($0) }
     }
 
-    /// Manages the pool while this master holds its claim; cancelled when the claim ends.
-    /// Looks at the pool at once, at every tick (time passes: start and idle timeouts, start spacing), and
-    /// whenever requests are added (new demand: workers start without waiting for the tick).
+    /// Manages the pool while this master holds its claim (cancelled when the claim ends): looks at it at once,
+    /// at every tick (time passes: start and idle timeouts, start spacing), and whenever requests are added (new
+    /// demand: workers start without waiting for the tick).
     func manageWhileActive(_ name: String) async {
         record(name, nil, .claimed)
         _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
