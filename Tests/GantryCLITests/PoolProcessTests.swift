@@ -82,6 +82,7 @@ struct PoolProcessTests {
             #expect(try await httpGet(base, "/api/v2/pools/nope").status == 404)
             let listed = try await GantryProcess.run(["pools", "--master", base.absoluteString])
             #expect(listed.status == 0 && listed.standardOutput.contains("p     b1"), "\(listed.standardOutput)")
+            #expect(listed.standardOutput.split(separator: "\n").last?.hasSuffix(" 1") == true, "managed by master 1")
         }
     }
 
