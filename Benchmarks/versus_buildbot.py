@@ -192,7 +192,10 @@ def main():
     parser.add_argument("--venv", default=os.environ.get("BUILDBOT_VENV"), help="buildbot 4.3 virtual environment")
     parser.add_argument("--requests", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--latency-rounds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="connected workers (RSS per worker is the average)")
     arguments = parser.parse_args()
+    global WORKERS
+    WORKERS = [f"wk{i}" for i in range(1, arguments.workers + 1)]
     if not arguments.venv:
         sys.exit("--venv (or BUILDBOT_VENV) must name a virtual environment with buildbot 4.3")
     results = {}
