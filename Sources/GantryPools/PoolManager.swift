@@ -34,12 +34,17 @@ public actor PoolManager {
         }
     }
 
-    /// What the API shows of each pool: its settings, the master managing it, the workers this master runs for
-    /// it by state, queue depth and start failures.
+    /// What the API shows of each pool: its settings, the master managing it, its workers by state, queue depth
+    /// and this master's count of start failures.
     public struct Status: Sendable {
+        public struct Worker: Sendable, Equatable {
+            public var name: String
+            public var state: Member.State
+        }
+
         public var pool: PoolConfig
         public var managedBy: Int?
-        public var members: [Member]
+        public var workers: [Worker]
         public var queued: Int
         public var startFailures: Int
     }
@@ -118,13 +123,29 @@ public actor PoolManager {
         events.filter { $0.pool == pool }
     }
 
+    /// Every configured pool's status. The workers of a pool another master manages are read from the database
+    /// (connected ones, busy when building; one starting there is not seen).
     public func status() async throws -> [Status] {
         let managers = try await database.claims(.pool).getClaimingMasters()
+        var remote: (workers: [Worker], busy: Set<Int>)?
         var statuses: [Status] = []
         for pool in pools.values.sorted(by: { $0.name < $1.name }) {
+            var workers = members(of: pool.name).map { Status.Worker(name: $0.name, state: $0.state) }
+            if let manager = managers[pool.name], manager != masterID {
+                if remote == nil {
+                    remote = (
+                        try await database.workers.getWorkers(),
+                        Set(try await database.builds.getBuilds(complete: false).compactMap(\.workerID))
+                    )
+                }
+                let names = Set(pool.workerNames)
+                workers = (remote?.workers ?? []).filter { names.contains($0.name) && $0.connectedTo.contains(manager) }
+                    .sorted { $0.name < $1.name }
+                    .map { Status.Worker(name: $0.name, state: remote?.busy.contains($0.id) == true ? .busy : .idle) }
+            }
             statuses.append(
                 Status(
-                    pool: pool, managedBy: managers[pool.name], members: members(of: pool.name),
+                    pool: pool, managedBy: managers[pool.name], workers: workers,
                     queued: try await pendingRequests(pool), startFailures: failures[pool.name, default: 0]))
         }
         return statuses

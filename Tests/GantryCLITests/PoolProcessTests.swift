@@ -147,7 +147,7 @@ struct PoolProcessTests {
                 defer { second.send(SIGKILL) }
                 let http = try #require(try await first.httpPort(), "\(first.logText)")
                 let firstPort = try #require(try await first.workerPort())
-                _ = try #require(try await second.httpPort(), "\(second.logText)")
+                let secondHTTP = try #require(try await second.httpPort(), "\(second.logText)")
                 let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
                 #expect(try await waitUntil { try await db.schedulers.getSchedulers(active: true).count == 1 })
                 for _ in 0..<4 { try await force(base) }
@@ -157,6 +157,11 @@ struct PoolProcessTests {
                 #expect(running, "\(first.logText)")
                 let pool = try await httpGet(base, "/api/v2/pools/h")
                 #expect(pool["pools", 0, "masterid"] == .number(Double(firstID)), "the first master manages it")
+                // Any master shows the pool's workers, read from the database for a pool managed elsewhere.
+                let seen = try await httpGet(
+                    try #require(URL(string: "http://127.0.0.1:\(secondHTTP)")), "/api/v2/pools/h")
+                #expect(seen["pools", 0, "masterid"] == .number(Double(firstID)))
+                #expect(seen["pools", 0, "workers_by_state", "busy"] == .number(2), "\(seen)")
                 #expect(second.logText.contains("pool claimed") == false, "the second master stays passive")
 
                 first.send(SIGTERM)

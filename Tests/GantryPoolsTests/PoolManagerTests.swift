@@ -85,7 +85,7 @@ struct PoolManagerTests {
                 #expect(lines(directory, "m1-stops") == ["c-1"], "stopped after startTimeout")
                 #expect(startedAt[10] == 4, "and started again, the requests still waiting")
                 let status = try #require(try await first.status().first)
-                #expect(status.startFailures == 1 && status.queued == 5 && status.members.count == 3)
+                #expect(status.startFailures == 1 && status.queued == 5 && status.workers.count == 3)
                 #expect(status.managedBy == (try await db.masters.findMasterId("m1")))
                 let failed = await first.events(of: "c").filter { $0.kind == .startFailed }
                 #expect(failed.map(\.worker) == ["c-1"] && failed.first?.detail == "not connected after 10.0 seconds")

@@ -4,8 +4,8 @@ import GantryPools
 import Hummingbird
 
 extension HTTPAPI {
-    /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers this master runs
-    /// for it and their states, queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
+    /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers and their states,
+    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
     func addPools(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
@@ -35,14 +35,14 @@ extension HTTPAPI {
 
     private static func poolItem(_ status: PoolManager.Status) -> JSONValue {
         var counts = ["starting": 0, "idle": 0, "busy": 0]
-        for member in status.members { counts[member.state.rawValue, default: 0] += 1 }
+        for worker in status.workers { counts[worker.state.rawValue, default: 0] += 1 }
         let states = counts.mapValues { JSONValue.number(Double($0)) }
         return .object([
             "name": .string(status.pool.name), "builders": .array(status.pool.builders.map(JSONValue.string)),
             "masterid": status.managedBy.map { .number(Double($0)) } ?? .null,
             "max_workers": .number(Double(status.pool.maxWorkers)), "min_idle": .number(Double(status.pool.minIdle)),
             "workers": .array(
-                status.members.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),
+                status.workers.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),
             "workers_by_state": .object(states), "queued": .number(Double(status.queued)),
             "start_failures": .number(Double(status.startFailures)),
         ])
