@@ -33,16 +33,21 @@ extension PoolManager {
                 member.state = busy.contains(name) ? .busy : .idle
                 record(pool.name, name, .connected)
             case .starting:
+                if let failure = member.process.failure {
+                    named[name] = nil
+                    failed(pool.name, name, "\(failure)")
+                    continue
+                }
                 member.startedTicks += elapsed
                 if member.startedTicks >= ticksOf(pool.startTimeout) {
-                    await member.process.stop()
+                    stopInBackground(pool.name, member)
                     named[name] = nil
                     failed(pool.name, name, "not connected after \(pool.startTimeout)")
                     continue
                 }
             case .idle, .busy:
                 guard attached else {
-                    await member.process.stop()
+                    stopInBackground(pool.name, member)
                     named[name] = nil
                     record(pool.name, name, .pruned, "it stopped answering")
                     continue
@@ -60,7 +65,7 @@ extension PoolManager {
             || (idle.count > pool.minIdle && member.idleTicks >= ticksOf(pool.idleTimeout))
         {
             await workers.shutDown(member.name, reason: "retired by pool \(pool.name)")
-            await member.process.stop()
+            stopInBackground(pool.name, member)
             named[member.name] = nil
             idle.removeAll { $0.name == member.name }
             record(
@@ -72,21 +77,33 @@ extension PoolManager {
         let starting = named.values.filter { $0.state == .starting }.count
         var wanted = max(pending - idle.count - starting, pool.minIdle - idle.count - starting, 0)
         var cooldown = max(startCooldown[pool.name, default: 0] - elapsed, 0)
-        for name in pool.workerNames where wanted > 0 && named[name] == nil && cooldown == 0 {
+        let provisioner = provisioner(pool)
+        for name in pool.workerNames
+        where wanted > 0 && named[name] == nil && stopping[pool.name]?[name] == nil && cooldown == 0 {
             guard let password = passwords[name] else { continue }
-            do {
-                let process = try await provisioner(pool).start(name: name, password: password, master: master)
-                named[name] = Member(name: name, state: .starting, process: process)
-                record(pool.name, name, .startRequested)
-            } catch {
-                failed(pool.name, name, "\(error)")
+            let process = StartingWorker.begin { [master] in
+                try await provisioner.start(name: name, password: password, master: master)
             }
+            named[name] = Member(name: name, state: .starting, process: process)
+            record(pool.name, name, .startRequested)
             wanted -= 1
             cooldown = ticksOf(pool.minStartInterval)
         }
         startCooldown[pool.name] = cooldown
         members[pool.name] = named
         report(pool.name, named.values, queued: pending)
+    }
+
+    /// Stops `member` without holding up the look; its name is not started again until it is gone.
+    private func stopInBackground(_ pool: String, _ member: Member) {
+        stopping[pool, default: [:]][member.name] = Task {
+            await member.process.stop()
+            self.stopped(pool, member.name)
+        }
+    }
+
+    private func stopped(_ pool: String, _ name: String) {
+        stopping[pool]?[name] = nil
     }
 
     /// Requests of the pool's builders waiting for a worker.

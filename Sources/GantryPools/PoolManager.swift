@@ -19,7 +19,7 @@ public actor PoolManager {
         public enum State: String, Sendable, CaseIterable { case starting, idle, busy }
         public var name: String
         public var state: State
-        let process: any ProvisionedWorker
+        let process: StartingWorker
         var startedTicks = 0
         var idleTicks = 0
     }
@@ -71,6 +71,8 @@ public actor PoolManager {
     var failures: [String: Int] = [:]
     /// Ticks before the pool may start another worker (`minStartInterval`).
     var startCooldown: [String: Int] = [:]
+    /// Workers being stopped in the background, by pool and name.
+    var stopping: [String: [String: Task<Void, Never>]] = [:]
     private var ticks: [String: Int] = [:]
     var builderIDs: [[String]: [Int]] = [:]
     var draining = false
@@ -255,6 +257,7 @@ public actor PoolManager {
     /// their requests wait again).
     func release(_ name: String) async {
         let named = members[name] ?? [:]
+        let stops = stopping[name] ?? [:]
         members[name] = nil
         let reason =
             draining
@@ -265,6 +268,7 @@ public actor PoolManager {
                 await workers.shutDown(member.name, reason: "pool \(name): \(reason)")
                 await member.process.stop()
             }
+            for stop in stops.values { await stop.value }
         }.value
         for member in named.values.sorted(by: { $0.name < $1.name }) { record(name, member.name, .retired, reason) }
         record(name, nil, .released, reason)

@@ -74,16 +74,25 @@ struct PoolManagerTests {
                 await standby.waitForSleepers(2)
                 #expect(await second.events(of: "c").isEmpty && lines(directory, "m2-starts").isEmpty)
 
+                // Starts run in the background; the look that asks for one records it at once.
+                let requested = { await first.events(of: "c").count { $0.kind == .startRequested } }
                 var startedAt: [Int: Int] = [:]
                 for second in 1...10 {
                     clock.advance(by: .seconds(1))
                     #expect(await waitUntil { await first.ticks(of: "c") == second })
                     await clock.waitForSleepers(3)
-                    startedAt[second] = lines(directory, "m1-starts").count
+                    startedAt[second] = await requested()
                 }
                 #expect(startedAt[2] == 1 && startedAt[3] == 2 && startedAt[5] == 2 && startedAt[6] == 3)
-                #expect(lines(directory, "m1-stops") == ["c-1"], "stopped after startTimeout")
-                #expect(startedAt[10] == 4, "and started again, the requests still waiting")
+                #expect(await waitUntil { lines(directory, "m1-stops") == ["c-1"] }, "stopped after startTimeout")
+                // Its name is free again once it is stopped: a look soon after starts it again.
+                for tick in 11...15 where await requested() < 4 {
+                    clock.advance(by: .seconds(1))
+                    #expect(await waitUntil { await first.ticks(of: "c") == tick })
+                    await clock.waitForSleepers(3)
+                }
+                #expect(await requested() == 4, "started again, the requests still waiting")
+                #expect(await waitUntil { lines(directory, "m1-starts").count == 4 })
                 let status = try #require(try await first.status().first)
                 #expect(status.startFailures == 1 && status.queued == 5 && status.workers.count == 3)
                 #expect(status.managedBy == (try await db.masters.findMasterId("m1")))
@@ -123,6 +132,46 @@ struct PoolManagerTests {
                 for _ in 0..<2 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
                 #expect(await waitUntil { lines(directory, "m1-starts").count == 2 })
                 #expect(await manager.ticks(of: "c") == 0 && clock.now.offset == .zero, "no time passed")
+                run.cancel()
+                try await run.value
+            }
+        }
+    }
+
+    @Test("slow starts run side by side without holding up the pool's looks; a start that fails is counted")
+    func startsInBackground() async throws {
+        try await withDirectory { directory in
+            try await withTestDatabase(.sqlite) { db in
+                let builder = try await db.builders.findBuilderId("b1")
+                for _ in 0..<3 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
+                let clock = ManualClock()
+                let manager = try await manager(db, master: "m1", clock: clock)
+                var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 3)
+                let release = directory.appendingPathComponent("release").path
+                let starts = directory.appendingPathComponent("starts").path
+                // Each start waits until the test lets it go; c-3's then fails.
+                pool.provisioner = .command(
+                    start: "while [ ! -e '\(release)' ]; do sleep 0.02; done; "
+                        + #"[ "$WORKER_NAME" = c-3 ] && exit 1; echo "$WORKER_NAME" >> "# + "'\(starts)'",
+                    stop: "true")
+                await manager.configure([pool], passwords: ["c-1": "pw1", "c-2": "pw2", "c-3": "pw3"])
+                let run = Task { try await manager.run() }
+                let requested = { await manager.events(of: "c").count { $0.kind == .startRequested } }
+                #expect(await waitUntil { await requested() == 3 }, "all three asked for in one look")
+                await clock.waitForSleepers(3)
+                clock.advance(by: .seconds(1))
+                #expect(await waitUntil { await manager.ticks(of: "c") == 1 }, "the next look is not held up")
+                #expect(lines(directory, "starts").isEmpty)
+                #expect(FileManager.default.createFile(atPath: release, contents: nil))
+                #expect(await waitUntil { Set(lines(directory, "starts")) == ["c-1", "c-2"] })
+                for tick in 2...10 where try await manager.status().first?.startFailures != 1 {
+                    await clock.waitForSleepers(3)
+                    clock.advance(by: .seconds(1))
+                    #expect(await waitUntil { await manager.ticks(of: "c") == tick })
+                }
+                let failed = await manager.events(of: "c").filter { $0.kind == .startFailed }
+                #expect(failed.map(\.worker) == ["c-3"], "\(failed)")
+                #expect(failed.first?.detail?.contains("the start command for c-3 failed") == true)
                 run.cancel()
                 try await run.value
             }
