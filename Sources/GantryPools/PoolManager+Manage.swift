@@ -95,7 +95,7 @@ extension PoolManager {
     }
 
     /// Stops `member` without holding up the look; its name is not started again until it is gone.
-    private func stopInBackground(_ pool: String, _ member: Member) {
+    func stopInBackground(_ pool: String, _ member: Member) {
         stopping[pool, default: [:]][member.name] = Task {
             await member.process.stop()
             self.stopped(pool, member.name)

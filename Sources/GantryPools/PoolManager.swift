@@ -196,10 +196,17 @@ public actor PoolManager {
     /// Stops the pools cleanly (see the type's description); returns once ``run()`` has ended.
     public func terminate() async {
         draining = true
-        // Graceful: the distributor gives the workers no new build, and shuts each down once idle.
-        for name in members.values.flatMap(\.keys) {
-            if let id = await workers.worker(named: name)?.id {
-                try? await database.workers.setWorkerGraceful(id, graceful: true)
+        // Graceful: the distributor gives the workers no new build, and shuts each down once idle. One still
+        // starting has nothing to finish: it is stopped at once.
+        for (pool, named) in members {
+            for member in named.values {
+                if let id = await workers.worker(named: member.name)?.id {
+                    try? await database.workers.setWorkerGraceful(id, graceful: true)
+                } else if member.state == .starting {
+                    stopInBackground(pool, member)
+                    members[pool]?[member.name] = nil
+                    record(pool, member.name, .retired, "the master is stopping")
+                }
             }
         }
         var waited = Duration.zero
