@@ -4,7 +4,9 @@ import Synchronization
 
 /// Workers on machines the master does not run itself (VMs, containers, ssh hosts): `start` and `stop` are
 /// shell commands run with WORKER_NAME, WORKER_PASSWORD and MASTER_URL (HOST:PORT of the worker port) in
-/// their environment. A start command that fails is a failed start.
+/// their environment. A start command that fails (or is cancelled, having hung past the start timeout) is a failed
+/// start, and the stop command runs for it, so a half-made instance is not left behind: stop commands must accept
+/// a worker that never fully started.
 public struct CommandProvisioner: WorkerProvisioner {
     public let startCommand: String
     public let stopCommand: String
@@ -18,9 +20,19 @@ public struct CommandProvisioner: WorkerProvisioner {
         let environment: [Environment.Key: String?] = [
             "WORKER_NAME": name, "WORKER_PASSWORD": password, "MASTER_URL": master,
         ]
-        let status = try await Self.shell(startCommand, environment)
-        guard status.isSuccess else { throw CommandProvisionerError.startFailed(name: name, status: "\(status)") }
-        return CommandWorker(stopCommand: stopCommand, environment: environment)
+        let worker = CommandWorker(stopCommand: stopCommand, environment: environment)
+        let status: TerminationStatus
+        do {
+            status = try await Self.shell(startCommand, environment)
+        } catch {
+            await worker.stop()
+            throw error
+        }
+        guard status.isSuccess else {
+            await worker.stop()
+            throw CommandProvisionerError.startFailed(name: name, status: "\(status)")
+        }
+        return worker
     }
 
     static func shell(_ command: String, _ environment: [Environment.Key: String?]) async throws
@@ -50,7 +62,10 @@ struct CommandWorker: ProvisionedWorker {
 
     var hasExited: Bool { false }
 
+    /// Runs the stop command in a task of its own, so it runs even when the caller was cancelled.
     func stop() async {
-        _ = try? await CommandProvisioner.shell(stopCommand, environment)
+        await Task { [stopCommand, environment] in
+            _ = try? await CommandProvisioner.shell(stopCommand, environment)
+        }.value
     }
 }

@@ -39,9 +39,12 @@ final class StartingWorker: Sendable {
         }
     }
 
-    /// Waits for the start to end, then stops what it started.
+    /// Cancels a start still in progress (a provisioner that hangs must not hold up a stop), waits for it to end,
+    /// then stops what it started.
     func stop() async {
-        await work.withLock { $0 }?.value
+        let task = work.withLock { $0 }
+        if outcome.withLock({ $0 }) == nil { task?.cancel() }
+        await task?.value
         if case .success(let started)? = outcome.withLock({ $0 }) { await started.stop() }
     }
 }

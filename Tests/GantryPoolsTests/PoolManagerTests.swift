@@ -177,4 +177,32 @@ struct PoolManagerTests {
             }
         }
     }
+
+    @Test("a start command that hangs past startTimeout is cancelled and its stop command runs, the pool unblocked")
+    func hangingStart() async throws {
+        try await withDirectory { directory in
+            try await withTestDatabase(.sqlite) { db in
+                let builder = try await db.builders.findBuilderId("b1")
+                _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder])
+                let clock = ManualClock()
+                let manager = try await manager(db, master: "m1", clock: clock)
+                var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 1)
+                pool.startTimeout = .seconds(2)
+                let stops = directory.appendingPathComponent("stops").path
+                pool.provisioner = .command(start: "exec sleep 600", stop: #"echo "$WORKER_NAME" >> "# + "'\(stops)'")
+                await manager.configure([pool], passwords: ["c-1": "pw1"])
+                let run = Task { try await manager.run() }
+                #expect(await waitUntil { await manager.events(of: "c").contains { $0.kind == .startRequested } })
+                for tick in 1...2 {
+                    await clock.waitForSleepers(3)
+                    clock.advance(by: .seconds(1))
+                    #expect(await waitUntil { await manager.ticks(of: "c") == tick })
+                }
+                #expect(await manager.events(of: "c").last?.detail == "not connected after 2.0 seconds")
+                #expect(await waitUntil { lines(directory, "stops") == ["c-1"] }, "cancelled, then cleaned up")
+                run.cancel()
+                try await run.value
+            }
+        }
+    }
 }
