@@ -142,7 +142,7 @@ extension PoolManager {
 
     /// The pool's gauges: workers by state, and requests waiting.
     private func report(_ pool: String, _ named: some Collection<Member>, queued: Int) {
-        for state in Member.State.allCases {
+        for state in WorkerState.allCases {
             Gauge(label: "gantry_pool_workers", dimensions: [("pool", pool), ("state", state.rawValue)])
                 .record(named.count { $0.state == state })
         }

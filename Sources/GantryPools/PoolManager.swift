@@ -15,10 +15,9 @@ public import Logging
 /// stopped (interrupting what still runs; those requests wait again) and the pools' claims are released.
 public actor PoolManager {
     /// A worker of a pool, as the manager knows it.
-    public struct Member: Sendable {
-        public enum State: String, Sendable, CaseIterable { case starting, idle, busy }
-        public var name: String
-        public var state: State
+    struct Member: Sendable {
+        var name: String
+        var state: WorkerState
         let process: StartingWorker
         var startedTicks = 0
         var idleTicks = 0
@@ -34,12 +33,15 @@ public actor PoolManager {
         }
     }
 
+    /// Where a pool's worker is: started and not yet connected, connected and idle, or building.
+    public enum WorkerState: String, Sendable, CaseIterable { case starting, idle, busy }
+
     /// What the API shows of each pool: its settings, the master managing it, its workers by state, queue depth
     /// and this master's count of start failures.
     public struct Status: Sendable {
         public struct Worker: Sendable, Equatable {
             public var name: String
-            public var state: Member.State
+            public var state: WorkerState
         }
 
         public var pool: PoolConfig
@@ -115,11 +117,6 @@ public actor PoolManager {
         post.yield(.configure)
     }
 
-    /// The pool's workers by name.
-    public func members(of pool: String) -> [Member] {
-        (members[pool] ?? [:]).values.sorted { $0.name < $1.name }
-    }
-
     /// The pool's events, oldest first.
     public func events(of pool: String) -> [PoolEvent] {
         events.filter { $0.pool == pool }
@@ -132,7 +129,8 @@ public actor PoolManager {
         var remote: (workers: [Worker], busy: Set<Int>)?
         var statuses: [Status] = []
         for pool in pools.values.sorted(by: { $0.name < $1.name }) {
-            var workers = members(of: pool.name).map { Status.Worker(name: $0.name, state: $0.state) }
+            var workers = (members[pool.name] ?? [:]).values.sorted { $0.name < $1.name }
+                .map { Status.Worker(name: $0.name, state: $0.state) }
             if let manager = managers[pool.name], manager != masterID {
                 if remote == nil {
                     remote = (
