@@ -241,7 +241,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GantryPoolsTests",
-            dependencies: ["GantryConfig", "GantryPools", "GantryStorage", "GantryTesting", "GantryWorkers"],
+            dependencies: [
+                "GantryConfig", "GantryModel", "GantryPools", "GantryStorage", "GantryTesting", "GantryWorkers",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

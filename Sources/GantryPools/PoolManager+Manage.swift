@@ -23,7 +23,7 @@ extension PoolManager {
             if await member.process.hasExited {
                 named[name] = nil
                 members[pool.name] = named
-                record(pool.name, name, .pruned, "its process ended")
+                await record(pool.name, name, .pruned, "its process ended")
                 if pool.exitOnWorker { throw WorkerDied(pool: pool.name, worker: name) }
                 continue
             }
@@ -31,25 +31,25 @@ extension PoolManager {
             switch member.state {
             case .starting where attached:
                 member.state = busy.contains(name) ? .busy : .idle
-                record(pool.name, name, .connected)
+                await record(pool.name, name, .connected)
             case .starting:
                 if let failure = member.process.failure {
                     named[name] = nil
-                    failed(pool.name, name, "\(failure)")
+                    await failed(pool.name, name, "\(failure)")
                     continue
                 }
                 member.startedTicks += elapsed
                 if member.startedTicks >= ticksOf(pool.startTimeout) {
                     stopInBackground(pool.name, member)
                     named[name] = nil
-                    failed(pool.name, name, "not connected after \(pool.startTimeout)")
+                    await failed(pool.name, name, "not connected after \(pool.startTimeout)")
                     continue
                 }
             case .idle, .busy:
                 guard attached else {
                     stopInBackground(pool.name, member)
                     named[name] = nil
-                    record(pool.name, name, .pruned, "it stopped answering")
+                    await record(pool.name, name, .pruned, "it stopped answering")
                     continue
                 }
                 member.state = busy.contains(name) ? .busy : .idle
@@ -68,7 +68,7 @@ extension PoolManager {
             stopInBackground(pool.name, member)
             named[member.name] = nil
             idle.removeAll { $0.name == member.name }
-            record(
+            await record(
                 pool.name, member.name, .retired,
                 allowed.contains(member.name) ? "idle for \(pool.idleTimeout)" : "above maxWorkers")
         }
@@ -85,7 +85,7 @@ extension PoolManager {
                 try await provisioner.start(name: name, password: password, master: master)
             }
             named[name] = Member(name: name, state: .starting, process: process)
-            record(pool.name, name, .startRequested)
+            await record(pool.name, name, .startRequested)
             wanted -= 1
             cooldown = ticksOf(pool.minStartInterval)
         }
@@ -130,10 +130,10 @@ extension PoolManager {
         return busy
     }
 
-    private func failed(_ pool: String, _ worker: String, _ detail: String) {
+    private func failed(_ pool: String, _ worker: String, _ detail: String) async {
         failures[pool, default: 0] += 1
         Self.startFailures(of: pool).increment()
-        record(pool, worker, .startFailed, detail)
+        await record(pool, worker, .startFailed, detail)
     }
 
     static func startFailures(of pool: String) -> Counter {

@@ -78,7 +78,6 @@ public actor PoolManager {
     private var ticks: [String: Int] = [:]
     var builderIDs: [[String]: [Int]] = [:]
     var draining = false
-    private(set) var events: [PoolEvent] = []
     private var services: [String: ClusteredService] = [:]
     private let commands: AsyncStream<Command>
     private let post: AsyncStream<Command>.Continuation
@@ -109,17 +108,13 @@ public actor PoolManager {
 
     /// Serves `pools` from now on (at start and on reload); `passwords` are their workers' passwords. A changed
     /// pool keeps its workers and follows its new settings from its next look.
-    public func configure(_ pools: [PoolConfig], passwords: [String: String]) {
+    public func configure(_ pools: [PoolConfig], passwords: [String: String]) async {
         let reloaded = !self.pools.isEmpty
         self.pools = Dictionary(pools.map { ($0.name, $0) }) { first, _ in first }
         self.passwords = passwords
-        if reloaded { for pool in pools where members[pool.name] != nil { record(pool.name, nil, .configReloaded) } }
         post.yield(.configure)
-    }
-
-    /// The pool's events, oldest first.
-    public func events(of pool: String) -> [PoolEvent] {
-        events.filter { $0.pool == pool }
+        guard reloaded else { return }
+        for pool in pools where members[pool.name] != nil { await record(pool.name, nil, .configReloaded) }
     }
 
     /// Every configured pool's status. The workers of a pool another master manages are read from the database
@@ -203,7 +198,7 @@ public actor PoolManager {
                 } else if member.state == .starting {
                     stopInBackground(pool, member)
                     members[pool]?[member.name] = nil
-                    record(pool, member.name, .retired, "the master is stopping")
+                    await record(pool, member.name, .retired, "the master is stopping")
                 }
             }
         }
@@ -226,7 +221,7 @@ public actor PoolManager {
     /// at every tick (time passes: start and idle timeouts, start spacing), and whenever requests are added (new
     /// demand: workers start without waiting for the tick).
     func manageWhileActive(_ name: String) async {
-        record(name, nil, .claimed)
+        await record(name, nil, .claimed)
         _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
         let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
         let (looks, look) = AsyncStream<Bool>.makeStream()
@@ -275,8 +270,10 @@ public actor PoolManager {
             }
             for stop in stops.values { await stop.value }
         }.value
-        for member in named.values.sorted(by: { $0.name < $1.name }) { record(name, member.name, .retired, reason) }
-        record(name, nil, .released, reason)
+        for member in named.values.sorted(by: { $0.name < $1.name }) {
+            await record(name, member.name, .retired, reason)
+        }
+        await record(name, nil, .released, reason)
     }
 
     private func stopServices() async {
@@ -291,9 +288,17 @@ public actor PoolManager {
         finishWaiters = []
     }
 
-    func record(_ pool: String, _ worker: String?, _ kind: PoolEvent.Kind, _ detail: String? = nil) {
-        events.append(PoolEvent(time: database.clock.now(), pool: pool, worker: worker, kind: kind, detail: detail))
-        if events.count > 10_000 { events.removeFirst(events.count - 10_000) }
+    /// Logs the event and adds it to the pool's log in the database (a failure there is logged, and changes
+    /// nothing else).
+    func record(_ pool: String, _ worker: String?, _ kind: PoolEvent.Kind, _ detail: String? = nil) async {
+        let event = PoolEvent(
+            time: database.clock.now(), pool: pool, worker: worker, kind: kind, detail: detail, masterID: masterID)
+        do {
+            try await database.poolEvents.addPoolEvent(event)
+        } catch {
+            logger.warning(
+                "pool event not stored", metadata: ["gantry.pool": "\(pool)", "gantry.error": "\(error)"])
+        }
         logger.info(
             "pool \(kind.rawValue)",
             metadata: [

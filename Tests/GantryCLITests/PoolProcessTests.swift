@@ -158,8 +158,8 @@ struct PoolProcessTests {
                 let pool = try await httpGet(base, "/api/v2/pools/h")
                 #expect(pool["pools", 0, "masterid"] == .number(Double(firstID)), "the first master manages it")
                 // Any master shows the pool's workers, read from the database for a pool managed elsewhere.
-                let seen = try await httpGet(
-                    try #require(URL(string: "http://127.0.0.1:\(secondHTTP)")), "/api/v2/pools/h")
+                let secondBase = try #require(URL(string: "http://127.0.0.1:\(secondHTTP)"))
+                let seen = try await httpGet(secondBase, "/api/v2/pools/h")
                 #expect(seen["pools", 0, "masterid"] == .number(Double(firstID)))
                 #expect(seen["pools", 0, "workers_by_state", "busy"] == .number(2), "\(seen)")
                 #expect(second.logText.contains("pool claimed") == false, "the second master stays passive")
@@ -182,6 +182,12 @@ struct PoolProcessTests {
                 #expect(builds.contains { $0.results == .retry }, "the first master's builds were interrupted")
                 #expect(try await db.claims(.pool).getClaimingMasters() == ["h": secondID])
                 #expect(second.logText.contains("pool claimed"))
+                // The pool's event log is in the database: the second master shows what the first did too.
+                let events = try await httpGet(secondBase, "/api/v2/pools/h/events")["events"]?.elements ?? []
+                let by = { (master: Int, event: String) in
+                    events.contains { $0["masterid"] == .number(Double(master)) && $0["event"] == .string(event) }
+                }
+                #expect(by(firstID, "claimed") && by(firstID, "released") && by(secondID, "claimed"), "\(events)")
             }
         }
     }

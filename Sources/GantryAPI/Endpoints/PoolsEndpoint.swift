@@ -5,7 +5,8 @@ import Hummingbird
 
 extension HTTPAPI {
     /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers and their states,
-    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log, oldest first).
+    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log from the database, whichever master recorded it,
+    /// oldest first).
     func addPools(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
@@ -25,9 +26,10 @@ extension HTTPAPI {
         router.get("/api/v2/pools/{name}/events") { [self] _, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let name = context.parameters.get("name") ?? ""
-                guard let manager = pools.manager, try await manager.status().contains(where: { $0.pool.name == name })
-                else { throw GantryError(.notFound, "no pool named '\(name)'") }
-                let items = await manager.events(of: name).map(Self.eventItem)
+                let events = try await database.poolEvents.getPoolEvents(name)
+                let configured = try await pools.manager?.status().contains { $0.pool.name == name } ?? false
+                guard configured || !events.isEmpty else { throw GantryError(.notFound, "no pool named '\(name)'") }
+                let items = events.map(Self.eventItem)
                 return APIResponse.collection("events", items, total: items.count, fields: nil)
             }
         }
@@ -53,6 +55,7 @@ extension HTTPAPI {
             "time": .number(event.time.timeIntervalSince1970), "pool": .string(event.pool),
             "worker": event.worker.map(JSONValue.string) ?? .null, "event": .string(event.kind.rawValue),
             "detail": event.detail.map(JSONValue.string) ?? .null,
+            "masterid": event.masterID.map { .number(Double($0)) } ?? .null,
         ])
     }
 }

@@ -5,7 +5,7 @@ import SQLKit
 public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
     static let history: [Migration] = [
-        .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims,
+        .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims, .poolEvents,
     ]
 
     /// The schema version this Gantry writes.

@@ -1,6 +1,7 @@
 public import Foundation
 
-/// One thing a pool did, for its event log (`GET /api/v2/pools/{name}/events`).
+/// One thing a pool did, for its event log (`GET /api/v2/pools/{name}/events`), kept in the database so any
+/// master shows it and it outlives the master that recorded it.
 public struct PoolEvent: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case startRequested = "start requested"
@@ -20,12 +21,15 @@ public struct PoolEvent: Sendable, Hashable {
     public var worker: String?
     public var kind: Kind
     public var detail: String?
+    /// The master that managed the pool then.
+    public var masterID: Int?
 
-    public init(time: Date, pool: String, worker: String?, kind: Kind, detail: String? = nil) {
+    public init(time: Date, pool: String, worker: String?, kind: Kind, detail: String? = nil, masterID: Int? = nil) {
         self.time = time
         self.pool = pool
         self.worker = worker
         self.kind = kind
         self.detail = detail
+        self.masterID = masterID
     }
 }
