@@ -76,6 +76,8 @@ public actor PoolManager {
     /// Workers being stopped in the background, by pool and name.
     var stopping: [String: [String: Task<Void, Never>]] = [:]
     private var ticks: [String: Int] = [:]
+    /// Pools with a tick not yet counted by a look.
+    private var tickPending: Set<String> = []
     var builderIDs: [[String]: [Int]] = [:]
     var draining = false
     private var services: [String: ClusteredService] = [:]
@@ -224,16 +226,22 @@ public actor PoolManager {
         await record(name, nil, .claimed)
         _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
         let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
-        let (looks, look) = AsyncStream<Bool>.makeStream()
+        // Wake-ups coalesce, and so do ticks: a look that took longer than a tick counts one tick, never a burst
+        // of them at once (which would retire a worker that is idle for a moment between two builds).
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [clock, tick] in
-                while (try? await clock.sleep(for: tick)) != nil { look.yield(true) }
+                while (try? await clock.sleep(for: tick)) != nil {
+                    await self.tickPassed(name)
+                    wake.yield()
+                }
             }
             group.addTask {
-                for await _ in demand { look.yield(false) }
+                for await _ in demand { wake.yield() }
             }
-            look.yield(false)
-            for await ticked in looks {
+            wake.yield()
+            for await _ in wakeups {
+                let ticked = tickPending.remove(name) != nil
                 guard !draining, let pool = pools[name] else { continue }
                 do {
                     try await manage(pool, ticked: ticked)
@@ -248,6 +256,10 @@ public actor PoolManager {
             }
             group.cancelAll()
         }
+    }
+
+    private func tickPassed(_ pool: String) {
+        tickPending.insert(pool)
     }
 
     /// How many ticks of the pool this master has handled.
