@@ -102,8 +102,10 @@ extension PoolManager {
         }
     }
 
+    /// The name is free again: the pool looks at once, in case a request waits for it.
     private func stopped(_ pool: String, _ name: String) {
         stopping[pool]?[name] = nil
+        wakers[pool]?.yield()
     }
 
     /// Requests of the pool's builders waiting for a worker.

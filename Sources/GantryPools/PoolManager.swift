@@ -78,6 +78,8 @@ public actor PoolManager {
     private var ticks: [String: Int] = [:]
     /// Pools with a tick not yet counted by a look.
     private var tickPending: Set<String> = []
+    /// What wakes each managed pool's look.
+    var wakers: [String: AsyncStream<Void>.Continuation] = [:]
     var builderIDs: [[String]: [Int]] = [:]
     var draining = false
     private var services: [String: ClusteredService] = [:]
@@ -229,6 +231,8 @@ public actor PoolManager {
         // Wake-ups coalesce, and so do ticks: a look that took longer than a tick counts one tick, never a burst
         // of them at once (which would retire a worker that is idle for a moment between two builds).
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wakers[name] = wake
+        defer { wakers[name] = nil }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [clock, tick] in
                 while (try? await clock.sleep(for: tick)) != nil {
