@@ -48,7 +48,8 @@ public struct LocalProvisioner: WorkerProvisioner {
             worker.exited.store(true, ordering: .relaxed)
             didStart.finish()
         }
-        for await _ in started { break }
+        // Waited for in a task of its own: a cancelled caller must still get the worker it started, to stop it.
+        await Task { for await _ in started { break } }.value
         guard worker.pid.load(ordering: .relaxed) != 0 else { throw CocoaError(.executableLoad) }
         return worker
     }

@@ -123,11 +123,12 @@ public actor PoolManager {
 
     /// Every configured pool's status. The workers of a pool another master manages are read from the database
     /// (connected ones, busy when building; one starting there is not seen).
-    public func status() async throws -> [Status] {
+    /// - Parameter name: Only that pool's (none when it is not configured).
+    public func status(of name: String? = nil) async throws -> [Status] {
         let managers = try await database.claims(.pool).getClaimingMasters()
         var remote: (workers: [Worker], busy: Set<Int>)?
         var statuses: [Status] = []
-        for pool in pools.values.sorted(by: { $0.name < $1.name }) {
+        for pool in pools.values.sorted(by: { $0.name < $1.name }) where name == nil || pool.name == name {
             var workers = (members[pool.name] ?? [:]).values.sorted { $0.name < $1.name }
                 .map { Status.Worker(name: $0.name, state: $0.state) }
             if let manager = managers[pool.name], manager != masterID {
@@ -149,6 +150,9 @@ public actor PoolManager {
         }
         return statuses
     }
+
+    /// Whether pool `name` is in this master's configuration.
+    public func configures(_ name: String) -> Bool { pools[name] != nil }
 
     /// Runs the pools' services until ``terminate()`` (or cancellation), then stops every worker it started.
     /// - Throws: `WorkerDied` when a worker of a pool with `exitOnWorker` died (every pool is stopped first).

@@ -5,8 +5,8 @@ import Hummingbird
 
 extension HTTPAPI {
     /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers and their states,
-    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log from the database, whichever master recorded it,
-    /// oldest first).
+    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log from the database,
+    /// whichever master recorded it, oldest first).
     func addPools(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
@@ -17,7 +17,7 @@ extension HTTPAPI {
         router.get("/api/v2/pools/{name}") { [self] _, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let name = context.parameters.get("name") ?? ""
-                guard let status = try await pools.manager?.status().first(where: { $0.pool.name == name }) else {
+                guard let status = try await pools.manager?.status(of: name).first else {
                     throw GantryError(.notFound, "no pool named '\(name)'")
                 }
                 return APIResponse.collection("pools", [Self.poolItem(status)], total: 1, fields: nil)
@@ -27,7 +27,7 @@ extension HTTPAPI {
             await APIResponse.answering(logger: logger) {
                 let name = context.parameters.get("name") ?? ""
                 let events = try await database.poolEvents.getPoolEvents(name)
-                let configured = try await pools.manager?.status().contains { $0.pool.name == name } ?? false
+                let configured = await pools.manager?.configures(name) ?? false
                 guard configured || !events.isEmpty else { throw GantryError(.notFound, "no pool named '\(name)'") }
                 let items = events.map(Self.eventItem)
                 return APIResponse.collection("events", items, total: items.count, fields: nil)
