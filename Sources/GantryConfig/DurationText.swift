@@ -1,16 +1,17 @@
 /// Durations as operators write them: a whole number with a unit, `500ms`, `2s`, `5m`, `1h`.
 public enum DurationText {
-    /// The duration `text` denotes, or `nil` when it is not of that form.
+    /// About 68 years, in milliseconds: longer is a typo, and every use of a duration (a timer, a timeout in
+    /// milliseconds on the wire) stays far from overflowing.
+    static let maximum = Int64(Int32.max) * 1000
+
+    /// The duration `text` denotes, or `nil` when it is not of that form or longer than `maximum`.
     public static func parse(_ text: String) -> Duration? {
-        let units: [(suffix: String, make: (Int64) -> Duration)] = [
-            ("ms", { .milliseconds($0) }),
-            ("s", { .seconds($0) }),
-            ("m", { .seconds($0 * 60) }),
-            ("h", { .seconds($0 * 3600) }),
-        ]
+        let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for unit in units where text.hasSuffix(unit.suffix) {
             guard let value = Int64(text.dropLast(unit.suffix.count)), value >= 0 else { return nil }
-            return unit.make(value)
+            let (milliseconds, overflow) = value.multipliedReportingOverflow(by: unit.milliseconds)
+            guard !overflow, milliseconds <= maximum else { return nil }
+            return .milliseconds(milliseconds)
         }
         return nil
     }

@@ -29,6 +29,19 @@ struct ResultSpecTests {
         #expect(throws: GantryError.self) { try ResultSpec<MasterField>(offset: -1) }
     }
 
+    @Test(
+        "paging in memory takes any limit and offset, Int.max included",
+        arguments: [0, 1, 2, 4, 5, 6, Int.max - 1, Int.max], [0, 1, 3, 5, 7, Int.max - 1, Int.max])
+    func pagingBounds(_ limit: Int, _ offset: Int) throws {
+        let items = Array(0..<5)
+        let page = try ResultSpec<MasterField>(limit: limit, offset: offset).select(from: items) { _, _ in nil }
+        let expected = offset >= items.count ? [] : Array(items[offset..<min(items.count, offset + min(limit, 5))])
+        #expect(page.items == expected)
+        #expect(page.total == 5)
+        #expect(Int.max.addingSaturated(1) == .max)
+        #expect(Int.min.addingSaturated(-1) == .min)
+    }
+
     @Test("textual values parse by the field's type")
     func parsing() {
         #expect(QueryValue(parsing: "12", as: .int) == .int(12))

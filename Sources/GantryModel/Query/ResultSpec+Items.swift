@@ -16,7 +16,7 @@ extension ResultSpec {
             return left.offset < right.offset
         }.map(\.element)
         let start = min(offset ?? 0, ordered.count)
-        let end = limit.map { min(start + $0, ordered.count) } ?? ordered.count
+        let end = limit.map { min(start.addingSaturated($0), ordered.count) } ?? ordered.count
         return Page(items: Array(ordered[start..<end]), total: matching.count)
     }
 }

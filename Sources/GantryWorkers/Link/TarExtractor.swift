@@ -112,8 +112,8 @@ struct TarExtractor {
         var rest = data[...]
         while !rest.isEmpty {
             guard let space = rest.firstIndex(of: UInt8(ascii: " ")),
-                let length = Int(String(decoding: rest[..<space], as: UTF8.self)), length > 0,
-                length <= rest.count
+                let length = Int(String(decoding: rest[..<space], as: UTF8.self)),
+                length > rest.distance(from: rest.startIndex, to: space) + 1, length <= rest.count
             else { throw Failure.malformed("a PAX record") }
             let record = rest[rest.index(after: space)..<(rest.startIndex + length - 1)]
             guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else { throw Failure.malformed("a PAX record") }
