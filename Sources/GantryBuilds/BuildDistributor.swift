@@ -57,7 +57,9 @@ public actor BuildDistributor {
     private var quarantineLength: [String: Duration] = [:]
     private var quarantined: [String: Task<Void, Never>] = [:]
     private var pausedBefore: Set<String> = []
-    private var shuttingDown: Set<String> = []
+    /// The connection each worker was shut down on, left to end; a later connection (the worker reconnected)
+    /// obeys a kill or graceful shutdown again.
+    private var shuttingDown: [String: WorkerLink] = [:]
     private let wake: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
 
@@ -85,7 +87,8 @@ public actor BuildDistributor {
     }
 
     /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the
-    /// workers' `maxBuilds`.
+    /// workers' `maxBuilds`. Afterwards each worker is configured on exactly its builders of this master, so a
+    /// worker dropped from every builder, or from the configuration, is configured on none of them.
     public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
         self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
         self.maxBuilds = maxBuilds
@@ -96,6 +99,10 @@ public actor BuildDistributor {
         for (worker, ids) in builderIDs {
             let workerID = try await database.workers.findWorkerId(worker)
             try await database.workers.workerConfigured(workerID, masterid: masterID, builderids: ids)
+        }
+        // Buildbot's `workerConfigured(worker, master, [])` for the workers no longer configured here.
+        for worker in try await database.workers.getWorkers(masterid: masterID) where builderIDs[worker.name] == nil {
+            try await database.workers.workerConfigured(worker.id, masterid: masterID, builderids: [])
         }
         wake.yield()
     }
@@ -196,18 +203,20 @@ public actor BuildDistributor {
                 quarantineLength[name] = nil
                 endQuarantine(of: name)
             }
-            guard !shuttingDown.contains(name) else { continue }
+            guard control.killRequested || control.graceful,
+                let worker = await workers.worker(named: name), shuttingDown[name] !== worker.link
+            else { continue }
             if control.killRequested {
-                shuttingDown.insert(name)
+                shuttingDown[name] = worker.link
                 await workers.shutDown(name, reason: "killed by request")
-                try await database.workers.setWorkerKillRequested(try await database.workers.findWorkerId(name), false)
-            } else if control.graceful, !running.values.contains(where: { $0.worker == name }) {
-                shuttingDown.insert(name)
+                try await database.workers.setWorkerKillRequested(worker.id, false)
+            } else if !running.values.contains(where: { $0.worker == name }) {
+                shuttingDown[name] = worker.link
                 await workers.shutDown(name, reason: "graceful shutdown")
             }
         }
         pausedBefore = Set(controls.filter { $0.value.paused }.keys)
-        shuttingDown.formIntersection(controls.keys)
+        shuttingDown = shuttingDown.filter { controls[$0.key] != nil }
     }
 
     /// Stops the builds running here that were asked to stop.

@@ -13,13 +13,35 @@ import Testing
     .timeLimit(.minutes(3))
 )
 struct BuildDistributorTests {
-    /// A master `m1` distributing builder `b1` (steps `steps`) to `workers` (`wk1` first, password `pass`) with
-    /// `maxBuilds`; the distributor's clock is `clock` (its poll and quarantine), the workers connected before
-    /// `body` runs. `body` gets the first worker, the builder's id and the first worker's id.
+    /// What a test's body gets from ``withServedWorkers(_:steps:workers:maxBuilds:clock:_:)``.
+    private struct Served {
+        /// The first worker, `wk1`.
+        var worker: BuildbotWorkerProcess
+        var builder: Int
+        var workerID: Int
+        /// The worker port, for workers a test starts itself.
+        var port: Int
+    }
+
+    /// ``withServedWorkers(_:steps:workers:maxBuilds:clock:_:)`` for a body that needs neither the port nor more
+    /// workers.
     private func withDistributor(
         _ db: Database, steps: [Step], workers names: [String] = ["wk1"], maxBuilds: Int = 1,
         clock: ManualClock = ManualClock(),
         _ body: (_ worker: BuildbotWorkerProcess, _ builder: Int, _ workerID: Int) async throws -> Void
+    ) async throws {
+        try await withServedWorkers(db, steps: steps, workers: names, maxBuilds: maxBuilds, clock: clock) { served in
+            try await body(served.worker, served.builder, served.workerID)
+        }
+    }
+
+    /// A master `m1` distributing builder `b1` (steps `steps`) to `workers` (`wk1` first, password `pass`) with
+    /// `maxBuilds`; the distributor's clock is `clock` (its poll and quarantine), the workers connected before
+    /// `body` runs.
+    private func withServedWorkers(
+        _ db: Database, steps: [Step], workers names: [String] = ["wk1"], maxBuilds: Int = 1,
+        clock: ManualClock = ManualClock(),
+        _ body: (Served) async throws -> Void
     ) async throws {
         let master = try await db.masters.findMasterId("m1")
         let manager = WorkerManager(
@@ -50,7 +72,8 @@ struct BuildDistributorTests {
             workers.append(worker)
             #expect(await waitUntil { await manager.worker(named: name) != nil }, "\(worker.log)")
         }
-        try await body(workers[0], builder, try await db.workers.findWorkerId("wk1"))
+        let workerID = try await db.workers.findWorkerId("wk1")
+        try await body(Served(worker: workers[0], builder: builder, workerID: workerID, port: number))
     }
 
     private func request(_ db: Database, _ builder: Int) async throws -> Int {
@@ -122,6 +145,32 @@ struct BuildDistributorTests {
                 let pending = try await db.buildRequests.getBuildRequests(complete: false, claimed: .unclaimed)
                 #expect(pending.map(\.id) == [id])
                 #expect(try await waitUntil { try await db.workers.getWorkerControls(masterid: 1).isEmpty })
+            }
+        }
+    }
+
+    @Test("a killed worker that reconnects at once, as a supervised one does, can be killed again")
+    func killAfterReconnect() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withServedWorkers(db, steps: [.shell("hi", .shell("echo hi"))]) { served in
+                let master = try await db.masters.findMasterId("m1")
+                try await db.workers.setWorkerKillRequested(served.workerID, true)
+                #expect(await served.worker.waitForExit() != nil)
+                #expect(try await waitUntil { try await db.workers.getWorkerControls(masterid: master).isEmpty })
+                // Nothing wakes the distributor between the disconnection and the new connection.
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "gantry-bd-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let again = try await BuildbotWorkerProcess(
+                    name: "wk1", password: "pass", masterPort: served.port, directory: directory)
+                defer { Task { await again.stop() } }
+                #expect(
+                    try await waitUntil { try await db.workers.getWorkerControls(masterid: master)["wk1"] != nil },
+                    "\(again.log)")
+                try await db.workers.setWorkerKillRequested(served.workerID, true)
+                let gone = try await waitUntil { try await db.workers.getWorkerControls(masterid: master).isEmpty }
+                #expect(gone, "the new connection is shut down too")
+                if gone { #expect(await again.waitForExit() != nil) }
             }
         }
     }

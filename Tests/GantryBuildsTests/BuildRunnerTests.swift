@@ -52,6 +52,28 @@ struct BuildRunnerTests {
         }
     }
 
+    @Test("a step that ends EXCEPTION ends the build: later steps do not run")
+    func exceptionEndsBuild() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+                defer { Task { await worker.stop() } }
+                let (master, workerID, request) = try await claimedRequest(in: db)
+                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+                let (buildID, results) = try await runner.run(
+                    .init(
+                        request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+                        steps: [step("broken", "echo %(secret:nosuch)s"), step("never", "echo never")]))
+                #expect(results == .exception)
+                let steps = try await db.steps.getSteps(buildid: buildID)
+                #expect(steps.map(\.name) == ["broken"])
+                #expect(steps.map(\.results) == [.exception])
+                let done = try await db.buildRequests.getBuildRequest(request.id)
+                #expect(done?.complete == true && done?.results == .exception)
+            }
+        }
+    }
+
     /// A build whose first step sleeps for 30 s, on a fresh real worker; returned once that step runs.
     private func sleepingBuild(_ db: Database, _ harness: WorkerPortHarness) async throws -> (
         worker: BuildbotWorkerProcess, job: BuildRunner.Assignment, request: BuildRequest,

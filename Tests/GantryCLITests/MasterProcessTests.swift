@@ -217,6 +217,59 @@ struct ReconfigProcessTests {
         return owners
     }
 
+    /// A master with a worker port, `workers` (password `pass`), and builders `a` and `b` with the workers given.
+    private static func workersConfig(workers: [String], a: [String], b: [String]) -> String {
+        """
+        name: live
+        http: 127.0.0.1:0
+        workerPort: {address: "127.0.0.1:0"}
+        workers: [\(workers.map { "{name: \($0), password: pass}" }.joined(separator: ", "))]
+        builders:
+          - {name: a, workers: [\(a.joined(separator: ", "))]}
+          - {name: b, workers: [\(b.joined(separator: ", "))]}
+        """
+    }
+
+    /// The builders each worker is configured on, by worker name, as the API lists them.
+    private func configured(_ base: URL) async throws -> [String: Set<String>] {
+        var builders: [Int: String] = [:]
+        for item in try await httpGet(base, "/api/v2/builders").json["builders"]?.elements ?? [] {
+            guard let id = item["builderid"]?.integer, let name = item["name"]?.string else { continue }
+            builders[id] = name
+        }
+        var configured: [String: Set<String>] = [:]
+        for item in try await httpGet(base, "/api/v2/workers").json["workers"]?.elements ?? [] {
+            guard let name = item["name"]?.string else { continue }
+            let ids = (item["configured_on"]?.elements ?? []).compactMap { $0["builderid"]?.integer }
+            configured[name] = Set(ids.compactMap { builders[$0] })
+        }
+        return configured
+    }
+
+    @Test("gantry reconfig leaves each worker configured on exactly its new builders; a dropped or removed one on none")
+    func reconfigWorkers() async throws {
+        try await withDirectory { directory in
+            let master = try MasterProcess(
+                name: "live",
+                config: Self.workersConfig(workers: ["wk1", "wk2", "wk3"], a: ["wk1", "wk2", "wk3"], b: ["wk1"]),
+                directory: directory)
+            defer { master.send(SIGKILL) }
+            let port = try #require(try await master.httpPort(), "\(master.logText)")
+            let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+            let first: [String: Set<String>] = ["wk1": ["a", "b"], "wk2": ["a"], "wk3": ["a"]]
+            #expect(try await waitUntil { try await configured(base) == first }, "\(master.logText)")
+
+            // wk1 stays in the configuration but leaves both builders, wk2 leaves the configuration, wk3 gains b.
+            let file = directory.appendingPathComponent("live.yaml")
+            try Self.workersConfig(workers: ["wk1", "wk3"], a: ["wk3"], b: ["wk3"])
+                .write(to: file, atomically: true, encoding: .utf8)
+            let asked = try await GantryProcess.run(["reconfig", "--config", file.path])
+            #expect(asked.status == 0, "\(asked.standardError)")
+            let reloaded: [String: Set<String>] = ["wk1": [], "wk2": [], "wk3": ["a", "b"]]
+            #expect(try await waitUntil { try await configured(base) == reloaded }, "\(master.logText)")
+        }
+    }
+
     @Test(
         "gantry reconfig starts new schedulers, stops removed ones, serves new force schedulers; a broken file changes nothing"
     )

@@ -101,6 +101,22 @@ struct BuildsetAdderTests {
         }
     }
 
+    @Test(
+        "ForSourceStamps: stored stamps with no change behind them build without change properties",
+        arguments: TestBackend.enabled)
+    func forSourceStampsWithoutChanges(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let adder = try await adder(db)
+            let stamp = try await db.sourceStamps.findSourceStampId(SourceStampFields(revision: "1"))
+            let added = try await adder.addBuildsetForSourceStamps(
+                .init(fence: nil, reason: "r"), sourceStamps: [.id(stamp)])
+            let buildset = try #require(try await db.buildsets.getBuildset(added.buildsetID))
+            #expect(buildset.sourceStampIDs == [stamp])
+            #expect(buildset.properties == ["scheduler": ["n", "Scheduler"]])
+            #expect(added.requestIDs.count == 2)
+        }
+    }
+
     @Test("ForSourceStamps: unknown builders are dropped; with none left the buildset completes at once")
     func unknownBuilders() async throws {
         try await withTestDatabase(.sqlite) { db in

@@ -70,6 +70,39 @@ struct DependentSchedulerTests {
         }
     }
 
+    @Test(
+        "a forced upstream buildset, with no change behind its sourcestamp, is built downstream",
+        arguments: TestBackend.enabled)
+    func forcedUpstream(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: clock.wallClock) { db in
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["build", "test"])
+            let force = ForceScheduler(
+                options: SchedulerOptions(
+                    name: "uppy", builderNames: ["build"],
+                    codebases: ["": CodebaseDefaults(repository: "https://example.org/app.git", branch: "main")]),
+                parameters: [], context: .testing(db, clock))
+            try await h.running(force) { _ in
+                try await h.running(dependent(db)) { _ in
+                    let objectID = try await db.state.getObjectId("down", className: "Dependent")
+                    let started = try await waitUntil {
+                        try await db.state.getState(objectID, "upstream_position", default: nil) != .null
+                    }
+                    #expect(started)
+                    let forced = try await force.force(owner: "ada", arguments: [:])
+                    try await finish(db, Array(forced.requestIDs.values), .success)
+                    let built = try await waitUntil {
+                        try await db.buildsets.getBuildsets().contains { $0.reason == "downstream" }
+                    }
+                    #expect(built)
+                    let upstream = try #require(try await db.buildsets.getBuildset(forced.buildsetID))
+                    let downstream = try await db.buildsets.getBuildsets().filter { $0.reason == "downstream" }
+                    #expect(downstream.map(\.sourceStampIDs) == [upstream.sourceStampIDs])
+                    #expect(try await db.changes.getChanges().isEmpty)
+                }
+            }
+        }
+    }
+
     @Test("awaited upstream buildsets that no longer exist are pruned from the state")
     func prunesMissing() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in

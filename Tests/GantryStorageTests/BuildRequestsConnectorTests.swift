@@ -136,6 +136,25 @@ struct BuildRequestsConnectorTests {
         }
     }
 
+    @Test(
+        "empty lists of requests or builders, and a filter matching none, touch nothing",
+        arguments: TestBackend.enabled)
+    func emptyLists(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let f = try await fixture(db)
+            #expect(try await db.buildRequests.getBuildRequests(ids: []).isEmpty)
+            #expect(try await db.buildRequests.getBuildRequests(builderids: []).isEmpty)
+            let none = try ResultSpec<BuildRequestField>(filters: [.equal(.buildsetid, .int(f.buildset + 1))])
+            let page = try await db.buildRequests.getBuildRequests(none)
+            #expect(page.items.isEmpty && page.total == 0)
+            try await db.buildRequests.claimBuildRequests([], masterid: f.m1)
+            try await db.buildRequests.unclaimBuildRequests([], masterid: f.m1)
+            try await db.buildRequests.completeBuildRequests([], results: .success, masterid: f.m1)
+            #expect(try await db.buildRequests.getBuildRequests(claimed: .unclaimed).map(\.id) == f.requests)
+            #expect(try await db.buildsets.getBuildset(f.buildset)?.complete == false)
+        }
+    }
+
     @Test("change classifications: classify, reclassify, filter, flush", arguments: TestBackend.enabled)
     func classifications(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend, clock: time.clock) { db in

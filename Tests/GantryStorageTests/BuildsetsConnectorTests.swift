@@ -116,4 +116,15 @@ struct BuildsetsConnectorTests {
                 ])
         }
     }
+
+    @Test("no buildset ids, and a filter matching no buildset, read nothing", arguments: TestBackend.enabled)
+    func emptyLists(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (bsid, _) = try await db.buildsets.addBuildset(reason: "r", builderids: [])
+            #expect(try await db.buildsets.getBuildsetOrigins([]).isEmpty)
+            let none = try ResultSpec<BuildsetField>(filters: [.equal(.bsid, .int(bsid + 1))])
+            let page = try await db.buildsets.getBuildsets(none)
+            #expect(page.items.isEmpty && page.total == 0)
+        }
+    }
 }

@@ -106,6 +106,24 @@ struct ChangesConnectorTests {
         }
     }
 
+    @Test(
+        "no ids, or a filter matching no change (a sourcestamp with none behind it), read no changes",
+        arguments: TestBackend.enabled)
+    func noneMatching(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let change = try await db.changes.addChange(NewChange(author: "a", revision: "1"))
+            let forced = try await db.sourceStamps.findSourceStampId(SourceStampFields(revision: "2"))
+            let bySourceStamp = try ResultSpec<ChangeField>(filters: [.equal(.sourcestampid, .int(forced))])
+            let page = try await db.changes.getChanges(bySourceStamp)
+            #expect(page.items.isEmpty)
+            #expect(page.total == 0)
+            let byID = try ResultSpec<ChangeField>(filters: [.equal(.changeid, .int(change + 1))])
+            #expect(try await db.changes.getChanges(byID).items.isEmpty)
+            #expect(try await db.changes.getChanges(ids: []).isEmpty)
+            #expect(try await db.sourceStamps.getSourceStamps(ids: []).isEmpty)
+        }
+    }
+
     @Test("storing a change wakes the consumers of changes/new")
     func announces() async throws {
         try await withTestDatabase(.sqlite) { db in

@@ -42,16 +42,32 @@ struct WorkerLinkTests {
             try await link.runCommand("shell", args: ["command": "echo hello"]) { await collected.add($0) }
         }
         let start = try #require(await requestsSent(1).first)
-        #expect(start.op == "start_command" && start["command_id"] == "0" && start["command_name"] == "shell")
+        #expect(start.op == "start_command" && start["command_name"] == "shell")
+        let id = try #require(start["command_id"]?.stringValue)
         try await link.deliver(
-            update("0", seq: 0, [["stdout", ["hello\n", [5], [1.5]]], ["rc", 0], ["elapsed", 0.02]]))
-        try await link.deliver(complete("0", seq: 1))
+            update(id, seq: 0, [["stdout", ["hello\n", [5], [1.5]]], ["rc", 0], ["elapsed", 0.02]]))
+        try await link.deliver(complete(id, seq: 1))
         try await link.deliver(.response(WireResponse(seq: start.seq)))
         let outcome = try await run.value
         #expect(outcome.succeeded && outcome.rc == 0)
         #expect(await collected.items.map(\.key) == ["stdout", "rc", "elapsed"])
         #expect(await collected.items.first?.text == "hello\n")
         #expect(peer.responses == [WireResponse(seq: 0), WireResponse(seq: 1)])
+    }
+
+    @Test("command ids are never reused, by another link to the same worker either")
+    func uniqueCommandIDs() async throws {
+        var seen: Set<String> = []
+        for _ in 0..<3 {
+            let peer = ScriptedPeer()
+            let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
+            let run = Task { try await link.runCommand("shell", args: ["command": "true"]) }
+            _ = await waitUntil { peer.requests.count >= 1 }
+            let id = try #require(peer.requests.first?["command_id"]?.stringValue)
+            #expect(seen.insert(id).inserted)
+            await link.close("done")
+            _ = try? await run.value
+        }
     }
 
     @Test("answers are matched by sequence number, in any order; an exception answer throws its text")
@@ -78,7 +94,7 @@ struct WorkerLinkTests {
         try await link.deliver(
             .response(WireResponse(seq: start.seq, result: "unrecognized WorkerCommand 'bogus'", isException: true)))
         await #expect(throws: WorkerLinkError.remote("unrecognized WorkerCommand 'bogus'")) { try await run.value }
-        try await link.deliver(update("0", seq: 0, [["rc", 0]]))
+        try await link.deliver(update(try #require(start["command_id"]?.stringValue), seq: 0, [["rc", 0]]))
         #expect(peer.responses == [WireResponse(seq: 0, result: #"unknown "command_id""#, isException: true)])
     }
 
@@ -88,7 +104,8 @@ struct WorkerLinkTests {
         let run = Task { try await link.runCommand("upload_file", args: [:]) }
         let start = try #require(await requestsSent(1).first)
         try await link.deliver(.response(WireResponse(seq: start.seq)))
-        try await link.deliver(complete("0", seq: 0, failure: "Traceback: boom"))
+        try await link.deliver(
+            complete(try #require(start["command_id"]?.stringValue), seq: 0, failure: "Traceback: boom"))
         let outcome = try await run.value
         #expect(!outcome.succeeded && outcome.failure == "Traceback: boom" && outcome.rc == nil)
     }

@@ -83,32 +83,41 @@ extension HTTPAPI {
                 return APIResponse.collection("logchunks", [chunk], total: 1, fields: nil)
             }
         }
+        // Streamed a few chunks at a time: a log may be far larger than what a master should hold for one request.
         router.get("/api/v2/logs/{id}/raw") { [database] _, context -> Response in
             do {
-                let (log, text) = try await Self.logText(context.parameters.get("id"), database: database)
-                // A stdio log's lines carry their stream as a first character; the download is the plain text.
-                let plain =
-                    log.kind == .stdio
-                    ? text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map {
-                        $0.dropFirst() + "\n"
+                let log = try await Self.log(context.parameters.get("id"), database: database)
+                let body = ResponseBody { [database] writer in
+                    try await database.logs.withLines(log.id) { lines in
+                        // A stdio log's lines carry their stream as a first character; the download is the text.
+                        let plain =
+                            log.kind == .stdio
+                            ? lines.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                                .dropLast().map { Substring($0.dropFirst()) + "\n" }.joined() : lines
+                        try await writer.write(ByteBuffer(string: plain))
                     }
-                    .joined() : text
-                return Response(
-                    status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(string: plain)))
+                    try await writer.finish(nil)
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
             } catch {
                 return await APIResponse.answering(logger: logger) { throw error }
             }
         }
     }
 
+    /// The log `id` names.
+    private static func log(_ id: String?, database: Database) async throws -> StepLog {
+        guard let id = id.flatMap(Int.init) else { throw GantryError(.notFound, "no log '\(id ?? "")'") }
+        guard let log = try await database.logs.getLog(id) else { throw GantryError(.notFound, "no log '\(id)'") }
+        return log
+    }
+
     /// The log `id` names, with its lines from `first` on (`limit` of them at most, all when nil).
     private static func logText(_ id: String?, first: Int = 0, limit: Int? = nil, database: Database) async throws
         -> (StepLog, String)
     {
-        guard let id = id.flatMap(Int.init) else { throw GantryError(.notFound, "no log '\(id ?? "")'") }
-        guard let log = try await database.logs.getLog(id) else { throw GantryError(.notFound, "no log '\(id)'") }
-        let last = min(log.numLines, limit.map { first + $0 } ?? log.numLines) - 1
+        let log = try await log(id, database: database)
+        let last = min(log.numLines, limit.map { first.addingSaturated($0) } ?? log.numLines) - 1
         guard last >= first else { return (log, "") }
         return (log, try await database.logs.getLogLines(log.id, first: first, last: last))
     }

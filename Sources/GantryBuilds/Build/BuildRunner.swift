@@ -57,36 +57,27 @@ public struct BuildRunner: Sendable {
         }
     }
 
-    /// Runs the build and returns its id and result.
+    /// Runs the build and returns its id and result. Once the build exists it always ends: an error while it
+    /// runs ends it EXCEPTION, and its end is retried until the database takes it, so its request is never
+    /// handed back while its result is unknown.
     @discardableResult
     public func run(_ job: Assignment) async throws -> (buildID: Int, results: BuildResult) {
         let build = try await database.builds.addBuild(
             builderid: job.request.builderID, buildrequestid: job.request.id, workerid: job.workerID,
             masterid: masterID, stateString: "building")
-        let buildset = try await database.buildsets.getBuildset(job.request.buildsetID)
-        let sourceStamps = try await database.sourceStamps.getSourceStamps(ids: buildset?.sourceStampIDs ?? [])
-        let properties = BuildProperties(database: database, buildID: build.id)
-        try await properties.set(
-            Self.initialProperties(
-                of: build, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps))
-
-        var results = BuildResult.success
-        for step in job.steps {
-            guard await job.control.stopReason == nil else { break }
-            let outcome = try await run(
-                step, of: job, buildID: build.id, properties: properties, sourceStamps: sourceStamps)
-            results = results.worst(step.contribution(of: outcome))
-            if outcome == .retry || (outcome == .failure && step.haltOnFailure) { break }
+        var results: BuildResult
+        do {
+            results = try await runSteps(of: job, build: build)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.error(
+                "build ended EXCEPTION", metadata: ["gantry.build.id": "\(build.id)", "gantry.error": "\(error)"])
+            results = .exception
         }
         if await job.control.stopReason != nil, results != .retry { results = .cancelled }
-        try await database.builds.setBuildStateString(build.id, "finished")
-        try await database.builds.finishBuild(build.id, results: results)
-        if results == .retry {
-            try await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
-        } else {
-            try await database.buildRequests.completeBuildRequests(
-                [job.request.id], results: results, masterid: masterID)
-        }
+        let ending = try await end(build.id, results: results, request: job.request.id)
+        if ending == .alreadyEnded { results = .retry }
         logger.info(
             "build finished",
             metadata: [
@@ -94,6 +85,52 @@ public struct BuildRunner: Sendable {
                 "gantry.results": "\(results)",
             ])
         return (build.id, results)
+    }
+
+    /// Runs the steps in order until one ends the build; the build's result.
+    private func runSteps(of job: Assignment, build: (id: Int, number: Int)) async throws -> BuildResult {
+        let buildset = try await database.buildsets.getBuildset(job.request.buildsetID)
+        let sourceStamps = try await database.sourceStamps.getSourceStamps(ids: buildset?.sourceStampIDs ?? [])
+        let properties = BuildProperties(database: database, buildID: build.id)
+        try await properties.set(
+            Self.initialProperties(
+                of: build, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps))
+        var results = BuildResult.success
+        for step in job.steps {
+            guard await job.control.stopReason == nil else { break }
+            let outcome = try await run(
+                step, of: job, buildID: build.id, properties: properties, sourceStamps: sourceStamps)
+            results = results.worst(step.contribution(of: outcome))
+            if Self.endsBuild(outcome) || (outcome == .failure && step.haltOnFailure) { break }
+        }
+        return results
+    }
+
+    /// As Buildbot's `computeResultAndTermination`: no step runs after one that ended EXCEPTION, RETRY or
+    /// CANCELLED.
+    static func endsBuild(_ outcome: BuildResult) -> Bool {
+        outcome == .exception || outcome == .retry || outcome == .cancelled
+    }
+
+    /// Ends the build and its request in one transaction, trying again (1 s, doubling to 30 s) while the
+    /// database fails: handing the request back instead could build it twice. Only cancellation (the master
+    /// stopping, whose cleanup ends the build) or a claim this master no longer holds stops the attempts.
+    private func end(_ buildID: Int, results: BuildResult, request: Int) async throws -> BuildsConnector.Ending {
+        var delay = Duration.seconds(1)
+        while true {
+            do {
+                return try await database.builds.endBuild(
+                    buildID, results: results, buildrequestid: request, masterid: masterID)
+            } catch let error as GantryError where error.code == .conflict {
+                throw error
+            } catch {
+                logger.warning(
+                    "could not store the end of a build; trying again",
+                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
     }
 
     /// Buildbot's order: the buildset's (scheduler) properties, the builder's, then the build's own and its
@@ -153,8 +190,9 @@ public struct BuildRunner: Sendable {
             await log.append("\(error.localizedDescription)\n", prefix: "h")
             result = .exception
         }
-        try await log.finish()
-        try await database.steps.finishStep(stored.id, results: result)
-        return result
+        // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.
+        let outcome = try await log.finish() ? result : result.worst(.exception)
+        try await database.steps.finishStep(stored.id, results: outcome)
+        return outcome
     }
 }

@@ -13,6 +13,13 @@ actor StdioLog {
     /// The standard output, when the step asked to keep it (SetPropertyFromCommand, Git's rev-parse).
     private(set) var stdout = ""
     private var keepsStdout = false
+    /// Each stream's unfinished last line.
+    private var partial: [String: String] = [:]
+    /// Whether the database refused lines of this log.
+    private var lostLines = false
+    /// An unfinished line longer than this (16 MiB) is stored as it is: the master's memory stays bounded
+    /// whatever a command prints without a newline.
+    static let longestLine = 16 << 20
 
     init(id: Int, database: Database, logger: Logger) {
         self.id = id
@@ -39,30 +46,71 @@ actor StdioLog {
         return stdout
     }
 
-    /// Appends `text` as lines of stream `prefix`.
+    /// Appends `text` to stream `prefix`. Lines are stored whole, as Buildbot's master assembles them: a worker
+    /// may cut its output anywhere, and a secret or a line cut across two updates must still be masked and
+    /// stored as one. An unfinished line is held until its newline, the command's end, or `longestLine` bytes.
     func append(_ text: String, prefix: String) async {
         guard !text.isEmpty else { return }
+        var pending = partial.removeValue(forKey: prefix) ?? ""
+        pending += text
+        // Only the new text can hold the last newline; searching `pending` from its end finds it there.
+        guard text.utf8.contains(Self.newline) || pending.utf8.count > Self.longestLine else {
+            partial[prefix] = pending
+            return
+        }
+        var complete = pending
+        if pending.utf8.count <= Self.longestLine, let newline = pending.utf8.lastIndex(of: Self.newline) {
+            let rest = pending.utf8.index(after: newline)
+            complete = String(pending[..<rest])
+            if rest < pending.endIndex { partial[prefix] = String(pending[rest...]) }
+        }
+        await store(complete, prefix: prefix)
+    }
+
+    /// Stores the unfinished lines (at a command's end), each as a line of its own.
+    func flush() async {
+        let unfinished = partial
+        partial = [:]
+        for (prefix, text) in unfinished.sorted(by: { $0.key < $1.key }) { await store(text, prefix: prefix) }
+    }
+
+    /// Stores the unfinished lines and marks the log complete.
+    /// - Returns: Whether every line was stored; a log that lost lines must not go unnoticed.
+    func finish() async throws -> Bool {
+        await flush()
+        try await database.logs.finishLog(id)
+        return !lostLines
+    }
+
+    private func store(_ text: String, prefix: String) async {
         let shown = masked(text)
         if keepsStdout, prefix == "o" { stdout += shown }
         do {
             try await database.logs.appendLog(id, Self.lines(shown, prefix: prefix))
         } catch {
-            logger.warning("log lines not stored", metadata: ["gantry.log.id": "\(id)", "gantry.error": "\(error)"])
+            lostLines = true
+            logger.error("log lines not stored", metadata: ["gantry.log.id": "\(id)", "gantry.error": "\(error)"])
         }
-    }
-
-    func finish() async throws {
-        try await database.logs.finishLog(id)
     }
 
     private func masked(_ text: String) -> String {
         masks.reduce(text) { $0.replacingOccurrences(of: $1.value, with: "<\($1.name)>") }
     }
 
-    /// `text` as whole lines, each prefixed (a missing final newline is added).
+    /// `text` as whole lines, each prefixed (a missing final newline is added). Lines end at `\n` bytes only:
+    /// a `\r` (progress output, CRLF) stays part of its line, as Buildbot keeps it.
     static func lines(_ text: String, prefix: String) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return lines.map { prefix + $0 + "\n" }.joined()
+        var lines = text.utf8.split(separator: newline, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var joined = ""
+        joined.reserveCapacity(text.utf8.count + lines.count * (prefix.utf8.count + 1))
+        for line in lines {
+            joined += prefix
+            joined += String(Substring(line))
+            joined += "\n"
+        }
+        return joined
     }
+
+    private static let newline = UInt8(ascii: "\n")
 }

@@ -72,6 +72,7 @@ struct StepRun: Sendable {
                 },
                 started: { await control.running($0, on: job.link) })
             await control.finished()
+            await log.flush()
             if let reason = await control.stopReason {
                 await log.append("stopped: \(reason)\n", prefix: "h")
                 return .stopped
@@ -84,6 +85,7 @@ struct StepRun: Sendable {
             return .exited(rc)
         } catch let error as WorkerLinkError {
             await control.finished()
+            await log.flush()
             await log.append("\(error)\n", prefix: "h")
             if case .connectionLost = error { return .lost }
             return .failed("\(error)")

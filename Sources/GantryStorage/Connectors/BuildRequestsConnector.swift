@@ -46,7 +46,8 @@ public struct BuildRequestsConnector: Sendable {
         buildsetid: Int? = nil,
         in sql: any SQLDatabase
     ) async throws -> [BuildRequest] {
-        if ids?.isEmpty == true { return [] }
+        // PostgreSQL rejects `IN ()`; an empty list matches nothing anyway.
+        if ids?.isEmpty == true || builderids?.isEmpty == true { return [] }
         let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
         let query = sql.select()
             .column(request("id"))
@@ -142,18 +143,20 @@ public struct BuildRequestsConnector: Sendable {
     /// requests are left alone.
     public func unclaimBuildRequests(_ brids: [Int], masterid: Int) async throws {
         guard !brids.isEmpty else { return }
-        try await database.withTransaction { sql in
-            for batch in Batches.of(Array(Set(brids))) {
-                try await sql.delete(from: "buildrequest_claims")
-                    .where("brid", .in, SQLBind.group(Array(batch)))
-                    .where("masterid", .equal, masterid)
-                    .where(
-                        SQLColumn("brid"), .in,
-                        SQLGroupExpression(
-                            sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
-                    )
-                    .run()
-            }
+        try await database.withTransaction { sql in try await Self.unclaim(brids, masterid: masterid, in: sql) }
+    }
+
+    static func unclaim(_ brids: [Int], masterid: Int, in sql: any SQLDatabase) async throws {
+        for batch in Batches.of(Array(Set(brids))) {
+            try await sql.delete(from: "buildrequest_claims")
+                .where("brid", .in, SQLBind.group(Array(batch)))
+                .where("masterid", .equal, masterid)
+                .where(
+                    SQLColumn("brid"), .in,
+                    SQLGroupExpression(
+                        sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
+                )
+                .run()
         }
     }
 
@@ -166,30 +169,69 @@ public struct BuildRequestsConnector: Sendable {
         guard !wanted.isEmpty else { return }
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            var completed: Set<Int> = []
-            for batch in Batches.of(wanted.sorted()) {
-                let rows = try await sql.update("buildrequests")
-                    .set("complete", to: true).set("results", to: results.rawValue).set("complete_at", to: now)
-                    .where("id", .in, SQLBind.group(Array(batch)))
-                    .where("complete", .equal, false)
-                    .where(
-                        SQLColumn("id"), .in,
-                        SQLGroupExpression(
-                            sql.select().column("brid").from("buildrequest_claims")
-                                .where("masterid", .equal, masterid).query)
-                    )
-                    .returning("id")
-                    .all(decodingColumn: "id", as: Int.self)
-                completed.formUnion(rows)
-            }
-            guard completed == wanted else {
-                let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
-                throw GantryError(
-                    .conflict, "build requests not claimed by this master or already complete: \(refused)")
-            }
-            try await Self.completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
+            try await Self.complete(wanted, results: results, masterid: masterid, now: now, in: sql)
         }
         await database.notifier.post(.buildsetsComplete)
+    }
+
+    /// `completeBuildRequests` inside a caller's transaction (a build's end completes its request in the same
+    /// one); the caller posts `buildsetsComplete` after it commits.
+    static func complete(
+        _ wanted: Set<Int>, results: BuildResult, masterid: Int, now: Int, in sql: any SQLDatabase
+    ) async throws {
+        var completed: Set<Int> = []
+        for batch in Batches.of(wanted.sorted()) {
+            let rows = try await sql.update("buildrequests")
+                .set("complete", to: true).set("results", to: results.rawValue).set("complete_at", to: now)
+                .where("id", .in, SQLBind.group(Array(batch)))
+                .where("complete", .equal, false)
+                .where(
+                    SQLColumn("id"), .in,
+                    SQLGroupExpression(
+                        sql.select().column("brid").from("buildrequest_claims")
+                            .where("masterid", .equal, masterid).query)
+                )
+                .returning("id")
+                .all(decodingColumn: "id", as: Int.self)
+            completed.formUnion(rows)
+        }
+        guard completed == wanted else {
+            let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
+            throw GantryError(.conflict, "build requests not claimed by this master or already complete: \(refused)")
+        }
+        try await completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
+    }
+
+    /// Completes the unfinished requests `masterid` holds whose build already has a final result other than
+    /// RETRY, with that result, so releasing the master's claims never hands a built request to be built again.
+    static func completeBuilt(by masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
+        let rows = try await sql.select()
+            .column(SQLColumn("id", table: "buildrequests"), as: "brid")
+            .column(SQLColumn("results", table: "builds"), as: "results")
+            .from("buildrequests")
+            .join(
+                "buildrequest_claims", on: SQLColumn("brid", table: "buildrequest_claims"), .equal,
+                SQLColumn("id", table: "buildrequests")
+            )
+            .join(
+                "builds", on: SQLColumn("buildrequestid", table: "builds"), .equal,
+                SQLColumn("id", table: "buildrequests")
+            )
+            .where(SQLColumn("masterid", table: "buildrequest_claims"), .equal, SQLBind(masterid))
+            .where(SQLColumn("complete", table: "buildrequests"), .equal, SQLBind(false))
+            .where(SQLColumn("complete_at", table: "builds"), .isNot, SQLLiteral.null)
+            .where(SQLColumn("results", table: "builds"), .notEqual, SQLBind(BuildResult.retry.rawValue))
+            .orderBy(SQLColumn("id", table: "builds"))
+            .all()
+        var resultsByRequest: [Int: BuildResult] = [:]
+        for row in rows {
+            let results = try row.decode(column: "results", as: Int.self)
+            resultsByRequest[try row.decode(column: "brid", as: Int.self)] =
+                BuildResult(rawValue: results) ?? .exception
+        }
+        for (brid, results) in resultsByRequest.sorted(by: { $0.key < $1.key }) {
+            try await complete([brid], results: results, masterid: masterid, now: now, in: sql)
+        }
     }
 
     /// What cancelling a request did.

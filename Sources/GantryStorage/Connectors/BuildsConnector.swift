@@ -119,6 +119,40 @@ public struct BuildsConnector: Sendable {
         }
     }
 
+    /// What ending a build did to its request.
+    public enum Ending: Sendable, Equatable {
+        /// The request is complete with the build's results (its buildset too when it was the last).
+        case completed
+        /// The build ended RETRY and the request is unclaimed, for any master to build again.
+        case handedBack
+        /// The build had already been ended (RETRY, by the expiry or stop of its master): nothing changed.
+        case alreadyEnded
+    }
+
+    /// Ends build `id` of request `buildrequestid`, claimed by `masterid`, with `results`, and in the same
+    /// transaction completes the request or, for RETRY, hands it back: a build's result and what it completes
+    /// are never apart, so no master can build a request again whose build has already finished.
+    /// - Throws: `GantryError.conflict` when the request is not claimed by `masterid` (nothing changed).
+    public func endBuild(_ id: Int, results: BuildResult, buildrequestid: Int, masterid: Int) async throws -> Ending {
+        let now = database.clock.epochSeconds()
+        let ending: Ending = try await database.withTransaction { sql in
+            let ended = try await sql.update("builds")
+                .set("complete_at", to: now).set("results", to: results.rawValue).set("state_string", to: "finished")
+                .where("id", .equal, id).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                .returning("id").all(decodingColumn: "id", as: Int.self)
+            guard !ended.isEmpty else { return .alreadyEnded }
+            if results == .retry {
+                try await BuildRequestsConnector.unclaim([buildrequestid], masterid: masterid, in: sql)
+                return .handedBack
+            }
+            try await BuildRequestsConnector.complete(
+                [buildrequestid], results: results, masterid: masterid, now: now, in: sql)
+            return .completed
+        }
+        if ending == .completed { await database.notifier.post(.buildsetsComplete) }
+        return ending
+    }
+
     /// Asks the master running build `id` to stop it (it is told by `builds/stop` and its own poll).
     /// - Throws: `GantryError.notFound` for no such build, `.conflict` when it has finished.
     public func requestBuildStop(_ id: Int, reason: String) async throws {

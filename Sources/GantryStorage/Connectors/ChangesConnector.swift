@@ -137,7 +137,10 @@ public struct ChangesConnector: Sendable {
         }
     }
 
+    /// Changes by id, oldest first; all of them when `ids` is `nil`. No ids means no statement: PostgreSQL
+    /// rejects `IN ()`, and a page or a buildset without changes asks for none.
     static func changes(ids: [Int]?, in sql: any SQLDatabase) async throws -> [Change] {
+        if ids?.isEmpty == true { return [] }
         func restricted(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
             if let ids { query.where("changeid", .in, SQLBind.group(ids)) }
             return query

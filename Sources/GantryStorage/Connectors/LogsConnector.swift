@@ -1,3 +1,4 @@
+import Foundation
 public import GantryModel
 import SQLKit
 
@@ -41,7 +42,7 @@ public struct LogsConnector: Sendable {
     /// - Throws: `GantryError.invalidArgument` when the content does not end with a newline.
     @discardableResult
     public func appendLog(_ logid: Int, _ content: String) async throws -> ClosedRange<Int> {
-        guard content.hasSuffix("\n") else {
+        guard content.utf8.last == UInt8(ascii: "\n") else {
             throw GantryError(.invalidArgument, "log content must be whole lines ending with a newline")
         }
         let count = content.utf8.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
@@ -55,7 +56,7 @@ public struct LogsConnector: Sendable {
                 .columns("logid", "first_line", "last_line", "content")
                 .values(
                     SQLBind(logid), SQLBind(lines.lowerBound), SQLBind(lines.upperBound),
-                    SQLBind(String(content.dropLast()))
+                    SQLBind(Data(content.utf8.dropLast()))
                 )
                 .run()
             try await sql.update("logs").set("num_lines", to: first + count).where("id", .equal, logid).run()
@@ -76,14 +77,38 @@ public struct LogsConnector: Sendable {
                 .all()
             {
                 let start = try row.decode(column: "first_line", as: Int.self)
-                let lines = try row.decode(column: "content", as: String.self).split(
-                    separator: "\n", omittingEmptySubsequences: false)
-                for (offset, line) in lines.enumerated() where (first...last).contains(start + offset) {
-                    text += line + "\n"
+                // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
+                let lines = try row.decode(column: "content", as: Data.self).split(
+                    separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                for (offset, line) in lines.enumerated() where (first...last).contains(start.addingSaturated(offset)) {
+                    text += Self.text(line) + "\n"
                 }
             }
             return text
         }
+    }
+
+    /// Every line of the log in order, handed to `body` a few chunks at a time (each line ending in `\n`), so a
+    /// log of any size is read in bounded memory.
+    public func withLines(_ logid: Int, _ body: (String) async throws -> Void) async throws {
+        var next = 0
+        while true {
+            let rows = try await database.withTransaction { sql in
+                try await sql.select().columns("first_line", "last_line", "content").from("logchunks")
+                    .where("logid", .equal, logid).where("first_line", .greaterThanOrEqual, next)
+                    .orderBy("first_line").limit(64).all()
+            }
+            guard !rows.isEmpty else { return }
+            for row in rows {
+                try await body(Self.text(try row.decode(column: "content", as: Data.self)[...]) + "\n")
+                next = try row.decode(column: "last_line", as: Int.self).addingSaturated(1)
+            }
+        }
+    }
+
+    /// A chunk's lines as text: bytes that are not UTF-8 read as U+FFFD, NUL and control characters as they are.
+    private static func text(_ content: Data.SubSequence) -> String {
+        String(decoding: content, as: UTF8.self)
     }
 
     /// Marks the log complete: no more lines come.

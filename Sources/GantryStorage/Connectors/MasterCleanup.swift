@@ -16,6 +16,8 @@ enum MasterCleanup {
         { sql, masterid, _ in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
         { sql, masterid, _ in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run()
         },
+        // A request whose build already ended (not RETRY) is complete, never released to be built again.
+        { sql, masterid, now in try await BuildRequestsConnector.completeBuilt(by: masterid, now: now, in: sql) },
         // Its unfinished builds end RETRY; their requests are released just below and run again elsewhere.
         { sql, masterid, now in try await BuildsConnector.retryUnfinished(of: masterid, now: now, in: sql) },
         // Claims on unfinished requests go back to the pool; claims on finished ones are their history.

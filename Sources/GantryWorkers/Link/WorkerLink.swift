@@ -13,7 +13,6 @@ public actor WorkerLink {
     public nonisolated let name: String
     private let transport: any LinkTransport
     private let logger: Logger
-    private var nextCommandID = 0
     private var pending = PendingRequests()
     private var commands: [String: AsyncStream<CommandEvent>.Continuation] = [:]
     private var transfers: [String: any FileTransfer] = [:]
@@ -162,8 +161,7 @@ public actor WorkerLink {
 
     private func register() throws -> (String, AsyncStream<CommandEvent>) {
         if let lostReason { throw WorkerLinkError.connectionLost(lostReason) }
-        let commandID = String(nextCommandID)
-        nextCommandID += 1
+        let commandID = CommandIDs.next()
         let (events, continuation) = AsyncStream<CommandEvent>.makeStream()
         commands[commandID] = continuation
         return (commandID, events)

@@ -1,0 +1,72 @@
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Testing
+
+@testable import GantryBuilds
+
+/// Output reaches the log as whole lines, whatever the worker's cuts, and keeps every byte it printed.
+@Suite("A step's stdio log", .timeLimit(.minutes(3)))
+struct StdioLogTests {
+    /// A log of a fresh step, and the function that reads all of its lines.
+    private func stdioLog(_ db: Database) async throws -> (StdioLog, () async throws -> String) {
+        let (master, _, request) = try await claimedRequest(in: db)
+        let build = try await db.builds.addBuild(
+            builderid: request.builderID, buildrequestid: request.id, workerid: nil, masterid: master)
+        let step = try await db.steps.addStep(buildid: build.id, name: "shell")
+        let id = try await db.logs.addLog(stepid: step.id, name: "stdio", kind: .stdio)
+        let log = StdioLog(id: id, database: db, logger: silentLogger)
+        return (
+            log,
+            {
+                let stored = try #require(try await db.logs.getLog(id))
+                return try await db.logs.getLogLines(id, first: 0, last: max(stored.numLines - 1, 0))
+            }
+        )
+    }
+
+    @Test("lines and secrets cut across updates are stored whole and masked", arguments: TestBackend.enabled)
+    func assembled(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (log, lines) = try await stdioLog(db)
+            await log.mask(["token": "hunter2"])
+            await log.append("pass: hun", prefix: "o")
+            await log.append("warn", prefix: "e")
+            await log.append("ter2 ok\nsecond ", prefix: "o")
+            await log.append("ing\n", prefix: "e")
+            await log.append("line\n", prefix: "o")
+            await log.append("no newline", prefix: "o")
+            #expect(try await log.finish())
+            let text = try await lines()
+            #expect(text == "opass: <token> ok\newarning\nosecond line\nono newline\n")
+            #expect(!text.contains("hun"))
+        }
+    }
+
+    @Test("NUL, invalid UTF-8, carriage returns and CRLF are kept", arguments: TestBackend.enabled)
+    func bytes(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (log, lines) = try await stdioLog(db)
+            let invalid = String(decoding: [0x61, 0xff, 0xfe, 0x62], as: UTF8.self)
+            await log.append("a\u{0}b\nsecond\n", prefix: "o")
+            await log.append("\(invalid)\n10%\r50%\r100%\nwin\r\n", prefix: "o")
+            #expect(try await log.finish())
+            #expect(try await lines() == "oa\u{0}b\nosecond\no\(invalid)\no10%\r50%\r100%\nowin\r\n")
+        }
+    }
+
+    @Test("a 10 MB line arriving in 4 KiB pieces is one line", arguments: TestBackend.enabled)
+    func longLine(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let (log, lines) = try await stdioLog(db)
+            let piece = String(repeating: "x", count: 4096)
+            for _ in 0..<2560 { await log.append(piece, prefix: "o") }
+            await log.append("\nafter\n", prefix: "o")
+            #expect(try await log.finish())
+            let text = try await lines()
+            let expected: Int = 4096 * 2560 + 2 + 7
+            #expect(text.utf8.count == expected)
+            #expect(text.hasSuffix("\noafter\n"))
+        }
+    }
+}
