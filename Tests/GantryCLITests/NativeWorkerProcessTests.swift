@@ -91,6 +91,75 @@ struct NativeWorkerProcessTests {
         }
     }
 
+    @Test(
+        "under CPU load, short commands exit 0, one that closes its output before exiting reports its own code, and what a command leaves running is ended"
+    )
+    func exitCodesUnderLoad() async throws {
+        let marker = "30\(Int.random(in: 100...999))"
+        let quick = (1...15).flatMap { index in
+            [
+                (name: "echo\(index)", command: "[echo, x]"), (name: "cat\(index)", command: "[cat, /etc/passwd]"),
+                (name: "ls\(index)", command: "[ls, /]"),
+            ]
+        }
+        let steps =
+            [
+                #"{name: late, shell: [sh, -c, "exec >&- 2>&-; sleep 1; exit 3"], decodeRC: {0: success, 3: warnings}}"#,
+                "{name: left, shell: \"sleep \(marker) >/dev/null 2>&1 &\"}",
+            ] + quick.map { "{name: \($0.name), shell: \($0.command)}" }
+        try await withBuildMaster(
+            kind: .native,
+            builders: "  - {name: b1, workers: [wk1], steps: [\(steps.joined(separator: ", "))]}",
+            schedulers: "  - {name: force, type: force, builderNames: [b1]}"
+        ) { master, base, db, _ in
+            try await withCPULoad(processes: min(16, 2 * ProcessInfo.processInfo.activeProcessorCount)) {
+                try await force(base)
+                let built = try await waitUntil(limit: .seconds(120)) {
+                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
+                }
+                #expect(built, "\(master.logText)")
+            }
+            let ran = try await db.steps.getSteps(buildid: 1)
+            #expect(ran.map(\.name) == ["late", "left"] + quick.map { $0.name })
+            #expect(ran.first?.results == .warnings, "its exit code 3, not a kill at the end of its output")
+            let failed = ran.dropFirst().filter { $0.results != .success }.map(\.name)
+            #expect(failed.isEmpty, "\(failed) did not succeed")
+            #expect(
+                await waitUntil { ProcessTable.matching("sleep \(marker)").isEmpty },
+                "the background sleep ended with its command")
+        }
+    }
+
+    @Test(
+        "an argv command may name an absolute path, or a path relative to its workdir; a bare name is looked up in PATH"
+    )
+    func argvPaths() async throws {
+        try await withBuildMaster(
+            kind: .native,
+            builders: """
+                  - name: b1
+                    workers: [wk1]
+                    steps:
+                      - {name: script, shell: "mkdir -p tools && printf '#!/bin/sh\\\\necho relative $1\\\\n' > tools/run.sh && chmod +x tools/run.sh"}
+                      - {name: absolute, shell: [/bin/echo, absolute ok]}
+                      - {name: dot, shell: [./tools/run.sh, ok]}
+                      - {name: relative, shell: [tools/run.sh, again]}
+                      - {name: bare, shell: [echo, bare ok]}
+                """,
+            schedulers: "  - {name: force, type: force, builderNames: [b1]}"
+        ) { master, base, db, _ in
+            try await force(base)
+            let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 1 }
+            #expect(built, "\(master.logText)")
+            let steps = try await db.steps.getSteps(buildid: 1)
+            #expect(steps.map(\.results) == [.success, .success, .success, .success, .success])
+            #expect(try await log(db, build: 1, step: 1).contains("oabsolute ok\n"))
+            #expect(try await log(db, build: 1, step: 2).contains("orelative ok\n"))
+            #expect(try await log(db, build: 1, step: 3).contains("orelative again\n"))
+            #expect(try await log(db, build: 1, step: 4).contains("obare ok\n"))
+        }
+    }
+
     @Test("a wrong password: the master refuses the worker, which keeps trying and is never recorded")
     func wrongPassword() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-nw-\(UUID().uuidString)")

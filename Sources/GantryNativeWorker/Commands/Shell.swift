@@ -25,7 +25,9 @@ extension Commands {
             (executable, arguments, shown) = (.path("/bin/sh"), ["-c", text], text)
         case .array(let words)? where !words.isEmpty && words.allSatisfy({ $0.stringValue != nil }):
             let words = words.compactMap(\.stringValue)
-            (executable, arguments, shown) = (.name(words[0]), Array(words.dropFirst()), words.joined(separator: " "))
+            (executable, arguments, shown) = (
+                program(words[0], in: workdir), Array(words.dropFirst()), words.joined(separator: " ")
+            )
         default:
             return "shell: command must be a text or a list of texts"
         }
@@ -60,6 +62,13 @@ extension Commands {
                     }
                 }
                 context.running.whenInterrupted(stop)
+                let watchdog = Task {
+                    if let why = await watch.expiry() {
+                        context.running.interrupt(why)
+                        kill(-group, SIGKILL)
+                    }
+                }
+                defer { watchdog.cancel() }
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask {
                         for try await chunk in execution.standardOutput {
@@ -75,16 +84,11 @@ extension Commands {
                                 "stderr", .string(chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
                         }
                     }
-                    let watchdog = Task {
-                        if let why = await watch.expiry() {
-                            context.running.interrupt(why)
-                            kill(-group, SIGKILL)
-                        }
-                    }
                     try await tasks.waitForAll()
-                    watchdog.cancel()
                 }
-                // Whatever the command left running in its session ends with it.
+                // Tools close their output just before they exit, so the end of output is not the end of the
+                // command; once it has exited, whatever it left running in its session ends with it.
+                await waitForExit(of: group)
                 kill(-group, SIGKILL)
             }
             if let why = context.running.interruption { await context.updates.add("header", .string("\(why)\n")) }
@@ -101,6 +105,27 @@ extension Commands {
         await context.updates.add(
             "elapsed", .double(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18))
         return nil
+    }
+
+    /// A list command's program: a name with a slash is a path, a relative one taken from `workdir` as
+    /// Buildbot does; a bare name is looked up in PATH.
+    private static func program(_ name: String, in workdir: String) -> Executable {
+        guard name.contains("/") else { return .name(name) }
+        let directory = FilePath(FileManager.default.currentDirectoryPath).pushing(FilePath(workdir))
+        return .path(directory.pushing(FilePath(name)))
+    }
+
+    /// Waits until process `pid` has exited, without reaping it: until it is reaped its id still names its
+    /// process group, so killing that group afterwards cannot reach an unrelated one.
+    private static func waitForExit(of pid: pid_t) async {
+        var pause = Duration.milliseconds(1)
+        while !Task.isCancelled {
+            var info = siginfo_t()
+            let rc = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+            if (rc == 0 && info.si_signo != 0) || (rc == -1 && errno != EINTR) { return }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
+        }
     }
 }
 
