@@ -1,3 +1,5 @@
+import GantryModel
+
 /// Which change hooks a master serves under `/change_hook/<dialect>`; a dialect is served only when its key
 /// is in the configuration.
 public struct ChangeHooksConfig: Sendable, Hashable {
@@ -22,4 +24,26 @@ public struct HookSecret: Sendable, Hashable {
     public init(secret: String? = nil) {
         self.secret = secret
     }
+}
+
+/// The hooks' secrets print as `****`.
+extension ChangeHooksConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["base": base, "github": github as Any, "gitlab": gitlab as Any], displayStyle: .struct)
+    }
+
+    public var description: String { Redaction.describe(customMirror) }
+
+    public var debugDescription: String { description }
+}
+
+/// The secret prints as `****`.
+extension HookSecret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["secret": secret.map { _ in Redaction.mask } as Any], displayStyle: .struct)
+    }
+
+    public var description: String { Redaction.describe(customMirror) }
+
+    public var debugDescription: String { description }
 }

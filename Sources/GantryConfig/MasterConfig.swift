@@ -55,6 +55,24 @@ public struct MasterConfig: Sendable, Hashable {
     }
 }
 
+/// Swift's usual print of the configuration, with workers' passwords, hook secrets and the database password as
+/// `****`: services holding it are logged at debug, and any value may end up in a dump.
+extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        let children: KeyValuePairs<String, Any> = [
+            "name": name, "database": Redaction.maskingURLPassword(database), "http": http,
+            "changeHooks": changeHooks, "heartbeat": heartbeat, "expireAfter": expireAfter, "claimPoll": claimPoll,
+            "builders": builders, "schedulers": schedulers, "workers": workers, "workerPort": workerPort,
+            "secrets": secrets, "pools": pools, "basedir": basedir,
+        ]
+        return Mirror(self, children: children, displayStyle: .struct)
+    }
+
+    public var description: String { Redaction.describe(customMirror) }
+
+    public var debugDescription: String { description }
+}
+
 /// One scheduler of the configuration: what every scheduler takes, and what its type adds.
 public struct SchedulerConfig: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {

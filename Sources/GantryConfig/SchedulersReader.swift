@@ -169,7 +169,7 @@ extension ConfigReader {
         return result
     }
 
-    /// A number, or `{default: N, branches: {pattern: N}}` (patterns match whole branch names).
+    /// A number, or `{default: N, branches: {regex: N}}` (regular expressions matching whole branch names).
     private mutating func priority(_ node: Node, at path: String) -> PriorityRule {
         if let value = node.int { return .fixed(value) }
         guard let mapping = node.mapping else {
@@ -180,7 +180,7 @@ extension ConfigReader {
         var rules: [PriorityRule.BranchPriority] = []
         for (key, value) in mapping["branches"]?.mapping ?? [:] {
             guard let source = key.string, let number = value.int else {
-                problem(join(path, "branches"), "must map branch patterns to numbers")
+                problem(join(path, "branches"), "must map branch regular expressions to numbers")
                 continue
             }
             if let pattern = pattern(source, at: join(path, "branches")) {
@@ -420,23 +420,24 @@ extension ConfigReader {
         return []
     }
 
+    /// File patterns: globs, as users write paths, or regular expressions after `re:`.
     private mutating func patterns(_ node: Node, at path: String) -> [Pattern] {
         guard let items = node.sequence else {
-            problem(path, "must be a list of regular expressions")
+            problem(path, "must be a list of globs (or regular expressions after 're:')")
             return []
         }
         return items.enumerated().compactMap { index, item in
             guard let source = item.string else {
-                problem("\(path)[\(index)]", "must be a regular expression")
+                problem("\(path)[\(index)]", "must be a glob (or a regular expression after 're:')")
                 return nil
             }
-            return pattern(source, at: "\(path)[\(index)]")
+            return pattern(source, at: "\(path)[\(index)]", glob: true)
         }
     }
 
-    private mutating func pattern(_ source: String, at path: String) -> Pattern? {
+    private mutating func pattern(_ source: String, at path: String, glob: Bool = false) -> Pattern? {
         do {
-            return try Pattern(source)
+            return try glob ? Pattern(glob: source) : Pattern(source)
         } catch {
             problem(path, error.message)
             return nil

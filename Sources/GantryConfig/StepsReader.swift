@@ -1,3 +1,4 @@
+import Foundation
 import GantryModel
 import Yams
 
@@ -240,7 +241,19 @@ extension ConfigReader {
         }
         refuseUnknownKeys(mapping, allowed: ["directory", "environmentPrefix"], at: "secrets")
         let directory = string(mapping, "directory", at: "secrets").map { $0.hasPrefix("/") ? $0 : basedir + "/" + $0 }
+        if let directory { checkSecretsDirectory(directory) }
         return SecretsConfig(
             directory: directory, environmentPrefix: string(mapping, "environmentPrefix", at: "secrets"))
+    }
+
+    /// Secrets are read only when a step needs one, so a directory that is not there would otherwise surface as
+    /// failed builds long after the master started.
+    private mutating func checkSecretsDirectory(_ path: String) {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            problem("secrets.directory", "'\(path)' does not exist")
+        } else if !isDirectory.boolValue {
+            problem("secrets.directory", "'\(path)' is not a directory")
+        }
     }
 }

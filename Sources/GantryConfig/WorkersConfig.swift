@@ -1,3 +1,5 @@
+import GantryModel
+
 /// A worker this master accepts: its name and the password it authenticates with.
 public struct WorkerConfig: Sendable, Hashable {
     public var name: String
@@ -10,6 +12,18 @@ public struct WorkerConfig: Sendable, Hashable {
         self.password = password
         self.maxBuilds = maxBuilds
     }
+}
+
+/// The password prints as `****`: the configuration is printed whole by logs and dumps.
+extension WorkerConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(
+            self, children: ["name": name, "password": Redaction.mask, "maxBuilds": maxBuilds], displayStyle: .struct)
+    }
+
+    public var description: String { Redaction.describe(customMirror) }
+
+    public var debugDescription: String { description }
 }
 
 /// Where workers connect and how the master watches them.

@@ -102,7 +102,12 @@ struct ConfigLoaderTests {
         #expect(DurationText.parse(text) == expected)
     }
 
-    @Test("not durations", arguments: ["", "2", "s", "1.5s", "-1s", "2d", "two s"])
+    @Test(
+        "not durations, and none that would overflow",
+        arguments: [
+            "", "2", "s", "1.5s", "-1s", "2d", "two s", "9223372036854775807h", "2562047788015216h",
+            "9223372036854775808ms", "2147483648s",
+        ])
     func notDurations(_ text: String) {
         #expect(DurationText.parse(text) == nil)
     }
@@ -166,7 +171,7 @@ struct ConfigLoaderTests {
                 builderNames: [linux]
                 branch: main
                 treeStableTimer: 30s
-                fileIsImportant: {include: ['src/.*'], exclude: ['.*\\.md']}
+                fileIsImportant: {include: ['src/*', 're:lib/.*\\.swift'], exclude: ['*.md']}
                 onlyImportant: true
                 properties: {owner: ci, retries: 2}
                 codebases: {app: {repository: 'https://example.org/app.git', branch: main}, lib: {}}
@@ -200,7 +205,11 @@ struct ConfigLoaderTests {
         }
         #expect(settings.treeStableTimer == .seconds(30))
         #expect(settings.consumption.filter == ChangeFilter(rules: [.branch: [.equal(["main"])]]))
-        #expect(settings.consumption.importance?.include.map(\.source) == ["src/.*"])
+        #expect(
+            settings.consumption.importance
+                == FileImportance(
+                    include: [try Pattern(glob: "src/*"), try Pattern(glob: "re:lib/.*\\.swift")],
+                    exclude: [try Pattern(glob: "*.md")]))
         #expect(settings.consumption.onlyImportant)
         guard case .anyBranch(let any) = config.schedulers[1].kind else {
             Issue.record("not an anyBranch scheduler")
@@ -234,6 +243,51 @@ struct ConfigLoaderTests {
                 "schedulers[2].codebases.app.repo: unknown key (expected one of: branch, repository, revision)",
                 "schedulers[2].branches: cannot be combined with changeFilter; put it in the filter",
                 "schedulers[3].treeStableTimer: unknown key (expected one of: builderNames, codebases, interval, name, priority, properties, reason, type)",
+            ])
+    }
+
+    @Test("fileIsImportant: globs, or regular expressions after re:; a bad one is located and explained")
+    func fileIsImportantPatterns() throws {
+        let config = try loader.parse(
+            """
+            schedulers:
+              - name: main
+                type: anyBranch
+                builderNames: [x]
+                fileIsImportant:
+                  include: ['src/*.[ch]', 're:(lib|include)/.*']
+                  exclude: ['src/gen?/*', 'src/[!a-z]*']
+            """)
+        guard case .anyBranch(let settings) = config.schedulers.first?.kind,
+            let importance = settings.consumption.importance
+        else {
+            Issue.record("not an anyBranch scheduler with fileIsImportant")
+            return
+        }
+        func important(_ files: String...) -> Bool {
+            importance.isImportant(
+                Change(id: 1, details: NewChange(author: "a", files: files), when: .now, sourceStampID: 1))
+        }
+        #expect(important("src/a/b.c"))
+        #expect(important("include/x.h"))
+        #expect(!important("src/a/b.o"))
+        #expect(!important("src/gen1/b.c"))
+        #expect(!important("src/Main.c"))
+        #expect(!important("README.md"))
+
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                schedulers:
+                  - {name: a, type: anyBranch, builderNames: [x], fileIsImportant: {exclude: ['docs/*', 're:docs/(']}}
+                  - {name: b, type: anyBranch, builderNames: [x], fileIsImportant: {include: 'src/*', exclude: [[a]]}}
+                """)
+        }
+        #expect(
+            error?.problems.map(\.description) == [
+                "schedulers[0].fileIsImportant.exclude[1]: 'docs/(' after 're:' is not a valid regular expression",
+                "schedulers[1].fileIsImportant.include: must be a list of globs (or regular expressions after 're:')",
+                "schedulers[1].fileIsImportant.exclude[0]: must be a glob (or a regular expression after 're:')",
             ])
     }
 
@@ -395,11 +449,28 @@ struct ConfigLoaderTests {
                 "periodic", "singleBranch", "anyBranch", "nightly", "force", "dependent", "triggerable",
                 "nightlyTriggerable",
             ])
+        guard case .singleBranch(let main) = config.schedulers.first(where: { $0.name == "main" })?.kind,
+            let importance = main.consumption.importance
+        else {
+            Issue.record("no singleBranch scheduler 'main' with fileIsImportant")
+            return
+        }
+        for files in [["docs/readme.txt"], ["docs/a/b.md", "docs/readme.txt"]] {
+            let change = Change(id: 1, details: NewChange(author: "a", files: files), when: .now, sourceStampID: 1)
+            #expect(!importance.isImportant(change), "\(files) are all under docs/")
+        }
+        let change = Change(
+            id: 1, details: NewChange(author: "a", files: ["docs/readme.txt", "src/app.swift"]), when: .now,
+            sourceStampID: 1)
+        #expect(importance.isImportant(change))
     }
 
     @Test("the README's builders example is valid and shows every step kind")
     func readmeBuildersExample() throws {
-        let config = try loader.parse(try readmeExample(after: "#### Builders and steps\n"))
+        let basedir = try makeBasedir()
+        defer { try? FileManager.default.removeItem(at: basedir) }
+        let config = try ConfigLoader(basedir: basedir.path, hostname: "build1").parse(
+            try readmeExample(after: "#### Builders and steps\n"))
         let kinds = Set(
             config.builders.flatMap(\.steps).map { step -> String in
                 switch step.action {
@@ -519,7 +590,9 @@ struct ConfigLoaderTests {
 
     @Test("every step kind with its settings; secrets; a Trigger must name a triggerable scheduler")
     func stepKinds() throws {
-        let config = try loader.parse(
+        let basedir = try makeBasedir()
+        defer { try? FileManager.default.removeItem(at: basedir) }
+        let config = try ConfigLoader(basedir: basedir.path, hostname: "build1").parse(
             """
             workers: [{name: wk1, password: p}]
             secrets: {directory: secrets, environmentPrefix: GANTRY_SECRET_}
@@ -539,7 +612,8 @@ struct ConfigLoaderTests {
                   - trigger: {schedulerNames: [tests], waitForFinish: true, set_properties: {a: b}, copy_properties: [version]}
                     haltOnFailure: true
             """)
-        #expect(config.secrets == SecretsConfig(directory: "/srv/gantry/secrets", environmentPrefix: "GANTRY_SECRET_"))
+        #expect(
+            config.secrets == SecretsConfig(directory: basedir.path + "/secrets", environmentPrefix: "GANTRY_SECRET_"))
         let builder = try #require(config.builders.first)
         #expect(builder.properties == ["arch": "x86_64", "jobs": 4] && builder.tags == ["linux"])
         var git = GitCheckout(repourl: "https://example.org/r.git")
@@ -637,5 +711,91 @@ struct ConfigLoaderTests {
                 "pools[2].terminateGrace: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[3].name: its worker 's-2' would have the name of a configured worker",
             ])
+    }
+
+    /// A fresh directory for a configuration, with an empty `secrets` directory in it; the caller removes it.
+    private func makeBasedir() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("secrets"), withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("secrets.directory must be a directory: a missing one or a file is an error naming its path")
+    func secretsDirectory() throws {
+        let basedir = try makeBasedir()
+        defer { try? FileManager.default.removeItem(at: basedir) }
+        try "not a directory".write(to: basedir.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        let loader = ConfigLoader(basedir: basedir.path, hostname: "build1")
+        #expect(try loader.parse("secrets: {directory: secrets}").secrets.directory == basedir.path + "/secrets")
+        let absolute = basedir.appendingPathComponent("secrets").path
+        #expect(try loader.parse("secrets: {directory: '\(absolute)'}").secrets.directory == absolute)
+
+        let missing = #expect(throws: ConfigError.self) {
+            try loader.parse("secrets: {directory: nowhere, environmentPrefix: GANTRY_SECRET_}")
+        }
+        #expect(missing?.problems.map(\.description) == ["secrets.directory: '\(basedir.path)/nowhere' does not exist"])
+        let file = #expect(throws: ConfigError.self) {
+            try loader.parse("secrets: {directory: '\(basedir.path)/file'}")
+        }
+        #expect(file?.problems.map(\.description) == ["secrets.directory: '\(basedir.path)/file' is not a directory"])
+
+        // As `gantry checkconfig` loads it.
+        let path = basedir.appendingPathComponent("master.yaml").path
+        try "secrets: {directory: nowhere}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: path) }
+        #expect(loaded?.problems.count == 1)
+        #expect(loaded?.description.contains("secrets.directory: '") == true)
+        #expect(loaded?.description.contains("/nowhere' does not exist") == true)
+    }
+
+    /// Every way a value gets printed: interpolation, `String(describing:)`, `String(reflecting:)` and `dump`.
+    private func printed<T>(_ value: T) -> [String] {
+        var dumped = ""
+        dump(value, to: &dumped)
+        return ["\(value)", String(describing: value), String(reflecting: value), dumped]
+    }
+
+    @Test("secrets never print: the configuration and each type holding one show **** in descriptions and dumps")
+    func secretsNeverPrint() throws {
+        let basedir = try makeBasedir()
+        defer { try? FileManager.default.removeItem(at: basedir) }
+        try "file-pass-3\n".write(to: basedir.appendingPathComponent("wk2.pass"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader(basedir: basedir.path, hostname: "build1").parse(
+            """
+            database: postgres://gantry:db-pass-1@db.example:5432/gantry
+            changeHooks:
+              base: {}
+              github: {secret: github-secret-4}
+              gitlab: {secret: gitlab-token-5}
+            workers:
+              - {name: wk1, password: worker-pass-2}
+              - {name: wk2, passwordFile: wk2.pass}
+            secrets: {directory: secrets, environmentPrefix: GANTRY_SECRET_}
+            """)
+        let secrets = ["db-pass-1", "worker-pass-2", "file-pass-3", "github-secret-4", "gitlab-token-5"]
+        #expect(config.database == "postgres://gantry:db-pass-1@db.example:5432/gantry")
+        #expect(config.workers.map(\.password) == ["worker-pass-2", "file-pass-3"])
+        let github = try #require(config.changeHooks.github)
+        let gitlab = try #require(config.changeHooks.gitlab)
+        #expect(github.secret == "github-secret-4" && gitlab.secret == "gitlab-token-5")
+
+        let holders: [(name: String, texts: [String])] = [
+            ("MasterConfig", printed(config)), ("ChangeHooksConfig", printed(config.changeHooks)),
+            ("HookSecret", printed(github)), ("HookSecret", printed(gitlab)),
+            ("WorkerConfig", printed(config.workers[0])), ("WorkerConfig", printed(config.workers[1])),
+            ("[WorkerConfig]", printed(config.workers)),
+        ]
+        for holder in holders {
+            for text in holder.texts {
+                #expect(text.contains("****"), "\(holder.name) masks its secrets: \(text)")
+                for secret in secrets {
+                    #expect(!text.contains(secret), "\(holder.name) shows '\(secret)': \(text)")
+                }
+            }
+        }
+        let described = String(describing: config)
+        #expect(described.contains("postgres://gantry:****@db.example:5432/gantry"))
+        #expect(described.contains("wk1") && described.contains("wk2"), "what is not secret still prints")
     }
 }

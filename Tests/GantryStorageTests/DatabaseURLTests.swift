@@ -55,4 +55,24 @@ struct DatabaseURLTests {
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains(":pw@") == false)
     }
+
+    @Test("the password never prints: descriptions and dumps of the URL and of its location show ****")
+    func passwordNeverPrints() throws {
+        let url = try DatabaseURL(parsing: "postgres://bob:hunter2@db.local:6543/farm?schema=ci")
+        guard case .postgres(let location) = url else {
+            Issue.record("not a PostgreSQL URL: \(url)")
+            return
+        }
+        var dumped = ""
+        dump(url, to: &dumped)
+        dump(location, to: &dumped)
+        let texts = [
+            "\(url)", String(reflecting: url), "\(location)", String(describing: location),
+            String(reflecting: location), dumped,
+        ]
+        for text in texts {
+            #expect(!text.contains("hunter2"), "\(text)")
+            #expect(text.contains("****"), "\(text)")
+        }
+    }
 }

@@ -76,3 +76,15 @@ struct ReloadService: Service {
         return keys
     }
 }
+
+/// The service group logs its services by description at debug; the running configuration, when dumped, masks its
+/// secrets.
+extension ReloadService: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    var description: String { "reload service" }
+
+    var debugDescription: String { description }
+
+    var customMirror: Mirror {
+        Mirror(self, children: ["configPath": configPath, "running": running], displayStyle: .struct)
+    }
+}

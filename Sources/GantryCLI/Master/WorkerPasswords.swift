@@ -1,5 +1,6 @@
 import Foundation
 import GantryConfig
+import GantryModel
 import Synchronization
 
 /// The configured workers' passwords, and random ones for pool workers (made once per name while the master
@@ -36,4 +37,18 @@ final class WorkerPasswords: Sendable {
     private static func byName(_ workers: [WorkerConfig]) -> [String: String] {
         Dictionary(workers.map { ($0.name, $0.password) }) { first, _ in first }
     }
+}
+
+/// Each password prints as `****`, under its worker's name.
+extension WorkerPasswords: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    var customMirror: Mirror {
+        let names = passwords.withLock { $0.keys.sorted() }
+        return Mirror(
+            self, children: names.map { name -> Mirror.Child in (label: name, value: Redaction.mask) },
+            displayStyle: .class)
+    }
+
+    var description: String { Redaction.describe(customMirror) }
+
+    var debugDescription: String { description }
 }

@@ -16,7 +16,8 @@ public struct ChangeConsumption: Sendable, Hashable {
 }
 
 /// Which files make a change important: at least one file matching `include` (every file when empty) and
-/// not matching `exclude`. A change that lists no files is important. Patterns match whole paths.
+/// not matching `exclude`. A change that lists no files is important. Patterns are globs or `re:` regular
+/// expressions (`Pattern(glob:)`) and match whole paths, so `docs/*` covers everything under `docs/`.
 public struct FileImportance: Sendable, Hashable {
     public var include: [Pattern]
     public var exclude: [Pattern]

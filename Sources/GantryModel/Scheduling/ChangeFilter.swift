@@ -10,9 +10,9 @@ public struct ChangeFilter: Sendable, Hashable {
         case equal([String?])
         /// The value is none of these.
         case notEqual([String?])
-        /// The pattern matches at the start of the value (Python's `re.match`).
+        /// The regular expression matches at the start of the value (Python's `re.match`), as Buildbot's `X_re`.
         case matches(Pattern)
-        /// The pattern does not match at the start of the value.
+        /// The regular expression does not match at the start of the value.
         case notMatches(Pattern)
 
         /// Whether `value` (absent is `nil`) satisfies the rule; a pattern never matches an absent value.

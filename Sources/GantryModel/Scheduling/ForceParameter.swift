@@ -20,7 +20,7 @@ public struct ForceParameter: Sendable, Hashable {
     public var defaultValue: JSONValue?
     /// An empty or missing value is an error.
     public var required: Bool
-    /// Strings must match it from their start.
+    /// A regular expression strings must match from their start.
     public var regex: Pattern?
     /// The longest string accepted, in characters.
     public var maxsize: Int?

@@ -44,8 +44,8 @@ public struct CodebaseDefaults: Sendable, Hashable {
 /// The priority of a scheduler's build requests: a number, or chosen from the branches of the changes built.
 public enum PriorityRule: Sendable, Hashable {
     case fixed(Int)
-    /// The highest priority of the first rule matching each change's branch (patterns match the whole branch
-    /// name), `otherwise` when none matches or there are no changes.
+    /// The highest priority of the first rule matching each change's branch (regular expressions matching the
+    /// whole branch name), `otherwise` when none matches or there are no changes.
     case byBranch([BranchPriority], otherwise: Int)
 
     public struct BranchPriority: Sendable, Hashable {

@@ -69,7 +69,7 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
         case .sqlite(.file(let path)):
             return "sqlite:\(path)"
         case .postgres(let location):
-            let password = location.password == nil ? "" : ":****"
+            let password = location.password == nil ? "" : ":" + Redaction.mask
             var text = "postgres://\(location.user)\(password)@\(location.host):\(location.port)/\(location.database)"
             if let schema = location.schema { text += "?schema=\(schema)" }
             return text
@@ -127,11 +127,26 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL text with any password replaced by `****`, for messages about URLs that did not parse.
     static func masked(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards),
-            scheme.upperBound < at.lowerBound
-        else { return text }
-        let credentials = text[scheme.upperBound..<at.lowerBound]
-        guard let colon = credentials.firstIndex(of: ":") else { return text }
-        return text[..<text.index(after: colon)] + "****" + text[at.lowerBound...]
+        Redaction.maskingURLPassword(text)
     }
+}
+
+/// `String(reflecting:)` and `dump` show the masked URL too: the location's own mirror masks the password.
+extension DatabaseURL: CustomDebugStringConvertible {
+    public var debugDescription: String { description }
+}
+
+/// The password prints as `****` however the location is printed.
+extension DatabaseURL.PostgresLocation: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var customMirror: Mirror {
+        let children: KeyValuePairs<String, Any> = [
+            "host": host, "port": port, "user": user, "password": password.map { _ in Redaction.mask } as Any,
+            "database": database, "schema": schema as Any, "tls": tls,
+        ]
+        return Mirror(self, children: children, displayStyle: .struct)
+    }
+
+    public var description: String { Redaction.describe(customMirror) }
+
+    public var debugDescription: String { description }
 }
