@@ -107,6 +107,17 @@ public actor BuildDistributor {
         wake.yield()
     }
 
+    /// Records the configured workers again: a peer that expired this master (it was paused, or cut off)
+    /// deleted them with its builder links.
+    public func reregister() async throws {
+        try await configure(Array(builders.values), maxBuilds: maxBuilds)
+    }
+
+    /// Looks for requests now: a peer's expiry just handed back the requests it was building.
+    public func wakeUp() {
+        wake.yield()
+    }
+
     /// Distributes until cancelled; builds in progress are awaited (they end with their worker's connection).
     public func run() async {
         let notified = database.notifier.wakeups(

@@ -54,6 +54,7 @@ public actor PoolManager {
     private enum Command: Sendable {
         case configure
         case revalidate
+        case claimNow
         case died(WorkerDied)
         case terminate
     }
@@ -181,6 +182,8 @@ public actor PoolManager {
                 case .revalidate:
                     // A claim gone (this master was expired by a peer) stops the pool's workers here.
                     for service in services.values { await service.revalidate(masterExpired: false) }
+                case .claimNow:
+                    for service in services.values { service.pollNow() }
                 case .died(let died):
                     logger.critical("\(died)")
                     await stopServices()
@@ -192,6 +195,11 @@ public actor PoolManager {
             await stopServices()
             group.cancelAll()
         }
+    }
+
+    /// Claims the pools no master holds now, not at the next claim poll: a peer's expiry just freed its pools.
+    public func claimNow() {
+        post.yield(.claimNow)
     }
 
     /// Stops the pools cleanly (see the type's description); returns once ``run()`` has ended.

@@ -16,7 +16,10 @@ struct MasterLifecycleTests {
         private let state = Mutex<(id: Int?, services: [ClusteredService])>((nil, []))
         private let log: EventLog
 
-        init(_ name: String, db: Database, settings: ClusterSettings, clock: ManualClock, services: [String]) {
+        init(
+            _ name: String, db: Database, settings: ClusterSettings, clock: ManualClock, builders: [String] = [],
+            services: [String]
+        ) {
             let log = EventLog()
             self.log = log
             lifecycle = MasterLifecycle(
@@ -24,6 +27,7 @@ struct MasterLifecycleTests {
                 database: db,
                 settings: settings,
                 clock: clock,
+                builders: builders,
                 services: services.map { RecordingBehavior(name: $0) },
                 logger: silentLogger
             ) { event in log.record(event) }
@@ -120,7 +124,8 @@ struct MasterLifecycleTests {
     ) async throws {
         let paused = ManualClock()
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let first = Running("m1", db: db, settings: settings, clock: paused, services: ["a", "b"])
+            let first = Running(
+                "m1", db: db, settings: settings, clock: paused, builders: ["linux"], services: ["a", "b"])
             let second = Running("m2", db: db, settings: settings, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await first.lifecycle.run(started: first.started) }
@@ -165,6 +170,10 @@ struct MasterLifecycleTests {
             _ = await advance([paused, clock], upTo: 4) { false }
             #expect(first.activeCount == 0)
             #expect(second.activeCount == 2)
+            // Back, it registers its builders again (the expiry deleted them) and announces itself once more,
+            // so the workers still connected to it are recorded again.
+            #expect(try await db.builders.getBuilders(masterid: firstID).map(\.name) == ["linux"])
+            #expect(first.events.filter { $0 == .masterStarted(id: firstID, name: "m1") }.count == 2)
         }
     }
 

@@ -48,6 +48,7 @@ extension GantryCommand {
                 let schedulers = settings.schedulers.map(factory.make)
                 let forceSchedulers = ForceSchedulerRegistry(schedulers.compactMap { $0 as? ForceScheduler })
                 let triggers = TriggerableSchedulers(schedulers)
+                let (clusterEvents, announceClusterEvent) = AsyncStream<ClusterEvent>.makeStream()
                 let lifecycle = MasterLifecycle(
                     name: settings.name,
                     database: database,
@@ -62,6 +63,7 @@ extension GantryCommand {
                     logger: logger
                 ) { event in
                     logger.info("\(event.topic)", metadata: ["gantry.event.master": "\(event)"])
+                    announceClusterEvent.yield(event)
                 }
                 let (masterIDs, announceMasterID) = AsyncStream<Int>.makeStream()
                 let identity = MasterIdentity()
@@ -113,7 +115,7 @@ extension GantryCommand {
                             secrets: settings.secrets,
                             basedir: settings.basedir, poolsRegistry: poolsRegistry,
                             triggers: triggers,
-                            database: database, masterID: masterIDs,
+                            database: database, masterID: masterIDs, clusterEvents: clusterEvents,
                             logger: logger)
                     ]
                 let group = ServiceGroup(

@@ -1,5 +1,6 @@
 import Foundation
 import GantryBuilds
+import GantryCluster
 import GantryConfig
 import GantryPools
 import GantryStorage
@@ -28,8 +29,11 @@ struct WorkersService: Service, CustomStringConvertible {
     let database: Database
     /// Yields the master's id once it is registered.
     let masterID: AsyncStream<Int>
+    /// The cluster's announcements: this master back after a peer expired it, or a peer expired.
+    let clusterEvents: AsyncStream<ClusterEvent>
     let logger: Logger
 
+    /// The service group logs its services by description at debug.
     var description: String { "workers service" }
 
     func run() async throws {
@@ -76,6 +80,12 @@ struct WorkersService: Service, CustomStringConvertible {
                 throw CancellationError()
             }
             group.addTask {
+                for await event in clusterEvents {
+                    await self.follow(
+                        event, masterID: masterID, manager: manager, distributor: distributor, pools: pools)
+                }
+            }
+            group.addTask {
                 for await next in reloaded {
                     do {
                         try await distributor.configure(
@@ -93,6 +103,29 @@ struct WorkersService: Service, CustomStringConvertible {
     /// The pools' manager: local pool workers are this executable's `gantry worker` in
     /// `CONFIGDIR/pools/POOL/WORKER`, connecting to the worker port on the loopback when it listens on all
     /// addresses.
+    /// This master back after a peer expired it records its workers again (the expiry deleted them, while they
+    /// stayed connected); a peer expired or stopped frees requests and pools to take over at once.
+    private func follow(
+        _ event: ClusterEvent, masterID: Int, manager: WorkerManager, distributor: BuildDistributor,
+        pools: PoolManager
+    ) async {
+        switch event {
+        case .masterStarted(let id, _) where id == masterID:
+            do {
+                try await distributor.reregister()
+                try await manager.reregister()
+                logger.info("workers registered again after this master's expiry")
+            } catch {
+                logger.error("workers not registered again", metadata: ["gantry.error": "\(error)"])
+            }
+        case .masterStopped(let id, _) where id != masterID:
+            await distributor.wakeUp()
+            await pools.claimNow()
+        case .masterStarted, .masterStopped:
+            break
+        }
+    }
+
     private func poolManager(masterID: Int, workers: WorkerManager, port: Int, clock: ContinuousClock) -> PoolManager {
         let host = ["0.0.0.0", "::", ""].contains(settings.address.host) ? "127.0.0.1" : settings.address.host
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
@@ -124,5 +157,19 @@ struct WorkersService: Service, CustomStringConvertible {
                     workers: builder.workers + poolWorkers, steps: builder.steps, properties: builder.properties))
         }
         return served
+    }
+}
+
+/// Dumps show the configuration the service runs with (passwords masked), never the password store's contents
+/// or the database's client.
+extension WorkersService: CustomDebugStringConvertible, CustomReflectable {
+    var debugDescription: String { description }
+
+    var customMirror: Mirror {
+        let children: KeyValuePairs<String, Any> = [
+            "settings": settings, "builders": builders.map(\.name), "workers": workers, "pools": pools.map(\.name),
+            "claimPoll": claimPoll, "secrets": secrets, "basedir": basedir,
+        ]
+        return Mirror(self, children: children, displayStyle: .struct)
     }
 }

@@ -86,17 +86,19 @@ public final class MasterLifecycle: Sendable {
             )
         }
         var services = behaviors.map(makeService)
+        var builderNames = builders
         await withTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { await service.run() } }
             for service in services { await service.waitUntilStarted() }
-            await checkIn(masterID, services: services, firstTime: true, logger: logger)
+            await checkIn(masterID, services: services, builders: builderNames, firstTime: true, logger: logger)
             started(masterID, services)
             await withTaskGroup(of: Void.self) { timers in
                 scheduleHeartbeat(in: &timers)
                 while let event = await mailbox.next() {
-                    if case .reconfigure(let builderNames, let changes) = event {
+                    if case .reconfigure(let names, let changes) = event {
+                        builderNames = names
                         do {
-                            try await registerBuilders(builderNames, masterID: masterID)
+                            try await registerBuilders(names, masterID: masterID)
                         } catch {
                             logger.error("registering the builders failed", metadata: [LogKey.error: "\(error)"])
                         }
@@ -122,7 +124,8 @@ public final class MasterLifecycle: Sendable {
                         continue
                     }
                     guard case .heartbeat = event else { break }
-                    await checkIn(masterID, services: services, firstTime: false, logger: logger)
+                    await checkIn(
+                        masterID, services: services, builders: builderNames, firstTime: false, logger: logger)
                     let expired = try? await expirePeers(except: masterID, force: false, logger: logger)
                     // What the expired masters held is free now: claim it without waiting for the next poll.
                     if expired?.isEmpty == false { for service in services { service.pollNow() } }
@@ -165,13 +168,19 @@ public final class MasterLifecycle: Sendable {
     }
 
     /// Checks in; when this was not the first check-in and the master had been marked inactive, a peer expired
-    /// it, so its services must give up what they no longer own.
-    private func checkIn(_ masterID: Int, services: [ClusteredService], firstTime: Bool, logger: Logger) async {
+    /// it, so its services must give up what they no longer own, and it registers its builders again (the
+    /// expiry deleted its links) before announcing that it is back, so its workers can be recorded on them.
+    private func checkIn(
+        _ masterID: Int, services: [ClusteredService], builders: [String], firstTime: Bool, logger: Logger
+    ) async {
         do {
             let reactivated = try await database.masters.masterActive(masterID)
-            if reactivated { announce(.masterStarted(id: masterID, name: name)) }
             let expired = reactivated && !firstTime
-            if expired { logger.warning("this master had been expired by a peer; deactivating its services") }
+            if expired {
+                logger.warning("this master had been expired by a peer; deactivating its services")
+                try await registerBuilders(builders, masterID: masterID)
+            }
+            if reactivated { announce(.masterStarted(id: masterID, name: name)) }
             if !firstTime {
                 for service in services { await service.revalidate(masterExpired: expired) }
             }

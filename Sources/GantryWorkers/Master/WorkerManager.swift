@@ -52,6 +52,14 @@ public actor WorkerManager {
         await link.close(reason)
     }
 
+    /// Records every attached worker as connected here again: a peer that expired this master deleted those
+    /// records, while the workers stayed connected.
+    public func reregister() async throws {
+        for worker in attached.values.sorted(by: { $0.id < $1.id }) {
+            try await database.workers.workerConnected(worker.id, masterid: masterID, workerInfo: worker.info.json)
+        }
+    }
+
     /// Told each time a worker attaches (so builds waiting for one can start).
     private var onAttach: @Sendable () -> Void = {}
 
