@@ -88,4 +88,27 @@ struct ControlAPITests {
             }
         }
     }
+
+    @Test(
+        "a call whose database session ended before COMMIT: 503 and try again, nothing written",
+        .enabled(if: TestBackend.postgresURL != nil))
+    func sessionEnded() async throws {
+        try await withTestDatabase(.postgres) { db in
+            let worker = try await db.workers.findWorkerId("wk1")
+            try await db.execute(
+                "CREATE FUNCTION end_session() RETURNS trigger LANGUAGE plpgsql AS "
+                    + "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$")
+            try await db.execute(
+                "CREATE TRIGGER end_session AFTER UPDATE ON workers FOR EACH ROW EXECUTE PROCEDURE end_session()")
+            try await withAPIServer(db) { base in
+                let answer = try await call(base, "/api/v2/workers/\(worker)", "pause")
+                #expect(answer.status == 503)
+                #expect(answer["id"] == .number(7))
+                let message = answer["error", "message"]?.string ?? ""
+                #expect(message.hasPrefix("UPDATE workers failed: "), "\(message)")
+                #expect(message.hasSuffix("; nothing was written; try again"), "\(message)")
+                #expect(try await db.workers.getWorker(worker)?.paused == false)
+            }
+        }
+    }
 }

@@ -80,6 +80,65 @@ struct ForceSchedulersAPITests {
         }
     }
 
+    /// Runs `statement` as a trigger whenever a source stamp is added: the force reads the scheduler's claim first,
+    /// then adds its source stamp, then writes its buildset fenced by that claim.
+    private func onSourceStamp(_ db: Database, _ backend: TestBackend, run statement: String) async throws {
+        switch backend {
+        case .sqlite:
+            try await db.execute("CREATE TRIGGER on_stamp AFTER INSERT ON sourcestamps BEGIN \(statement); END")
+        case .postgres:
+            try await db.execute(
+                "CREATE FUNCTION on_stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \(statement); RETURN NULL; END $$"
+            )
+            try await db.execute(
+                "CREATE TRIGGER on_stamp AFTER INSERT ON sourcestamps FOR EACH ROW EXECUTE PROCEDURE on_stamp()")
+        }
+    }
+
+    private let forceCall = #"{"jsonrpc": "2.0", "method": "force", "id": 1, "params": {"target": "debug"}}"#
+
+    @Test(
+        "force on a scheduler another master took over before the buildset was written: 503, nothing written",
+        arguments: TestBackend.enabled)
+    func takenOver(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let scheduler = try await claim(db)
+            let other = try await db.masters.findMasterId("m2")
+            let takeOver = "UPDATE scheduler_masters SET masterid = \(other), epoch = epoch + 1"
+            try await onSourceStamp(db, backend, run: "\(takeOver) WHERE schedulerid = \(scheduler)")
+            try await withAPIServer(db, forceSchedulers: [force(db)]) { base in
+                let answer = try await httpPost(base, "/api/v2/forceschedulers/force", body: forceCall)
+                #expect(answer.status == 503)
+                #expect(answer["error", "code"] == .number(-32000))
+                #expect(
+                    answer["error", "message"]
+                        == .string(
+                            "force scheduler 'force' moved to another master during the request; nothing was written, "
+                                + "try again"))
+                #expect(try await db.buildsets.getBuildsets().isEmpty)
+                #expect(try await db.schedulers.getSchedulerClaim(scheduler)?.masterID == other)
+            }
+        }
+    }
+
+    @Test(
+        "force whose database session ended before its buildset was written: 503, nothing written",
+        .enabled(if: TestBackend.postgresURL != nil))
+    func sessionEnded() async throws {
+        try await withTestDatabase(.postgres) { db in
+            _ = try await claim(db)
+            try await onSourceStamp(db, .postgres, run: "PERFORM pg_terminate_backend(pg_backend_pid())")
+            try await withAPIServer(db, forceSchedulers: [force(db)]) { base in
+                let answer = try await httpPost(base, "/api/v2/forceschedulers/force", body: forceCall)
+                #expect(answer.status == 503)
+                let message = answer["error", "message"]?.string ?? ""
+                #expect(message.hasSuffix("nothing was written; try again"), "\(message)")
+                #expect(try await db.buildsets.getBuildsets().isEmpty)
+                #expect(try await db.count("sourcestamps") == 0)
+            }
+        }
+    }
+
     @Test("enable and disable a scheduler; bad calls change nothing", arguments: TestBackend.enabled)
     func enable(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in

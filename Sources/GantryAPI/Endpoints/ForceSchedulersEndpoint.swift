@@ -64,6 +64,13 @@ extension HTTPAPI {
             return call.failure(.init(.serviceUnavailable, code: -32000, error.message))
         } catch let error as GantryError where error.code == .conflict {
             return call.failure(.init(.conflict, code: -32000, error.message))
+        } catch let error as GantryError where error.code == .fenced {
+            // The claim read first was taken over before the buildset was written (a failover).
+            let moved = "force scheduler '\(scheduler.name)' moved to another master during the request"
+            return call.unavailable("\(moved); nothing was written, try again", cause: error, logger: logger)
+        } catch {
+            if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
+            throw error
         }
     }
 

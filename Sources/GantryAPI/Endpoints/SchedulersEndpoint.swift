@@ -45,7 +45,12 @@ extension HTTPAPI {
                 guard case .bool(let enabled)? = call.params["enabled"], call.params.count == 1 else {
                     return call.failure(.init(.badRequest, code: -32602, "params must be {\"enabled\": true or false}"))
                 }
-                try await database.schedulers.enable(id, enabled: enabled)
+                do {
+                    try await database.schedulers.enable(id, enabled: enabled)
+                } catch {
+                    if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
+                    throw error
+                }
                 return call.result(.null)
             }
         }

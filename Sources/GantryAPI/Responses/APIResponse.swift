@@ -31,8 +31,9 @@ enum APIResponse {
         )
     }
 
-    /// Runs `handler`, answering a refused request (bad option, unknown id) with its message and any other
-    /// failure with 500 and a line in the log.
+    /// Runs `handler`, answering a refused request (bad option, unknown id) with its message, one that wrote
+    /// nothing and may pass when sent again with 503, and any other failure, whose outcome is unknown, with 500
+    /// and a line in the log.
     static func answering(logger: Logger, _ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
@@ -40,10 +41,27 @@ enum APIResponse {
             return Self.error(.badRequest, error.message)
         } catch let error as GantryError where error.code == .notFound {
             return Self.error(.notFound, error.message)
+        } catch let error as GantryError where retryMessage(error) != nil {
+            logger.warning("API request not carried out; answered 503", metadata: ["gantry.error": "\(error.message)"])
+            return Self.error(.serviceUnavailable, retryMessage(error) ?? error.message)
         } catch {
             let reason = DatabaseFailure.reason(error)
             logger.error("API request failed", metadata: ["gantry.error": "\(reason)"])
             return Self.error(.internalServerError, reason)
+        }
+    }
+}
+
+extension APIResponse {
+    /// The answer to a request refused before anything was written, which the same request may pass when sent
+    /// again (503): the database could not be reached, or the service it wrote for moved to another master. `nil`
+    /// for any other error.
+    static func retryMessage(_ error: GantryError) -> String? {
+        switch error.code {
+        case .databaseUnavailable: "\(error.message); try again"
+        case .fenced: "the master running the service changed during the request; nothing was written, try again"
+        case .stopped: error.message
+        default: nil
         }
     }
 }

@@ -4,7 +4,8 @@ import Hummingbird
 extension HTTPAPI {
     /// `POST path` taking JSON-RPC calls of `methods`, each with at most a `reason` text parameter. `handle`
     /// gets the path's `{id}`, the method and the reason, and returns the call's result; a `GantryError` it
-    /// throws becomes the JSON-RPC error with its HTTP status (404 not found, 409 conflict, 503 unavailable).
+    /// throws becomes the JSON-RPC error with its HTTP status (404 not found, 409 conflict, 503 when nothing was
+    /// written and the call may pass when made again).
     func controlRoute(
         _ path: RouterPath, methods: [String], on router: Router<BasicRequestContext>,
         _ handle: @escaping @Sendable (_ id: String, _ method: String, _ reason: String?) async throws -> JSONValue
@@ -30,11 +31,11 @@ extension HTTPAPI {
                     return call.result(
                         try await handle(context.parameters.get("id") ?? "", call.method, reason?.string))
                 } catch let error as GantryError {
+                    if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
                     let status: HTTPResponse.Status =
                         switch error.code {
                         case .notFound: .notFound
                         case .conflict, .alreadyClaimed: .conflict
-                        case .stopped, .databaseUnavailable: .serviceUnavailable
                         case .invalidArgument: .badRequest
                         default: .internalServerError
                         }

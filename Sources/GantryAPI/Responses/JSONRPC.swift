@@ -1,6 +1,7 @@
 import Foundation
 import GantryModel
 import Hummingbird
+import Logging
 
 /// Buildbot's control calls: `{"jsonrpc": "2.0", "method": ..., "params": {...}, "id": ...}` in, a `result` or
 /// an `error` with the same id out.
@@ -35,6 +36,21 @@ struct JSONRPCCall {
 
     func failure(_ failure: JSONRPCFailure) -> Response {
         failure.response(id: id)
+    }
+
+    /// The 503 answer to a call refused before anything was written (``APIResponse/retryMessage(_:)``), logged;
+    /// `nil` for any other error.
+    func unavailable(_ error: any Error, logger: Logger) -> Response? {
+        guard let error = error as? GantryError, let message = APIResponse.retryMessage(error) else { return nil }
+        return unavailable(message, cause: error, logger: logger)
+    }
+
+    /// The 503 answer `message` to a call refused before anything was written, logged with its cause.
+    func unavailable(_ message: String, cause: GantryError, logger: Logger) -> Response {
+        logger.warning(
+            "call not carried out; answered 503",
+            metadata: ["gantry.rpc.method": "\(method)", "gantry.error": "\(cause.message)"])
+        return failure(JSONRPCFailure(.serviceUnavailable, code: -32000, message))
     }
 }
 

@@ -52,7 +52,8 @@ public struct ForceScheduler: ClusteredServiceBehavior, ContextualScheduler {
     ///   - builderNames: A subset of the scheduler's builders; all of them when `nil`.
     ///   - arguments: Parameter values by name; unknown names are refused.
     /// - Throws: ``Refusal`` listing every invalid argument; `GantryError.notFound` when no master runs the
-    ///   scheduler, `.conflict` when it is disabled.
+    ///   scheduler, `.conflict` when it is disabled, `.fenced` when another master took it over before the buildset
+    ///   was written (nothing was).
     public func force(
         owner: String?,
         builderNames: [String]? = nil,

@@ -10,7 +10,7 @@ import SQLiteKit
 ///
 /// Every connector method runs in exactly one ``withTransaction(_:)``. SQLite uses a single connection
 /// (WAL, foreign keys on) with one transaction at a time; PostgreSQL uses a connection pool that
-/// ``run()`` keeps alive.
+/// ``run()`` keeps alive, and its queries wait until ``run()`` has started it.
 public final class Database: Sendable {
     /// Where this database lives (its description masks the password).
     public let url: DatabaseURL
@@ -24,7 +24,8 @@ public final class Database: Sendable {
 
     private enum Backend: Sendable {
         case sqlite(SQLiteConnection, AsyncLock)
-        case postgres(PostgresClient)
+        /// The client and the latch ``run()`` opens as it starts the client.
+        case postgres(PostgresClient, Latch)
     }
 
     private init(url: DatabaseURL, clock: WallClock, logger: Logger, backend: Backend) {
@@ -36,10 +37,11 @@ public final class Database: Sendable {
         case .sqlite:
             self.dialect = .sqlite
             self.notifier = Notifier(logger: logger)
-        case .postgres(let client):
+        case .postgres(let client, let started):
             self.dialect = .postgres
             let channel = Self.notificationChannel(url)
             self.notifier = Notifier(logger: logger) { topic in
+                await started.wait()
                 try await client.withConnection { connection in
                     try await PostgresTransaction.run(
                         on: connection, timeLimit: Self.transactionTimeLimit, logger: logger
@@ -61,7 +63,8 @@ public final class Database: Sendable {
 
     /// Opens the database at `url`, checking that it can really be reached.
     ///
-    /// PostgreSQL needs ``run()`` running while the database is used; ``withDatabase(_:clock:logger:_:)`` does both.
+    /// PostgreSQL needs ``run()`` running while the database is used (queries wait for it to start);
+    /// ``withDatabase(_:clock:logger:_:)`` does both.
     /// - Throws: `GantryError.databaseUnavailable` with a one-line reason naming the URL (password masked).
     public static func open(_ url: DatabaseURL, clock: WallClock = .system, logger: Logger) async throws -> Database {
         switch url {
@@ -71,7 +74,7 @@ public final class Database: Sendable {
         case .postgres(let location):
             try await probePostgres(location, url: url, logger: logger)
             let client = PostgresClient(configuration: postgresConfiguration(location), backgroundLogger: logger)
-            return Database(url: url, clock: clock, logger: logger, backend: .postgres(client))
+            return Database(url: url, clock: clock, logger: logger, backend: .postgres(client, Latch()))
         }
     }
 
@@ -101,9 +104,15 @@ public final class Database: Sendable {
     /// Keeps the PostgreSQL pool and the notification listener running until the task is cancelled; returns at
     /// once for SQLite.
     public func run() async {
-        guard case .postgres(let client) = backend else { return }
+        guard case .postgres(let client, let started) = backend else { return }
         await withDiscardingTaskGroup { group in
-            group.addTask { await client.run() }
+            group.addTask {
+                // PostgresClient warns about a connection leased before its run() has started. run() marks the
+                // client running before it first suspends, right after this, so the queries let through here,
+                // which resume on other threads, find it running.
+                started.open()
+                await client.run()
+            }
             group.addTask { await self.listenForNotifications(client) }
         }
     }
@@ -111,6 +120,8 @@ public final class Database: Sendable {
     /// Delivers the cluster's notifications to this process's consumers, listening again after any failure.
     /// Each (re)start of listening wakes every consumer, since anything may have been missed meanwhile.
     private func listenForNotifications(_ client: PostgresClient) async {
+        guard case .postgres(_, let started) = backend else { return }
+        await started.wait()
         let channel = Self.notificationChannel(url)
         while !Task.isCancelled {
             do {
@@ -126,7 +137,9 @@ public final class Database: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("notification listener stopped; restarting", metadata: ["gantry.error": "\(error)"])
+                logger.debug(
+                    "notification listener stopped; restarting",
+                    metadata: ["gantry.error": "\(DatabaseFailure.reason(error))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -143,6 +156,9 @@ public final class Database: Sendable {
     public static let transactionTimeLimit: Duration = .seconds(10)
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// On PostgreSQL, a statement's failure is a ``StatementError`` naming it; a connection that could not be had,
+    /// or failed before COMMIT could land, is `GantryError.databaseUnavailable`: nothing was written.
     /// - Parameter timeLimit: On PostgreSQL, the longest the transaction may run before its connection is
     ///   closed (a paused process, a vanished network); `nil` for none.
     public func withTransaction<T: Sendable>(
@@ -170,9 +186,19 @@ public final class Database: Sendable {
                 }
                 return result
             }
-        case .postgres(let client):
-            return try await client.withConnection { connection in
-                try await PostgresTransaction.run(on: connection, timeLimit: timeLimit, logger: logger, body)
+        case .postgres(let client, let started):
+            await started.wait()
+            var leased = false
+            do {
+                return try await client.withConnection { connection in
+                    leased = true
+                    return try await PostgresTransaction.run(
+                        on: connection, timeLimit: timeLimit, logger: logger, body)
+                }
+            } catch let error where !leased && !Task.isCancelled {
+                throw GantryError(
+                    .databaseUnavailable,
+                    "no connection to PostgreSQL could be had (\(DatabaseFailure.reason(error))); nothing was written")
             }
         }
     }
@@ -277,4 +303,10 @@ public final class Database: Sendable {
         case .require: .require(try .init(configuration: .makeClientConfiguration()))
         }
     }
+}
+
+/// A dump of anything holding the database shows where it lives (password masked), never the PostgreSQL client,
+/// whose configuration holds the password.
+extension Database: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: ["url": url], displayStyle: .class) }
 }

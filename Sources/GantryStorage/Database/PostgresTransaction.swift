@@ -1,4 +1,3 @@
-import GantryModel
 import Logging
 import NIOCore
 import PostgresKit
@@ -14,6 +13,9 @@ import SQLKit
 /// whose transaction outlives the time limit (a network gone without closing the socket), which fails the query
 /// waiting on it. A connection whose ROLLBACK or COMMIT failed is closed: its state is unknown, and the pool must
 /// not hand it out again.
+///
+/// A statement's failure is thrown as a ``StatementError``, or as `GantryError.databaseUnavailable` when the
+/// connection failed before COMMIT could land, so callers can tell "nothing was written" from "unknown".
 enum PostgresTransaction {
     /// - Parameter timeLimit: `nil` for none (schema migrations, whose DDL may take long on a big database).
     static func run<T: Sendable>(
@@ -30,7 +32,11 @@ enum PostgresTransaction {
         }
         defer { watchdog.cancel() }
         let sql = OpenConnectionDatabase(connection: connection, base: connection.sql(queryLogLevel: .trace))
-        try await sql.raw("BEGIN").run()
+        do {
+            try await sql.raw("BEGIN").run()
+        } catch {
+            throw DatabaseFailure.uncommitted(error)
+        }
         let result: T
         do {
             result = try await body(sql)
@@ -40,13 +46,13 @@ enum PostgresTransaction {
             } catch {
                 try? await connection.close()
             }
-            throw error
+            throw DatabaseFailure.uncommitted(error)
         }
         do {
             try await sql.raw("COMMIT").run()
         } catch {
             try? await connection.close()
-            throw error
+            throw DatabaseFailure.uncommitted(error)
         }
         return result
     }
@@ -71,9 +77,13 @@ private struct OpenConnectionDatabase: SQLDatabase {
         connection.eventLoop.flatSubmit { [connection, base] in
             guard !connection.isClosed else {
                 return connection.eventLoop.makeFailedFuture(
-                    GantryError(.databaseUnavailable, "the connection to PostgreSQL was closed"))
+                    StatementError(closedBeforeSending: base.serialize(query).sql))
             }
-            return base.execute(sql: query, onRow)
+            return base.execute(sql: query, onRow).flatMapErrorThrowing { error in
+                // Serialized again only on failure, to name the statement and mask its bound texts in the message.
+                let (sql, binds) = base.serialize(query)
+                throw StatementError(sql: sql, binds: binds, error: error)
+            }
         }
     }
 
