@@ -29,8 +29,8 @@ public final class BuildbotMasterProcess: Sendable {
         created.arguments = ["create-master", "-q", basedir.path]
         created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
-        workerPort = try Self.freePort()
-        httpPort = try Self.freePort()
+        workerPort = try freeLocalPort()
+        httpPort = try freeLocalPort()
         let text =
             config.replacingOccurrences(of: "{WORKER_PORT}", with: "\(workerPort)")
                 + """
@@ -48,6 +48,11 @@ public final class BuildbotMasterProcess: Sendable {
         exited = try process.start()
     }
 
+    /// A master its test no longer holds is killed, so a test that ends early leaves no process behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Its `twistd.log` so far.
     public var log: String {
         (try? String(contentsOf: basedir.appendingPathComponent("twistd.log"), encoding: .utf8)) ?? ""
@@ -57,22 +62,5 @@ public final class BuildbotMasterProcess: Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         var iterator = exited.makeAsyncIterator()
         _ = await iterator.next()
-    }
-
-    /// A port nothing listens on now.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

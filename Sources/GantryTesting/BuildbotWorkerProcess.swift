@@ -39,6 +39,11 @@ public final class BuildbotWorkerProcess: Sendable {
         self.exited = try process.start()
     }
 
+    /// A worker its test no longer holds is killed, so a test that ends early leaves no process behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// What the worker logged so far: its `twistd.log` and what it printed.
     public var log: String {
         [basedir.appendingPathComponent("twistd.log"), output]

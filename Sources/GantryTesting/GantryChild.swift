@@ -22,6 +22,12 @@ public final class GantryChild: Sendable {
         self.exited = try process.start()
     }
 
+    /// A child its test no longer holds is of no use: it is killed, so a test that ends early (a failure, a
+    /// thrown error, its time limit) leaves no process behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Everything it logged so far.
     public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 

@@ -12,7 +12,8 @@ public final class MasterProcess: GantryChildOwner {
         let file = directory.appendingPathComponent("\(name).yaml")
         try config.write(to: file, atomically: true, encoding: .utf8)
         child = try GantryChild(
-            arguments: ["master", "--config", file.path], log: directory.appendingPathComponent("\(name).log"))
+            arguments: ["master", "--config", file.path, "--exit-with-parent"],
+            log: directory.appendingPathComponent("\(name).log"))
     }
 
     /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within

@@ -13,7 +13,7 @@ public final class NativeWorkerProcess: GantryChildOwner {
         child = try GantryChild(
             arguments: [
                 "worker", "--master", "127.0.0.1:\(masterPort)", "--name", name, "--password-file", passwordFile.path,
-                "--basedir", basedir.path,
+                "--basedir", basedir.path, "--exit-with-parent",
             ], log: directory.appendingPathComponent("\(name).log"))
     }
 }

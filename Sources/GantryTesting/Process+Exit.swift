@@ -14,14 +14,17 @@ extension Process {
         }
     }
 
-    /// Starts the process and returns a stream that yields its exit status once it ends.
+    /// Starts the process and returns a stream that yields its exit status once it ends. It is killed when the
+    /// test process exits, if it still runs then.
     public func start() throws -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
         terminationHandler = { process in
+            ChildProcesses.ended(process.processIdentifier)
             continuation.yield(process.terminationStatus)
             continuation.finish()
         }
         try run()
+        ChildProcesses.started(processIdentifier)
         return stream
     }
 }

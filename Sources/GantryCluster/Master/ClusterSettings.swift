@@ -6,6 +6,9 @@ public struct ClusterSettings: Sendable, Hashable {
     public var expireAfter: Duration
     /// How often an inactive clustered service tries to claim itself.
     public var claimPoll: Duration
+    /// How often, on PostgreSQL, the master looks for peers whose process is gone (their session ended), to
+    /// expire them without waiting for `expireAfter`.
+    public var sessionCheck: Duration = .seconds(1)
 
     public init(
         heartbeat: Duration = .seconds(5), expireAfter: Duration = .seconds(30), claimPoll: Duration = .seconds(5)

@@ -25,6 +25,7 @@ public final class MasterLifecycle: Sendable {
 
     private enum Event: Sendable {
         case heartbeat
+        case sessionCheck
         case reconfigure(builders: [String], changes: [ServiceChange])
         case stop
     }
@@ -85,6 +86,13 @@ public final class MasterLifecycle: Sendable {
                 logger: logger
             )
         }
+        // Held before the first check-in as active, so no peer ever takes this master for dead.
+        let (sessionHeld, sessionTaken) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let session = Task { [database] in await database.masters.holdSession(masterID) { sessionTaken.yield() } }
+        defer { session.cancel() }
+        if database.tracksSessions {
+            for await _ in sessionHeld { break }
+        }
         var services = behaviors.map(makeService)
         var builderNames = builders
         await withTaskGroup(of: Void.self) { group in
@@ -94,6 +102,7 @@ public final class MasterLifecycle: Sendable {
             started(masterID, services)
             await withTaskGroup(of: Void.self) { timers in
                 scheduleHeartbeat(in: &timers)
+                if database.tracksSessions { scheduleSessionCheck(in: &timers) }
                 while let event = await mailbox.next() {
                     if case .reconfigure(let names, let changes) = event {
                         builderNames = names
@@ -121,6 +130,12 @@ public final class MasterLifecycle: Sendable {
                         }
                         logger.info(
                             "reconfigured", metadata: ["gantry.services": "\(services.map(\.behavior.name).sorted())"])
+                        continue
+                    }
+                    if case .sessionCheck = event {
+                        let gone = try? await expireDeadPeers(except: masterID, logger: logger)
+                        if gone?.isEmpty == false { for service in services { service.pollNow() } }
+                        scheduleSessionCheck(in: &timers)
                         continue
                     }
                     guard case .heartbeat = event else { break }
@@ -165,6 +180,25 @@ public final class MasterLifecycle: Sendable {
             guard (try? await clock.sleep(for: settings.heartbeat)) != nil else { return }
             mailbox.post(.heartbeat)
         }
+    }
+
+    private func scheduleSessionCheck(in group: inout TaskGroup<Void>) {
+        group.addTask { [clock, settings, mailbox] in
+            guard (try? await clock.sleep(for: settings.sessionCheck)) != nil else { return }
+            mailbox.post(.sessionCheck)
+        }
+    }
+
+    /// Expires the peers whose process is gone (their session ended): a killed master's services and builds
+    /// move within about `sessionCheck`, not `expireAfter`.
+    /// - Returns: The masters expired now.
+    private func expireDeadPeers(except masterID: Int, logger: Logger) async throws -> [Master] {
+        let expired = try await database.masters.expireMastersWithoutSession(except: masterID)
+        for master in expired {
+            logger.warning("expired a master whose process is gone", metadata: ["gantry.expired.id": "\(master.id)"])
+            announce(.masterStopped(id: master.id, name: master.name))
+        }
+        return expired
     }
 
     /// Checks in; when this was not the first check-in and the master had been marked inactive, a peer expired

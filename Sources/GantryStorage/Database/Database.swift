@@ -277,6 +277,19 @@ public final class Database: Sendable {
         url: DatabaseURL,
         logger: Logger
     ) async throws {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try connectionConfiguration(location), id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw GantryError(.databaseUnavailable, "cannot connect to \(url): \(DatabaseFailure.reason(error))")
+        }
+    }
+
+    /// A connection of its own, outside the pool, to the server of `location`.
+    static func connectionConfiguration(
+        _ location: DatabaseURL.PostgresLocation
+    ) throws -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: location.host,
             port: location.port,
@@ -286,12 +299,7 @@ public final class Database: Sendable {
             tls: try connectionTLS(location.tls)
         )
         configuration.options.connectTimeout = .seconds(10)
-        do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
-        } catch {
-            throw GantryError(.databaseUnavailable, "cannot connect to \(url): \(DatabaseFailure.reason(error))")
-        }
+        return configuration
     }
 
     private static func connectionTLS(
