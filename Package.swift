@@ -223,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GantryWireTests",
-            dependencies: ["GantryWire"],
+            dependencies: ["GantryTesting", "GantryWire"],
             exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),

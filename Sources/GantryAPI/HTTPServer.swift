@@ -1,5 +1,7 @@
+public import GantryConfig
 import GantryModel
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 public import ServiceLifecycle
 
@@ -13,19 +15,30 @@ public struct HTTPServer: Service {
     private let port: Int
     private let application: Application<RouterResponder<BasicRequestContext>>
 
-    /// Serves `api` on `host:port` (port 0 picks a free one); `onListening` gets the port once the server
-    /// accepts connections.
+    /// Serves `api` on `host:port` (port 0 picks a free one) within `limits`; `onListening` gets the port once the
+    /// server accepts connections.
     public init(
         _ api: HTTPAPI,
         host: String,
         port: Int,
+        limits: HTTPLimits = HTTPLimits(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
+        let headerTimeout = TimeAmount(limits.headerTimeout)
+        let idleTimeout = TimeAmount(limits.idleTimeout)
         self.application = Application(
             router: api.router(),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "gantry"),
+            server: HTTPServerBuilder { responder in
+                HeadTimedHTTP1Channel(responder: responder, headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+            },
+            // Beyond the cap, connections wait in the listen backlog rather than each taking a descriptor.
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port),
+                serverName: "gantry",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: api.logger)
+            ),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: api.logger
         )

@@ -48,13 +48,9 @@ public struct ConfigLoader {
             name: reader.string(top, "name", at: "") ?? "\(hostname):\(basedir)",
             database: reader.string(top, "database", at: "") ?? "sqlite:\(basedir)/gantry.sqlite"
         )
-        if let text = reader.string(top, "http", at: "") {
-            if let address = ListenAddress(parsing: text) {
-                config.http = address
-            } else {
-                reader.problem("http", "must be host:port, like 127.0.0.1:8010 or :8010")
-            }
-        }
+        let http = reader.http(top["http"])
+        config.http = http.address ?? config.http
+        config.httpLimits = http.limits
         config.changeHooks = reader.changeHooks(top["changeHooks"])
         config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
         config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
@@ -71,7 +67,8 @@ public struct ConfigLoader {
         config.secrets = reader.secrets(top["secrets"], basedir: basedir)
         config.basedir = basedir
         config.pools = reader.pools(
-            top["pools"], builders: Set(config.builders.map(\.name)), workers: Set(config.workers.map(\.name)))
+            top["pools"], builders: Set(config.builders.map(\.name)), workers: Set(config.workers.map(\.name)),
+            basedir: basedir, secrets: config.secrets)
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }
@@ -98,6 +95,16 @@ struct ConfigReader {
             return nil
         }
         return value
+    }
+
+    /// A positive number of connections, such as a limit on how many are held at once.
+    mutating func connectionCount(_ mapping: Node.Mapping, _ key: String, at path: String) -> Int? {
+        guard let node = mapping[key] else { return nil }
+        guard let count = node.int, count > 0 else {
+            problem(join(path, key), "must be a positive number of connections")
+            return nil
+        }
+        return count
     }
 
     mutating func flag(_ mapping: Node.Mapping, _ key: String, at path: String) -> Bool? {

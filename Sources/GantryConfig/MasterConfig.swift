@@ -8,6 +8,8 @@ public struct MasterConfig: Sendable, Hashable {
     public var database: String
     /// Where the HTTP API listens; `127.0.0.1:8010` (Buildbot's web port) unless set.
     public var http: ListenAddress
+    /// How long HTTP clients may take and how many may connect at once.
+    public var httpLimits = HTTPLimits()
     public var changeHooks: ChangeHooksConfig
     public var heartbeat: Duration
     public var expireAfter: Duration
@@ -60,7 +62,7 @@ public struct MasterConfig: Sendable, Hashable {
 extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var customMirror: Mirror {
         let children: KeyValuePairs<String, Any> = [
-            "name": name, "database": Redaction.maskingURLPassword(database), "http": http,
+            "name": name, "database": Redaction.maskingURLPassword(database), "http": http, "httpLimits": httpLimits,
             "changeHooks": changeHooks, "heartbeat": heartbeat, "expireAfter": expireAfter, "claimPoll": claimPoll,
             "builders": builders, "schedulers": schedulers, "workers": workers, "workerPort": workerPort,
             "secrets": secrets, "pools": pools, "basedir": basedir,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A pool of workers the master starts and retires with the queue of its builders.
 public struct PoolConfig: Sendable, Hashable {
     /// How the pool's workers are started and stopped.
@@ -29,6 +31,9 @@ public struct PoolConfig: Sendable, Hashable {
     /// A worker of the pool dying stops the master with an error (Copr's `exit_on_worker`), for setups where
     /// that means something is broken.
     public var exitOnWorker = false
+    /// A local pool's directory (`basedir/WORKER`), absolute; nil for the provisioner's default. Never inside the
+    /// configuration or secrets directory, which steps could otherwise reach by a relative path.
+    public var basedir: String?
 
     public init(name: String, builders: [String], maxWorkers: Int) {
         self.name = name
@@ -38,4 +43,22 @@ public struct PoolConfig: Sendable, Hashable {
 
     /// The names of its workers: `NAME-1` to `NAME-maxWorkers`.
     public var workerNames: [String] { (1...max(maxWorkers, 1)).map { "\(name)-\($0)" } }
+
+    /// Whether `path` is `directory` or lies under it, symbolic links resolved (a link must not get a pool's
+    /// workers into the configuration directory).
+    public static func lies(_ path: String, inside directory: String) -> Bool {
+        resolved(path).starts(with: resolved(directory))
+    }
+
+    /// The components of `path`, absolute, with links resolved in the part that exists (Foundation resolves
+    /// none in a path that does not exist yet).
+    private static func resolved(_ path: String) -> [String] {
+        var existing = URL(fileURLWithPath: path).standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        return existing.resolvingSymlinksInPath().pathComponents + rest
+    }
 }

@@ -8,13 +8,15 @@ extension ConfigReader {
     /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
     /// `{type: command, start: TEXT, stop: TEXT}`.
     /// A pool's workers (`NAME-1` to `NAME-maxWorkers`) must not take the name of a configured worker.
-    mutating func pools(_ node: Node?, builders known: Set<String>, workers: Set<String>) -> [PoolConfig] {
+    mutating func pools(
+        _ node: Node?, builders known: Set<String>, workers: Set<String>, basedir: String, secrets: SecretsConfig
+    ) -> [PoolConfig] {
         var pools: [PoolConfig] = []
         var seen: Set<String> = []
         for (path, item) in listItems(node, key: "pools") {
             let allowed: Set = [
                 "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "minStartInterval",
-                "terminateGrace", "provisioner", "exitOnWorker",
+                "terminateGrace", "provisioner", "exitOnWorker", "basedir",
             ]
             guard let entry = namedEntry(item, at: path, allowed: allowed, identifier: "pool", seen: &seen),
                 let name = entry.name
@@ -50,9 +52,30 @@ extension ConfigReader {
             if let provisioner = mapping["provisioner"] {
                 pool.provisioner = self.provisioner(provisioner, at: join(path, "provisioner")) ?? pool.provisioner
             }
+            if let text = string(mapping, "basedir", at: path) {
+                pool.basedir = poolBasedir(
+                    text, of: pool, basedir: basedir, secrets: secrets, at: join(path, "basedir"))
+            }
             pools.append(pool)
         }
         return pools
+    }
+
+    /// A local pool's directory: never inside the configuration or secrets directory, which its steps could read.
+    private mutating func poolBasedir(
+        _ text: String, of pool: PoolConfig, basedir: String, secrets: SecretsConfig, at path: String
+    ) -> String? {
+        guard pool.provisioner == .local else {
+            problem(path, "only a local pool has a basedir")
+            return nil
+        }
+        let directory = text.hasPrefix("/") ? text : basedir + "/" + text
+        let guarded: [(String?, String)] = [(basedir, "configuration"), (secrets.directory, "secrets")]
+        for case (let inside?, let what) in guarded where PoolConfig.lies(directory, inside: inside) {
+            problem(path, "must lie outside the \(what) directory \(inside)")
+            return nil
+        }
+        return directory
     }
 
     private mutating func provisioner(_ node: Node, at path: String) -> PoolConfig.Provisioner? {

@@ -32,6 +32,12 @@ public struct WorkerPortConfig: Sendable, Hashable {
     public var address = ListenAddress(host: "127.0.0.1", port: 9989)
     /// How often a connected worker is asked to answer a keepalive; one that does not is disconnected.
     public var keepalive: Duration = .seconds(60)
+    /// How long a connection may take to finish its upgrade (authenticate) before it is closed.
+    public var upgradeTimeout: Duration = .seconds(10)
+    /// How long a connection that has not upgraded may send nothing before it is closed.
+    public var idleTimeout: Duration = .seconds(5)
+    /// How many connections may be open without having upgraded; beyond it, new ones are closed at once.
+    public var maxUnauthenticatedConnections = 256
 
     public init() {}
 }

@@ -60,10 +60,16 @@ extension ConfigReader {
         var config = WorkerPortConfig()
         guard let node else { return config }
         guard let mapping = node.mapping else {
-            problem("workerPort", "must be a mapping of address and keepalive")
+            problem(
+                "workerPort",
+                "must be a mapping of address, keepalive, upgradeTimeout, idleTimeout and maxUnauthenticatedConnections"
+            )
             return config
         }
-        refuseUnknownKeys(mapping, allowed: ["address", "keepalive"], at: "workerPort")
+        refuseUnknownKeys(
+            mapping,
+            allowed: ["address", "keepalive", "upgradeTimeout", "idleTimeout", "maxUnauthenticatedConnections"],
+            at: "workerPort")
         if let text = string(mapping, "address", at: "workerPort") {
             if let address = ListenAddress(parsing: text) {
                 config.address = address
@@ -72,6 +78,11 @@ extension ConfigReader {
             }
         }
         config.keepalive = duration(mapping, "keepalive", at: "workerPort") ?? config.keepalive
+        config.upgradeTimeout = duration(mapping, "upgradeTimeout", at: "workerPort") ?? config.upgradeTimeout
+        config.idleTimeout = duration(mapping, "idleTimeout", at: "workerPort") ?? config.idleTimeout
+        config.maxUnauthenticatedConnections =
+            connectionCount(mapping, "maxUnauthenticatedConnections", at: "workerPort")
+            ?? config.maxUnauthenticatedConnections
         return config
     }
 }

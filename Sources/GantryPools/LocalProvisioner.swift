@@ -1,4 +1,5 @@
 public import Foundation
+public import GantryConfig
 import Subprocess
 import Synchronization
 import SystemPackage
@@ -10,19 +11,77 @@ import SystemPackage
 /// Native workers as child processes of the master (`gantry worker`), each in `basedir/NAME`. They are started
 /// through swift-subprocess, which gives them a clean signal mask, so SIGTERM reaches them, and they stop by
 /// themselves when the master is gone (even SIGKILLed).
+///
+/// Their steps run as the master's user, so the workers get little of the master: only `passedVariables` of its
+/// environment, and a base directory outside its configuration and secrets directories.
 public struct LocalProvisioner: WorkerProvisioner {
     /// The `gantry` executable.
     public let executable: String
+    /// The pool's directory: each worker's is `basedir/NAME`.
     public let basedir: URL
+    /// Directories `basedir` must not lie in: the master's configuration and secrets.
+    public let protectedDirectories: [String]
+    /// The master's environment, of which the workers get `passedVariables`.
+    let environment: [String: String]
 
-    public init(executable: String, basedir: URL) {
+    /// What a worker keeps of the master's environment: what programs need to run (and the worker's log level).
+    /// Steps run whatever the builders say, so the secret store's variables and the master's credentials stay out.
+    static let passedVariables: Set<String> = [
+        "PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL", "GANTRY_LOG_LEVEL",
+    ]
+
+    /// - Parameter environment: The master's, of which the workers get `passedVariables`.
+    public init(
+        executable: String, basedir: URL, protectedDirectories: [String] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.executable = executable
         self.basedir = basedir
+        self.protectedDirectories = protectedDirectories
+        self.environment = environment
+    }
+
+    /// The provisioner of local pool `pool`: its workers in the pool's `basedir`, else in
+    /// ``defaultBasedir(pool:configurationDirectory:)``, and never in the configuration or secrets directory.
+    public init(
+        executable: String, pool: PoolConfig, configurationDirectory: String, secretsDirectory: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.init(
+            executable: executable,
+            basedir: pool.basedir.map { URL(fileURLWithPath: $0, isDirectory: true) }
+                ?? Self.defaultBasedir(pool: pool.name, configurationDirectory: configurationDirectory),
+            protectedDirectories: [configurationDirectory, secretsDirectory].compactMap { $0 },
+            environment: environment)
+    }
+
+    /// Where a pool's workers live unless it sets a `basedir`: `TMPDIR/gantry-pools-UID/CONFIGDIR-HASH/POOL`, so
+    /// masters sharing a configuration directory share their workers' directories too.
+    public static func defaultBasedir(pool: String, configurationDirectory: String) -> URL {
+        let path = URL(fileURLWithPath: configurationDirectory, isDirectory: true).standardizedFileURL.path
+        // FNV-1a, as Hasher is seeded anew in every process.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let name = String(URL(fileURLWithPath: path).lastPathComponent.prefix(64)).replacingOccurrences(
+            of: "/", with: "")
+        return temporaryRoot.appendingPathComponent("\(name)-\(String(hash, radix: 16))", isDirectory: true)
+            .appendingPathComponent(pool, isDirectory: true)
+    }
+
+    /// The master's user's directory in the system's temporary directory.
+    static var temporaryRoot: URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("gantry-pools-\(getuid())", isDirectory: true)
     }
 
     public func start(name: String, password: String, master: String) async throws -> any ProvisionedWorker {
+        if let directory = protectedDirectories.first(where: { PoolConfig.lies(basedir.path, inside: $0) }) {
+            throw LocalProvisionerError.basedirInside(basedir: basedir.path, directory: directory)
+        }
+        let root = Self.temporaryRoot
+        if PoolConfig.lies(basedir.path, inside: root.path) { try Self.makePrivate(root) }
         let directory = basedir.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let passwordFile = directory.appendingPathComponent(".password")
         try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
@@ -31,7 +90,8 @@ public struct LocalProvisioner: WorkerProvisioner {
             arguments: [
                 "worker", "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
                 directory.appendingPathComponent("work").path, "--exit-with-parent",
-            ])
+            ],
+            environment: .custom(Self.workerEnvironment(environment)))
         let log = directory.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileDescriptor.open(FilePath(log.path), .writeOnly, options: [.append])
@@ -52,6 +112,40 @@ public struct LocalProvisioner: WorkerProvisioner {
         await Task { for await _ in started { break } }.value
         guard worker.pid.load(ordering: .relaxed) != 0 else { throw CocoaError(.executableLoad) }
         return worker
+    }
+
+    /// `passedVariables` and `LC_*` of `environment`.
+    static func workerEnvironment(_ environment: [String: String]) -> [Environment.Key: String] {
+        var passed: [Environment.Key: String] = [:]
+        for (name, value) in environment where passedVariables.contains(name) || name.hasPrefix("LC_") {
+            passed[Environment.Key(stringLiteral: name)] = value
+        }
+        return passed
+    }
+
+    /// Makes `directory`, in the temporary directory where anyone may create names, the master's user's own:
+    /// created with mode 0700, and refused when it is a link, another user's, or open to others.
+    static func makePrivate(_ directory: URL) throws {
+        try? FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        var info = stat()
+        guard lstat(directory.path, &info) == 0, (info.st_mode & numericCast(S_IFMT)) == numericCast(S_IFDIR),
+            info.st_uid == getuid(), (info.st_mode & 0o077) == 0
+        else { throw LocalProvisionerError.unsafeDirectory(directory.path) }
+    }
+}
+
+enum LocalProvisionerError: Error, CustomStringConvertible {
+    case basedirInside(basedir: String, directory: String)
+    case unsafeDirectory(String)
+
+    var description: String {
+        switch self {
+        case .basedirInside(let basedir, let directory):
+            "the pool's directory \(basedir) lies in the master's configuration or secrets directory \(directory)"
+        case .unsafeDirectory(let path):
+            "\(path) is a link, another user's, or open to others: remove it, or set the pool's basedir"
+        }
     }
 }
 

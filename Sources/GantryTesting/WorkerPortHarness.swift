@@ -1,5 +1,6 @@
 public import Foundation
 public import GantryWorkers
+public import Logging
 
 /// A worker port on 127.0.0.1 (any free port) whose links are handed to a test once attached.
 public struct WorkerPortHarness: Sendable {
@@ -14,9 +15,14 @@ public struct WorkerPortHarness: Sendable {
     /// Runs `body` while the port listens.
     public static func withPort<T: Sendable>(
         passwords: [String: String],
+        maxMessageSize: Int = 16 << 20,
+        limits: WorkerPortLimits = WorkerPortLimits(),
+        logger: Logger = silentLogger,
         _ body: (WorkerPortHarness) async throws -> T
     ) async throws -> T {
-        let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { passwords[$0] }
+        let port = WorkerPort(
+            host: "127.0.0.1", port: 0, maxMessageSize: maxMessageSize, limits: limits, logger: logger
+        ) { passwords[$0] }
         let (links, attached) = AsyncStream<(WorkerLink, WorkerInfo)>.makeStream()
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
         let server = Task {

@@ -6,12 +6,13 @@ import GantryStorage
 import GantryTesting
 import Hummingbird
 
-/// Runs the HTTP API of `database` on a free local port for the length of `body`.
+/// Runs the HTTP API of `database` on a free local port, within `limits`, for the length of `body`.
 func withAPIServer<T: Sendable>(
     _ database: Database,
     changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
     forceSchedulers: [ForceScheduler] = [],
     masterID: Int? = nil,
+    limits: HTTPLimits = HTTPLimits(),
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
@@ -20,7 +21,7 @@ func withAPIServer<T: Sendable>(
         HTTPAPI(
             database: database, changeHooks: changeHooks, forceSchedulers: ForceSchedulerRegistry(forceSchedulers),
             master: MasterIdentity(masterID), logger: silentLogger),
-        host: "127.0.0.1", port: 0
+        host: "127.0.0.1", port: 0, limits: limits
     ) { port in
         listening.yield(port)
     }

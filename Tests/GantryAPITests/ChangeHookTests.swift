@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GantryAPI
 import GantryConfig
 import GantryModel
 import GantryStorage
@@ -174,6 +175,139 @@ struct ChangeHookTests {
                 #expect(unknown.status == 400)
                 #expect(unknown["error"] == .string("no change hook 'bitbucket' is configured on this master"))
                 #expect(try await db.changes.getChanges().count == 1)
+            }
+        }
+    }
+
+    @Test(
+        "a request without the hook's secret is refused before its body is read, and the connection closed",
+        arguments: zip(
+            ["gitlab", "gitlab", "github", "github"],
+            [
+                ["X-Gitlab-Event: Push Hook", "X-Gitlab-Token: guess"], ["X-Gitlab-Event: Push Hook"],
+                ["X-GitHub-Event: push"], ["X-GitHub-Event: push", "X-Hub-Signature-256: sha256=00"],
+            ]))
+    func refusedUnread(_ dialect: String, _ headers: [String]) async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, changeHooks: hooks) { base in
+                // 64 KiB of a 24 MiB body is sent, then nothing: only a server that does not wait for the body
+                // answers at all.
+                let answer = try await rawExchange(
+                    base,
+                    head: rawHead("/change_hook/\(dialect)", headers + ["Content-Length: \(24 * 1024 * 1024)"]),
+                    parts: [Array(repeating: UInt8(ascii: " "), count: 64 * 1024)])
+                #expect(answer.status == 403)
+                #expect(answer.headers["connection"] == "close")
+                #expect(answer.closed)
+                #expect(try await db.changes.getChanges().isEmpty)
+            }
+        }
+    }
+
+    @Test("a body over the limit is answered 413, not 500, and the rest of it is not read")
+    func oversized() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, changeHooks: hooks) { base in
+                let json = "Content-Type: application/json"
+                let tooLarge = JSONValue.string("the request body is larger than \(HTTPAPI.maxHookBody) bytes")
+                let announced = try await rawExchange(
+                    base, head: rawHead("/change_hook/base", [json, "Content-Length: \(HTTPAPI.maxHookBody + 1)"]),
+                    parts: [Array("{".utf8)])
+                #expect(announced.status == 413)
+                #expect(announced["error"] == tooLarge)
+                #expect(announced.headers["connection"] == "close")
+                #expect(announced.closed)
+
+                // 64 KiB chunks up to one past the limit, and then nothing (the body is never ended): the answer
+                // comes once the limit is passed, and the connection is closed instead of read on.
+                let chunk = rawChunk(Array(repeating: UInt8(ascii: " "), count: 64 * 1024))
+                let streamed = try await rawExchange(
+                    base, head: rawHead("/change_hook/base", [json, "Transfer-Encoding: chunked"]),
+                    parts: Array(repeating: chunk, count: HTTPAPI.maxHookBody / (64 * 1024) + 1), limit: .seconds(60))
+                #expect(streamed.status == 413)
+                #expect(streamed["error"] == tooLarge)
+                #expect(streamed.headers["connection"] == "close")
+                #expect(streamed.closed)
+                #expect(try await db.changes.getChanges().isEmpty)
+            }
+        }
+    }
+
+    @Test("a malformed chunked body is answered 400, not 500, and the connection closed")
+    func malformedChunks() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, changeHooks: hooks) { base in
+                let head = rawHead(
+                    "/change_hook/base", ["Content-Type: application/json", "Transfer-Encoding: chunked"])
+                let answer = try await rawExchange(
+                    base, head: head, parts: [Array("zz\r\n{}\r\n0\r\n\r\n".utf8)])
+                #expect(answer.status == 400)
+                #expect(answer["error"] == .string("the request body is malformed"))
+                #expect(answer.closed)
+            }
+        }
+    }
+
+    @Test("github: the signature is checked over a body sent in many small chunks")
+    func githubChunkedSignature() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, changeHooks: hooks) { base in
+                func chunked(_ body: [UInt8]) -> [[UInt8]] {
+                    var parts = stride(from: 0, to: body.count, by: 7).map {
+                        rawChunk(body[$0..<min($0 + 7, body.count)])
+                    }
+                    parts.append(rawLastChunk)
+                    return parts
+                }
+                let head = rawHead(
+                    "/change_hook/github",
+                    [
+                        "X-GitHub-Event: push", "X-Hub-Signature-256: \(signature(Self.push))",
+                        "Transfer-Encoding: chunked",
+                    ])
+                var altered = Array(Self.push.utf8)
+                altered[altered.count / 2] ^= 0x01
+                let forged = try await rawExchange(base, head: head, parts: chunked(altered))
+                #expect(forged.status == 403)
+                #expect(forged["error"] == .string("X-Hub-Signature-256 does not match the body"))
+                #expect(try await db.changes.getChanges().isEmpty)
+
+                let signed = try await rawExchange(base, head: head, parts: chunked(Array(Self.push.utf8)))
+                #expect(signed.status == 200)
+                #expect(try await db.changes.getChanges().map(\.revision) == ["aaa111", "ccc333"])
+            }
+        }
+    }
+
+    @Test("bodies from senders not known to hold the secret are read a few at a time; others get 503 and Retry-After")
+    func unverifiedBodyCap() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, changeHooks: hooks) { base in
+                let json = "Content-Type: application/json"
+                // Each holder announces 1000 bytes, sends 9 and waits: its body is being read until it goes away.
+                let holding = rawHead("/change_hook/base", [json, "Content-Length: 1000"])
+                let probe = rawHead("/change_hook/base", [json, "Content-Length: 2"]) + "{}"
+                try await withThrowingTaskGroup(of: Void.self) { holders in
+                    for _ in 0..<HTTPAPI.maxUnverifiedHookBodies {
+                        holders.addTask {
+                            _ = try? await rawExchange(
+                                base, head: holding, parts: [Array(#"{"author""#.utf8)], limit: .seconds(120))
+                        }
+                    }
+                    var busy: RawAnswer?
+                    let turnedAway = try await waitUntil {
+                        let answer = try await rawExchange(base, head: probe)
+                        if answer.status == 503 { busy = answer }
+                        return busy != nil
+                    }
+                    #expect(turnedAway)
+                    #expect(busy?.headers["retry-after"] == "\(HTTPAPI.hookRetryAfter)")
+                    #expect(busy?.headers["connection"] == "close")
+                    #expect(busy?.closed == true)
+                    holders.cancelAll()
+                }
+                // The probe's own body, once read, lacks an author.
+                #expect(try await waitUntil { try await rawExchange(base, head: probe).status == 400 })
             }
         }
     }

@@ -18,7 +18,7 @@ struct PagingBoundsTests {
     static func numbers() -> [String] {
         var generator = SplitMix64(seed: 0x6761_6e74_7279)
         let edges: [Int] = [.min, .min + 1, -1, 0, 1, 2, 3, .max - 2, .max - 1, .max]
-        let sampled = (0..<14).map { _ in Int(truncatingIfNeeded: generator.next()) }
+        let sampled = (0..<4).map { _ in Int(truncatingIfNeeded: generator.next()) }
         return (edges + sampled).map(String.init) + ["9223372036854775808", "-9223372036854775809", "1e3", ""]
     }
 
@@ -95,20 +95,5 @@ struct PagingBoundsTests {
             _ = try await db.logs.appendLog(log, "ofirst\nosecond\n")
         }
         return log
-    }
-}
-
-/// A small seeded generator, so a failing sample is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -108,6 +108,42 @@ struct StepsTests {
         }
     }
 
+    @Test("an upload the master refuses fails its step though the worker reported rc 0; maxsize is a limit")
+    func refusedUploads() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let master = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-steps-\(UUID())")
+            try FileManager.default.createDirectory(at: master, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: master) }
+            var big = FileUpload(workersrc: "big.bin", masterdest: master.path + "/big.bin")
+            big.maxsize = 1000
+            var small = FileUpload(workersrc: "small.txt", masterdest: master.path + "/small.txt")
+            small.maxsize = 1000
+            var bigDirectory = DirectoryUpload(workersrc: "bigdir", masterdest: master.path + "/bigdir")
+            bigDirectory.maxsize = 4096
+            let links = DirectoryUpload(workersrc: "links", masterdest: master.path + "/links")
+            let (buildID, results) = try await build(
+                [
+                    .shell(
+                        "make",
+                        .shell(
+                            "mkdir -p links bigdir && ln -sf /etc/passwd links/passwd && head -c 2097152 /dev/zero > big.bin"
+                                + " && cp big.bin bigdir/ && echo hi > small.txt")),
+                    Step(name: "links", action: .directoryUpload(links)),
+                    Step(name: "big", action: .fileUpload(big)),
+                    Step(name: "big dir", action: .directoryUpload(bigDirectory)),
+                    Step(name: "small", action: .fileUpload(small)),
+                ], in: db)
+            let linksLog = try await log(of: 1, build: buildID, in: db)
+            #expect(results == .failure)
+            #expect(
+                try await db.steps.getSteps(buildid: buildID).map(\.results) == [
+                    .success, .failure, .failure, .failure, .success,
+                ], "\(linksLog)")
+            #expect(linksLog.contains("refused to extract 'passwd'"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: master.path) == ["small.txt"])
+        }
+    }
+
     @Test("Git clones the source stamp's revision, then updates the clone incrementally; got_revision is set")
     func git() async throws {
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-git-\(UUID())")

@@ -698,6 +698,14 @@ struct ConfigLoaderTests {
                   - {name: q, builders: [b1], maxWorkers: 2, minIdle: 3, provisioner: {type: cloud}}
                   - {name: r, builders: [b1], maxWorkers: 1, terminateGrace: -1s, minStartInterval: soon}
                   - {name: s, builders: [b1], maxWorkers: 2}
+                  - {name: t, builders: [b1], maxWorkers: 1, basedir: pools/t}
+                  - {name: u, builders: [b1], maxWorkers: 1, basedir: /srv/gantry/../gantry/u}
+                  - {name: v, builders: [b1], maxWorkers: 1, basedir: /var/lib/gantry-pools/v}
+                  - name: w
+                    builders: [b1]
+                    maxWorkers: 1
+                    basedir: /var/w
+                    provisioner: {type: command, start: a, stop: b}
                 workers: [{name: s-2, password: x}]
                 """)
         }
@@ -710,6 +718,9 @@ struct ConfigLoaderTests {
                 "pools[2].minStartInterval: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[2].terminateGrace: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[3].name: its worker 's-2' would have the name of a configured worker",
+                "pools[4].basedir: must lie outside the configuration directory /srv/gantry",
+                "pools[5].basedir: must lie outside the configuration directory /srv/gantry",
+                "pools[7].basedir: only a local pool has a basedir",
             ])
     }
 

@@ -1,3 +1,4 @@
+import GantryTesting
 import GantryWire
 import Testing
 
@@ -128,24 +129,104 @@ struct MessagePackTests {
         for input in inputs {
             guard let value = try? decoder.decode(input) else { continue }
             decoded += 1
+            #expect(value.elementCount < input.count, "every element takes a byte of the input")
             let canonical = value.encoded()
             #expect(try decoder.decode(canonical).encoded() == canonical)
         }
         #expect(decoded > 1000, "the mutations should leave many messages decodable")
     }
+
+    @Test("a 16 MB message of 16 million nils is refused at its header, before anything is decoded")
+    func millionsOfNils() {
+        let count = 16_000_000
+        let bytes: [UInt8] = [0xdd] + (0..<4).map { UInt8(truncatingIfNeeded: count >> (24 - 8 * $0)) }
+        let message = bytes + [UInt8](repeating: 0xc0, count: count)
+        #expect(throws: MessagePackError.tooManyElements(limit: 1 << 20)) { try decoder.decode(message) }
+        // A huge header with a short body is refused too, before anything is reserved.
+        #expect(throws: MessagePackError.truncated) { try decoder.decode(bytes + [0xc0, 0xc0]) }
+    }
+
+    @Test("the element budget counts array elements, map keys and values, at every depth")
+    func elementBudget() throws {
+        let small = MessagePackDecoder(maxElements: 4)
+        let fitting: [MessagePackValue] = [
+            [1, 2, 3, 4], [[1], [2]], ["a": 1, "b": 2], [[], [], [], []], [[:]],
+        ]
+        for value in fitting {
+            #expect(try small.decode(value.encoded()) == value)
+        }
+        let tooMany: [MessagePackValue] = [
+            [1, 2, 3, 4, 5], [[1, 2], [3]], ["a": 1, "b": 2, "c": 3], [["a": nil], 1, 2],
+        ]
+        for value in tooMany {
+            #expect(throws: MessagePackError.tooManyElements(limit: 4)) { try small.decode(value.encoded()) }
+        }
+        let exactly = MessagePackValue.array(Array(repeating: nil, count: 1 << 20))
+        #expect(try decoder.decode(exactly.encoded()) == exactly)
+        #expect(throws: MessagePackError.tooManyElements(limit: 1 << 20)) {
+            try decoder.decode(MessagePackValue.array(Array(repeating: nil, count: (1 << 20) + 1)).encoded())
+        }
+    }
+
+    /// Valid messages with array and map headers of random (often huge) counts written over them, and nests of
+    /// one-element arrays: whatever decodes holds no more elements than the budget and the input allow.
+    @Test("hostile container headers never trap, and what decodes stays within the element budget")
+    func hostileHeaders() throws {
+        var random = SplitMix64(seed: 0x6275_6467_6574)
+        let small = MessagePackDecoder(maxElements: 256)
+        let seeds = try TranscriptVectors.all().values.flatMap { $0 }.map(\.bytes).filter { $0.count < 4096 }
+        var decoded = 0
+        for iteration in 0..<5_000 {
+            var bytes = seeds[Int(random.next() % UInt64(seeds.count))]
+            if iteration % 5 == 0 {
+                // One-element arrays nested to random depths, side by side in one array: a value per byte.
+                let nests = Int(random.next() % 300)
+                bytes = [0xdc, UInt8(nests >> 8), UInt8(nests & 0xff)]
+                for _ in 0..<nests {
+                    bytes += [UInt8](repeating: 0x91, count: Int(random.next() % 60)) + [0xc0]
+                }
+            } else {
+                mutateHeaders(&bytes, &random)
+            }
+            for candidate in [decoder, small] {
+                guard let value = try? candidate.decode(bytes) else { continue }
+                decoded += 1
+                #expect(value.elementCount < bytes.count)
+                #expect(value.elementCount <= candidate.maxElements)
+            }
+        }
+        #expect(decoded > 100, "some mutated messages should still decode")
+    }
+
+    /// Writes one to three array or map headers of random counts over `bytes` (or inserts them).
+    private func mutateHeaders(_ bytes: inout [UInt8], _ random: inout SplitMix64) {
+        let headers: [UInt8] = [0xdc, 0xdd, 0xde, 0xdf]
+        for _ in 0...(random.next() % 3) {
+            let position = Int(random.next() % UInt64(bytes.count))
+            let count = random.next()
+            switch random.next() % 3 {
+            case 0:
+                bytes[position] = 0x80 | 0x10 * UInt8(random.next() % 2) | UInt8(count % 16)
+            case 1:
+                let format = headers[Int(random.next() % 4)]
+                let width = format == 0xdc || format == 0xde ? 2 : 4
+                let length = (0..<width).map { UInt8(truncatingIfNeeded: count >> (8 * (width - 1 - $0))) }
+                bytes.replaceSubrange(position..<min(position + 1 + width, bytes.count), with: [format] + length)
+            default:
+                bytes.insert(contentsOf: [0xdd, 0x00, UInt8(truncatingIfNeeded: count), 0xff, 0xff], at: position)
+            }
+        }
+    }
 }
 
-/// A small deterministic generator, so a failing input is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension MessagePackValue {
+    /// Array elements, map keys and values, at every depth: what the decoder's budget counts.
+    var elementCount: Int {
+        switch self {
+        case .array(let elements): elements.count + elements.reduce(0) { $0 + $1.elementCount }
+        case .map(let entries):
+            2 * entries.count + entries.reduce(0) { $0 + $1.key.elementCount + $1.value.elementCount }
+        default: 0
+        }
     }
 }

@@ -35,18 +35,23 @@ struct DirectoryReceiverTests {
         return [UInt8](data)
     }
 
-    /// Sends `archive` in two chunks, unpacks, finishes; whether unpacking was accepted.
-    private func receive(_ archive: [UInt8], at destination: URL) async throws -> Bool {
-        let receiver = try DirectoryReceiver(destination: destination)
+    private func write(_ bytes: [UInt8]) -> WireRequest {
+        WireRequest(op: "update_upload_directory_write", seq: 1, fields: [.init("args", .binary(bytes))])
+    }
+
+    private static let unpack = WireRequest(op: "update_upload_directory_unpack", seq: 2)
+
+    /// Sends `archive` in two chunks (a refused write does not stop it), unpacks and finishes as a command that
+    /// succeeded, as a worker that ignores refusals would; the receiver's problem, nil if it delivered.
+    private func receive(_ archive: [UInt8], at destination: URL, maxsize: Int? = nil) async throws -> String? {
+        let receiver = try DirectoryReceiver(destination: destination, maxsize: maxsize)
         let half = archive.count / 2
         for chunk in [archive[..<half], archive[half...]] {
-            _ = try await receiver.handle(
-                WireRequest(op: "update_upload_directory_write", seq: 1, fields: [.init("args", .binary(Array(chunk)))])
-            )
+            _ = try? await receiver.handle(write(Array(chunk)))
         }
-        let unpacked = (try? await receiver.handle(WireRequest(op: "update_upload_directory_unpack", seq: 2))) != nil
-        await receiver.finish(succeeded: unpacked)
-        return unpacked
+        _ = try? await receiver.handle(Self.unpack)
+        await receiver.finish(succeeded: true)
+        return await receiver.problem
     }
 
     private func scratch() throws -> URL {
@@ -61,7 +66,7 @@ struct DirectoryReceiverTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let long = String(repeating: "d", count: 120) + "/" + String(repeating: "f", count: 120) + ".txt"
         let archive = try tar([("", "dir", ""), ("a.txt", "file", "alpha"), ("sub", "dir", ""), (long, "file", "deep")])
-        #expect(try await receive(archive, at: root.appendingPathComponent("out")))
+        #expect(try await receive(archive, at: root.appendingPathComponent("out")) == nil)
         let out = root.appendingPathComponent("out")
         #expect(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8) == "alpha")
         #expect(try String(contentsOf: out.appendingPathComponent(long), encoding: .utf8) == "deep")
@@ -71,7 +76,7 @@ struct DirectoryReceiverTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["out"])
     }
 
-    @Test("absolute names, '..' and links are refused whole: nothing is delivered, nothing is left behind")
+    @Test("absolute names, '..', links and truncation are refused whole even when the command succeeded")
     func refuses() async throws {
         let root = try scratch()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -81,12 +86,86 @@ struct DirectoryReceiverTests {
             [("link", "symlink", "/etc/passwd")],
         ]
         for members in unsafe {
-            #expect(try await receive(try tar(members), at: root.appendingPathComponent("out")) == false)
+            #expect(try await receive(try tar(members), at: root.appendingPathComponent("out")) != nil)
         }
-        #expect(
-            try await receive(
-                Array(try tar([("a", "file", "abc")]).prefix(700)), at: root.appendingPathComponent("out")) == false)
+        let truncated = Array(try tar([("a", "file", "abc")]).prefix(700))
+        #expect(try await receive(truncated, at: root.appendingPathComponent("out")) == "the tar stream ended early")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: root.deletingLastPathComponent().path + "/evil"))
+    }
+
+    @Test("unpack is answered while extraction is still held; the directory arrives once the command succeeded")
+    func unpackAnsweredAtOnce() async throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("out")
+        let receiver = try DirectoryReceiver(destination: out)
+        let (gate, opening) = AsyncStream<Void>.makeStream()
+        await receiver.beforeExtracting {
+            for await _ in gate {}
+        }
+        _ = try await receiver.handle(write(try tar([("a.txt", "file", "alpha")])))
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await receiver.handle(Self.unpack)) != nil }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            opening.finish()
+            group.cancelAll()
+            return first
+        }
+        #expect(answered, "unpack was answered only after extraction")
+        await receiver.finish(succeeded: true)
+        #expect(await receiver.problem == nil)
+        #expect(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8) == "alpha")
+    }
+
+    @Test("a 64 MiB member is copied through a buffer of at most 64 KiB")
+    func boundedMemory() async throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("out")
+        let size = 64 << 20
+        let receiver = try DirectoryReceiver(destination: out)
+        _ = try await receiver.handle(write(TarStream.header("big.bin", size: size)))
+        let chunk = [UInt8](repeating: 7, count: 65_536)
+        for _ in 0..<(size / chunk.count) { _ = try await receiver.handle(write(chunk)) }
+        _ = try await receiver.handle(write(TarStream.end))
+        _ = try await receiver.handle(Self.unpack)
+        await receiver.finish(succeeded: true)
+        #expect(await receiver.problem == nil)
+        #expect(await receiver.peakBuffered <= 65_536)
+        #expect(try out.appendingPathComponent("big.bin").resourceValues(forKeys: [.fileSizeKey]).fileSize == size)
+    }
+
+    @Test("maxsize bounds the tar stream: the write going over is refused and nothing is delivered")
+    func maxsize() async throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let archive = try tar([("a.txt", "file", String(repeating: "x", count: 5000))])
+        #expect(try await receive(archive, at: root.appendingPathComponent("fits"), maxsize: archive.count) == nil)
+
+        let over = root.appendingPathComponent("over")
+        let receiver = try DirectoryReceiver(destination: over, maxsize: archive.count - 1)
+        let half = archive.count / 2
+        _ = try await receiver.handle(write(Array(archive[..<half])))
+        await #expect(throws: (any Error).self) { try await receiver.handle(write(Array(archive[half...]))) }
+        await #expect(throws: (any Error).self) { try await receiver.handle(Self.unpack) }
+        await receiver.finish(succeeded: true)
+        #expect(await receiver.problem == "the tar stream is larger than maxsize (\(archive.count - 1) bytes)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["fits"])
+    }
+
+    @Test("a command that succeeded without unpacking delivers nothing and says so")
+    func neverUnpacked() async throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let receiver = try DirectoryReceiver(destination: root.appendingPathComponent("out"))
+        _ = try await receiver.handle(write(try tar([("a.txt", "file", "alpha")])))
+        await receiver.finish(succeeded: true)
+        #expect(await receiver.problem != nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 }

@@ -1,16 +1,28 @@
-import Crypto
 import Foundation
 import GantryModel
 
 /// GitHub webhooks (`push` and `pull_request`), as Buildbot's `github` dialect reads them.
 ///
 /// With a secret, the body must carry a valid `X-Hub-Signature-256` (HMAC-SHA256 of the body, checked in
-/// constant time); anything else is refused before the body is read.
+/// constant time as the body arrives); a request without one is refused before its body is read.
 struct GitHubHook: Sendable {
     let secret: String?
 
-    func changes(event: String?, signature: String?, body: [UInt8]) throws(ChangeHookRefusal) -> [NewChange] {
-        if let secret { try verify(signature, body: body, secret: secret) }
+    /// Refuses, before its body is read, a request without a well-formed signature (with a secret) or without
+    /// an event; returns the check its body must pass as it arrives, if there is a secret.
+    func admit(event: String?, signature: String?) throws(ChangeHookRefusal) -> SignatureCheck? {
+        var check: SignatureCheck?
+        if let secret { check = try SignatureCheck(header: signature, secret: secret) }
+        guard event != nil else { throw .badRequest("no X-GitHub-Event header") }
+        return check
+    }
+
+    /// The changes `body` describes, once `check` (from `admit`, fed the whole body) has verified it.
+    func changes(event: String?, body: [UInt8], check: SignatureCheck?) throws(ChangeHookRefusal) -> [NewChange] {
+        if secret != nil {
+            guard let check else { throw .forbidden("missing or malformed X-Hub-Signature-256") }
+            try check.verify()
+        }
         guard let event else { throw .badRequest("no X-GitHub-Event header") }
         guard let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
             throw .badRequest("the body must be JSON")
@@ -19,16 +31,6 @@ struct GitHubHook: Sendable {
         case "push": return push(payload)
         case "pull_request": return pullRequest(payload)
         default: return []  // ping and every other event: nothing to build
-        }
-    }
-
-    private func verify(_ signature: String?, body: [UInt8], secret: String) throws(ChangeHookRefusal) {
-        guard let signature, signature.hasPrefix("sha256="), let mac = Hex.bytes(signature.dropFirst(7)) else {
-            throw .forbidden("missing or malformed X-Hub-Signature-256")
-        }
-        let key = SymmetricKey(data: Array(secret.utf8))
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key) else {
-            throw .forbidden("X-Hub-Signature-256 does not match the body")
         }
     }
 

@@ -2,16 +2,20 @@ import Foundation
 import GantryModel
 
 /// GitLab webhooks (`Push Hook` and `Merge Request Hook`), as Buildbot's `gitlab` dialect reads them. With a
-/// secret, `X-Gitlab-Token` must equal it (compared in constant time).
+/// secret, `X-Gitlab-Token` must equal it (compared in constant time), which is checked before the body is read.
 struct GitLabHook: Sendable {
     let secret: String?
 
-    func changes(event: String?, token: String?, body: [UInt8]) throws(ChangeHookRefusal) -> [NewChange] {
-        if let secret {
-            guard let token, Self.constantTimeEqual(Array(token.utf8), Array(secret.utf8)) else {
-                throw .forbidden("missing or wrong X-Gitlab-Token")
-            }
+    /// Refuses, before its body is read, a request without the token (when there is a secret).
+    func admit(token: String?) throws(ChangeHookRefusal) {
+        guard let secret else { return }
+        guard let token, Self.constantTimeEqual(Array(token.utf8), Array(secret.utf8)) else {
+            throw .forbidden("missing or wrong X-Gitlab-Token")
         }
+    }
+
+    /// The changes `body` describes; its request must have passed `admit(token:)`.
+    func changes(event: String?, body: [UInt8]) throws(ChangeHookRefusal) -> [NewChange] {
         guard let payload = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
             throw .badRequest("the body must be JSON")
         }

@@ -7,33 +7,44 @@ extension StepRun {
     /// Buildbot's transfer block size.
     static let blocksize: Int64 = 65_536
 
-    /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole.
+    /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole, within `maxsize`.
     func fileUpload(_ upload: FileUpload) async throws -> BuildResult {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
         let destination = masterPath(try await render(upload.masterdest))
-        let writer = try FileWriter(destination: destination, mode: upload.mode)
+        let writer = try FileWriter(destination: destination, mode: upload.mode, maxsize: upload.maxsize)
         let end = try await execute(
             "upload_file",
             [
                 .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
                 .init("blocksize", .int(Self.blocksize)), .init("keepstamp", false),
             ], transfer: writer)
-        return Self.result(of: end)
+        return await uploadResult(end, refused: await writer.problem)
     }
 
-    /// DirectoryUpload: the worker's directory, as a tar stream, extracted safely and delivered at
-    /// `masterdest` only if the whole stream arrived and unpacked.
+    /// DirectoryUpload: the worker's directory, as a tar stream within `maxsize`, extracted safely and
+    /// delivered at `masterdest` only if the whole stream arrived and unpacked.
     func directoryUpload(_ upload: DirectoryUpload) async throws -> BuildResult {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
-        let receiver = try DirectoryReceiver(destination: masterPath(try await render(upload.masterdest)))
+        let receiver = try DirectoryReceiver(
+            destination: masterPath(try await render(upload.masterdest)), maxsize: upload.maxsize)
         let end = try await execute(
             "upload_directory",
             [
                 .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
                 .init("blocksize", .int(Self.blocksize)), .init("compress", .nil),
             ], transfer: receiver)
-        if let problem = await receiver.problem { await log.append(problem + "\n", prefix: "h") }
-        return Self.result(of: end)
+        return await uploadResult(end, refused: await receiver.problem)
+    }
+
+    /// An upload's result: one the master refused fails the step whatever the worker reported, since the
+    /// worker may not have heard (extraction ends after unpack is answered) or may not care.
+    private func uploadResult(_ end: CommandEnd, refused problem: String?) async -> BuildResult {
+        guard let problem else { return Self.result(of: end) }
+        await log.append(problem + "\n", prefix: "h")
+        switch end {
+        case .exited, .failed: return .failure
+        case .stopped, .lost: return Self.result(of: end)
+        }
     }
 
     /// A master-side path: relative ones are taken from the master's configuration directory.

@@ -12,6 +12,10 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension GantryCommand {
     /// `gantry master --config FILE`: run a master in the foreground until SIGTERM or SIGINT.
     struct MasterCommand: AsyncParsableCommand {
@@ -30,6 +34,8 @@ extension GantryCommand {
         @Option(help: "The YAML configuration file.")
         var config: String
 
+        @Flag(help: .hidden) var exitWithParent = false
+
         func run() async throws {
             let settings: MasterConfig
             do {
@@ -38,6 +44,7 @@ extension GantryCommand {
                 throw CommandFailure(error.description)
             }
             let logger = CommandLogging.service("gantry.master")
+            Self.raiseDescriptorLimit(logger: logger)
             try await DatabaseOptions.withDatabase(settings.database, migrating: true) { database in
                 let migrator = Migrator(database)
                 if try await migrator.currentVersion() == 0 { try await migrator.migrate() }
@@ -85,7 +92,8 @@ extension GantryCommand {
                         logger: logger
                     ),
                     host: settings.http.host,
-                    port: settings.http.port
+                    port: settings.http.port,
+                    limits: settings.httpLimits
                 ) { port in
                     let address = ListenAddress(host: settings.http.host, port: port)
                     logger.info("HTTP API listening", metadata: ["gantry.http.address": "\(address)"])
@@ -118,14 +126,42 @@ extension GantryCommand {
                             database: database, masterID: masterIDs, clusterEvents: clusterEvents,
                             logger: logger)
                     ]
+                var services = ([master, http, reload] + workerPort).map {
+                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+                }
+                if exitWithParent {
+                    services.append(
+                        .init(
+                            service: ParentWatch(logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+                }
                 let group = ServiceGroup(
-                    services: [master, http, reload] + workerPort,
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
+                    configuration: ServiceGroupConfiguration(
+                        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
             }
         }
+    }
+}
+
+extension GantryCommand.MasterCommand {
+    /// Raises the soft limit on open descriptors to the hard limit: every HTTP and worker connection holds one, and
+    /// the usual soft limit of 1,024 is far below what the connection caps allow.
+    static func raiseDescriptorLimit(logger: Logger) {
+        #if canImport(Glibc)
+            let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+            var limit = rlimit()
+            guard getrlimit(resource, &limit) == 0 else { return }
+            if limit.rlim_cur < limit.rlim_max {
+                limit.rlim_cur = limit.rlim_max
+                if setrlimit(resource, &limit) != 0 {
+                    logger.debug(
+                        "cannot raise the descriptor limit",
+                        metadata: ["gantry.error": "\(String(cString: strerror(errno)))"])
+                    return
+                }
+            }
+            logger.debug("descriptor limit", metadata: ["gantry.descriptors.limit": "\(limit.rlim_cur)"])
+        #endif
     }
 }
 

@@ -61,7 +61,11 @@ struct WorkersService: Service, CustomStringConvertible {
         async throws
     {
         let port = WorkerPort(
-            host: settings.address.host, port: settings.address.port, logger: logger, password: passwords.password(of:))
+            host: settings.address.host, port: settings.address.port,
+            limits: WorkerPortLimits(
+                upgradeTimeout: settings.upgradeTimeout, idleTimeout: settings.idleTimeout,
+                maxUnauthenticatedConnections: settings.maxUnauthenticatedConnections),
+            logger: logger, password: passwords.password(of:))
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -100,9 +104,6 @@ struct WorkersService: Service, CustomStringConvertible {
         }
     }
 
-    /// The pools' manager: local pool workers are this executable's `gantry worker` in
-    /// `CONFIGDIR/pools/POOL/WORKER`, connecting to the worker port on the loopback when it listens on all
-    /// addresses.
     /// This master back after a peer expired it records its workers again (the expiry deleted them, while they
     /// stayed connected); a peer expired or stopped frees requests and pools to take over at once.
     private func follow(
@@ -126,16 +127,21 @@ struct WorkersService: Service, CustomStringConvertible {
         }
     }
 
+    /// The pools' manager: local pool workers are this executable's `gantry worker` in each pool's `basedir`,
+    /// else under the temporary directory (never in the configuration directory), connecting to the worker port
+    /// on the loopback when it listens on all addresses.
     private func poolManager(masterID: Int, workers: WorkerManager, port: Int, clock: ContinuousClock) -> PoolManager {
         let host = ["0.0.0.0", "::", ""].contains(settings.address.host) ? "127.0.0.1" : settings.address.host
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let basedir = URL(fileURLWithPath: self.basedir, isDirectory: true).appendingPathComponent("pools")
+        let (configurationDirectory, secretsDirectory) = (basedir, secrets.directory)
         return PoolManager(
             database: database, masterID: masterID, workers: workers, master: "\(host):\(port)",
             provisioner: { pool in
                 switch pool.provisioner {
                 case .local:
-                    LocalProvisioner(executable: executable, basedir: basedir.appendingPathComponent(pool.name))
+                    LocalProvisioner(
+                        executable: executable, pool: pool, configurationDirectory: configurationDirectory,
+                        secretsDirectory: secretsDirectory)
                 case .command(let start, let stop):
                     CommandProvisioner(start: start, stop: stop)
                 }

@@ -6,16 +6,17 @@ final class RunningCommand: Sendable {
     private let onInterrupt = Mutex<(@Sendable (String) -> Void)?>(nil)
     private let interrupted = Mutex<String?>(nil)
 
-    /// Starts `command` in its own task; it reports through `session` and ends with `finished`.
-    static func start(_ command: Command, id: String, args: MessagePackValue, session: MasterSession) -> RunningCommand
-    {
+    /// Starts `command` in its own task, with the output `settings` of its start; it reports through `session`
+    /// and ends with `finished`.
+    static func start(
+        _ command: Command, id: String, args: MessagePackValue, settings: OutputSettings, session: MasterSession
+    ) -> RunningCommand {
         let running = RunningCommand()
         Task {
-            let updates = UpdateBuffer(
-                commandID: id, session: session, timeout: await session.bufferTimeout, size: await session.bufferSize)
+            let updates = UpdateBuffer(commandID: id, session: session, settings: settings)
             let context = CommandContext(id: id, args: args, session: session, updates: updates, running: running)
             let failure = await command.run(context)
-            await updates.flush()
+            await updates.finish()
             await session.finished(id, failure: failure)
         }
         return running
@@ -51,7 +52,8 @@ struct CommandContext: Sendable {
 
     /// Ends the command with `rc`, and the text on stderr first when there is one.
     func exit(_ rc: Int, stderr: String? = nil) async {
-        if let stderr { await updates.add("stderr", .string(stderr)) }
+        if let stderr { await updates.write(stderr, to: "stderr") }
+        await updates.closeLines()
         await updates.add("rc", .int(Int64(rc)))
     }
 }

@@ -39,7 +39,7 @@ extension Commands {
             }
         }
         try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
-        await context.updates.add("header", .string("\(shown)\n in dir \(workdir)\n"))
+        await context.updates.write("\(shown)\n in dir \(workdir)\n", to: "header")
 
         var options = PlatformOptions()
         options.createSession = true
@@ -49,7 +49,8 @@ extension Commands {
         let clock = ContinuousClock()
         let started = clock.now
         let watch = OutputWatch(
-            timeout: args["timeout"]?.doubleValue, maxTime: args["maxTime"]?.doubleValue, started: started)
+            timeout: args["timeout"]?.doubleValue.flatMap(Duration.clamped(seconds:)),
+            maxTime: args["maxTime"]?.doubleValue.flatMap(Duration.clamped(seconds:)), started: started)
         do {
             let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
                 execution in
@@ -70,28 +71,17 @@ extension Commands {
                 }
                 defer { watchdog.cancel() }
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask {
-                        for try await chunk in execution.standardOutput {
-                            await watch.touch()
-                            await context.updates.add(
-                                "stdout", .string(chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
-                        }
-                    }
-                    tasks.addTask {
-                        for try await chunk in execution.standardError {
-                            await watch.touch()
-                            await context.updates.add(
-                                "stderr", .string(chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
-                        }
-                    }
+                    tasks.addTask { try await forward(execution.standardOutput, to: "stdout", context, watch) }
+                    tasks.addTask { try await forward(execution.standardError, to: "stderr", context, watch) }
                     try await tasks.waitForAll()
                 }
+                await context.updates.closeLines()
                 // Tools close their output just before they exit, so the end of output is not the end of the
                 // command; once it has exited, whatever it left running in its session ends with it.
                 await waitForExit(of: group)
                 kill(-group, SIGKILL)
             }
-            if let why = context.running.interruption { await context.updates.add("header", .string("\(why)\n")) }
+            if let why = context.running.interruption { await context.updates.write("\(why)\n", to: "header") }
             let rc: Int =
                 switch result.terminationStatus {
                 case .exited(let code): Int(code)
@@ -105,6 +95,20 @@ extension Commands {
         await context.updates.add(
             "elapsed", .double(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18))
         return nil
+    }
+
+    /// Sends a stream's output as it arrives, decoded across chunk boundaries.
+    private static func forward(
+        _ output: SubprocessOutputSequence, to stream: String, _ context: CommandContext, _ watch: OutputWatch
+    ) async throws {
+        var decoder = UTF8StreamDecoder()
+        for try await chunk in output {
+            await watch.touch()
+            let text = chunk.withUnsafeBytes { decoder.decode($0) }
+            if !text.isEmpty { await context.updates.write(text, to: stream) }
+        }
+        let rest = decoder.finish()
+        if !rest.isEmpty { await context.updates.write(rest, to: stream) }
     }
 
     /// A list command's program: a name with a slash is a path, a relative one taken from `workdir` as
@@ -131,12 +135,12 @@ extension Commands {
 
 /// When a shell command has gone too long without output (`timeout`) or in all (`maxTime`).
 actor OutputWatch {
-    private let timeout: Double?
-    private let maxTime: Double?
+    private let timeout: Duration?
+    private let maxTime: Duration?
     private let started: ContinuousClock.Instant
     private var lastOutput: ContinuousClock.Instant
 
-    init(timeout: Double?, maxTime: Double?, started: ContinuousClock.Instant) {
+    init(timeout: Duration?, maxTime: Duration?, started: ContinuousClock.Instant) {
         self.timeout = timeout
         self.maxTime = maxTime
         self.started = started
@@ -149,11 +153,11 @@ actor OutputWatch {
     func expiry() async -> String? {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            if let maxTime, now - started >= .milliseconds(Int(maxTime * 1000)) {
-                return "command timed out: \(Int(maxTime)) seconds elapsed"
+            if let maxTime, now - started >= maxTime {
+                return "command timed out: \(maxTime.wholeSeconds) seconds elapsed"
             }
-            if let timeout, now - lastOutput >= .milliseconds(Int(timeout * 1000)) {
-                return "command timed out: \(Int(timeout)) seconds without output"
+            if let timeout, now - lastOutput >= timeout {
+                return "command timed out: \(timeout.wholeSeconds) seconds without output"
             }
             guard (try? await Task.sleep(for: .milliseconds(250))) != nil else { return nil }
         }

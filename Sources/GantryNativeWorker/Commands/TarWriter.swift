@@ -22,9 +22,13 @@ enum TarWriter {
             case .typeDirectory?:
                 try output.write(contentsOf: header(name + "/", mode: mode, size: 0, modified: modified, type: "5"))
             case .typeRegular?:
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                try output.write(contentsOf: header(name, mode: mode, size: data.count, modified: modified, type: "0"))
-                try output.write(contentsOf: data + padding(data.count))
+                guard let input = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
+                defer { try? input.close() }
+                let size = try Int(input.seekToEnd())
+                try input.seek(toOffset: 0)
+                try output.write(contentsOf: header(name, mode: mode, size: size, modified: modified, type: "0"))
+                try copy(input, size: size, to: output)
+                try output.write(contentsOf: padding(size))
             default:
                 continue
             }
@@ -32,19 +36,51 @@ enum TarWriter {
         try output.write(contentsOf: Data(count: 1024))
     }
 
-    /// The header block(s) of one member: a PAX `path` record first when the name does not fit.
+    /// How much of a file is read at a time: a file of any size is copied in constant memory.
+    static let blockSize = 1 << 20
+
+    /// Copies exactly `size` bytes of `input` (the size its header announced), block by block: a file that
+    /// shrank meanwhile is padded with zeros, one that grew is cut, so the archive stays readable.
+    private static func copy(_ input: FileHandle, size: Int, to output: FileHandle) throws {
+        var remaining = size
+        while remaining > 0 {
+            let block = try input.read(upToCount: min(blockSize, remaining)) ?? Data()
+            guard !block.isEmpty else { break }
+            try output.write(contentsOf: block)
+            remaining -= block.count
+        }
+        while remaining > 0 {
+            let zeros = min(blockSize, remaining)
+            try output.write(contentsOf: Data(count: zeros))
+            remaining -= zeros
+        }
+    }
+
+    /// The largest size the header's 11 octal digits hold (8 GiB less a byte).
+    private static let largestHeaderSize = 0o77777777777
+
+    /// The header block(s) of one member: PAX records first for a name or a size that does not fit.
     private static func header(_ name: String, mode: Int, size: Int, modified: Int, type: Character) -> Data {
-        guard name.utf8.count > 100 else { return block(name, mode: mode, size: size, modified: modified, type: type) }
-        var record = " path=\(name)\n"
+        var records = ""
+        if name.utf8.count > 100 { records += paxRecord("path", name) }
+        if size > largestHeaderSize { records += paxRecord("size", "\(size)") }
+        let shortName = name.utf8.count > 100 ? String(name.utf8.suffix(100)) ?? "" : name
+        let member = block(
+            shortName, mode: mode, size: min(size, largestHeaderSize), modified: modified, type: type)
+        guard !records.isEmpty else { return member }
+        let pax = Data(records.utf8)
+        return block("PaxHeader", mode: 0o644, size: pax.count, modified: modified, type: "x") + pax
+            + padding(pax.count) + member
+    }
+
+    /// `LENGTH key=value\n`, LENGTH counting its own digits.
+    private static func paxRecord(_ key: String, _ value: String) -> String {
+        let record = " \(key)=\(value)\n"
         var length = record.utf8.count
         while "\(length)".utf8.count + record.utf8.count != length {
             length = "\(length)".utf8.count + record.utf8.count
         }
-        record = "\(length)" + record
-        let pax = Data(record.utf8)
-        return block("PaxHeader", mode: 0o644, size: pax.count, modified: modified, type: "x") + pax
-            + padding(pax.count)
-            + block(String(name.utf8.suffix(100)) ?? "", mode: mode, size: size, modified: modified, type: type)
+        return "\(length)" + record
     }
 
     private static func block(_ name: String, mode: Int, size: Int, modified: Int, type: Character) -> Data {

@@ -11,7 +11,7 @@ extension Commands {
     /// even when the file cannot be read, so the master discards what it has.
     static let uploadFile = Command(name: "upload_file", required: ["path", "blocksize", "maxsize"]) { context in
         let path = context.args["path"]?.stringValue ?? ""
-        await context.updates.add("header", .string("sending \(path)\n"))
+        await context.updates.write("sending \(path)\n", to: "header")
         let commandID: MessagePackValue.MapEntry = .init("command_id", .string(context.id))
         do {
             let (rc, problem) = try await send(path, context: context, op: "update_upload_file_write")
@@ -36,7 +36,7 @@ extension Commands {
         name: "upload_directory", required: ["path", "blocksize", "maxsize", "compress"]
     ) { context in
         let path = context.args["path"]?.stringValue ?? ""
-        await context.updates.add("header", .string("sending \(path)\n"))
+        await context.updates.write("sending \(path)\n", to: "header")
         let archive = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-upload-\(UUID()).tar")
         defer { try? FileManager.default.removeItem(at: archive) }
         do {

@@ -1,41 +1,48 @@
+import Foundation
 import GantryWire
 
 /// A command's updates on their way to the master, sent together as Buildbot's worker sends them: when
-/// `timeout` has passed since the first waiting one, when `size` is reached, and when the command ends.
-/// Consecutive text of one stream is merged into one entry.
+/// the buffer timeout has passed since the first waiting one, when the buffer size is reached, and when the
+/// command ends. Stream text (`stdout`, `stderr`, `header`) goes out as whole lines, consecutive lines of one
+/// stream in one entry.
 actor UpdateBuffer {
+    private enum Entry {
+        case lines(String, LineBatch)
+        case value(String, MessagePackValue)
+    }
+
     private let commandID: String
     private let session: MasterSession
-    private let timeout: Duration
-    private let size: Int
-    private var entries: [(key: String, value: MessagePackValue)] = []
+    private let settings: OutputSettings
+    private var entries: [Entry] = []
+    private var splitters: [String: LineSplitter] = [:]
     private var waiting = 0
     private var timer: Task<Void, Never>?
 
-    init(commandID: String, session: MasterSession, timeout: Duration, size: Int) {
+    init(commandID: String, session: MasterSession, settings: OutputSettings) {
         self.commandID = commandID
         self.session = session
-        self.timeout = timeout
-        self.size = size
+        self.settings = settings
     }
 
+    /// Adds `text` to `stream`; only the lines it completes are queued.
+    func write(_ text: String, to stream: String) async {
+        let now = Date().timeIntervalSince1970
+        let fresh = LineSplitter(pattern: settings.newlinePattern, maxLength: settings.maxLineLength)
+        if let batch = splitters[stream, default: fresh].append(text, at: now) { await queue(stream, batch) }
+    }
+
+    /// Closes every stream's unfinished line, as buildbot-worker does when a command's output ends.
+    func closeLines() async {
+        for stream in splitters.keys.sorted() {
+            if let batch = splitters[stream]?.finish() { await queue(stream, batch) }
+        }
+    }
+
+    /// Adds an entry that is not stream text (`rc`, `elapsed`, `files`...).
     func add(_ key: String, _ value: MessagePackValue) async {
-        if case .string(let text) = value, ["stdout", "stderr", "header"].contains(key), let last = entries.last,
-            last.key == key, case .string(let before) = last.value
-        {
-            entries[entries.count - 1].value = .string(before + text)
-        } else {
-            entries.append((key, value))
-        }
-        if case .string(let text) = value { waiting += text.utf8.count } else { waiting += 16 }
-        if waiting >= size {
-            await flush()
-        } else if timer == nil {
-            timer = Task { [timeout] in
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                await self.flush()
-            }
-        }
+        entries.append(.value(key, value))
+        await waited(16)
     }
 
     /// Sends what waits, now.
@@ -43,10 +50,45 @@ actor UpdateBuffer {
         timer?.cancel()
         timer = nil
         guard !entries.isEmpty else { return }
-        let sent = entries.map { MessagePackValue.array([.string($0.key), $0.value]) }
+        let sent = entries.map { entry -> MessagePackValue in
+            switch entry {
+            case .lines(let key, let batch): .array([.string(key), batch.value])
+            case .value(let key, let value): .array([.string(key), value])
+            }
+        }
         entries = []
         waiting = 0
         _ = try? await session.request(
             "update", [.init("command_id", .string(commandID)), .init("args", .array(sent))])
+    }
+
+    /// Ends the command's output: unfinished lines are closed and everything is sent.
+    func finish() async {
+        await closeLines()
+        await flush()
+    }
+
+    private func queue(_ stream: String, _ batch: LineBatch) async {
+        if case .lines(let key, var merged)? = entries.last, key == stream {
+            entries.removeLast()
+            merged.append(batch)
+            entries.append(.lines(key, merged))
+        } else {
+            entries.append(.lines(stream, batch))
+        }
+        // Each line also costs an offset and a time on the wire.
+        await waited(batch.text.utf8.count + 14 * batch.newlines.count)
+    }
+
+    private func waited(_ size: Int) async {
+        waiting += size
+        if waiting >= settings.bufferSize {
+            await flush()
+        } else if timer == nil {
+            timer = Task { [timeout = settings.bufferTimeout] in
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                await self.flush()
+            }
+        }
     }
 }

@@ -14,9 +14,12 @@ actor MasterSession {
     private var pending = PendingRequests()
     private var commands: [String: RunningCommand] = [:]
     private var lostReason: String?
-    /// How long updates wait to be sent together (`set_worker_settings`' `buffer_timeout`), and how much.
-    private(set) var bufferTimeout = Duration.seconds(5)
-    private(set) var bufferSize = 65_536
+    /// How commands started from now on buffer and cut their output.
+    private(set) var settings = OutputSettings()
+    /// How many requests the master sent, and how many commands it started: a master that refuses a worker
+    /// closes the connection before its first request.
+    private(set) var requestsReceived = 0
+    private(set) var commandsStarted = 0
     /// Told when the master asked the worker to shut down.
     private let onShutdown: @Sendable () -> Void
 
@@ -59,6 +62,7 @@ actor MasterSession {
                     "answer to a request that is not outstanding", metadata: ["gantry.seq": "\(response.seq)"])
             }
         case .request(let request):
+            requestsReceived += 1
             let response = answer(request)
             try? await transmit(WireMessage.response(response).encoded())
             if request.op == "shutdown" { onShutdown() }
@@ -103,10 +107,13 @@ actor MasterSession {
         case "get_worker_info":
             return WireResponse(seq: request.seq, result: environment.info)
         case "set_worker_settings":
-            if let seconds = request["args"]?["buffer_timeout"]?.doubleValue {
-                bufferTimeout = .milliseconds(Int(seconds * 1000))
+            let (updated, ignored) = settings.updated(with: request["args"])
+            settings = updated
+            if !ignored.isEmpty {
+                logger.warning(
+                    "settings from the master ignored",
+                    metadata: ["gantry.settings": "\(ignored.joined(separator: ", "))"])
             }
-            bufferSize = request["args"]?["buffer_size"]?.intValue ?? bufferSize
         case "start_command":
             guard let commandID = request["command_id"]?.stringValue,
                 let name = request["command_name"]?.stringValue
@@ -118,7 +125,9 @@ actor MasterSession {
             if let missing = command.missing(in: args) {
                 return refuse("\(command.name) is missing args: \(missing.joined(separator: ", "))")
             }
-            commands[commandID] = RunningCommand.start(command, id: commandID, args: args, session: self)
+            commands[commandID] = RunningCommand.start(
+                command, id: commandID, args: args, settings: settings, session: self)
+            commandsStarted += 1
         case "interrupt_command":
             guard let commandID = request["command_id"]?.stringValue else {
                 return refuse(#"message did not contain obligatory "command_id" key"#)

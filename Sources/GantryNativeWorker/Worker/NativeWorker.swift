@@ -10,9 +10,9 @@ import Synchronization
 
 /// Gantry's own worker: connects to a master's worker port (Buildbot's msgpack protocol, so a Buildbot 4.3
 /// master takes it too), serves the master until the connection ends, and connects again with backoff (1 s,
-/// doubling up to a minute, back to 1 s once connected). It ends when the master asks it to shut down or its
-/// task is cancelled; either way the commands still running are interrupted and waited for, so no process it
-/// started survives it.
+/// doubling up to a minute, back to 1 s after a connection that ran a command or lasted ``settled``). It ends
+/// when the master asks it to shut down or its task is cancelled; either way the commands still running are
+/// interrupted and waited for, so no process it started survives it.
 public struct NativeWorker: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -40,10 +40,22 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
     /// Never the password.
     public var description: String { "NativeWorker(\(name) → \(host):\(port), basedir \(basedir))" }
 
+    /// How long a connection must last for the next retry to start again at 1 s. A master refusing the worker
+    /// (another of its name is connected) accepts the connection, then closes it at once: that must keep
+    /// backing off rather than reconnect every second.
+    static let settled = Duration.seconds(30)
+
     private enum Outgoing: Sendable {
         case message([UInt8])
         case pong(ByteBuffer)
         case close
+    }
+
+    /// How a connection ended, and whether the master used it.
+    private struct Ending: Sendable {
+        var reason: String
+        var requests: Int
+        var commands: Int
     }
 
     /// Serves masters until shut down or cancelled (or, with `exitWithParent`, until its parent is gone).
@@ -71,11 +83,12 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
                 let channel = try await MasterConnection.connect(
                     host: host, port: port, name: name, password: password, maxFrameSize: maxFrameSize)
                 logger.info("connected to the master", metadata: ["gantry.master": "\(host):\(port)"])
-                delay = .seconds(1)
-                let reason = try await serve(channel, environment: environment) {
+                let opened = ContinuousClock.now
+                let ending = try await serve(channel, environment: environment) {
                     shutDown.store(true, ordering: .relaxed)
                 }
-                logger.info("disconnected from the master", metadata: ["gantry.reason": "\(reason)"])
+                if ending.commands > 0 || ContinuousClock.now - opened >= Self.settled { delay = .seconds(1) }
+                log(ending, retry: shutDown.load(ordering: .relaxed) || Task.isCancelled ? nil : delay)
             } catch {
                 logger.warning(
                     "cannot connect to the master",
@@ -89,10 +102,30 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Runs one connection to its end; why it ended.
+    /// Says how a connection ended, and when the next one is tried. A master that closed it before its first
+    /// request refused the worker, which the operator must hear about.
+    private func log(_ ending: Ending, retry: Duration?) {
+        guard let retry else {
+            logger.info("disconnected from the master", metadata: ["gantry.reason": "\(ending.reason)"])
+            return
+        }
+        guard ending.requests == 0 else {
+            logger.info(
+                "disconnected from the master",
+                metadata: ["gantry.reason": "\(ending.reason)", "gantry.retry": "\(retry)"])
+            return
+        }
+        let why =
+            "\(ending.reason) before its first request, as a master does while another worker named"
+            + " '\(name)' is connected"
+        logger.warning(
+            "the master refused this worker", metadata: ["gantry.reason": "\(why)", "gantry.retry": "\(retry)"])
+    }
+
+    /// Runs one connection to its end; why it ended, and what the master asked of it.
     private func serve(
         _ channel: MasterConnection.Channel, environment: WorkerEnvironment, onShutdown: @escaping @Sendable () -> Void
-    ) async throws -> String {
+    ) async throws -> Ending {
         try await channel.executeThenClose { inbound, outbound in
             let (queue, enqueue) = AsyncStream<Outgoing>.makeStream()
             let session = MasterSession(
@@ -130,7 +163,8 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
             await session.drain()
             enqueue.finish()
             await written
-            return reason
+            return await Ending(
+                reason: reason, requests: session.requestsReceived, commands: session.commandsStarted)
         }
     }
 
@@ -148,7 +182,9 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
                         fin: frame.fin)
                     if let message { try await session.receive(message) }
                 case .ping: replies.yield(.pong(frame.unmaskedData))
-                case .connectionClose: return "the master closed the connection"
+                case .connectionClose:
+                    replies.yield(.close)
+                    return "the master closed the connection" + Self.closeReason(frame.unmaskedData)
                 default: continue
                 }
             }
@@ -159,5 +195,13 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
             replies.yield(.close)
             return "\(error)"
         }
+    }
+
+    /// A close frame's status code and reason, when the master gave them (Buildbot's and Gantry's give none).
+    private static func closeReason(_ payload: ByteBuffer) -> String {
+        var payload = payload
+        guard let code = payload.readInteger(as: UInt16.self) else { return "" }
+        let text = payload.readString(length: payload.readableBytes) ?? ""
+        return text.isEmpty ? " (code \(code))" : " (code \(code): \(text))"
     }
 }

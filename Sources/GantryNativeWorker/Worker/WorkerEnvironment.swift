@@ -10,7 +10,17 @@ struct WorkerEnvironment: Sendable {
 
     static let version = "gantry-1"
 
-    init(basedir: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Variables of the secret store (`%(secret:NAME)s` from the environment); never reported.
+    static let secretPrefix = "GANTRY_SECRET_"
+    /// Parts of the names of variables that are never reported, ignoring case: anyone may read `environ` (the
+    /// workers API shows it without a login).
+    static let hiddenNameParts = ["PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL"]
+
+    /// - Parameter hidden: Parts of the names of variables left out of `environ`, ignoring case.
+    init(
+        basedir: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        hiding hidden: [String] = WorkerEnvironment.hiddenNameParts
+    ) {
         self.basedir = basedir
         var entries: [MessagePackValue.MapEntry] = []
         let infoDirectory = basedir + "/info"
@@ -26,15 +36,20 @@ struct WorkerEnvironment: Sendable {
             guard !value.isEmpty else { continue }
             entries.append(.init(.string("os_" + line[..<equals].lowercased()), .string(value)))
         }
+        let environ = environment.filter { Self.reports($0.key, hiding: hidden) }.sorted { $0.key < $1.key }
         entries += [
-            .init(
-                "environ",
-                .map(environment.sorted { $0.key < $1.key }.map { .init(.string($0.key), .string($0.value)) })),
+            .init("environ", .map(environ.map { .init(.string($0.key), .string($0.value)) })),
             .init("system", "posix"), .init("basedir", .string(basedir)),
             .init("numcpus", .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
             .init("version", .string(Self.version)), .init("worker_commands", Commands.versions),
             .init("delete_leftover_dirs", false),
         ]
         info = .map(entries)
+    }
+
+    /// Whether variable `name` may be reported: not the secret store's, and naming none of `hidden`.
+    static func reports(_ name: String, hiding hidden: [String]) -> Bool {
+        let name = name.uppercased()
+        return !name.hasPrefix(secretPrefix) && !hidden.contains { name.contains($0.uppercased()) }
     }
 }

@@ -1,17 +1,24 @@
 /// Decodes one MessagePack value from a whole message, refusing anything malformed with a
 /// ``MessagePackError`` rather than trapping, and never allocating more than the input could fill: every
-/// declared length is checked against the bytes that remain before anything is reserved.
+/// declared length is checked against the bytes that remain, and every array or map against the element
+/// budget, before anything is reserved.
 public struct MessagePackDecoder: Sendable {
     /// How deeply arrays and maps may nest.
     public var maxDepth: Int
+    /// How many elements (array elements, map keys and values) one value may hold in all, at any depth.
+    ///
+    /// A decoded element takes 24 bytes or more however few bytes encode it (a `nil` takes one), so without
+    /// this bound a message of nils would cost 24 times its size.
+    public var maxElements: Int
 
-    public init(maxDepth: Int = 64) {
+    public init(maxDepth: Int = 64, maxElements: Int = 1 << 20) {
         self.maxDepth = maxDepth
+        self.maxElements = maxElements
     }
 
     /// The one value `bytes` holds; trailing bytes are an error.
     public func decode(_ bytes: [UInt8]) throws(MessagePackError) -> MessagePackValue {
-        var reader = Reader(bytes: bytes, maxDepth: maxDepth)
+        var reader = Reader(bytes: bytes, maxDepth: maxDepth, maxElements: maxElements)
         let value = try reader.value(depth: 0)
         guard reader.remaining == 0 else { throw .trailingBytes(reader.remaining) }
         return value
@@ -21,11 +28,16 @@ public struct MessagePackDecoder: Sendable {
 private struct Reader {
     let bytes: [UInt8]
     let maxDepth: Int
+    let maxElements: Int
     var offset = 0
+    /// Elements still allowed; an array or map claims all of its own before reserving room for them.
+    var budget: Int
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: [UInt8], maxDepth: Int, maxElements: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxElements = maxElements
+        budget = maxElements
     }
 
     var remaining: Int { bytes.count - offset }
@@ -108,6 +120,7 @@ private struct Reader {
         guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
         // Every element takes at least one byte.
         guard remaining >= count else { throw .truncated }
+        try claim(count)
         var elements: [MessagePackValue] = []
         elements.reserveCapacity(count)
         for _ in 0..<count { elements.append(try value(depth: depth + 1)) }
@@ -118,6 +131,7 @@ private struct Reader {
         guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
         // Every entry takes at least two bytes.
         guard remaining / 2 >= count else { throw .truncated }
+        try claim(count * 2)
         var entries: [MessagePackValue.MapEntry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
@@ -125,6 +139,12 @@ private struct Reader {
             entries.append(MessagePackValue.MapEntry(key, try value(depth: depth + 1)))
         }
         return .map(entries)
+    }
+
+    /// Takes `count` elements from the budget.
+    private mutating func claim(_ count: Int) throws(MessagePackError) {
+        guard count <= budget else { throw .tooManyElements(limit: maxElements) }
+        budget -= count
     }
 
     private mutating func extensionValue(length: Int) throws(MessagePackError) -> MessagePackValue {

@@ -10,6 +10,8 @@ public enum MessagePackError: Error, Sendable, Hashable, CustomStringConvertible
     case invalidUTF8
     /// Arrays and maps nested deeper than the decoder allows.
     case tooDeep(limit: Int)
+    /// More array elements, map keys and values in all than the decoder allows.
+    case tooManyElements(limit: Int)
     /// Bytes left over after the one value.
     case trailingBytes(Int)
 
@@ -20,6 +22,7 @@ public enum MessagePackError: Error, Sendable, Hashable, CustomStringConvertible
         case .unsupportedExtension(let type): "unsupported MessagePack extension type \(type)"
         case .invalidUTF8: "MessagePack str is not valid UTF-8"
         case .tooDeep(let limit): "MessagePack value nested deeper than \(limit) levels"
+        case .tooManyElements(let limit): "MessagePack value with more than \(limit) elements"
         case .trailingBytes(let count): "\(count) bytes after the MessagePack value"
         }
     }

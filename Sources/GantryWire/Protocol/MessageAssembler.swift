@@ -15,7 +15,10 @@ public struct MessageAssembler: Sendable {
     }
 
     public let maxMessageSize: Int
-    private var partial: [UInt8]?
+    /// The message being joined. Each continuation is appended in place, and the array's capacity grows
+    /// geometrically, so a message in many frames costs time linear in its size.
+    private var partial: [UInt8] = []
+    private var joining = false
 
     public init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
@@ -23,16 +26,32 @@ public struct MessageAssembler: Sendable {
 
     /// Adds one frame's payload; returns the whole message once its final frame arrived.
     /// - Parameter continuation: Whether the frame continues a message (opcode 0) rather than starting one.
-    public mutating func add(_ data: [UInt8], continuation: Bool, fin: Bool) throws(Violation) -> [UInt8]? {
-        var message: [UInt8]
+    public mutating func add(
+        _ data: some Collection<UInt8>,
+        continuation: Bool,
+        fin: Bool
+    ) throws(Violation) -> [UInt8]? {
         if continuation {
-            guard let begun = partial else { throw .continuationWithoutStart }
-            message = begun + data
+            guard joining else { throw .continuationWithoutStart }
         } else {
-            message = data
+            // A new message replaces an unfinished one.
+            partial = []
         }
-        guard message.count <= maxMessageSize else { throw .tooLarge(limit: maxMessageSize) }
-        partial = fin ? nil : message
-        return fin ? message : nil
+        joining = false
+        guard data.count <= maxMessageSize - partial.count else {
+            partial = []
+            throw .tooLarge(limit: maxMessageSize)
+        }
+        if fin && !continuation { return Array(data) }
+        partial.append(contentsOf: data)
+        guard fin else {
+            joining = true
+            return nil
+        }
+        defer { partial = [] }
+        return partial
     }
+
+    /// Where the message being joined is stored; it moves only when its buffer grows.
+    var storageAddress: Int { partial.withUnsafeBytes { Int(bitPattern: $0.baseAddress) } }
 }

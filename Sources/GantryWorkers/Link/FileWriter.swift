@@ -5,20 +5,29 @@ public import GantryWire
     import Glibc
 #endif
 
-/// Receives an uploaded file (`upload_file`): the bytes go to a temporary file beside the destination, which
-/// replaces the destination only when the worker closed the upload and the command succeeded; an upload that
-/// ends otherwise leaves nothing behind.
+/// Receives an uploaded file (`upload_file`): the bytes go to a temporary file beside the destination, up to
+/// `maxsize`, which replaces the destination only when the worker closed the upload and the command succeeded;
+/// an upload that ends otherwise leaves nothing behind.
 public actor FileWriter: FileTransfer {
     public let destination: URL
     /// The permissions the delivered file gets, if set.
     let mode: Int?
+    /// Bytes at most; the write going over is refused, as the worker is not trusted to stop there.
+    public let maxsize: Int?
+    /// Why the upload was refused or not delivered, if it was; settled once ``finish(succeeded:)`` returns. The
+    /// worker may report success all the same, so the step fails on it.
+    public private(set) var problem: String?
     private let temporary: URL
     private var handle: FileHandle?
+    private var written = 0
+    private var refusal: TransferRefused?
     private var closed = false
+    private var finished = false
 
-    public init(destination: URL, mode: Int? = nil) throws {
+    public init(destination: URL, mode: Int? = nil, maxsize: Int? = nil) throws {
         self.destination = destination
         self.mode = mode
+        self.maxsize = maxsize
         try FileManager.default.createDirectory(
             at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(
@@ -33,11 +42,24 @@ public actor FileWriter: FileTransfer {
     public func handle(_ request: WireRequest) async throws -> MessagePackValue {
         switch request.op {
         case "update_upload_file_write":
+            if let refusal { throw refusal }
             guard case .binary(let bytes)? = request["args"], let handle else {
                 throw WorkerLinkError.protocolViolation("upload write without bytes")
             }
-            try handle.write(contentsOf: bytes)
+            if let maxsize, bytes.count > maxsize - written {
+                throw refuse("the file is larger than maxsize (\(maxsize) bytes)")
+            }
+            do {
+                try handle.write(contentsOf: bytes)
+            } catch {
+                throw refuse(
+                    "cannot store the upload: \(error.localizedDescription)",
+                    worker: "the master cannot store the upload")
+            }
+            written += bytes.count
         case "update_upload_file_close":
+            // A worker whose write was refused still closes; the upload stays refused.
+            guard refusal == nil else { return .nil }
             try handle?.close()
             handle = nil
             closed = true
@@ -54,18 +76,36 @@ public actor FileWriter: FileTransfer {
     }
 
     public func finish(succeeded: Bool) async {
+        guard !finished else { return }
+        finished = true
         try? handle?.close()
         handle = nil
+        if succeeded, problem == nil, !closed { problem = "the worker did not close the upload" }
         do {
-            guard closed && succeeded else { throw CocoaError(.userCancelled) }
+            guard closed && succeeded && problem == nil else { throw CocoaError(.userCancelled) }
             if let mode {
                 try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: temporary.path)
             }
             // rename(2) replaces the destination atomically: readers see the old file or the whole new one.
             guard rename(temporary.path, destination.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
+            if succeeded, problem == nil {
+                problem = "cannot deliver '\(destination.path)': \(error.localizedDescription)"
+            }
             try? FileManager.default.removeItem(at: temporary)
         }
+    }
+
+    /// Records why the upload is refused and drops what arrived; the error, `worker` or `why`, answers the
+    /// worker now and any later write.
+    private func refuse(_ why: String, worker: String? = nil) -> TransferRefused {
+        problem = why
+        try? handle?.close()
+        handle = nil
+        try? FileManager.default.removeItem(at: temporary)
+        let refusal = TransferRefused(worker ?? why)
+        self.refusal = refusal
+        return refusal
     }
 
     private static func seconds(_ value: MessagePackValue) -> Double? {

@@ -9,6 +9,9 @@ struct WebSocketTransport: LinkTransport {
         case pong(ByteBuffer)
         /// A close frame (with no status code, as Buildbot sends), then the end of writing.
         case close
+        /// A close frame with the status for a peer that broke RFC 6455 or the size limits, then the end of
+        /// writing.
+        case fail(WebSocketErrorCode)
     }
 
     let queue: AsyncStream<Outgoing>.Continuation
@@ -34,6 +37,11 @@ struct WebSocketTransport: LinkTransport {
                 try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: data))
             case .close:
                 try await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+                return
+            case .fail(let status):
+                var data = ByteBuffer()
+                data.write(webSocketErrorCode: status)
+                try await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
                 return
             }
         }

@@ -12,6 +12,10 @@ import Synchronization
 /// Built on SwiftNIO's typed upgrader rather than a web framework's WebSocket route, because the protocol
 /// needs exact answers to a refused upgrade: 401 for missing or wrong credentials, 400 for a malformed
 /// header, each a bare status and a close. Passwords are compared in constant time and never logged.
+///
+/// Hostile input is bounded: connections that have not upgraded are limited in number and time
+/// (``WorkerPortLimits``), frames and messages in size, and a connection that breaks RFC 6455 is closed with
+/// the status the RFC asks for. Why a connection ended is logged at debug.
 public struct WorkerPort: Sendable {
     public let host: String
     public let port: Int
@@ -19,29 +23,41 @@ public struct WorkerPort: Sendable {
     let password: @Sendable (String) -> String?
     /// The largest message accepted (a file upload chunk is 256 KiB by default).
     let maxMessageSize: Int
+    let limits: WorkerPortLimits
     let logger: Logger
     private let refusals = Refusals()
+    private let unauthenticated: UnauthenticatedSlots
 
     public init(
         host: String,
         port: Int,
         maxMessageSize: Int = 16 << 20,
+        limits: WorkerPortLimits = WorkerPortLimits(),
         logger: Logger,
         password: @escaping @Sendable (String) -> String?
     ) {
         self.host = host
         self.port = port
         self.maxMessageSize = maxMessageSize
+        self.limits = limits
         self.logger = logger
         self.password = password
+        unauthenticated = UnauthenticatedSlots(limit: limits.maxUnauthenticatedConnections)
     }
 
     /// How many upgrade requests were refused so far.
     public var refusedUpgrades: Int { refusals.count.load(ordering: .relaxed) }
 
+    /// How many connections are open without having upgraded.
+    public var unauthenticatedConnections: Int { unauthenticated.count }
+
     private enum Upgrade: Sendable {
-        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, name: String)
+        case webSocket(
+            NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, name: String, address: String,
+            frameErrors: FrameErrorRecorder)
         case refused(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Refusal?)
+        /// Closed at once: the port had as many unauthenticated connections as it allows.
+        case shed
     }
 
     /// Accepts connections until cancelled, running `onLink` for each authenticated one while it lives; the
@@ -91,6 +107,22 @@ public struct WorkerPort: Sendable {
     }
 
     private func configure(_ channel: any Channel) throws -> EventLoopFuture<Upgrade> {
+        guard unauthenticated.take() else {
+            logger.debug(
+                "closing worker connection",
+                metadata: [
+                    "gantry.worker.address": "\(Self.describe(channel.remoteAddress))",
+                    "gantry.reason": "already \(unauthenticated.limit) connections that have not upgraded",
+                ])
+            try channel.pipeline.syncOperations.addHandler(CloseWhenActive())
+            return channel.eventLoop.makeSucceededFuture(.shed)
+        }
+        // Read now: once the connection is closed, the channel no longer knows it.
+        let address = Self.describe(channel.remoteAddress)
+        // Added first, so that from here on the place taken is given back however the connection ends.
+        try channel.pipeline.syncOperations.addHandler(
+            UpgradeDeadline(limits: limits, slots: unauthenticated, logger: logger), name: UpgradeDeadline.name,
+            position: .first)
         let refusal = Mutex<Refusal?>(nil)
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
             maxFrameSize: maxMessageSize,
@@ -101,9 +133,16 @@ public struct WorkerPort: Sendable {
             },
             upgradePipelineHandler: { [self] channel, head in
                 channel.eventLoop.makeCompletedFuture {
+                    // Authenticated: the protocol's keepalive watches the connection from now on.
+                    channel.pipeline.syncOperations.removeHandler(name: UpgradeDeadline.name, promise: nil)
+                    let frameErrors = FrameErrorRecorder()
+                    let decoder = try channel.pipeline.syncOperations.handler(
+                        type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                    try channel.pipeline.syncOperations.addHandler(frameErrors, position: .after(decoder))
                     let webSocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                         wrappingChannelSynchronously: channel)
-                    return Upgrade.webSocket(webSocket, name: authenticated(head) ?? "")
+                    return Upgrade.webSocket(
+                        webSocket, name: authenticated(head) ?? "", address: address, frameErrors: frameErrors)
                 }
             }
         )
@@ -121,7 +160,10 @@ public struct WorkerPort: Sendable {
         var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
         // A refused upgrade reaches the pipeline as an error; it is answered in `refuse`, not with NIO's 400.
         pipeline.enableErrorHandling = false
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        // Nothing else would close a connection whose upgrade failed (a request out of order, say).
+        upgrade.whenFailure { _ in channel.close(promise: nil) }
+        return upgrade
     }
 
     /// The worker name whose credentials the request carries, if they are right.
@@ -140,10 +182,12 @@ public struct WorkerPort: Sendable {
     {
         do {
             switch try await upgrade.get() {
-            case .webSocket(let channel, let name):
-                try await serve(channel, name: name, onLink: onLink)
+            case .webSocket(let channel, let name, let address, let frameErrors):
+                try await serve(channel, name: name, address: address, frameErrors: frameErrors, onLink: onLink)
             case .refused(let channel, let refusal):
                 try await refuse(channel, refusal)
+            case .shed:
+                return
             }
         } catch {
             logger.debug("worker connection ended with an error", metadata: ["gantry.error": "\(error)"])
@@ -178,6 +222,8 @@ public struct WorkerPort: Sendable {
     private func serve(
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
         name: String,
+        address: String,
+        frameErrors: FrameErrorRecorder,
         onLink: @escaping @Sendable (WorkerLink) async -> Void
     ) async throws {
         try await channel.executeThenClose { inbound, outbound in
@@ -186,7 +232,12 @@ public struct WorkerPort: Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await onLink(link) }
                 async let written: Void = { try? await WebSocketTransport.write(queue, to: outbound) }()
-                let reason = await read(inbound, into: link, replies: enqueue)
+                let reason = await read(inbound, into: link, replies: enqueue, frameErrors: frameErrors)
+                logger.debug(
+                    "worker connection closed",
+                    metadata: [
+                        "gantry.worker": "\(name)", "gantry.worker.address": "\(address)", "gantry.reason": "\(reason)",
+                    ])
                 await link.lost(reason)
                 // What is queued (a close, a pong) still goes out before the connection is closed.
                 enqueue.finish()
@@ -200,20 +251,27 @@ public struct WorkerPort: Sendable {
     private func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         into link: WorkerLink,
-        replies: AsyncStream<WebSocketTransport.Outgoing>.Continuation
+        replies: AsyncStream<WebSocketTransport.Outgoing>.Continuation,
+        frameErrors: FrameErrorRecorder
     ) async -> String {
         var assembler = MessageAssembler(maxMessageSize: maxMessageSize)
         do {
             for try await frame in inbound {
+                // RFC 6455 §5.1: a client masks every frame, and a server closes with 1002 on one that is not.
+                guard frame.maskKey != nil else {
+                    replies.yield(.fail(.protocolError))
+                    return "an unmasked frame"
+                }
                 switch frame.opcode {
                 case .binary, .continuation:
                     let message: [UInt8]?
                     do {
                         message = try assembler.add(
-                            Array(frame.unmaskedData.readableBytesView), continuation: frame.opcode == .continuation,
+                            frame.unmaskedData.readableBytesView, continuation: frame.opcode == .continuation,
                             fin: frame.fin)
                     } catch {
-                        throw WorkerLinkError.protocolViolation(error.description)
+                        replies.yield(.fail(Self.status(of: error)))
+                        return error.description
                     }
                     if let message { try await link.receive(message) }
                 case .text:
@@ -227,16 +285,40 @@ public struct WorkerPort: Sendable {
                     continue
                 }
             }
-            return "the worker disconnected"
+            return frameErrors.error.map(reason) ?? "the worker disconnected"
         } catch let violation as WorkerLinkError {
-            logger.warning(
-                "closing worker connection",
-                metadata: ["gantry.worker": "\(link.name)", "gantry.reason": "\(violation)"])
             replies.yield(.close)
             return violation.description
+        } catch let error as NIOWebSocketError {
+            // NIO's frame decoder refused the frame; its error handler already sent the close frame.
+            return reason(error)
         } catch {
             return "the connection failed: \(error)"
         }
+    }
+
+    /// The close status for a message the assembler refused.
+    private static func status(of violation: MessageAssembler.Violation) -> WebSocketErrorCode {
+        switch violation {
+        case .continuationWithoutStart: .protocolError
+        case .tooLarge: .messageTooLarge
+        }
+    }
+
+    /// Why NIO's frame decoder refused a frame (it closes with 1009 or 1002).
+    private func reason(_ error: NIOWebSocketError) -> String {
+        switch error {
+        case .invalidFrameLength: "a frame larger than \(maxMessageSize) bytes"
+        case .multiByteControlFrameLength: "a control frame larger than 125 bytes"
+        case .fragmentedControlFrame: "a fragmented control frame"
+        }
+    }
+
+    /// A peer's address for the logs, `host:port`.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address, let host = address.ipAddress, let port = address.port else { return "unknown" }
+        if case .v6 = address { return "[\(host)]:\(port)" }
+        return "\(host):\(port)"
     }
 
     /// The count of refused upgrades, shared by copies of the port.

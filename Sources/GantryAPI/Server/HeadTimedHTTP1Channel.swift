@@ -1,0 +1,43 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's HTTP/1 channel with a deadline for request heads in front of it: the deadline must see raw bytes,
+/// before the HTTP decoder that Hummingbird's own handlers sit behind.
+struct HeadTimedHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let headerTimeout: TimeAmount
+
+    /// Serves `responder` over HTTP/1, closing connections idle for `idleTimeout` and those whose request head
+    /// takes longer than `headerTimeout`.
+    init(
+        responder: @escaping HTTPChannelHandler.Responder,
+        headerTimeout: TimeAmount,
+        idleTimeout: TimeAmount
+    ) {
+        self.base = HTTP1Channel(
+            responder: responder,
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestHeadObserver()],
+                idleTimeout: idleTimeout
+            )
+        )
+        self.headerTimeout = headerTimeout
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(
+                RequestHeadTimeoutHandler(timeout: headerTimeout, logger: logger), position: .first)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
