@@ -2,7 +2,7 @@
 """Failover time of Gantry's clustered schedulers: SIGKILL -> every scheduler of the killed master active on a
 survivor, measured through the HTTP API. Runs N rounds (default 5) and prints each and the median.
 
-Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 1s] [--expire-after 3s] [--claim-poll 1s]
+Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 5s] [--expire-after 30s] [--claim-poll 5s]
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own, so earlier rounds do not disturb later ones.
 """
@@ -66,9 +66,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--heartbeat", default="1s")
-    parser.add_argument("--expire-after", default="3s")
-    parser.add_argument("--claim-poll", default="1s")
+    parser.add_argument("--heartbeat", default="5s")
+    parser.add_argument("--expire-after", default="30s")
+    parser.add_argument("--claim-poll", default="5s")
     args = parser.parse_args()
     binary = gantry()
     print(f"3 masters, 6 schedulers; heartbeat {args.heartbeat}, expireAfter {args.expire_after}, "

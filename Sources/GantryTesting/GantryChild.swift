@@ -10,12 +10,16 @@ public final class GantryChild: Sendable {
     private let process: Process
     private let exited: AsyncStream<Int32>
 
-    public init(arguments: [String], log: URL) throws {
+    /// - Parameter environment: Added to this process's environment for the child.
+    public init(arguments: [String], log: URL, environment: [String: String] = [:]) throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = GantryProcess.executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = try FileHandle(forWritingTo: log)
         self.process = process

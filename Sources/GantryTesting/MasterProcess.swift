@@ -7,13 +7,14 @@ public final class MasterProcess: GantryChildOwner {
     public let child: GantryChild
 
     /// Writes `config` into `directory` and starts `gantry master` on it; standard error goes to `<name>.log`.
-    public init(name: String, config: String, directory: URL) throws {
+    /// - Parameter environment: Added to the test process's environment for the master.
+    public init(name: String, config: String, directory: URL, environment: [String: String] = [:]) throws {
         self.name = name
         let file = directory.appendingPathComponent("\(name).yaml")
         try config.write(to: file, atomically: true, encoding: .utf8)
         child = try GantryChild(
             arguments: ["master", "--config", file.path, "--exit-with-parent"],
-            log: directory.appendingPathComponent("\(name).log"))
+            log: directory.appendingPathComponent("\(name).log"), environment: environment)
     }
 
     /// The port of the master's HTTP API, read from its log once it listens; `nil` if it never does within

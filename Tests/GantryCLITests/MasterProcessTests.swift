@@ -154,6 +154,73 @@ extension ProcessTests {
             }
         }
 
+        @Test(
+            "at trace level a master's log shows none of its secrets: worker passwords, hook secrets, the database password, secrets a build used",
+            .enabled(if: TestBackend.postgresURL != nil))
+        func secretsStayOutOfTraceLogs() async throws {
+            let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
+            try await withTestSchema(server) { url in
+                try await withDirectory { directory in
+                    let secrets: [String: String] = [
+                        "worker": "inline-pw-4711", "file": "file-pw-4712", "github": "gh-secret-4713",
+                        "gitlab": "gl-token-4714", "stored": "stored-secret-4715", "environment": "env-secret-4716",
+                    ]
+                    try FileManager.default.createDirectory(
+                        at: directory.appendingPathComponent("secrets"), withIntermediateDirectories: true)
+                    try secrets["stored"]!.write(
+                        to: directory.appendingPathComponent("secrets/stored"), atomically: true, encoding: .utf8)
+                    try (secrets["file"]! + "\n").write(
+                        to: directory.appendingPathComponent("w2.pass"), atomically: true, encoding: .utf8)
+                    let master = try MasterProcess(
+                        name: "secretive",
+                        config: """
+                            name: secretive
+                            database: \(url.textWithPassword)
+                            http: 127.0.0.1:0
+                            workerPort: {address: "127.0.0.1:0"}
+                            workers: [{name: w1, password: \(secrets["worker"]!)}, {name: w2, passwordFile: w2.pass}]
+                            changeHooks: {github: {secret: \(secrets["github"]!)}, gitlab: {secret: \(secrets["gitlab"]!)}}
+                            secrets: {directory: secrets, environmentPrefix: GANTRY_SECRET_}
+                            builders:
+                              - name: b
+                                steps:
+                                  - {name: use, shell: "echo %(secret:stored)s %(secret:environment)s"}
+                            pools: [{name: p, builders: [b], maxWorkers: 1}]
+                            schedulers: [{name: force, type: force, builderNames: [b]}]
+                            """,
+                        directory: directory,
+                        environment: [
+                            "GANTRY_LOG_LEVEL": "trace", "GANTRY_SECRET_environment": secrets["environment"]!,
+                        ])
+                    defer { master.send(SIGKILL) }
+                    let port = try #require(try await master.httpPort(), "\(master.logText.suffix(2000))")
+                    let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+                    #expect(
+                        await waitUntil {
+                            (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+                        })
+                    let forced = try await httpPost(
+                        base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+                    #expect(forced.status == 200)
+                    #expect(
+                        await waitUntil(limit: .seconds(60)) {
+                            (try? await httpGet(base, "/api/v2/builds?complete=true"))?["meta", "total"] == .number(1)
+                        })
+                    #expect(try await httpGet(base, "/api/v2/builds")["builds", 0, "results"] == .number(0))
+                    master.send(SIGTERM)
+                    _ = await master.waitForExit()
+                    let log = master.logText
+                    #expect(log.contains("trace"), "the master logged at trace level")
+                    for (kind, secret) in secrets.sorted(by: { $0.key < $1.key }) {
+                        #expect(!log.contains(secret), "the \(kind) secret is in the trace log")
+                    }
+                    if case .postgres(let location) = url, let password = location.password {
+                        #expect(!log.contains(":\(password)@"), "the database password is in the trace log")
+                    }
+                }
+            }
+        }
+
         @Test("a master whose HTTP address is taken exits non-zero, says so, and never joins the cluster")
         func portTaken() async throws {
             try await withDirectory { directory in

@@ -64,6 +64,70 @@ extension ProcessTests {
             #expect(gone, "\(master.logText)")
         }
 
+        @Test(
+            "a build run again after a master restart completes although the worker still runs the lost build's command"
+        )
+        func commandIDsAcrossRestarts() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-wr-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let workerPort = try freeLocalPort()
+            // The first run sleeps 8 s; the run after the restart, 12 s: the lost command ends first, while the
+            // new one runs. A worker that confused the two would never report the new one's end.
+            let config = """
+                name: rmaster
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:\(workerPort)"}
+                workers: [{name: wk1, password: pass1}]
+                builders:
+                  - name: b
+                    workers: [wk1]
+                    steps: [{name: work, shell: "if [ -e ../ran ]; then sleep 12; echo second; else touch ../ran; sleep 8; echo first; fi"}]
+                schedulers: [{name: force, type: force, builderNames: [b]}]
+                """
+            var master = try MasterProcess(name: "rmaster", config: config, directory: directory)
+            defer { master.send(SIGKILL) }
+            let worker = try await BuildbotWorkerProcess(
+                name: "wk1", password: "pass1", masterPort: workerPort, directory: directory)
+            defer { Task { await worker.stop() } }
+            var http = try #require(try await master.httpPort())
+            var base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+            #expect(
+                await waitUntil {
+                    (try? await httpGet(base, "/api/v2/workers?name=wk1"))?["workers", 0, "connected_to"]?.elements
+                        .count == 1
+                })
+            #expect(
+                await waitUntil {
+                    (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+                })
+            let forced = try await httpPost(
+                base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+            #expect(forced.status == 200)
+            #expect(
+                await waitUntil { (try? await httpGet(base, "/api/v2/builds/1/steps"))?["meta", "total"] == .number(1) }
+            )
+
+            master.send(SIGKILL)
+            _ = await master.waitForExit()
+            master = try MasterProcess(name: "rmaster", config: config, directory: directory)
+            http = try #require(try await master.httpPort())
+            base = try #require(URL(string: "http://127.0.0.1:\(http)"))
+            let rebuilt = await waitUntil(limit: .seconds(60)) {
+                (try? await httpGet(base, "/api/v2/buildrequests?complete=true"))?["meta", "total"] == .number(1)
+            }
+            #expect(rebuilt, "\(master.logText.suffix(3000))\n\(worker.log.suffix(3000))")
+            let builds = try await httpGet(base, "/api/v2/builds")
+            #expect(builds["builds", 0, "results"] == .number(5), "the lost build ended RETRY")
+            #expect(builds["builds", 1, "results"] == .number(0), "the build run again succeeded")
+            // Its log is its own command's output, never the lost command's.
+            let step = try #require(try await httpGet(base, "/api/v2/builds/2/steps")["steps", 0, "stepid"]?.integer)
+            let log = try #require(try await httpGet(base, "/api/v2/steps/\(step)/logs")["logs", 0, "logid"]?.integer)
+            let text = try await httpGetText(base, "/api/v2/logs/\(log)/raw").text
+            #expect(text.contains("second\n") && !text.contains("first\n"), "\(text)")
+        }
+
         @Test("a second connection under a connected worker's name is refused while the first answers, taken after")
         func duplicate() async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
