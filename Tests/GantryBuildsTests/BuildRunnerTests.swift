@@ -74,6 +74,37 @@ struct BuildRunnerTests {
         }
     }
 
+    @Test(
+        "a log keeps what the command printed: NUL, invalid UTF-8, progress lines, a 10 MB line",
+        arguments: TestBackend.enabled)
+    func outputKept(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+                defer { Task { await worker.stop() } }
+                let (master, workerID, request) = try await claimedRequest(in: db)
+                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+                let printing =
+                    #"printf 'a\000b\n\377\n10%%\r50%%\r100%%\n'; head -c 10000000 /dev/zero | tr '\000' x; echo"#
+                let (buildID, results) = try await runner.run(
+                    .init(
+                        request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+                        steps: [step("print", printing)]))
+                #expect(results == .success)
+                let steps = try await db.steps.getSteps(buildid: buildID)
+                let log = try #require(try await db.logs.getLogs(stepid: steps[0].id).first)
+                let text = try await db.logs.getLogLines(log.id, first: 0, last: log.numLines)
+                #expect(text.contains("oa\u{0}b\n"))
+                #expect(text.contains("o\u{FFFD}\n"))
+                // Buildbot's newline_re, which the master sends, makes each progress step a line of its own.
+                #expect(text.contains("o10%\no50%\no100%\n"))
+                // The worker cuts the 10 MB line at max_line_length (4096); every piece is stored.
+                let pieces = text.split(separator: "\n").filter { $0.hasPrefix("ox") }
+                #expect(pieces.count > 1000 && pieces.allSatisfy { $0.utf8.count <= 4097 })
+            }
+        }
+    }
+
     /// A build whose first step sleeps for 30 s, on a fresh real worker; returned once that step runs.
     private func sleepingBuild(_ db: Database, _ harness: WorkerPortHarness) async throws -> (
         worker: BuildbotWorkerProcess, job: BuildRunner.Assignment, request: BuildRequest,
