@@ -70,6 +70,20 @@ struct WorkerLinkTests {
         }
     }
 
+    @Test("an abandoned command ends with the reason; what the worker sends for it afterwards is refused")
+    func abandoned() async throws {
+        let link = link()
+        let run = Task { try await link.runCommand("shell", args: ["command": "sleep 30"]) }
+        let start = try #require(await requestsSent(1).first)
+        try await link.deliver(.response(WireResponse(seq: start.seq)))
+        let id = try #require(start["command_id"]?.stringValue)
+        await link.abandon(commandID: id, reason: "the worker never reported the command's end")
+        let outcome = try await run.value
+        #expect(!outcome.succeeded && outcome.failure == "the worker never reported the command's end")
+        try await link.deliver(complete(id, seq: 0))
+        #expect(peer.responses == [WireResponse(seq: 0, result: #"unknown "command_id""#, isException: true)])
+    }
+
     @Test("answers are matched by sequence number, in any order; an exception answer throws its text")
     func anyOrder() async throws {
         let link = link()

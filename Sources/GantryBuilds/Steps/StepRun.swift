@@ -63,14 +63,36 @@ struct StepRun: Sendable {
     {
         let control = job.control
         let log = log
+        let link = job.link
+        // A shell command tells the worker its timeout: silent for much longer, the worker has lost it.
+        let watch = args.first { $0.key == "timeout" }?.value.intValue.map(CommandGuard.init(timeout:))
         do {
-            let outcome = try await job.link.runCommand(
-                name, args: .map(args), builderName: job.builderName, transfer: transfer,
-                onUpdate: { update in
-                    guard let prefix = Self.prefixes[update.key], let text = update.text else { return }
-                    await log.append(text, prefix: prefix)
-                },
-                started: { await control.running($0, on: job.link) })
+            let outcome = try await withThrowingTaskGroup(of: RemoteCommandOutcome?.self) { group in
+                group.addTask {
+                    try await link.runCommand(
+                        name, args: .map(args), builderName: job.builderName, transfer: transfer,
+                        onUpdate: { update in
+                            await watch?.heard()
+                            guard let prefix = Self.prefixes[update.key], let text = update.text else { return }
+                            await log.append(text, prefix: prefix)
+                        },
+                        started: { id in
+                            await watch?.started(id)
+                            await control.running(id, on: link)
+                        })
+                }
+                if let watch {
+                    group.addTask {
+                        await watch.run(link: link, log: log)
+                        return nil
+                    }
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                }
+                throw CancellationError()
+            }
             await control.finished()
             await log.flush()
             if let reason = await control.stopReason {

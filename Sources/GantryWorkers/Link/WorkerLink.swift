@@ -111,6 +111,14 @@ public actor WorkerLink {
         throw WorkerLinkError.connectionLost(lostReason ?? "the command ended without completing")
     }
 
+    /// Stops waiting for command `commandID`, which ends as if the worker had failed it with `reason`: the
+    /// worker no longer reports on it. Anything it sends for the command later is refused.
+    public func abandon(commandID: String, reason: String) {
+        guard let command = commands.removeValue(forKey: commandID) else { return }
+        command.yield(.complete(failure: reason))
+        command.finish()
+    }
+
     /// Asks the worker to interrupt command `commandID`; it still reports until its `complete`.
     public func interrupt(commandID: String, why: String) async throws {
         _ = try await request(
