@@ -249,6 +249,55 @@ extension ProcessTests {
         }
 
         @Test(
+            "a master killed while its build's end waits on a row lock: the request is built again, and only one build is SUCCESS"
+        )
+        func endWaitingOnALock() async throws {
+            try await withCluster { url, directory in
+                let config = """
+                    name: locked
+                    database: \(url.textWithPassword)
+                    http: 127.0.0.1:0
+                    workerPort: {address: "127.0.0.1:0"}
+                    builders: [{name: b, steps: [{name: s, shell: "sleep 1"}]}]
+                    pools: [{name: p, builders: [b], maxWorkers: 1}]
+                    schedulers: [{name: force, type: force, builderNames: [b]}]
+                    """
+                var master = try MasterProcess(name: "locked", config: config, directory: directory)
+                defer { master.send(SIGKILL) }
+                var port = try #require(try await master.httpPort(), "\(master.logText)")
+                var base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+                try await Database.withDatabase(url, logger: silentLogger) { db in
+                    #expect(
+                        await waitUntil {
+                            (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
+                        })
+                    let forced = try await httpPost(
+                        base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+                    #expect(forced.status == 200)
+                    #expect(try await waitUntil(limit: .seconds(60)) { try await db.builds.getBuilds().count == 1 })
+                    // Another session holds the request's row while the build's `sleep 1` ends: the build's end
+                    // waits for it, and the master dies waiting.
+                    try await db.withTransaction { sql in
+                        try await sql.raw("SELECT id FROM buildrequests FOR UPDATE").run()
+                        try await Task.sleep(for: .seconds(2.5))
+                        master.send(SIGKILL)
+                    }
+                    _ = await master.waitForExit()
+                    master = try MasterProcess(name: "locked", config: config, directory: directory)
+                    port = try #require(try await master.httpPort(), "\(master.logText)")
+                    base = try #require(URL(string: "http://127.0.0.1:\(port)"))
+                    #expect(
+                        try await waitUntil(limit: .seconds(60)) {
+                            try await db.buildRequests.getBuildRequests(complete: true).count == 1
+                        }, "\(master.logText.suffix(2000))")
+                    let builds = try await db.builds.getBuilds()
+                    #expect(builds.filter { $0.results == .success }.count == 1, "\(builds.map(\.results))")
+                    #expect(builds.first?.results == .retry, "the build whose end never committed ended RETRY")
+                }
+            }
+        }
+
+        @Test(
             "2 masters, 4 real workers, 200 forced builds, one master SIGKILLed mid-way: every request completes exactly once",
             .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
             .timeLimit(.minutes(2))
