@@ -10,16 +10,10 @@ struct WorkerEnvironment: Sendable {
 
     static let version = "gantry-1"
 
-    /// Variables of the secret store (`%(secret:NAME)s` from the environment); never reported.
-    static let secretPrefix = "GANTRY_SECRET_"
-    /// Parts of the names of variables that are never reported, ignoring case: anyone may read `environ` (the
-    /// workers API shows it without a login).
-    static let hiddenNameParts = ["PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL"]
-
     /// - Parameter hidden: Parts of the names of variables left out of `environ`, ignoring case.
     init(
         basedir: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        hiding hidden: [String] = WorkerEnvironment.hiddenNameParts
+        hiding hidden: [String] = WorkerEnviron.hiddenNameParts
     ) {
         self.basedir = basedir
         var entries: [MessagePackValue.MapEntry] = []
@@ -36,7 +30,7 @@ struct WorkerEnvironment: Sendable {
             guard !value.isEmpty else { continue }
             entries.append(.init(.string("os_" + line[..<equals].lowercased()), .string(value)))
         }
-        let environ = environment.filter { Self.reports($0.key, hiding: hidden) }.sorted { $0.key < $1.key }
+        let environ = environment.filter { WorkerEnviron.shows($0.key, hiding: hidden) }.sorted { $0.key < $1.key }
         entries += [
             .init("environ", .map(environ.map { .init(.string($0.key), .string($0.value)) })),
             .init("system", "posix"), .init("basedir", .string(basedir)),
@@ -47,9 +41,4 @@ struct WorkerEnvironment: Sendable {
         info = .map(entries)
     }
 
-    /// Whether variable `name` may be reported: not the secret store's, and naming none of `hidden`.
-    static func reports(_ name: String, hiding hidden: [String]) -> Bool {
-        let name = name.uppercased()
-        return !name.hasPrefix(secretPrefix) && !hidden.contains { name.contains($0.uppercased()) }
-    }
 }

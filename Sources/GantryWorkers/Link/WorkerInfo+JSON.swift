@@ -3,9 +3,14 @@ import GantryWire
 
 extension WorkerInfo {
     /// The info as stored with the worker (Buildbot's `workerinfo`); raw bytes, which no worker sends here,
-    /// become their count.
+    /// become their count. `environ` keeps only what ``WorkerEnviron`` shows: a buildbot-worker reports its
+    /// whole environment, and the workers API shows the info to anyone.
     public var json: [String: JSONValue] {
-        values.mapValues(Self.json)
+        var json = values.mapValues(Self.json)
+        if case .object(let environ)? = json["environ"] {
+            json["environ"] = .object(environ.filter { WorkerEnviron.shows($0.key) })
+        }
+        return json
     }
 
     private static func json(_ value: MessagePackValue) -> JSONValue {
