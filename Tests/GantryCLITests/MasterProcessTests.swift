@@ -221,6 +221,35 @@ extension ProcessTests {
             }
         }
 
+        @Test("a master started with a low soft descriptor limit raises it to the hard limit")
+        func descriptorLimit() async throws {
+            try await withDirectory { directory in
+                let file = directory.appendingPathComponent("limited.yaml")
+                try "name: limited\nhttp: 127.0.0.1:0\nbuilders: [{name: b}]\n".write(
+                    to: file, atomically: true, encoding: .utf8)
+                let log = directory.appendingPathComponent("limited.log")
+                let shell = Process()
+                shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+                shell.arguments = [
+                    "-c", #"ulimit -Sn 256 && exec "$0" master --config "$1" --exit-with-parent 2>"$2""#,
+                    GantryProcess.executable.path, file.path, log.path,
+                ]
+                let exited = try shell.start()
+                defer { kill(shell.processIdentifier, SIGKILL) }
+                #expect(
+                    await waitUntil {
+                        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("gantry.http.address=")
+                    })
+                let limits = try String(contentsOfFile: "/proc/\(shell.processIdentifier)/limits", encoding: .utf8)
+                let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+                let numbers = line.split(separator: " ").compactMap { Int($0) }
+                #expect(numbers.count == 2 && numbers[0] == numbers[1] && numbers[0] > 256, "\(line)")
+                kill(shell.processIdentifier, SIGTERM)
+                var iterator = exited.makeAsyncIterator()
+                _ = await iterator.next()
+            }
+        }
+
         @Test("a master whose HTTP address is taken exits non-zero, says so, and never joins the cluster")
         func portTaken() async throws {
             try await withDirectory { directory in
