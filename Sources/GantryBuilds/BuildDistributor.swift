@@ -60,6 +60,8 @@ public actor BuildDistributor {
     /// The connection each worker was shut down on, left to end; a later connection (the worker reconnected)
     /// obeys a kill or graceful shutdown again.
     private var shuttingDown: [String: WorkerLink] = [:]
+    /// The latest recording of the configured workers; the next one waits for it.
+    private var recording: Task<Void, any Error>?
     private let wake: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
 
@@ -92,11 +94,34 @@ public actor BuildDistributor {
     public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
         self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
         self.maxBuilds = maxBuilds
+        try await recordConfiguration()
+    }
+
+    /// Records the configured workers again: a peer that expired this master (it was paused, or cut off)
+    /// deleted them with its builder links.
+    public func reregister() async throws {
+        try await recordConfiguration()
+    }
+
+    /// Records each worker's builders of this master as they are when the recording runs. Recordings run one
+    /// at a time, in order: a reload and a re-registration after an expiry never interleave, so the last
+    /// configuration is the one recorded.
+    private func recordConfiguration() async throws {
+        let previous = recording
+        let next = Task {
+            _ = await previous?.result
+            try await self.recordCurrentConfiguration()
+        }
+        recording = next
+        try await next.value
+    }
+
+    private func recordCurrentConfiguration() async throws {
         var builderIDs: [String: [Int]] = [:]
-        for builder in builders {
+        for builder in builders.values.sorted(by: { $0.id < $1.id }) {
             for worker in builder.workers { builderIDs[worker, default: []].append(builder.id) }
         }
-        for (worker, ids) in builderIDs {
+        for (worker, ids) in builderIDs.sorted(by: { $0.key < $1.key }) {
             let workerID = try await database.workers.findWorkerId(worker)
             try await database.workers.workerConfigured(workerID, masterid: masterID, builderids: ids)
         }
@@ -105,12 +130,6 @@ public actor BuildDistributor {
             try await database.workers.workerConfigured(worker.id, masterid: masterID, builderids: [])
         }
         wake.yield()
-    }
-
-    /// Records the configured workers again: a peer that expired this master (it was paused, or cut off)
-    /// deleted them with its builder links.
-    public func reregister() async throws {
-        try await configure(Array(builders.values), maxBuilds: maxBuilds)
     }
 
     /// Looks for requests now: a peer's expiry just handed back the requests it was building.

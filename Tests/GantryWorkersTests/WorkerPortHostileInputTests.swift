@@ -60,14 +60,15 @@ struct WorkerPortHostileInputTests {
 
     @Test("an upgraded connection gives its place back and outlives both timeouts")
     func upgradedConnection() async throws {
-        let limits = WorkerPortLimits(upgradeTimeout: .milliseconds(300), idleTimeout: .milliseconds(200))
+        // Long enough for the upgrade itself on a loaded machine; slept past below.
+        let limits = WorkerPortLimits(upgradeTimeout: .seconds(3), idleTimeout: .seconds(2))
         try await WorkerPortHarness.withPort(passwords: Self.passwords, limits: limits) { harness in
             let connection = try RawConnection(port: harness.number)
             defer { connection.close() }
             #expect(try await connection.upgrade(name: "wk", password: "pw") == 101)
             #expect(await waitUntil { harness.port.unauthenticatedConnections == 0 })
             // Past both timeouts, the connection still answers.
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(3500))
             try await connection.write(RawConnection.frame(opcode: 0x9, payload: [1, 2, 3]))
             #expect(try await connection.readFrame(opcode: 0xa)?.payload == [1, 2, 3])
         }

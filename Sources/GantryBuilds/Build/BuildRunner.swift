@@ -114,7 +114,8 @@ public struct BuildRunner: Sendable {
 
     /// Ends the build and its request in one transaction, trying again (1 s, doubling to 30 s) while the
     /// database fails: handing the request back instead could build it twice. Only cancellation (the master
-    /// stopping, whose cleanup ends the build) or a claim this master no longer holds stops the attempts.
+    /// stopping, whose cleanup ends the build) or a claim this master no longer holds (the build alone then
+    /// ends RETRY) stops the attempts.
     private func end(_ buildID: Int, results: BuildResult, request: Int) async throws -> BuildsConnector.Ending {
         var delay = Duration.seconds(1)
         while true {
@@ -122,7 +123,12 @@ public struct BuildRunner: Sendable {
                 return try await database.builds.endBuild(
                     buildID, results: results, buildrequestid: request, masterid: masterID)
             } catch let error as GantryError where error.code == .conflict {
-                throw error
+                // The request is not this master's any more: the build ends RETRY alone, its request untouched.
+                try await database.builds.finishBuild(buildID, results: .retry)
+                logger.warning(
+                    "build ended RETRY: its request is no longer claimed here",
+                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                return .alreadyEnded
             } catch {
                 logger.warning(
                     "could not store the end of a build; trying again",
@@ -188,6 +194,13 @@ public struct BuildRunner: Sendable {
             result = .exception
         } catch let error as CocoaError {
             await log.append("\(error.localizedDescription)\n", prefix: "h")
+            result = .exception
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // A database error, say: the step still ends, and its log with it, so no one follows it forever.
+            logger.error("step ended EXCEPTION", metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+            await log.append("\(error)\n", prefix: "h")
             result = .exception
         }
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.

@@ -15,6 +15,8 @@ actor StdioLog {
     private var keepsStdout = false
     /// Each stream's unfinished last line.
     private var partial: [String: String] = [:]
+    /// The longest secret with a line break in it, in bytes (0: none).
+    private var multiLineSecretLength = 0
     /// Whether the database refused lines of this log.
     private var lostLines = false
     /// An unfinished line longer than this (16 MiB) is stored as it is: the master's memory stays bounded
@@ -32,6 +34,7 @@ actor StdioLog {
             masks.append((value, name))
         }
         masks.sort { $0.value.count > $1.value.count }
+        multiLineSecretLength = masks.filter { $0.value.utf8.contains(Self.newline) }.map(\.value.utf8.count).max() ?? 0
     }
 
     /// Collects the standard output from now on, until `takeStdout()`.
@@ -58,13 +61,20 @@ actor StdioLog {
             partial[prefix] = pending
             return
         }
-        var complete = pending
-        if pending.utf8.count <= Self.longestLine, let newline = pending.utf8.lastIndex(of: Self.newline) {
-            let rest = pending.utf8.index(after: newline)
-            complete = String(pending[..<rest])
-            if rest < pending.endIndex { partial[prefix] = String(pending[rest...]) }
+        guard pending.utf8.count <= Self.longestLine else { return await store(pending, prefix: prefix) }
+        // The last lines may be the start of a secret with a line break in it: they wait for the rest, so the
+        // secret is masked whole.
+        let held = max(multiLineSecretLength - 1, 0)
+        let limit =
+            pending.utf8.index(pending.utf8.endIndex, offsetBy: -held, limitedBy: pending.utf8.startIndex)
+            ?? pending.utf8.startIndex
+        guard let newline = pending.utf8[..<limit].lastIndex(of: Self.newline) else {
+            partial[prefix] = pending
+            return
         }
-        await store(complete, prefix: prefix)
+        let rest = pending.utf8.index(after: newline)
+        if rest < pending.endIndex { partial[prefix] = String(pending[rest...]) }
+        await store(String(pending[..<rest]), prefix: prefix)
     }
 
     /// Stores the unfinished lines (at a command's end), each as a line of its own.

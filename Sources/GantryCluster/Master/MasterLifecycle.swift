@@ -2,6 +2,7 @@ import Foundation
 import GantryModel
 public import GantryStorage
 public import Logging
+import Synchronization
 
 /// One master's life in the cluster: register, clean up after its own crash, expire stale peers, start its
 /// clustered services, check in on every heartbeat, and stop cleanly.
@@ -88,17 +89,28 @@ public final class MasterLifecycle: Sendable {
         }
         // Held before the first check-in as active, so no peer ever takes this master for dead.
         let (sessionHeld, sessionTaken) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let session = Task { [database] in await database.masters.holdSession(masterID) { sessionTaken.yield() } }
+        let ownLockSince = Mutex<ContinuousClock.Instant?>(nil)
+        let session = Task { [database] in
+            await database.masters.holdSession(masterID) { held in
+                ownLockSince.withLock { $0 = held ? ContinuousClock.now : nil }
+                if held { sessionTaken.yield() }
+            }
+        }
         defer { session.cancel() }
         if database.tracksSessions {
             for await _ in sessionHeld { break }
         }
+        var suspects = SessionSuspects(confirmation: settings.sessionConfirmation)
         var services = behaviors.map(makeService)
         var builderNames = builders
+        // Set when a peer expired this master; cleared once its builders are registered again.
+        var reregistering = false
         await withTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { await service.run() } }
             for service in services { await service.waitUntilStarted() }
-            await checkIn(masterID, services: services, builders: builderNames, firstTime: true, logger: logger)
+            await checkIn(
+                masterID, services: services, builders: builderNames, firstTime: true,
+                reregistering: &reregistering, logger: logger)
             started(masterID, services)
             await withTaskGroup(of: Void.self) { timers in
                 scheduleHeartbeat(in: &timers)
@@ -133,14 +145,17 @@ public final class MasterLifecycle: Sendable {
                         continue
                     }
                     if case .sessionCheck = event {
-                        let gone = try? await expireDeadPeers(except: masterID, logger: logger)
-                        if gone?.isEmpty == false { for service in services { service.pollNow() } }
+                        let gone = await expireDeadPeers(
+                            except: masterID, suspects: &suspects, ownLockSince: ownLockSince.withLock { $0 },
+                            logger: logger)
+                        if !gone.isEmpty { for service in services { service.pollNow() } }
                         scheduleSessionCheck(in: &timers)
                         continue
                     }
                     guard case .heartbeat = event else { break }
                     await checkIn(
-                        masterID, services: services, builders: builderNames, firstTime: false, logger: logger)
+                        masterID, services: services, builders: builderNames, firstTime: false,
+                        reregistering: &reregistering, logger: logger)
                     let expired = try? await expirePeers(except: masterID, force: false, logger: logger)
                     // What the expired masters held is free now: claim it without waiting for the next poll.
                     if expired?.isEmpty == false { for service in services { service.pollNow() } }
@@ -189,37 +204,61 @@ public final class MasterLifecycle: Sendable {
         }
     }
 
-    /// Expires the peers whose process is gone (their session ended): a killed master's services and builds
-    /// move within about `sessionCheck`, not `expireAfter`.
+    /// Expires the peers whose process is gone (their session ended, as ``SessionSuspects`` confirms): a killed
+    /// master's services and builds move within a few seconds, not `expireAfter`.
     /// - Returns: The masters expired now.
-    private func expireDeadPeers(except masterID: Int, logger: Logger) async throws -> [Master] {
-        let expired = try await database.masters.expireMastersWithoutSession(except: masterID)
-        for master in expired {
-            logger.warning("expired a master whose process is gone", metadata: ["gantry.expired.id": "\(master.id)"])
-            announce(.masterStopped(id: master.id, name: master.name))
+    private func expireDeadPeers(
+        except masterID: Int, suspects: inout SessionSuspects, ownLockSince: ContinuousClock.Instant?, logger: Logger
+    ) async -> [Master] {
+        do {
+            let lockless = try await database.masters.mastersWithoutSession(except: masterID)
+            var expired: [Master] = []
+            for id in suspects.observed(lockless: lockless, ownLockSince: ownLockSince, at: .now).sorted() {
+                suspects.forget(id)
+                guard let master = try await database.masters.expireMasterWithoutSession(id) else { continue }
+                logger.warning(
+                    "expired a master whose process is gone", metadata: ["gantry.expired.id": "\(master.id)"])
+                announce(.masterStopped(id: master.id, name: master.name))
+                expired.append(master)
+            }
+            return expired
+        } catch {
+            logger.warning("looking for masters whose process is gone failed", metadata: [LogKey.error: "\(error)"])
+            return []
         }
-        return expired
     }
 
     /// Checks in; when this was not the first check-in and the master had been marked inactive, a peer expired
     /// it, so its services must give up what they no longer own, and it registers its builders again (the
-    /// expiry deleted its links) before announcing that it is back, so its workers can be recorded on them.
+    /// expiry deleted its links) before announcing that it is back, so its workers can be recorded on them. A
+    /// registration that fails is tried again at every check-in until it succeeds.
     private func checkIn(
-        _ masterID: Int, services: [ClusteredService], builders: [String], firstTime: Bool, logger: Logger
+        _ masterID: Int, services: [ClusteredService], builders: [String], firstTime: Bool,
+        reregistering: inout Bool, logger: Logger
     ) async {
+        var expired = false
         do {
             let reactivated = try await database.masters.masterActive(masterID)
-            let expired = reactivated && !firstTime
+            expired = reactivated && !firstTime
             if expired {
                 logger.warning("this master had been expired by a peer; deactivating its services")
-                try await registerBuilders(builders, masterID: masterID)
-            }
-            if reactivated { announce(.masterStarted(id: masterID, name: name)) }
-            if !firstTime {
-                for service in services { await service.revalidate(masterExpired: expired) }
+                reregistering = true
+            } else if reactivated {
+                announce(.masterStarted(id: masterID, name: name))
             }
         } catch {
             logger.error("check-in failed", metadata: [LogKey.error: "\(error)"])
+        }
+        if !firstTime {
+            for service in services { await service.revalidate(masterExpired: expired) }
+        }
+        guard reregistering else { return }
+        do {
+            try await registerBuilders(builders, masterID: masterID)
+            reregistering = false
+            announce(.masterStarted(id: masterID, name: name))
+        } catch {
+            logger.error("registering again after an expiry failed", metadata: [LogKey.error: "\(error)"])
         }
     }
 

@@ -149,7 +149,12 @@ public struct BuildsConnector: Sendable {
                 [buildrequestid], results: results, masterid: masterid, now: now, in: sql)
             return .completed
         }
-        if ending == .completed { await database.notifier.post(.buildsetsComplete) }
+        switch ending {
+        case .completed: await database.notifier.post(.buildsetsComplete)
+        // Any master's distributor may build it again now, not at its next poll.
+        case .handedBack: await database.notifier.post(.buildrequestsNew)
+        case .alreadyEnded: break
+        }
         return ending
     }
 

@@ -16,11 +16,14 @@ extension MastersConnector {
     @discardableResult
     public func masterStopped(_ masterid: Int) async throws -> Bool {
         let now = database.clock.epochSeconds()
-        return try await database.withTransaction { sql in
+        let changed = try await database.withTransaction { sql in
             let changed = try await Self.deactivate(masterid, staleBefore: nil, in: sql)
             try await MasterCleanup.run(for: masterid, now: now, in: sql)
             return changed
         }
+        // The requests it handed back may be built by any master now.
+        await database.notifier.post(.buildrequestsNew)
+        return changed
     }
 
     /// Expires every master other than `except` whose last check-in is older than `staleBefore`, each in its own
@@ -56,6 +59,8 @@ extension MastersConnector {
                 expired.append(Master(id: master.id, name: master.name, active: false, lastActive: master.lastActive))
             }
         }
+        // The requests the expired masters held may be built by any master now, not at its next poll.
+        if !candidates.isEmpty { await database.notifier.post(.buildrequestsNew) }
         return expired
     }
 

@@ -4,51 +4,52 @@ public import GantryModel
 import SQLKit
 
 extension MastersConnector {
-    /// Holds master `masterid`'s session lock until the task is cancelled, so its peers see it gone the moment
-    /// its process dies (PostgreSQL ends a dead process's session at once); `held` is called each time it is
-    /// taken. Returns at once on SQLite.
+    /// Holds master `masterid`'s session lock until the task is cancelled, so its peers see it gone soon after
+    /// its process dies (PostgreSQL ends a dead process's session at once); `changed` is told each time it is
+    /// taken (`true`) or lost (`false`). Returns at once on SQLite.
     ///
     /// A master takes it before it first checks in as active, so a peer never takes an active master without
     /// one for a dead one.
-    public func holdSession(_ masterid: Int, held: @Sendable () -> Void) async {
-        await database.holdSessionLock(sessionLockClass, Int32(truncatingIfNeeded: masterid), held: held)
+    public func holdSession(_ masterid: Int, changed: @Sendable (Bool) -> Void) async {
+        await database.holdSessionLock(sessionLockClass, Int32(truncatingIfNeeded: masterid), changed: changed)
     }
 
-    /// Expires every active master other than `except` whose session lock no one holds: its process is gone
-    /// (killed, crashed), whatever its last check-in says. A master merely slow or paused keeps its session,
-    /// and is expired only after `expireAfter`. Each in its own transaction, which locks the master's row and
-    /// looks at its session again, so a master restarting under the same name meanwhile is left alone.
-    /// Nothing on SQLite.
-    /// - Returns: The masters this call deactivated, to announce as stopped.
-    public func expireMastersWithoutSession(except: Int) async throws -> [Master] {
+    /// The active masters other than `except` whose session lock no session holds now: their process is gone,
+    /// or their lock connection is being taken again. None on SQLite.
+    public func mastersWithoutSession(except: Int) async throws -> Set<Int> {
         guard database.tracksSessions else { return [] }
-        let candidates = try await database.withTransaction { sql in
-            try await sql.select().columns("id", "name", "last_active").from("masters")
-                .where("active", .equal, true).where("id", .notEqual, except)
-                .where(SQLColumn("id"), .notIn, SQLGroupExpression(sessionHolders(sql).query))
-                .all()
-                .map { row in
-                    Master(
-                        id: try row.decode(column: "id", as: Int.self),
-                        name: try row.decode(column: "name", as: String.self), active: false,
-                        lastActive: Date(
-                            timeIntervalSince1970: TimeInterval(try row.decode(column: "last_active", as: Int.self))))
-                }
+        return try await database.withTransaction { sql in
+            Set(
+                try await sql.select().column("id").from("masters")
+                    .where("active", .equal, true).where("id", .notEqual, except)
+                    .where(SQLColumn("id"), .notIn, SQLGroupExpression(sessionHolders(sql).query))
+                    .all(decodingColumn: "id", as: Int.self))
         }
-        var expired: [Master] = []
-        for master in candidates {
-            let now = database.clock.epochSeconds()
-            let gone = try await database.withTransaction { sql in
-                let row = try await sql.select().column("id").from("masters").where("id", .equal, master.id)
-                    .where("active", .equal, true).lockingClause(SQLLockingClause.update).first()
-                let holder = try await sessionHolders(sql, only: master.id).first()
-                guard row != nil, holder == nil else { return false }
-                _ = try await sql.update("masters").set("active", to: false).where("id", .equal, master.id).run()
-                try await MasterCleanup.run(for: master.id, now: now, in: sql)
-                return true
-            }
-            if gone { expired.append(master) }
+    }
+
+    /// Expires master `id` if it is still active and its session lock still free, in one transaction that
+    /// locks its row and looks at the lock again, so a master restarting under the same name meanwhile (it
+    /// takes its lock before it checks in) is left alone. A master merely slow or paused keeps its session.
+    /// - Returns: The master, when this call deactivated it, to announce as stopped.
+    public func expireMasterWithoutSession(_ id: Int) async throws -> Master? {
+        guard database.tracksSessions else { return nil }
+        let now = database.clock.epochSeconds()
+        let expired: Master? = try await database.withTransaction { sql in
+            guard
+                let row = try await sql.select().columns("id", "name", "last_active").from("masters")
+                    .where("id", .equal, id).where("active", .equal, true).lockingClause(SQLLockingClause.update)
+                    .first(),
+                try await sessionHolders(sql, only: id).first() == nil
+            else { return nil }
+            try await sql.update("masters").set("active", to: false).where("id", .equal, id).run()
+            try await MasterCleanup.run(for: id, now: now, in: sql)
+            return Master(
+                id: id, name: try row.decode(column: "name", as: String.self), active: false,
+                lastActive: Date(
+                    timeIntervalSince1970: TimeInterval(try row.decode(column: "last_active", as: Int.self))))
         }
+        // Its requests are free: every master's distributor may take them now, not at its next poll.
+        if expired != nil { await database.notifier.post(.buildrequestsNew) }
         return expired
     }
 
@@ -59,6 +60,12 @@ extension MastersConnector {
             .where(SQLColumn("classid"), .equal, SQLBind(sessionLockClass))
             .where(SQLColumn("objsubid"), .equal, SQLLiteral.numeric("2"))
             .where(SQLColumn("granted"), .equal, SQLLiteral.boolean(true))
+            // pg_locks shows every database of the server: only this one's masters count.
+            .where(
+                SQLColumn("database"), .equal,
+                SQLGroupExpression(
+                    sql.select().column("oid").from(SQLRaw("pg_database"))
+                        .where(SQLColumn("datname"), .equal, SQLFunction("current_database")).query))
         if let only { holders.where(SQLRaw("objid::bigint"), .equal, SQLBind(only)) }
         return holders
     }

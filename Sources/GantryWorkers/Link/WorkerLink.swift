@@ -62,7 +62,15 @@ public actor WorkerLink {
         onUpdate: @Sendable (RemoteUpdate) async -> Void = { _ in },
         started: @Sendable (String) async -> Void = { _ in }
     ) async throws -> RemoteCommandOutcome {
-        let (commandID, events) = try register()
+        let registered: (String, AsyncStream<CommandEvent>)
+        do {
+            registered = try register()
+        } catch {
+            // The transfer may already hold a file (a temporary one beside its destination): it must be removed.
+            await transfer?.finish(succeeded: false)
+            throw error
+        }
+        let (commandID, events) = registered
         transfers[commandID] = transfer
         do {
             let outcome = try await run(commandID, events, commandName, args, builderName, onUpdate, started)
