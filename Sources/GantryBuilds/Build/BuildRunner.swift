@@ -199,7 +199,8 @@ public struct BuildRunner: Sendable {
             throw CancellationError()
         } catch {
             // A database error, say: the step still ends, and its log with it, so no one follows it forever.
-            logger.error("step ended EXCEPTION", metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+            logger.error(
+                "step ended EXCEPTION", metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
             await log.append("\(error)\n", prefix: "h")
             result = .exception
         }
