@@ -13,6 +13,20 @@ struct ControlAPITests {
             base, path, body: #"{"jsonrpc": "2.0", "method": "\#(method)", "params": \#(params), "id": 7}"#)
     }
 
+    @Test("a control call's body over 1 MiB is answered 413, never 500, and changes nothing")
+    func oversizedCall() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let master = try await db.masters.findMasterId("m1")
+            try await withAPIServer(db, masterID: master) { base in
+                let padding = String(repeating: " ", count: 2 << 20)
+                let answer = try await httpPost(
+                    base, "/api/v2/workers/w1", body: #"{"jsonrpc": "2.0", "method": "pause", "id": 1}"# + padding)
+                #expect(answer.status == 413)
+                #expect(try await db.workers.getWorkers().isEmpty)
+            }
+        }
+    }
+
     @Test("stop, rebuild and cancel are written to the database; bad calls are refused and change nothing")
     func builds() async throws {
         try await withTestDatabase(.sqlite) { db in

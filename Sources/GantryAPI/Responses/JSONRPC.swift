@@ -2,6 +2,7 @@ import Foundation
 import GantryModel
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Buildbot's control calls: `{"jsonrpc": "2.0", "method": ..., "params": {...}, "id": ...}` in, a `result` or
 /// an `error` with the same id out.
@@ -14,7 +15,15 @@ struct JSONRPCCall {
 
     /// Reads the call; a body that is not one is answered with the reason.
     static func read(_ request: Request) async throws -> Result<JSONRPCCall, JSONRPCFailure> {
-        let body = try await request.body.collect(upTo: maxBody)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBody)
+        } catch is NIOTooManyBytesError {
+            return .failure(JSONRPCFailure(.contentTooLarge, code: -32600, "the body is larger than \(maxBody) bytes"))
+        } catch {
+            // A malformed (chunked) body: the client's fault, never a 500.
+            return .failure(JSONRPCFailure(.badRequest, code: -32700, "the body could not be read"))
+        }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body)),
             case .object(let call) = value
         else { return .failure(JSONRPCFailure(.badRequest, code: -32700, "the body must be a JSON-RPC call object")) }
