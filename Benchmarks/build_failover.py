@@ -8,9 +8,9 @@ Usage: Benchmarks/build_failover.py POSTGRES_URL [--rounds 5] [--heartbeat 5s] [
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own.
 """
-import argparse, json, os, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
-from gantry_process import ROOT, gantry, http_port
+from gantry_process import cluster_arguments, http_port, timed_rounds
 
 
 def free_port():
@@ -100,22 +100,8 @@ def round_(binary, url, args, number):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("url")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--heartbeat", default="5s")
-    parser.add_argument("--expire-after", default="30s")
-    parser.add_argument("--claim-poll", default="5s")
-    args = parser.parse_args()
-    binary = gantry()
-    print(f"2 masters, 4 native workers, 2 builds; heartbeat {args.heartbeat}, expireAfter {args.expire_after}, "
-          f"claimPoll {args.claim_poll}; {os.path.relpath(binary, ROOT)}")
-    times = []
-    for number in range(1, args.rounds + 1):
-        seconds, lost = round_(binary, args.url, args, number)
-        times.append(seconds)
-        print(f"round {number}: {lost} lost build(s) running again in {seconds:.2f} s")
-    print(f"median: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+    args = cluster_arguments(__doc__)
+    timed_rounds(args, "2 masters, 4 native workers, 2 builds", lambda binary, number: round_(binary, args.url, args, number), lambda lost, seconds: f"{lost} lost build(s) running again in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 5s] [--expi
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own, so earlier rounds do not disturb later ones.
 """
-import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, signal, subprocess, sys, tempfile, time, urllib.request
 
-from gantry_process import ROOT, gantry, http_port
+from gantry_process import cluster_arguments, http_port, timed_rounds
 
 
 def start(binary, directory, name, url, args, schedulers):
@@ -63,22 +63,8 @@ def round_(binary, url, args, number):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("url")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--heartbeat", default="5s")
-    parser.add_argument("--expire-after", default="30s")
-    parser.add_argument("--claim-poll", default="5s")
-    args = parser.parse_args()
-    binary = gantry()
-    print(f"3 masters, 6 schedulers; heartbeat {args.heartbeat}, expireAfter {args.expire_after}, "
-          f"claimPoll {args.claim_poll}; {os.path.relpath(binary, ROOT)}")
-    times = []
-    for number in range(1, args.rounds + 1):
-        seconds, moved = round_(binary, args.url, args, number)
-        times.append(seconds)
-        print(f"round {number}: {moved} schedulers moved in {seconds:.2f} s")
-    print(f"median failover: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+    args = cluster_arguments(__doc__)
+    timed_rounds(args, "3 masters, 6 schedulers", lambda binary, number: round_(binary, args.url, args, number), lambda moved, seconds: f"{moved} schedulers moved in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

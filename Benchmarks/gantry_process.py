@@ -36,3 +36,31 @@ def start_master(directory, config, database=None):
     master = subprocess.Popen([gantry(), "master", "--config", path], stdout=subprocess.DEVNULL,
                               stderr=open(log, "w"))
     return master, http_port(log)
+
+
+def cluster_arguments(description):
+    """The command line of a failover benchmark: the PostgreSQL URL, the rounds, and the cluster timings (by
+    default the configuration's own)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--heartbeat", default="5s")
+    parser.add_argument("--expire-after", default="30s")
+    parser.add_argument("--claim-poll", default="5s")
+    return parser.parse_args()
+
+
+def timed_rounds(args, setup, round_, describe):
+    """Prints `setup` with the timings, runs `round_(number)` for each round (it returns the seconds and what
+    moved), prints each with `describe(moved, seconds)`, then the median."""
+    import statistics
+    binary = gantry()
+    print(f"{setup}; heartbeat {args.heartbeat}, expireAfter {args.expire_after}, claimPoll {args.claim_poll}; "
+          f"{os.path.relpath(binary, ROOT)}")
+    times = []
+    for number in range(1, args.rounds + 1):
+        seconds, moved = round_(binary, number)
+        times.append(seconds)
+        print(f"round {number}: {describe(moved, seconds)}")
+    print(f"median: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")

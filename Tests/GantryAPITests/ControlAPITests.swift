@@ -17,12 +17,16 @@ struct ControlAPITests {
     func oversizedCall() async throws {
         try await withTestDatabase(.sqlite) { db in
             let master = try await db.masters.findMasterId("m1")
+            _ = try await db.workers.findWorkerId("w1")
             try await withAPIServer(db, masterID: master) { base in
-                let padding = String(repeating: " ", count: 2 << 20)
+                let call = #"{"jsonrpc": "2.0", "method": "pause", "id": 1}"#
                 let answer = try await httpPost(
-                    base, "/api/v2/workers/w1", body: #"{"jsonrpc": "2.0", "method": "pause", "id": 1}"# + padding)
+                    base, "/api/v2/workers/w1", body: call + String(repeating: " ", count: 2 << 20))
                 #expect(answer.status == 413)
-                #expect(try await db.workers.getWorkers().isEmpty)
+                #expect(try await db.workers.getWorkers().first?.paused == false)
+                // The same call, small enough, is carried out.
+                #expect(try await httpPost(base, "/api/v2/workers/w1", body: call).status == 200)
+                #expect(try await db.workers.getWorkers().first?.paused == true)
             }
         }
     }

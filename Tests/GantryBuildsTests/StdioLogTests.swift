@@ -50,9 +50,10 @@ struct StdioLogTests {
             await log.mask(["key": "-----BEGIN\nABC\n-----END"])
             await log.append("before\nx -----BEGIN\nAB", prefix: "o")
             await log.append("C\n-----END y\nafter\n", prefix: "o")
+            await log.append("x -----BEGIN\nABC\n-----END and then some more text on the same line\n", prefix: "o")
             #expect(try await log.finish())
             let text = try await lines()
-            #expect(text == "obefore\nox <key> y\noafter\n")
+            #expect(text == "obefore\nox <key> y\noafter\nox <key> and then some more text on the same line\n")
             #expect(!text.contains("BEGIN") && !text.contains("ABC"))
         }
     }

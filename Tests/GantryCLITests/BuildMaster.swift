@@ -61,10 +61,24 @@ func withBuildMaster(
 }
 
 /// Forces the master's scheduler `force`.
-func force(_ base: URL) async throws {
-    let forced = try await httpPost(
-        base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-    #expect(forced.status == 200)
+/// Forces a build through force scheduler `scheduler` of the master at `base`, once a master runs it; a 503
+/// (the scheduler moving between masters: nothing was written) is tried again.
+func force(_ base: URL, scheduler: String = "force") async throws {
+    #expect(
+        await waitUntil {
+            (try? await httpGetText(base, "/api/v2/schedulers?name=\(scheduler)"))?.text.contains("\"master\":{")
+                == true
+        }, "force scheduler '\(scheduler)' never ran")
+    var status = 0
+    for _ in 0..<100 {
+        status = try await httpPost(
+            base, "/api/v2/forceschedulers/\(scheduler)",
+            body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#
+        ).status
+        guard status == 503 else { break }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    #expect(status == 200)
 }
 
 /// The stdio log of build `build`'s step `index`.

@@ -78,14 +78,7 @@ extension ProcessTests {
                         }, "\(masters[0].logText.suffix(2000))")
                     let http = try #require(try await masters[2].httpPort())
                     let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
-                    var forced = 0
-                    while forced < Self.requests {
-                        let answer = try await httpPost(
-                            base, "/api/v2/forceschedulers/force",
-                            body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                        // 503 while the scheduler moves between masters: nothing was written; try again.
-                        if answer.status == 200 { forced += 1 } else { try await Task.sleep(for: .milliseconds(100)) }
-                    }
+                    for _ in 0..<Self.requests { try await force(base) }
 
                     // c2 is paused past expireAfter: a peer expires it; resumed, its workers must build again.
                     #expect(try await waitUntil { try await db.builds.getBuilds(complete: true).count >= 20 })
@@ -96,18 +89,7 @@ extension ProcessTests {
                     masters[1].send(SIGCONT)
                     // Builds only c2's workers can run: they are built only if c2 registered its workers again.
                     #expect(await waitUntil { masters[1].logText.contains("workers registered again") })
-                    var forcedOnC2 = 0
-                    while forcedOnC2 < Self.onC2 {
-                        let answer = try await httpPost(
-                            base, "/api/v2/forceschedulers/force-c2",
-                            body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                        // 503 while the scheduler moves between masters: nothing was written; try again.
-                        if answer.status == 200 {
-                            forcedOnC2 += 1
-                        } else {
-                            try await Task.sleep(for: .milliseconds(100))
-                        }
-                    }
+                    for _ in 0..<Self.onC2 { try await force(base, scheduler: "force-c2") }
 
                     // c1 is killed mid-build and started again on its port, where its workers reconnect.
                     #expect(try await waitUntil { try await db.builds.getBuilds(complete: true).count >= 80 })

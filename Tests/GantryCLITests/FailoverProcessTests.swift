@@ -270,21 +270,18 @@ extension ProcessTests {
                 var port = try #require(try await master.httpPort(), "\(master.logText)")
                 var base = try #require(URL(string: "http://127.0.0.1:\(port)"))
                 try await Database.withDatabase(url, logger: silentLogger) { db in
-                    #expect(
-                        await waitUntil {
-                            (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
-                        })
-                    let forced = try await httpPost(
-                        base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                    #expect(forced.status == 200)
+                    try await force(base)
                     #expect(try await waitUntil(limit: .seconds(60)) { try await db.builds.getBuilds().count == 1 })
                     // Another session holds the request's row while the build's `sleep 1` ends: the build's end
                     // waits for it, and the master dies waiting.
-                    try await db.withTransaction { sql in
+                    let waiting = try await db.withTransaction { sql in
                         try await sql.raw("SELECT id FROM buildrequests FOR UPDATE").run()
                         try await Task.sleep(for: .seconds(2.5))
+                        let waiting = try await sql.raw("SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted").first()
                         master.send(SIGKILL)
+                        return try waiting?.decode(column: "n", as: Int.self) ?? 0
                     }
+                    #expect(waiting > 0, "the build's end was not waiting on the row when the master died")
                     _ = await master.waitForExit()
                     master = try MasterProcess(name: "locked", config: config, directory: directory)
                     port = try #require(try await master.httpPort(), "\(master.logText)")

@@ -94,13 +94,7 @@ extension ProcessTests {
                 #expect(answer["meta", "total"] == .number(1))
                 #expect(answer["masters", 0, "active"] == .bool(true))
 
-                #expect(
-                    await waitUntil {
-                        (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
-                    })
-                let forced = try await httpPost(
-                    base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                #expect(forced.status == 200)
+                try await force(base)
                 // The periodic scheduler builds once at start too: every request is waited for.
                 let built = await waitUntil(limit: .seconds(90)) {
                     (try? await httpGet(base, "/api/v2/buildrequests?complete=false"))?["meta", "total"] == .number(0)
@@ -195,13 +189,7 @@ extension ProcessTests {
                     defer { master.send(SIGKILL) }
                     let port = try #require(try await master.httpPort(), "\(master.logText.suffix(2000))")
                     let base = try #require(URL(string: "http://127.0.0.1:\(port)"))
-                    #expect(
-                        await waitUntil {
-                            (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
-                        })
-                    let forced = try await httpPost(
-                        base, "/api/v2/forceschedulers/force", body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                    #expect(forced.status == 200)
+                    try await force(base)
                     #expect(
                         await waitUntil(limit: .seconds(60)) {
                             (try? await httpGet(base, "/api/v2/builds?complete=true"))?["meta", "total"] == .number(1)

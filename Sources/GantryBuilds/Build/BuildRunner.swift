@@ -124,11 +124,29 @@ public struct BuildRunner: Sendable {
                     buildID, results: results, buildrequestid: request, masterid: masterID)
             } catch let error as GantryError where error.code == .conflict {
                 // The request is not this master's any more: the build ends RETRY alone, its request untouched.
-                try await database.builds.finishBuild(buildID, results: .retry)
                 logger.warning(
-                    "build ended RETRY: its request is no longer claimed here",
+                    "build ends RETRY: its request is no longer claimed here",
                     metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                try await endAlone(buildID)
                 return .alreadyEnded
+            } catch {
+                logger.warning(
+                    "could not store the end of a build; trying again",
+                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Ends the build RETRY without its request, trying again while the database fails.
+    private func endAlone(_ buildID: Int) async throws {
+        var delay = Duration.seconds(1)
+        while true {
+            do {
+                try await database.builds.setBuildStateString(buildID, "finished")
+                try await database.builds.finishBuild(buildID, results: .retry)
+                return
             } catch {
                 logger.warning(
                     "could not store the end of a build; trying again",

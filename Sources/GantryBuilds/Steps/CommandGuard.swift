@@ -6,6 +6,8 @@ actor CommandGuard {
     private var watchdog: CommandWatchdog
     private var commandID: String?
     private let clock = ContinuousClock()
+    /// Set when the guard gave up on a command that had not started yet.
+    private var abandoning: WorkerLink?
 
     /// A guard for a shell command whose worker-side `timeout` is `timeout` seconds: silent for a minute longer
     /// than that, it is lost.
@@ -14,10 +16,11 @@ actor CommandGuard {
             silence: .seconds(Int64(clamping: timeout)) + .seconds(60), startedAt: ContinuousClock.now)
     }
 
-    /// The worker started the command under `id`.
-    func started(_ id: String) {
+    /// The worker started the command under `id`; if the guard already gave up on it, it is abandoned now.
+    func started(_ id: String) async {
         commandID = id
         watchdog.heard(at: clock.now)
+        if let link = abandoning { await abandon(id, on: link) }
     }
 
     /// The worker reported on the command.
@@ -39,11 +42,14 @@ actor CommandGuard {
                     try? await link.interrupt(commandID: commandID, why: "the master heard nothing from it")
                 }
             case .abandon:
-                if let commandID {
-                    await link.abandon(commandID: commandID, reason: "the worker never reported the command's end")
-                }
+                // Not started yet (its start was never answered): abandoned as soon as it is.
+                if let commandID { await abandon(commandID, on: link) } else { abandoning = link }
                 return
             }
         }
+    }
+
+    private func abandon(_ id: String, on link: WorkerLink) async {
+        await link.abandon(commandID: id, reason: "the worker never reported the command's end")
     }
 }

@@ -62,6 +62,8 @@ actor StdioLog {
             return
         }
         guard pending.utf8.count <= Self.longestLine else { return await store(pending, prefix: prefix) }
+        // Masked before it is cut, so no cut falls inside a secret with line breaks that is already whole.
+        if multiLineSecretLength > 0 { pending = masked(pending) }
         // The last lines may be the start of a secret with a line break in it: they wait for the rest, so the
         // secret is masked whole.
         let held = max(multiLineSecretLength - 1, 0)

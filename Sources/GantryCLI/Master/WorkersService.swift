@@ -112,12 +112,19 @@ struct WorkersService: Service, CustomStringConvertible {
     ) async {
         switch event {
         case .masterStarted(let id, _) where id == masterID:
-            do {
-                try await distributor.reregister()
-                try await manager.reregister()
-                logger.info("workers registered again after this master's expiry")
-            } catch {
-                logger.error("workers not registered again", metadata: ["gantry.error": "\(error)"])
+            // Tried until it succeeds: without the records, this master's workers take no build.
+            var delay = Duration.seconds(1)
+            while !Task.isCancelled {
+                do {
+                    try await distributor.reregister()
+                    try await manager.reregister()
+                    logger.info("workers registered again after this master's expiry")
+                    return
+                } catch {
+                    logger.error("workers not registered again; trying again", metadata: ["gantry.error": "\(error)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(30))
+                }
             }
         case .masterStopped(let id, _) where id != masterID:
             await distributor.wakeUp()
