@@ -68,7 +68,7 @@ extension ProcessTests {
                             schedulers:
 
                             """ + schedulers.map { "  - \($0)\n" }.joined(),
-                        directory: directory)
+                        directory: directory, environment: ["GANTRY_LOG_LEVEL": "debug"])
                 }
                 defer { for master in masters { master.send(SIGKILL) } }
                 try await Database.withDatabase(url, logger: silentLogger) { db in

@@ -70,6 +70,21 @@ public final class MasterLifecycle: Sendable {
         let masterID = try await database.masters.findMasterId(name)
         var logger = logger
         logger[metadataKey: LogKey.master] = "\(masterID)"
+        // Taken before this master holds anything (builder links, claims) or checks in as active, so no peer
+        // ever takes it for dead; a previous process of it that still holds the lock is waited for.
+        let (sessionHeld, sessionTaken) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let ownLockSince = Mutex<ContinuousClock.Instant?>(nil)
+        let session = Task { [database] in
+            await database.masters.holdSession(masterID) { held in
+                ownLockSince.withLock { $0 = held ? ContinuousClock.now : nil }
+                if held { sessionTaken.yield() }
+            }
+        }
+        defer { session.cancel() }
+        if database.tracksSessions {
+            for await _ in sessionHeld { break }
+        }
+        var suspects = SessionSuspects(confirmation: settings.sessionConfirmation)
         if try await database.masters.masterStopped(masterID) {
             logger.info("cleaned up after this master's previous run")
             announce(.masterStopped(id: masterID, name: name))
@@ -87,20 +102,6 @@ public final class MasterLifecycle: Sendable {
                 logger: logger
             )
         }
-        // Held before the first check-in as active, so no peer ever takes this master for dead.
-        let (sessionHeld, sessionTaken) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let ownLockSince = Mutex<ContinuousClock.Instant?>(nil)
-        let session = Task { [database] in
-            await database.masters.holdSession(masterID) { held in
-                ownLockSince.withLock { $0 = held ? ContinuousClock.now : nil }
-                if held { sessionTaken.yield() }
-            }
-        }
-        defer { session.cancel() }
-        if database.tracksSessions {
-            for await _ in sessionHeld { break }
-        }
-        var suspects = SessionSuspects(confirmation: settings.sessionConfirmation)
         var services = behaviors.map(makeService)
         var builderNames = builders
         // Set when a peer expired this master; cleared once its builders are registered again.
@@ -212,6 +213,9 @@ public final class MasterLifecycle: Sendable {
     ) async -> [Master] {
         do {
             let lockless = try await database.masters.mastersWithoutSession(except: masterID)
+            if !lockless.isEmpty {
+                logger.debug("peers without their session lock", metadata: ["gantry.masters": "\(lockless.sorted())"])
+            }
             var expired: [Master] = []
             for id in suspects.observed(lockless: lockless, ownLockSince: ownLockSince, at: .now).sorted() {
                 suspects.forget(id)

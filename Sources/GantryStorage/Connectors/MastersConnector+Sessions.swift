@@ -14,33 +14,46 @@ extension MastersConnector {
         await database.holdSessionLock(sessionLockClass, Int32(truncatingIfNeeded: masterid), changed: changed)
     }
 
-    /// The active masters other than `except` whose session lock no session holds now: their process is gone,
-    /// or their lock connection is being taken again. None on SQLite.
+    /// The masters other than `except` that are active or hold anything (claims, links), and whose session lock
+    /// no session holds now: their process is gone, or their lock connection is being taken again. A master takes
+    /// its lock before it holds anything, so one that holds something without it died, even before it first
+    /// checked in as active. None on SQLite.
     public func mastersWithoutSession(except: Int) async throws -> Set<Int> {
         guard database.tracksSessions else { return [] }
         return try await database.withTransaction { sql in
-            Set(
-                try await sql.select().column("id").from("masters")
-                    .where("active", .equal, true).where("id", .notEqual, except)
-                    .where(SQLColumn("id"), .notIn, SQLGroupExpression(sessionHolders(sql).query))
-                    .all(decodingColumn: "id", as: Int.self))
+            let holders = try await MasterCleanup.holders(in: sql)
+            let rows = try await sql.select().columns("id", "active").from("masters")
+                .where("id", .notEqual, except)
+                .where(SQLColumn("id"), .notIn, SQLGroupExpression(sessionHolders(sql).query))
+                .all()
+            var lockless: Set<Int> = []
+            for row in rows {
+                let id = try row.decode(column: "id", as: Int.self)
+                if try row.decode(column: "active", as: Bool.self) || holders.contains(id) { lockless.insert(id) }
+            }
+            return lockless
         }
     }
 
-    /// Expires master `id` if it is still active and its session lock still free, in one transaction that
-    /// locks its row and looks at the lock again, so a master restarting under the same name meanwhile (it
-    /// takes its lock before it checks in) is left alone. A master merely slow or paused keeps its session.
-    /// - Returns: The master, when this call deactivated it, to announce as stopped.
+    /// Expires master `id` if its session lock is still free: marks it inactive and releases everything it
+    /// holds, in one transaction that locks its row and looks at the lock again, so a master restarting under
+    /// the same name meanwhile (it takes its lock before anything else) is left alone. A master merely slow or
+    /// paused keeps its session.
+    /// - Returns: The master, when this call changed anything (it was active, or held something), to announce
+    ///   as stopped.
     public func expireMasterWithoutSession(_ id: Int) async throws -> Master? {
         guard database.tracksSessions else { return nil }
         let now = database.clock.epochSeconds()
         let expired: Master? = try await database.withTransaction { sql in
             guard
-                let row = try await sql.select().columns("id", "name", "last_active").from("masters")
-                    .where("id", .equal, id).where("active", .equal, true).lockingClause(SQLLockingClause.update)
+                let row = try await sql.select().columns("id", "name", "active", "last_active").from("masters")
+                    .where("id", .equal, id).lockingClause(SQLLockingClause.update)
                     .first(),
                 try await sessionHolders(sql, only: id).first() == nil
             else { return nil }
+            let wasActive = try row.decode(column: "active", as: Bool.self)
+            let held = try await MasterCleanup.holders(in: sql).contains(id)
+            guard wasActive || held else { return nil }
             try await sql.update("masters").set("active", to: false).where("id", .equal, id).run()
             try await MasterCleanup.run(for: id, now: now, in: sql)
             return Master(
