@@ -67,7 +67,7 @@ struct ReloadService: Service {
         var keys: [String] = []
         if old.name != new.name { keys.append("name") }
         if old.database != new.database { keys.append("database") }
-        if old.http != new.http { keys.append("http") }
+        if old.http != new.http || old.httpLimits != new.httpLimits { keys.append("http") }
         if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
         if old.workerPort != new.workerPort || old.workers.isEmpty != new.workers.isEmpty { keys.append("workerPort") }
         if old.heartbeat != new.heartbeat || old.expireAfter != new.expireAfter || old.claimPoll != new.claimPoll {
