@@ -81,6 +81,13 @@ func force(_ base: URL, scheduler: String = "force") async throws {
     #expect(status == 200)
 }
 
+/// Forces a build and waits until `complete` requests are complete, showing the master's log if they never are.
+func forceAndWait(_ base: URL, _ db: Database, _ master: MasterProcess, complete: Int = 1) async throws {
+    try await force(base)
+    let built = try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == complete }
+    #expect(built, "\(master.logText)")
+}
+
 /// The stdio log of build `build`'s step `index`.
 func log(_ db: Database, build: Int, step index: Int) async throws -> String {
     let step = try await db.steps.getSteps(buildid: build)[index]

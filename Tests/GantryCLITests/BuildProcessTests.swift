@@ -25,11 +25,7 @@ extension ProcessTests {
                     """,
                 schedulers: "  - {name: force, type: force, builderNames: [b1]}"
             ) { master, base, db, _ in
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master)
                 let build = try #require(try await db.builds.getBuilds().first)
                 #expect(build.results == .warnings && build.number == 1)
                 let steps = try await db.steps.getSteps(buildid: build.id)
@@ -70,11 +66,7 @@ extension ProcessTests {
                     await waitUntil {
                         (try? await httpGetText(base, "/api/v2/schedulers"))?.text.contains("\"master\":{") == true
                     })
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 2
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master, complete: 2)
                 let builds = try await db.builds.getBuilds()
                 #expect(builds.map(\.results) == [.warnings, .warnings], "the parent takes the child's result")
                 let child = try #require(builds.last)

@@ -31,11 +31,7 @@ extension ProcessTests {
                     """,
                 schedulers: "  - {name: force, type: force, builderNames: [b1]}"
             ) { master, base, db, directory in
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master)
                 let steps = try await db.steps.getSteps(buildid: 1)
                 #expect(
                     steps.map(\.results) == [
@@ -156,11 +152,7 @@ extension ProcessTests {
                     """,
                 schedulers: "  - {name: force, type: force, builderNames: [b1]}"
             ) { master, base, db, _ in
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master)
                 let steps = try await db.steps.getSteps(buildid: 1)
                 #expect(steps.map(\.results) == [.success, .success, .success, .success, .success])
                 #expect(try await log(db, build: 1, step: 1).contains("oabsolute ok\n"))
@@ -189,11 +181,7 @@ extension ProcessTests {
                     """#,
                 schedulers: "  - {name: force, type: force, builderNames: [b1]}"
             ) { master, base, db, _ in
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master)
                 #expect(try await db.steps.getSteps(buildid: 1).map(\.results) == [.success, .success])
                 let numbers = try await stdoutLines(base, db, build: 1, step: 0)
                 let printed = (1...100_000).map { "\($0)" }
@@ -225,11 +213,7 @@ extension ProcessTests {
                     """#,
                 schedulers: "  - {name: force, type: force, builderNames: [b1]}"
             ) { master, base, db, _ in
-                try await force(base)
-                let built = try await waitUntil {
-                    try await db.buildRequests.getBuildRequests(complete: true).count == 1
-                }
-                #expect(built, "\(master.logText)")
+                try await forceAndWait(base, db, master)
                 let wide = try await stdoutLines(base, db, build: 1, step: 0)
                 let replaced = wide.reduce(0) { $0 + $1.unicodeScalars.filter { $0 == "\u{FFFD}" }.count }
                 #expect(replaced == 0)
