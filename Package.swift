@@ -98,7 +98,6 @@ let package = Package(
             name: "GantryWorkers",
             dependencies: [
                 "GantryModel",
-                "GantryStorage",
                 "GantryWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,10 +125,8 @@ let package = Package(
             name: "GantryPools",
             dependencies: [
                 "GantryCluster",
-                "GantryConfig",
                 "GantryModel",
                 "GantryStorage",
-                "GantryWorkers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -142,7 +139,6 @@ let package = Package(
             dependencies: [
                 "GantryModel",
                 "GantryStorage",
-                "GantryWire",
                 "GantryWorkers",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -160,18 +156,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "GantryCLI",
+            name: "GantryMaster",
             dependencies: [
                 "GantryAPI",
                 "GantryBuilds",
                 "GantryCluster",
                 "GantryConfig",
                 "GantryModel",
+                "GantryPools",
                 "GantryScheduling",
                 "GantryStorage",
-                "GantryPools",
-                "GantryNativeWorker",
                 "GantryWorkers",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryCLI",
+            dependencies: [
+                "GantryConfig",
+                "GantryMaster",
+                "GantryModel",
+                "GantryNativeWorker",
+                "GantryStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -242,13 +251,22 @@ let package = Package(
         .testTarget(
             name: "GantryPoolsTests",
             dependencies: [
-                "GantryConfig", "GantryModel", "GantryPools", "GantryStorage", "GantryTesting", "GantryWorkers",
+                "GantryCluster", "GantryModel", "GantryPools", "GantryStorage", "GantryTesting", "GantryWorkers",
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GantryConfigTests",
             dependencies: ["GantryConfig", "GantryModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryMasterTests",
+            dependencies: [
+                "GantryConfig", "GantryMaster", "GantryModel", "GantryStorage", "GantryTesting",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -14,9 +14,10 @@ public struct HTTPAPI: Sendable {
     let changeHooks: ChangeHooksConfig
     /// The force schedulers of this master's configuration.
     let forceSchedulers: ForceSchedulerRegistry
-    let master: MasterIdentity
-    /// The pools of this master, once its pool manager runs.
-    let pools: PoolsRegistry
+    /// This master's id, for the claims the API writes itself (cancelling a waiting request).
+    let masterID: Int
+    /// This master's pools; none when it serves no workers.
+    let pools: PoolManager?
     /// What `/metrics` shows: the registry the master's metrics are recorded in.
     let metrics: PrometheusCollectorRegistry
     let logger: Logger
@@ -25,15 +26,15 @@ public struct HTTPAPI: Sendable {
         database: Database,
         changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
-        master: MasterIdentity = MasterIdentity(),
-        pools: PoolsRegistry = PoolsRegistry(),
+        masterID: Int,
+        pools: PoolManager? = nil,
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         logger: Logger
     ) {
         self.database = database
         self.changeHooks = changeHooks
         self.forceSchedulers = forceSchedulers
-        self.master = master
+        self.masterID = masterID
         self.pools = pools
         self.metrics = metrics
         self.logger = logger

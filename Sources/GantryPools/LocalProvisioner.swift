@@ -1,5 +1,5 @@
 public import Foundation
-public import GantryConfig
+public import GantryModel
 import Subprocess
 import Synchronization
 import SystemPackage
@@ -44,7 +44,7 @@ public struct LocalProvisioner: WorkerProvisioner {
     /// The provisioner of local pool `pool`: its workers in the pool's `basedir`, else in
     /// ``defaultBasedir(pool:configurationDirectory:)``, and never in the configuration or secrets directory.
     public init(
-        executable: String, pool: PoolConfig, configurationDirectory: String, secretsDirectory: String?,
+        executable: String, pool: PoolSettings, configurationDirectory: String, secretsDirectory: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.init(
@@ -74,11 +74,11 @@ public struct LocalProvisioner: WorkerProvisioner {
     }
 
     public func start(name: String, password: String, master: String) async throws -> any ProvisionedWorker {
-        if let directory = protectedDirectories.first(where: { PoolConfig.lies(basedir.path, inside: $0) }) {
+        if let directory = protectedDirectories.first(where: { PoolSettings.lies(basedir.path, inside: $0) }) {
             throw LocalProvisionerError.basedirInside(basedir: basedir.path, directory: directory)
         }
         let root = Self.temporaryRoot
-        if PoolConfig.lies(basedir.path, inside: root.path) { try Self.makePrivate(root) }
+        if PoolSettings.lies(basedir.path, inside: root.path) { try Self.makePrivate(root) }
         let directory = basedir.appendingPathComponent(name)
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

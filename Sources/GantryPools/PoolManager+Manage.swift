@@ -1,115 +1,146 @@
-import GantryConfig
+import GantryModel
 import GantryStorage
 import Metrics
 
 extension PoolManager {
-    /// One look at a pool this master manages, as Copr's backend does with `spin_up_workers_by_group` and
-    /// `prune_dead_workers_by_group`; time counts only when `ticked` (a look for new demand between ticks counts
-    /// no time):
-    ///
-    /// - a started worker that connected is running; one that has not after `startTimeout` is stopped and
-    ///   counted as a failure; one whose process died or whose connection was lost is pruned (its build, if any,
-    ///   ends RETRY as its connection is lost);
-    /// - workers are started while the pool's pending requests outnumber its idle and starting workers (and to
-    ///   keep `minIdle` idle ones), up to `maxWorkers`, at most one per `minStartInterval`;
-    /// - an idle worker beyond `minIdle` is retired after `idleTimeout`, and so is any worker above a lowered
-    ///   `maxWorkers` once it is idle.
-    func manage(_ pool: PoolConfig, ticked: Bool) async throws {
-        let elapsed = ticked ? 1 : 0
-        var named = members[pool.name] ?? [:]
-        let busy = try await busyMembers()
-        let ticksOf = { (duration: Duration) in Int((duration / self.tick).rounded(.up)) }
-        for (name, var member) in named {
-            if await member.process.hasExited {
-                named[name] = nil
-                members[pool.name] = named
-                await record(pool.name, name, .pruned, "its process ended")
-                if pool.exitOnWorker { throw WorkerDied(pool: pool.name, worker: name) }
-                continue
+    /// Manages the pool while this master holds its claim (cancelled when the claim ends): looks at it at once,
+    /// at every tick (time passes: start and idle timeouts, start spacing), and whenever requests are added (new
+    /// demand: workers start without waiting for the tick).
+    func manageWhileActive(_ name: String) async {
+        let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
+        // Wake-ups coalesce, and so do ticks: a look that took longer than a tick counts one tick, never a burst
+        // of them at once (which would retire a worker that is idle for a moment between two builds).
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wakers[name] = wake
+        defer { wakers[name] = nil }
+        _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
+        await perform(machine.claimed(name))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [clock, tick] in
+                while (try? await clock.sleep(for: tick)) != nil { await self.ticked(name) }
             }
-            let attached = await workers.worker(named: name) != nil
-            switch member.state {
-            case .starting where attached:
-                member.state = busy.contains(name) ? .busy : .idle
-                await record(pool.name, name, .connected)
-            case .starting:
-                if let failure = member.process.failure {
-                    named[name] = nil
-                    await failed(pool.name, name, "\(failure)")
-                    continue
-                }
-                member.startedTicks += elapsed
-                if member.startedTicks >= ticksOf(pool.startTimeout) {
-                    stopInBackground(pool.name, member)
-                    named[name] = nil
-                    await failed(pool.name, name, "not connected after \(pool.startTimeout)")
-                    continue
-                }
-            case .idle, .busy:
-                guard attached else {
-                    stopInBackground(pool.name, member)
-                    named[name] = nil
-                    await record(pool.name, name, .pruned, "it stopped answering")
-                    continue
-                }
-                member.state = busy.contains(name) ? .busy : .idle
-                member.idleTicks = member.state == .idle ? member.idleTicks + elapsed : 0
+            group.addTask {
+                for await _ in demand { await self.demanded(name) }
             }
-            named[name] = member
-        }
-        // Retire: idle beyond minIdle for idleTimeout, or above a lowered maxWorkers.
-        let allowed = Set(pool.workerNames)
-        var idle = named.values.filter { $0.state == .idle }.sorted { $0.name > $1.name }
-        for member in idle
-        where !allowed.contains(member.name)
-            || (idle.count > pool.minIdle && member.idleTicks >= ticksOf(pool.idleTimeout))
-        {
-            await workers.shutDown(member.name, reason: "retired by pool \(pool.name)")
-            stopInBackground(pool.name, member)
-            named[member.name] = nil
-            idle.removeAll { $0.name == member.name }
-            await record(
-                pool.name, member.name, .retired,
-                allowed.contains(member.name) ? "idle for \(pool.idleTimeout)" : "above maxWorkers")
-        }
-        // Spin up: demand beyond idle and starting workers, and minIdle, up to maxWorkers, spaced out.
-        let pending = try await pendingRequests(pool)
-        let starting = named.values.filter { $0.state == .starting }.count
-        var wanted = max(pending - idle.count - starting, pool.minIdle - idle.count - starting, 0)
-        var cooldown = max(startCooldown[pool.name, default: 0] - elapsed, 0)
-        let provisioner = provisioner(pool)
-        for name in pool.workerNames
-        where wanted > 0 && named[name] == nil && stopping[pool.name]?[name] == nil && cooldown == 0 {
-            guard let password = passwords[name] else { continue }
-            let process = StartingWorker.begin { [master] in
-                try await provisioner.start(name: name, password: password, master: master)
+            for await _ in wakeups {
+                guard await look(at: name) else { break }
             }
-            named[name] = Member(name: name, state: .starting, process: process)
-            await record(pool.name, name, .startRequested)
-            wanted -= 1
-            cooldown = ticksOf(pool.minStartInterval)
-        }
-        startCooldown[pool.name] = cooldown
-        members[pool.name] = named
-        report(pool.name, named.values, queued: pending)
-    }
-
-    /// Stops `member` without holding up the look; its name is not started again until it is gone.
-    func stopInBackground(_ pool: String, _ member: Member) {
-        stopping[pool, default: [:]][member.name] = Task {
-            await member.process.stop()
-            self.stopped(pool, member.name)
+            group.cancelAll()
         }
     }
 
-    /// The name is free again: the pool looks at once, in case a request waits for it.
-    private func stopped(_ pool: String, _ name: String) {
-        stopping[pool]?[name] = nil
-        wakers[pool]?.yield()
+    private func ticked(_ pool: String) async {
+        await perform(machine.tick(pool))
+    }
+
+    private func demanded(_ pool: String) async {
+        await perform(machine.demand(pool))
+    }
+
+    /// One look: gathers what the machine needs, then lets it decide.
+    /// - Returns: Whether the pool is to be looked at again (not once a worker of an `exitOnWorker` pool died).
+    private func look(at pool: String) async -> Bool {
+        guard let settings = machine.lookable(pool) else { return true }
+        let observation: PoolStateMachine.Observation
+        do {
+            observation = try await observe(pool, settings)
+        } catch {
+            logger.warning(
+                "pool not managed this time", metadata: [LogKey.pool: "\(pool)", LogKey.error: "\(error)"])
+            return true
+        }
+        let actions = machine.looked(pool, observation)
+        await perform(actions)
+        return !actions.contains { action in
+            if case .exitOnWorker = action { true } else { false }
+        }
+    }
+
+    /// Which of the pool's members ended, failed to start, are attached or busy, and how many requests wait.
+    private func observe(_ pool: String, _ settings: PoolSettings) async throws -> PoolStateMachine.Observation {
+        let names = machine.members(of: pool).map(\.name)
+        var observation = PoolStateMachine.Observation()
+        for name in names {
+            guard let process = processes[pool]?[name] else { continue }
+            if await process.hasExited { observation.exited.insert(name) }
+            if let failure = process.failure { observation.failedStarts[name] = "\(failure)" }
+        }
+        let seen = await workers.snapshot(of: names)
+        observation.attached = Set(seen.keys)
+        observation.busy = Set(seen.filter { $0.value.busy }.keys)
+        observation.pending = try await pendingRequests(settings)
+        return observation
+    }
+
+    /// Carries out the machine's actions, in order.
+    func perform(_ actions: [PoolStateMachine.Action]) async {
+        for action in actions {
+            switch action {
+            case .start(let pool, let worker):
+                begin(pool, worker)
+            case .stop(let pool, let worker):
+                stopInBackground(pool, worker)
+            case .forget(let pool, let worker):
+                processes[pool]?[worker] = nil
+            case .shutDown(let worker, let reason):
+                await workers.shutDown(worker, reason: reason)
+            case .makeGraceful(let worker):
+                do {
+                    try await workers.makeGraceful(worker)
+                } catch {
+                    logger.warning(
+                        "pool worker not made graceful",
+                        metadata: [LogKey.worker: "\(worker)", LogKey.error: "\(error)"])
+                }
+            case .record(let pool, let worker, let kind, let detail):
+                await record(pool, worker, kind, detail)
+            case .countStartFailure(let pool):
+                Self.startFailures(of: pool).increment()
+            case .exitOnWorker(let pool, let worker):
+                workerDied(WorkerDied(pool: pool, worker: worker))
+            case .report(let pool, let gauges):
+                report(pool, gauges)
+            case .look(let pool):
+                wakers[pool]?.yield()
+            }
+        }
+    }
+
+    /// Starts the worker in the background: a slow start holds up neither the pool's other starts nor its looks.
+    private func begin(_ pool: String, _ worker: String) {
+        guard let settings = machine.settings[pool], let password = passwords[worker] else {
+            // It never starts, so it fails after its start timeout.
+            logger.error("pool worker has no settings or password", metadata: [LogKey.worker: "\(worker)"])
+            return
+        }
+        let provisioner = self.provisioner(settings)
+        processes[pool, default: [:]][worker] = StartingWorker.begin { [master] in
+            try await provisioner.start(name: worker, password: password, master: master)
+        }
+    }
+
+    /// Stops the worker without holding up the look; its name is not started again until it is gone.
+    private func stopInBackground(_ pool: String, _ worker: String) {
+        let process = processes[pool]?.removeValue(forKey: worker)
+        stopTasks[pool, default: [:]][worker] = Task {
+            await process?.stop()
+            await self.stopped(pool, worker)
+        }
+    }
+
+    private func stopped(_ pool: String, _ worker: String) async {
+        stopTasks[pool]?[worker] = nil
+        await perform(machine.stopped(pool, worker: worker))
+    }
+
+    /// Waits for the workers being stopped: the pool's, or every pool's.
+    func waitForStops(of pool: String?) async {
+        let tasks = pool.map { Array((stopTasks[$0] ?? [:]).values) } ?? stopTasks.values.flatMap(\.values)
+        for task in tasks { await task.value }
     }
 
     /// Requests of the pool's builders waiting for a worker.
-    func pendingRequests(_ pool: PoolConfig) async throws -> Int {
+    func pendingRequests(_ pool: PoolSettings) async throws -> Int {
         if builderIDs[pool.builders] == nil {
             var ids: [Int] = []
             for name in pool.builders { ids.append(try await database.builders.findBuilderId(name)) }
@@ -120,34 +151,16 @@ extension PoolManager {
         ).count
     }
 
-    /// Names of the pool workers running a build of this master.
-    func busyMembers() async throws -> Set<String> {
-        let names = members.values.flatMap(\.keys)
-        guard !names.isEmpty else { return [] }
-        let ids = Set(try await database.builds.getBuilds(masterid: masterID, complete: false).compactMap(\.workerID))
-        var busy: Set<String> = []
-        for name in names {
-            if let id = await workers.worker(named: name)?.id, ids.contains(id) { busy.insert(name) }
-        }
-        return busy
-    }
-
-    private func failed(_ pool: String, _ worker: String, _ detail: String) async {
-        failures[pool, default: 0] += 1
-        Self.startFailures(of: pool).increment()
-        await record(pool, worker, .startFailed, detail)
-    }
-
     static func startFailures(of pool: String) -> Counter {
         Counter(label: "gantry_pool_start_failures_total", dimensions: [("pool", pool)])
     }
 
     /// The pool's gauges: workers by state, and requests waiting.
-    private func report(_ pool: String, _ named: some Collection<Member>, queued: Int) {
+    private func report(_ pool: String, _ gauges: PoolStateMachine.Gauges) {
         for state in WorkerState.allCases {
             Gauge(label: "gantry_pool_workers", dimensions: [("pool", pool), ("state", state.rawValue)])
-                .record(named.count { $0.state == state })
+                .record(gauges.count(state))
         }
-        Gauge(label: "gantry_pool_queued_requests", dimensions: [("pool", pool)]).record(queued)
+        Gauge(label: "gantry_pool_queued_requests", dimensions: [("pool", pool)]).record(gauges.queued)
     }
 }

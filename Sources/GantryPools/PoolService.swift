@@ -1,8 +1,8 @@
 import GantryCluster
 import GantryModel
 
-/// One pool as a clustered service: the master holding the pool's claim manages it; when that master dies or
-/// stops, another claims the pool and starts workers of its own.
+/// One pool as a clustered service, hosted by the master's lifecycle: the master holding the pool's claim manages
+/// it; when that master dies or stops, another claims the pool and starts workers of its own.
 struct PoolService: ClusteredServiceBehavior {
     let name: String
     let manager: PoolManager
@@ -13,6 +13,7 @@ struct PoolService: ClusteredServiceBehavior {
         await manager.manageWhileActive(name)
     }
 
+    /// The workers here are stopped before the claim is released.
     func deactivate() async throws {
         await manager.release(name)
     }

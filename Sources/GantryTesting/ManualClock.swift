@@ -39,8 +39,7 @@ public final class ManualClock: Clock, Sendable {
 
     /// The wall time that goes with `now`.
     public var date: Date {
-        let offset = now.offset.components
-        return start.addingTimeInterval(TimeInterval(offset.seconds) + TimeInterval(offset.attoseconds) / 1e18)
+        start.addingTimeInterval(now.offset.timeInterval)
     }
 
     /// A `WallClock` reading this clock.

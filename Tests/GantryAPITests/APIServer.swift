@@ -11,7 +11,7 @@ func withAPIServer<T: Sendable>(
     _ database: Database,
     changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
     forceSchedulers: [ForceScheduler] = [],
-    masterID: Int? = nil,
+    masterID: Int = 0,
     limits: HTTPLimits = HTTPLimits(),
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
@@ -20,7 +20,7 @@ func withAPIServer<T: Sendable>(
     let server = HTTPServer(
         HTTPAPI(
             database: database, changeHooks: changeHooks, forceSchedulers: ForceSchedulerRegistry(forceSchedulers),
-            master: MasterIdentity(masterID), logger: silentLogger),
+            masterID: masterID, logger: silentLogger),
         host: "127.0.0.1", port: 0, limits: limits
     ) { port in
         listening.yield(port)

@@ -6,7 +6,8 @@ import GantryTesting
 import GantryWorkers
 import Testing
 
-/// The distributor on a worker port served by a `WorkerManager`, with unmodified buildbot-workers 4.3.
+/// The distributor on a worker port served by a `WorkerManager` reporting to it, with unmodified
+/// buildbot-workers 4.3.
 @Suite(
     "Distributing builds to real buildbot-workers",
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
@@ -44,8 +45,7 @@ struct BuildDistributorTests {
         _ body: (Served) async throws -> Void
     ) async throws {
         let master = try await db.masters.findMasterId("m1")
-        let manager = WorkerManager(
-            database: db, masterID: master, clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
+        let manager = WorkerManager(clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
         let distributor = BuildDistributor(
             database: db, masterID: master, workers: manager, clock: clock, logger: silentLogger)
         let builder = try await db.builders.findBuilderId("b1")
@@ -53,7 +53,7 @@ struct BuildDistributorTests {
             [.init(id: builder, name: "b1", workers: names, steps: steps)], maxBuilds: ["wk1": maxBuilds])
         let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { names.contains($0) ? "pass" : nil }
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
-        let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await manager.serve($0) } }
+        let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await distributor.serve($0) } }
         let distributing = Task { await distributor.run() }
         defer {
             distributing.cancel()

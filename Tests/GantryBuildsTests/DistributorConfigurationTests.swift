@@ -29,8 +29,7 @@ struct DistributorConfigurationTests {
             let b = try await db.builders.findBuilderId("b")
             try await db.builders.updateBuilderList(master, builderids: [a, b])
             try await db.builders.updateBuilderList(other, builderids: [a])
-            let manager = WorkerManager(
-                database: db, masterID: master, clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
+            let manager = WorkerManager(clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
             let distributor = BuildDistributor(
                 database: db, masterID: master, workers: manager, clock: ContinuousClock(), logger: silentLogger)
             try await distributor.configure([

@@ -19,11 +19,12 @@ struct MasterLifecycleTests {
         init(
             _ name: String, db: Database, settings: ClusterSettings, clock: ManualClock, builders: [String] = [],
             services: [String]
-        ) {
+        ) async throws {
             let log = EventLog()
             self.log = log
             lifecycle = MasterLifecycle(
                 name: name,
+                masterID: try await db.masters.findMasterId(name),
                 database: db,
                 settings: settings,
                 clock: clock,
@@ -80,7 +81,7 @@ struct MasterLifecycleTests {
     @Test("start registers and activates the master and claims its services; stop releases everything")
     func startAndStop() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a", "b"])
+            let master = try await Running("m1", db: db, settings: settings, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await master.lifecycle.run(started: master.started) }
                 #expect(await waitUntil { master.id != nil })
@@ -104,7 +105,7 @@ struct MasterLifecycleTests {
             try await db.masters.masterActive(id)
             let sid = try await db.schedulers.findSchedulerId("a")
             let stale = try await db.schedulers.setSchedulerMaster(sid, masterid: id)
-            let master = Running("m1", db: db, settings: settings, clock: clock, services: ["a"])
+            let master = try await Running("m1", db: db, settings: settings, clock: clock, services: ["a"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await master.lifecycle.run(started: master.started) }
                 #expect(await waitUntil { master.id != nil })
@@ -124,9 +125,9 @@ struct MasterLifecycleTests {
     ) async throws {
         let paused = ManualClock()
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
-            let first = Running(
+            let first = try await Running(
                 "m1", db: db, settings: settings, clock: paused, builders: ["linux"], services: ["a", "b"])
-            let second = Running("m2", db: db, settings: settings, clock: clock, services: ["a", "b"])
+            let second = try await Running("m2", db: db, settings: settings, clock: clock, services: ["a", "b"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await first.lifecycle.run(started: first.started) }
                 #expect(await waitUntil { first.id != nil })

@@ -1,5 +1,5 @@
 import Foundation
-import GantryConfig
+import GantryModel
 import GantryPools
 import GantryTesting
 import Testing
@@ -58,13 +58,13 @@ struct LocalProvisionerTests {
         try await withScript { directory, script in
             let configuration = directory.appendingPathComponent("etc")
             let provisioner = LocalProvisioner(
-                executable: script.path, pool: PoolConfig(name: "p", builders: ["b1"], maxWorkers: 1),
+                executable: script.path, pool: PoolSettings(name: "p", builders: ["b1"], maxWorkers: 1),
                 configurationDirectory: configuration.path, secretsDirectory: nil, environment: environment)
             let basedir = LocalProvisioner.defaultBasedir(pool: "p", configurationDirectory: configuration.path)
             defer { try? FileManager.default.removeItem(at: basedir.deletingLastPathComponent()) }
             #expect(provisioner.basedir == basedir)
-            #expect(!PoolConfig.lies(basedir.path, inside: configuration.path))
-            #expect(!PoolConfig.lies(basedir.path, inside: directory.path))
+            #expect(!PoolSettings.lies(basedir.path, inside: configuration.path))
+            #expect(!PoolSettings.lies(basedir.path, inside: directory.path))
             #expect(basedir.lastPathComponent == "p")
             #expect(basedir.deletingLastPathComponent().lastPathComponent.hasPrefix("etc-"))
             let other = LocalProvisioner.defaultBasedir(
@@ -96,7 +96,7 @@ struct LocalProvisionerTests {
             let link = directory.appendingPathComponent("link")
             try FileManager.default.createSymbolicLink(at: link, withDestinationURL: configuration)
             for refused in [configuration.path, configuration.path + "/pools", secrets.path + "/p", link.path + "/p"] {
-                var pool = PoolConfig(name: "p", builders: ["b1"], maxWorkers: 1)
+                var pool = PoolSettings(name: "p", builders: ["b1"], maxWorkers: 1)
                 pool.basedir = refused
                 let provisioner = LocalProvisioner(
                     executable: script.path, pool: pool, configurationDirectory: configuration.path,
@@ -110,7 +110,7 @@ struct LocalProvisionerTests {
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("env.txt").path))
 
             // A sibling whose name merely starts like the configuration directory's is fine.
-            var pool = PoolConfig(name: "p", builders: ["b1"], maxWorkers: 1)
+            var pool = PoolSettings(name: "p", builders: ["b1"], maxWorkers: 1)
             pool.basedir = directory.appendingPathComponent("etc-pools").path
             let provisioner = LocalProvisioner(
                 executable: script.path, pool: pool, configurationDirectory: configuration.path,

@@ -1,5 +1,5 @@
 import Foundation
-import GantryConfig
+import GantryCluster
 import GantryModel
 import GantryPools
 import GantryStorage
@@ -8,7 +8,7 @@ import GantryWorkers
 import Testing
 
 /// The pool manager on an injected clock, with the `command` provisioner running real shell commands whose
-/// workers never connect.
+/// workers never connect; pool `c`'s claim is hosted by a clustered service, as the master's lifecycle hosts it.
 @Suite("Pool manager")
 struct PoolManagerTests {
     /// A directory for the provisioner's files, removed afterwards.
@@ -27,8 +27,8 @@ struct PoolManagerTests {
     }
 
     /// A pool `c` for builder `b1` whose command provisioner records starts and stops in `directory/prefix-*`.
-    private func pool(_ directory: URL, _ prefix: String) -> PoolConfig {
-        var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 3)
+    private func pool(_ directory: URL, _ prefix: String) -> PoolSettings {
+        var pool = PoolSettings(name: "c", builders: ["b1"], maxWorkers: 3)
         pool.minStartInterval = .seconds(3)
         pool.startTimeout = .seconds(10)
         let path = directory.appendingPathComponent(prefix).path
@@ -46,14 +46,34 @@ struct PoolManagerTests {
 
     private func manager(_ db: Database, master: String, clock: ManualClock) async throws -> PoolManager {
         let masterID = try await db.masters.findMasterId(master)
-        let workers = WorkerManager(
-            database: db, masterID: masterID, clock: clock, keepalive: .seconds(600), logger: silentLogger)
+        let workers = WorkerManager(clock: clock, keepalive: .seconds(600), logger: silentLogger)
         return PoolManager(
-            database: db, masterID: masterID, workers: workers, master: "127.0.0.1:9989",
+            database: db, masterID: masterID,
+            workers: DatabasePoolWorkers(manager: workers, database: db, masterID: masterID), master: "127.0.0.1:9989",
             provisioner: { pool in
                 guard case .command(let start, let stop) = pool.provisioner else { fatalError("a command pool") }
                 return CommandProvisioner(start: start, stop: stop)
-            }, clock: clock, tick: .seconds(1), claimPoll: .seconds(1), logger: silentLogger)
+            }, clock: clock, tick: .seconds(1), logger: silentLogger)
+    }
+
+    /// Hosts pool `c` of `manager` as the master's lifecycle does: a clustered service that polls for the claim
+    /// at once, then every second of `clock` until it wins it.
+    private func host(_ manager: PoolManager, _ db: Database, master: String, clock: ManualClock) async throws
+        -> ClusteredService
+    {
+        let masterID = try await db.masters.findMasterId(master)
+        let service = ClusteredService(
+            behavior: manager.service(for: "c"), claimer: DatabaseServiceClaimer(database: db, kind: .pool),
+            masterID: masterID, claimPoll: .seconds(1), clock: clock, logger: silentLogger)
+        Task { await service.run() }
+        await service.waitUntilStarted()
+        return service
+    }
+
+    /// Stops the hosted service as the lifecycle does: the pool's workers here are stopped, the claim released.
+    private func stop(_ service: ClusteredService) async {
+        service.stop()
+        await service.waitUntilStopped()
     }
 
     @Test(
@@ -69,16 +89,18 @@ struct PoolManagerTests {
                 let first = try await manager(db, master: "m1", clock: clock)
                 await first.configure([pool(directory, "m1")], passwords: passwords)
                 let firstRun = Task { try await first.run() }
-                // Claimed, it looks at once; then its claim ticker, its tick and its demand poll sleep.
+                let firstService = try await host(first, db, master: "m1", clock: clock)
+                // Claimed, it looks at once; then its tick and its demand poll sleep.
                 #expect(await waitUntil { lines(directory, "m1-starts") == ["c-1 pw1 127.0.0.1:9989"] })
-                await clock.waitForSleepers(3)
+                await clock.waitForSleepers(2)
 
                 let standby = ManualClock()
                 let second = try await manager(db, master: "m2", clock: standby)
                 await second.configure([pool(directory, "m2")], passwords: passwords)
                 let secondRun = Task { try await second.run() }
-                // Its claim poll and its ticker sleep; it holds nothing.
-                await standby.waitForSleepers(2)
+                let secondService = try await host(second, db, master: "m2", clock: standby)
+                // Its claim poll sleeps; it holds nothing.
+                await standby.waitForSleepers(1)
                 #expect(try await events(db, of: "m2").isEmpty && lines(directory, "m2-starts").isEmpty)
 
                 // Starts run in the background; the look that asks for one records it at once.
@@ -87,7 +109,7 @@ struct PoolManagerTests {
                 for second in 1...10 {
                     clock.advance(by: .seconds(1))
                     #expect(await waitUntil { await first.ticks(of: "c") == second })
-                    await clock.waitForSleepers(3)
+                    await clock.waitForSleepers(2)
                     startedAt[second] = await requested()
                 }
                 #expect(startedAt[2] == 1 && startedAt[3] == 2 && startedAt[5] == 2 && startedAt[6] == 3)
@@ -96,7 +118,7 @@ struct PoolManagerTests {
                 for tick in 11...15 where await requested() < 4 {
                     clock.advance(by: .seconds(1))
                     #expect(await waitUntil { await first.ticks(of: "c") == tick })
-                    await clock.waitForSleepers(3)
+                    await clock.waitForSleepers(2)
                 }
                 #expect(await requested() == 4, "started again, the requests still waiting")
                 #expect(await waitUntil { lines(directory, "m1-starts").count == 4 })
@@ -109,7 +131,10 @@ struct PoolManagerTests {
                 await first.terminate()
                 try await firstRun.value
                 #expect(Set(lines(directory, "m1-stops")) == ["c-1", "c-2", "c-3"])
+                await stop(firstService)
                 #expect(try await db.claims(.pool).getClaimingMasters().isEmpty, "the claim is released")
+                let released = try await events(db, of: "m1").last
+                #expect(released?.kind == .released && released?.detail == "the master is stopping")
 
                 standby.advance(by: .seconds(1))
                 #expect(await waitUntil { lines(directory, "m2-starts") == ["c-1 pw1 127.0.0.1:9989"] })
@@ -119,6 +144,8 @@ struct PoolManagerTests {
                 secondRun.cancel()
                 try await secondRun.value
                 #expect(lines(directory, "m2-stops") == ["c-1"], "cancelled, it still stops what it started")
+                await stop(secondService)
+                #expect(lines(directory, "m2-stops") == ["c-1"], "released after the run, nothing is stopped twice")
             }
         }
     }
@@ -133,7 +160,8 @@ struct PoolManagerTests {
                 pool.minStartInterval = .zero
                 await manager.configure([pool], passwords: ["c-1": "pw1", "c-2": "pw2", "c-3": "pw3"])
                 let run = Task { try await manager.run() }
-                await clock.waitForSleepers(3)
+                let service = try await host(manager, db, master: "m1", clock: clock)
+                await clock.waitForSleepers(2)
                 #expect(lines(directory, "m1-starts").isEmpty, "nothing queued, nothing started")
                 let builder = try await db.builders.findBuilderId("b1")
                 for _ in 0..<2 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
@@ -141,6 +169,7 @@ struct PoolManagerTests {
                 #expect(await manager.ticks(of: "c") == 0 && clock.now.offset == .zero, "no time passed")
                 run.cancel()
                 try await run.value
+                await stop(service)
             }
         }
     }
@@ -153,7 +182,7 @@ struct PoolManagerTests {
                 for _ in 0..<3 { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
                 let clock = ManualClock()
                 let manager = try await manager(db, master: "m1", clock: clock)
-                var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 3)
+                var pool = PoolSettings(name: "c", builders: ["b1"], maxWorkers: 3)
                 let release = directory.appendingPathComponent("release").path
                 let starts = directory.appendingPathComponent("starts").path
                 // Each start waits until the test lets it go; c-3's then fails.
@@ -163,16 +192,17 @@ struct PoolManagerTests {
                     stop: "true")
                 await manager.configure([pool], passwords: ["c-1": "pw1", "c-2": "pw2", "c-3": "pw3"])
                 let run = Task { try await manager.run() }
+                let service = try await host(manager, db, master: "m1", clock: clock)
                 let requested = { (try? await events(db, of: "m1").count { $0.kind == .startRequested }) ?? -1 }
                 #expect(await waitUntil { await requested() == 3 }, "all three asked for in one look")
-                await clock.waitForSleepers(3)
+                await clock.waitForSleepers(2)
                 clock.advance(by: .seconds(1))
                 #expect(await waitUntil { await manager.ticks(of: "c") == 1 }, "the next look is not held up")
                 #expect(lines(directory, "starts").isEmpty)
                 #expect(FileManager.default.createFile(atPath: release, contents: nil))
                 #expect(await waitUntil { Set(lines(directory, "starts")) == ["c-1", "c-2"] })
                 for tick in 2...10 where try await manager.status().first?.startFailures != 1 {
-                    await clock.waitForSleepers(3)
+                    await clock.waitForSleepers(2)
                     clock.advance(by: .seconds(1))
                     #expect(await waitUntil { await manager.ticks(of: "c") == tick })
                 }
@@ -181,6 +211,7 @@ struct PoolManagerTests {
                 #expect(failed.first?.detail?.contains("the start command for c-3 failed") == true)
                 run.cancel()
                 try await run.value
+                await stop(service)
             }
         }
     }
@@ -193,15 +224,16 @@ struct PoolManagerTests {
                 _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder])
                 let clock = ManualClock()
                 let manager = try await manager(db, master: "m1", clock: clock)
-                var pool = PoolConfig(name: "c", builders: ["b1"], maxWorkers: 1)
+                var pool = PoolSettings(name: "c", builders: ["b1"], maxWorkers: 1)
                 pool.startTimeout = .seconds(2)
                 let stops = directory.appendingPathComponent("stops").path
                 pool.provisioner = .command(start: "exec sleep 600", stop: #"echo "$WORKER_NAME" >> "# + "'\(stops)'")
                 await manager.configure([pool], passwords: ["c-1": "pw1"])
                 let run = Task { try await manager.run() }
+                let service = try await host(manager, db, master: "m1", clock: clock)
                 #expect(try await waitUntil { try await events(db, of: "m1").contains { $0.kind == .startRequested } })
                 for tick in 1...2 {
-                    await clock.waitForSleepers(3)
+                    await clock.waitForSleepers(2)
                     clock.advance(by: .seconds(1))
                     #expect(await waitUntil { await manager.ticks(of: "c") == tick })
                 }
@@ -212,6 +244,7 @@ struct PoolManagerTests {
                 #expect(await waitUntil { lines(directory, "stops") == ["c-1"] }, "cancelled, then cleaned up")
                 run.cancel()
                 try await run.value
+                await stop(service)
             }
         }
     }

@@ -92,7 +92,7 @@ extension HTTPAPI {
     ) -> Response {
         logger.warning(
             "change hook refused",
-            metadata: ["gantry.hook": "\(dialect)", "gantry.status": "\(status.code)", "gantry.reason": "\(message)"])
+            metadata: [LogKey.hook: "\(dialect)", LogKey.status: "\(status.code)", LogKey.reason: "\(message)"])
         guard bodyUnread else { return APIResponse.error(status, message) }
         return ClosingResponse.error(status, message, retryAfter: retryAfter)
     }

@@ -24,9 +24,6 @@ extension HTTPAPI {
         }
         controlRoute("/api/v2/buildrequests/{id}", methods: ["cancel"], on: router) { [self] key, _, reason in
             guard let id = Int(key) else { throw GantryError(.notFound, "no build request with id '\(key)'") }
-            guard let masterID = master.id else {
-                throw GantryError(.stopped, "this master has not joined the cluster yet; try again")
-            }
             let outcome = try await database.buildRequests.cancelBuildRequest(
                 id, reason: reason ?? "cancelled from the API", masterid: masterID)
             return outcome == .cancelled ? "cancelled" : "stopping"

@@ -10,14 +10,14 @@ extension HTTPAPI {
     func addPools(to router: Router<BasicRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
-                let items = try await (pools.manager?.status() ?? []).map(Self.poolItem)
+                let items = try await (pools?.status() ?? []).map(Self.poolItem)
                 return APIResponse.collection("pools", items, total: items.count, fields: nil)
             }
         }
         router.get("/api/v2/pools/{name}") { [self] _, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let name = context.parameters.get("name") ?? ""
-                guard let status = try await pools.manager?.status(of: name).first else {
+                guard let status = try await pools?.status(of: name).first else {
                     throw GantryError(.notFound, "no pool named '\(name)'")
                 }
                 return APIResponse.collection("pools", [Self.poolItem(status)], total: 1, fields: nil)
@@ -27,7 +27,7 @@ extension HTTPAPI {
             await APIResponse.answering(logger: logger) {
                 let name = context.parameters.get("name") ?? ""
                 let events = try await database.poolEvents.getPoolEvents(name)
-                let configured = await pools.manager?.configures(name) ?? false
+                let configured = await pools?.configures(name) ?? false
                 guard configured || !events.isEmpty else { throw GantryError(.notFound, "no pool named '\(name)'") }
                 let items = events.map(Self.eventItem)
                 return APIResponse.collection("events", items, total: items.count, fields: nil)

@@ -42,11 +42,11 @@ enum APIResponse {
         } catch let error as GantryError where error.code == .notFound {
             return Self.error(.notFound, error.message)
         } catch let error as GantryError where retryMessage(error) != nil {
-            logger.warning("API request not carried out; answered 503", metadata: ["gantry.error": "\(error.message)"])
+            logger.warning("API request not carried out; answered 503", metadata: [LogKey.error: "\(error.message)"])
             return Self.error(.serviceUnavailable, retryMessage(error) ?? error.message)
         } catch {
             let reason = DatabaseFailure.reason(error)
-            logger.error("API request failed", metadata: ["gantry.error": "\(reason)"])
+            logger.error("API request failed", metadata: [LogKey.error: "\(reason)"])
             return Self.error(.internalServerError, reason)
         }
     }

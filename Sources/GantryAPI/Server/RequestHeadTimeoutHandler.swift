@@ -1,3 +1,4 @@
+import GantryModel
 import Logging
 import NIOCore
 
@@ -69,7 +70,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler {
         case .close:
             logger.debug(
                 "closing an HTTP connection whose request head did not arrive in time",
-                metadata: ["gantry.http.client": "\(context.remoteAddress?.description ?? "unknown")"])
+                metadata: [LogKey.httpClient: "\(context.remoteAddress?.description ?? "unknown")"])
             context.close(promise: nil)
         case .wait:
             break

@@ -72,7 +72,7 @@ public struct BuildRunner: Sendable {
             throw CancellationError()
         } catch {
             logger.error(
-                "build ended EXCEPTION", metadata: ["gantry.build.id": "\(build.id)", "gantry.error": "\(error)"])
+                "build ended EXCEPTION", metadata: [LogKey.build: "\(build.id)", LogKey.error: "\(error)"])
             results = .exception
         }
         if await job.control.stopReason != nil, results != .retry { results = .cancelled }
@@ -81,8 +81,8 @@ public struct BuildRunner: Sendable {
         logger.info(
             "build finished",
             metadata: [
-                "gantry.build.id": "\(build.id)", "gantry.builder": "\(job.builderName)",
-                "gantry.results": "\(results)",
+                LogKey.build: "\(build.id)", LogKey.builder: "\(job.builderName)",
+                LogKey.results: "\(results)",
             ])
         return (build.id, results)
     }
@@ -126,13 +126,13 @@ public struct BuildRunner: Sendable {
                 // The request is not this master's any more: the build ends RETRY alone, its request untouched.
                 logger.warning(
                     "build ends RETRY: its request is no longer claimed here",
-                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                    metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(error)"])
                 try await endAlone(buildID)
                 return .alreadyEnded
             } catch {
                 logger.warning(
                     "could not store the end of a build; trying again",
-                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                    metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
@@ -150,7 +150,7 @@ public struct BuildRunner: Sendable {
             } catch {
                 logger.warning(
                     "could not store the end of a build; trying again",
-                    metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                    metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
@@ -218,7 +218,7 @@ public struct BuildRunner: Sendable {
         } catch {
             // A database error, say: the step still ends, and its log with it, so no one follows it forever.
             logger.error(
-                "step ended EXCEPTION", metadata: ["gantry.build.id": "\(buildID)", "gantry.error": "\(error)"])
+                "step ended EXCEPTION", metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(error)"])
             await log.append("\(error)\n", prefix: "h")
             result = .exception
         }

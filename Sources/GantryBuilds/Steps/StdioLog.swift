@@ -1,4 +1,5 @@
 import Foundation
+import GantryModel
 import GantryStorage
 import Logging
 
@@ -101,7 +102,7 @@ actor StdioLog {
             try await database.logs.appendLog(id, Self.lines(shown, prefix: prefix))
         } catch {
             lostLines = true
-            logger.error("log lines not stored", metadata: ["gantry.log.id": "\(id)", "gantry.error": "\(error)"])
+            logger.error("log lines not stored", metadata: [LogKey.log: "\(id)", LogKey.error: "\(error)"])
         }
     }
 

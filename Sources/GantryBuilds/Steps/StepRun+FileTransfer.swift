@@ -1,23 +1,14 @@
 import Foundation
 import GantryModel
-import GantryWire
 import GantryWorkers
 
 extension StepRun {
-    /// Buildbot's transfer block size.
-    static let blocksize: Int64 = 65_536
-
     /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole, within `maxsize`.
     func fileUpload(_ upload: FileUpload) async throws -> BuildResult {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
         let destination = masterPath(try await render(upload.masterdest))
         let writer = try FileWriter(destination: destination, mode: upload.mode, maxsize: upload.maxsize)
-        let end = try await execute(
-            "upload_file",
-            [
-                .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
-                .init("blocksize", .int(Self.blocksize)), .init("keepstamp", false),
-            ], transfer: writer)
+        let end = try await execute(.uploadFile(path: source, maxsize: upload.maxsize), transfer: writer)
         return await uploadResult(end, refused: await writer.problem)
     }
 
@@ -27,12 +18,7 @@ extension StepRun {
         let source = workerPath(try await render(upload.workdir), try await render(upload.workersrc))
         let receiver = try DirectoryReceiver(
             destination: masterPath(try await render(upload.masterdest)), maxsize: upload.maxsize)
-        let end = try await execute(
-            "upload_directory",
-            [
-                .init("path", .string(source)), .init("maxsize", upload.maxsize.map { .int(Int64($0)) } ?? .nil),
-                .init("blocksize", .int(Self.blocksize)), .init("compress", .nil),
-            ], transfer: receiver)
+        let end = try await execute(.uploadDirectory(path: source, maxsize: upload.maxsize), transfer: receiver)
         return await uploadResult(end, refused: await receiver.problem)
     }
 
@@ -62,15 +48,9 @@ extension StepRun {
             await log.append("cannot read '\(source)' on the master: \(error.localizedDescription)\n", prefix: "h")
             return .failure
         }
+        let destination = workerPath(try await render(download.workdir), try await render(download.workerdest))
         let end = try await execute(
-            "download_file",
-            [
-                .init(
-                    "path",
-                    .string(workerPath(try await render(download.workdir), try await render(download.workerdest)))),
-                .init("maxsize", download.maxsize.map { .int(Int64($0)) } ?? .nil),
-                .init("blocksize", .int(Self.blocksize)), .init("mode", download.mode.map { .int(Int64($0)) } ?? .nil),
-            ], transfer: reader)
+            .downloadFile(path: destination, maxsize: download.maxsize, mode: download.mode), transfer: reader)
         return Self.result(of: end)
     }
 }

@@ -1,5 +1,5 @@
 import GantryModel
-import GantryWire
+import GantryWorkers
 
 extension StepRun {
     /// Git: a clone, or a fetch into the existing clone, checked out at the source stamp's revision (the
@@ -12,12 +12,12 @@ extension StepRun {
         let revision = stamp?.revision
 
         if case .full(.clobber) = checkout.mode {
-            guard case .exited(0) = try await execute("rmdir", [.init("paths", [.string(workdir)])]) else {
+            guard case .exited(0) = try await execute(.rmdir(paths: [workdir])) else {
                 return .failure
             }
         }
         let end: CommandEnd
-        if try await execute("stat", [.init("path", .string(workdir + "/.git"))]) == .exited(0) {
+        if try await execute(.stat(path: workdir + "/.git")) == .exited(0) {
             if case .full(.fresh) = checkout.mode {
                 let cleaned = try await git(["clean", "-f", "-f", "-d", "-x"], in: workdir)
                 guard cleaned == .exited(0) else { return Self.result(of: cleaned) }
@@ -43,11 +43,8 @@ extension StepRun {
 
     private func git(_ arguments: [String], in workdir: String) async throws -> CommandEnd {
         try await execute(
-            "shell",
-            [
-                .init("workdir", .string(workdir)), .init("command", .array((["git"] + arguments).map { .string($0) })),
-                .init("env", .map([])), .init("want_stdout", true), .init("want_stderr", true),
-                .init("usePTY", false), .init("logEnviron", false), .init("timeout", 1200),
-            ])
+            .shell(
+                RemoteCommand.Shell(
+                    workdir: workdir, command: .argv(["git"] + arguments), logEnviron: false, timeout: 1200)))
     }
 }

@@ -1,6 +1,5 @@
 import GantryModel
 import GantryStorage
-import GantryWire
 import GantryWorkers
 import Logging
 
@@ -57,24 +56,31 @@ struct StepRun: Sendable {
         return ([job.info.basedir ?? ".", job.builderName] + parts).joined(separator: separator)
     }
 
-    /// Runs remote command `name` on the worker, its output going to the step's log.
-    func execute(_ name: String, _ args: [MessagePackValue.MapEntry], transfer: (any FileTransfer)? = nil)
-        async throws -> CommandEnd
-    {
+    /// Runs `command` on the worker, its output going to the step's log.
+    func execute(_ command: RemoteCommand, transfer: (any FileTransfer)? = nil) async throws -> CommandEnd {
         let control = job.control
         let log = log
         let link = job.link
         // A shell command tells the worker its timeout: silent for much longer, the worker has lost it.
-        let watch = args.first { $0.key == "timeout" }?.value.intValue.map(CommandGuard.init(timeout:))
+        let watch: CommandGuard?
+        if case .shell(let shell) = command, let timeout = shell.timeout {
+            watch = CommandGuard(timeout: timeout)
+        } else {
+            watch = nil
+        }
         do {
             let outcome = try await withThrowingTaskGroup(of: RemoteCommandOutcome?.self) { group in
                 group.addTask {
                     try await link.runCommand(
-                        name, args: .map(args), builderName: job.builderName, transfer: transfer,
+                        command, builderName: job.builderName, transfer: transfer,
                         onUpdate: { update in
                             await watch?.heard()
-                            guard let prefix = Self.prefixes[update.key], let text = update.text else { return }
-                            await log.append(text, prefix: prefix)
+                            switch update.output {
+                            case .stdout(let text)?: await log.append(text, prefix: "o")
+                            case .stderr(let text)?: await log.append(text, prefix: "e")
+                            case .header(let text)?: await log.append(text, prefix: "h")
+                            case nil: break
+                            }
                         },
                         started: { id in
                             await watch?.started(id)
@@ -125,6 +131,4 @@ struct StepRun: Sendable {
         case .lost: .retry
         }
     }
-
-    private static let prefixes = ["stdout": "o", "stderr": "e", "header": "h"]
 }

@@ -7,7 +7,8 @@ import Synchronization
 /// One master's life in the cluster: register, clean up after its own crash, expire stale peers, start its
 /// clustered services, check in on every heartbeat, and stop cleanly.
 ///
-/// Start: `findMasterId` → `masterStopped(self)` (in case it crashed) → expire stale masters with forced
+/// The master has registered (`findMasterId`) before its lifecycle is built, so its id is a plain value.
+/// Start: take the session lock → `masterStopped(self)` (in case it crashed) → expire stale masters with forced
 /// housekeeping → register its builders → start services and wait for their first poll → `masterActive`. Each heartbeat: check in;
 /// if a peer had expired this master, every service deactivates at once; otherwise every service re-checks its
 /// claim; then every other master silent for longer than `expireAfter` is expired, and the services poll for the
@@ -15,6 +16,8 @@ import Synchronization
 /// (deactivate, then release their own claims), then `masterStopped`.
 public final class MasterLifecycle: Sendable {
     public let name: String
+    /// The master's id, from `findMasterId`.
+    public let masterID: Int
     private let database: Database
     private let settings: ClusterSettings
     private let clock: any Clock<Duration>
@@ -33,6 +36,7 @@ public final class MasterLifecycle: Sendable {
 
     public init(
         name: String,
+        masterID: Int,
         database: Database,
         settings: ClusterSettings,
         clock: any Clock<Duration>,
@@ -42,6 +46,7 @@ public final class MasterLifecycle: Sendable {
         announce: @escaping @Sendable (ClusterEvent) -> Void = { _ in }
     ) {
         self.name = name
+        self.masterID = masterID
         self.database = database
         self.settings = settings
         self.clock = clock
@@ -67,7 +72,6 @@ public final class MasterLifecycle: Sendable {
     /// - Parameter started: Called with the master's id and its services once every service has had its first
     ///   poll and the master has checked in.
     public func run(started: @Sendable (Int, [ClusteredService]) -> Void = { _, _ in }) async throws {
-        let masterID = try await database.masters.findMasterId(name)
         var logger = logger
         logger[metadataKey: LogKey.master] = "\(masterID)"
         // Taken before this master holds anything (builder links, claims) or checks in as active, so no peer
@@ -92,7 +96,7 @@ public final class MasterLifecycle: Sendable {
         try await expirePeers(except: nil, force: true, logger: logger)
         try await registerBuilders(builders, masterID: masterID)
 
-        let makeService = { [database, settings, clock] (behavior: any ClusteredServiceBehavior) in
+        let makeService = { [database, settings, clock, masterID] (behavior: any ClusteredServiceBehavior) in
             ClusteredService(
                 behavior: behavior,
                 claimer: DatabaseServiceClaimer(database: database, kind: behavior.kind),
@@ -142,7 +146,7 @@ public final class MasterLifecycle: Sendable {
                             }
                         }
                         logger.info(
-                            "reconfigured", metadata: ["gantry.services": "\(services.map(\.behavior.name).sorted())"])
+                            "reconfigured", metadata: [LogKey.services: "\(services.map(\.behavior.name).sorted())"])
                         continue
                     }
                     if case .sessionCheck = event {
@@ -214,14 +218,14 @@ public final class MasterLifecycle: Sendable {
         do {
             let lockless = try await database.masters.mastersWithoutSession(except: masterID)
             if !lockless.isEmpty {
-                logger.debug("peers without their session lock", metadata: ["gantry.masters": "\(lockless.sorted())"])
+                logger.debug("peers without their session lock", metadata: [LogKey.masters: "\(lockless.sorted())"])
             }
             var expired: [Master] = []
             for id in suspects.observed(lockless: lockless, ownLockSince: ownLockSince, at: .now).sorted() {
                 suspects.forget(id)
                 guard let master = try await database.masters.expireMasterWithoutSession(id) else { continue }
                 logger.warning(
-                    "expired a master whose process is gone", metadata: ["gantry.expired.id": "\(master.id)"])
+                    "expired a master whose process is gone", metadata: [LogKey.expiredMaster: "\(master.id)"])
                 announce(.masterStopped(id: master.id, name: master.name))
                 expired.append(master)
             }
@@ -269,23 +273,16 @@ public final class MasterLifecycle: Sendable {
     /// - Returns: The masters expired now.
     @discardableResult
     private func expirePeers(except masterID: Int?, force: Bool, logger: Logger) async throws -> [Master] {
-        let staleBefore = database.clock.now().addingTimeInterval(-settings.expireAfter.seconds)
+        let staleBefore = database.clock.now().addingTimeInterval(-settings.expireAfter.timeInterval)
         let expired = try await database.masters.expireMasters(
             staleBefore: staleBefore,
             except: masterID,
             forceHouseKeeping: force
         )
         for master in expired {
-            logger.warning("expired a silent master", metadata: ["gantry.expired.id": "\(master.id)"])
+            logger.warning("expired a silent master", metadata: [LogKey.expiredMaster: "\(master.id)"])
             announce(.masterStopped(id: master.id, name: master.name))
         }
         return expired
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    var seconds: TimeInterval {
-        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
     }
 }

@@ -7,14 +7,22 @@ import Synchronization
 /// re-validates the claim on every heartbeat, and unwinds in order on stop.
 ///
 /// Rules, after Buildbot's `ClusteredBuildbotService` with its gaps closed:
-/// - the first poll happens at once, then one every `claimPoll` until a claim is won; polling then stops;
+/// - the first poll happens at once, then one every `claimPoll` until a claim is won; polling then stops, and a
+///   poll-now while active does nothing;
 /// - an error while claiming is logged and the service stays inactive; an error in `activate` is logged and the
 ///   service stays active;
 /// - every heartbeat re-checks the claim; a lost claim, or this master found expired, deactivates at once
-///   (logged, and counted in `gantry_service_claim_lost_total`), and polling resumes;
+///   (logged, and counted in `gantry_service_claim_lost_total`), the heartbeat returns once that is done, and
+///   polling resumes; a failed check keeps the claim;
 /// - stop waits for any step in progress, then cancels and awaits the active work, deactivates, and releases
 ///   only its own claim; errors there are logged and the service ends inactive; then the behaviour is told
-///   it stopped.
+///   it stopped. A stop during the id look-up ends without claiming; a claim won while stopping is activated
+///   first, so activate and deactivate always pair.
+///
+/// ``ClaimStateMachine`` makes every decision; this type feeds it requests, timers and the outcome of each step,
+/// and carries out the actions it returns. Steps run one at a time in child tasks, so a request is seen while a
+/// step is in flight and kept until it completes; every heartbeat waiting in ``revalidate(masterExpired:)`` is
+/// answered, even when ``run()`` is cancelled or has ended.
 public final class ClusteredService: Sendable {
     /// What the service does when active.
     public let behavior: any ClusteredServiceBehavior
@@ -23,29 +31,51 @@ public final class ClusteredService: Sendable {
     private let claimPoll: Duration
     private let clock: any Clock<Duration>
     private let logger: Logger
-    private let mailbox = Mailbox<Event>()
-    private let status = Mutex(Status())
+    private let inbox = Inbox()
+    /// Locked so that ``fence`` can be read from any task; only ``run()`` feeds it events.
+    private let machine = Mutex(ClaimStateMachine())
+    /// Open once the first poll has finished, or the service has stopped.
+    private let started = Latch()
+    /// Open once ``run()`` has unwound.
+    private let stopped = Latch()
 
+    private typealias Action = ClaimStateMachine.Action
+
+    /// What the loop reacts to: requests from other tasks, its timers, and the outcome of each step it started.
     private enum Event: Sendable {
-        case poll(generation: Int)
+        case pollTimerFired(generation: Int)
         case pollNow
         case revalidate(masterExpired: Bool, done: CheckedContinuation<Void, Never>)
         case stop
+        case serviceIDFound(Int)
+        case lookUpFailed
+        case claimed(ClaimFence)
+        case claimRefused
+        case claimFailed
+        case activated
+        case activationFailed
+        case claimChecked(current: Bool)
+        case claimCheckFailed
+        case deactivated
+        case deactivationFailed
+        case unclaimed
+        case unclaimFailed
     }
 
-    private struct Status {
-        var fence: ClaimFence?
-        var started = false
-        var startWaiters: [CheckedContinuation<Void, Never>] = []
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
-        var stopped = false
-    }
+    /// What the loop keeps besides the machine: the heartbeats waiting for an answer, and the signal that ends the
+    /// active work.
+    private struct Loop {
+        /// Callers of ``revalidate(masterExpired:)``, longest-waiting first; the machine says how many to answer.
+        var heartbeats: [CheckedContinuation<Void, Never>] = []
+        /// Opened to cancel the active work and deactivate; set while active.
+        var deactivation: Latch?
 
-    /// Why the active phase ended.
-    private enum Ending {
-        case stopped
-        /// The heartbeat that found the claim gone, answered once deactivation is complete.
-        case lostClaim(CheckedContinuation<Void, Never>)
+        /// Resumes the `count` longest-waiting heartbeats.
+        mutating func answer(_ count: Int) {
+            let answered = heartbeats.prefix(count)
+            heartbeats.removeFirst(answered.count)
+            for heartbeat in answered { heartbeat.resume() }
+        }
     }
 
     public init(
@@ -67,198 +97,272 @@ public final class ClusteredService: Sendable {
     }
 
     /// The claim this master holds for the service, while active.
-    public var fence: ClaimFence? { status.withLock { $0.fence } }
+    public var fence: ClaimFence? { machine.withLock { $0.fence } }
 
     /// Whether the service is active here.
     public var isActive: Bool { fence != nil }
 
-    /// Returns once the first claim poll has finished (claimed and activated, or found unclaimable).
+    /// Returns once the first claim poll has finished (claimed and activated, or found unclaimable), or the service
+    /// has stopped.
     public func waitUntilStarted() async {
-        await withCheckedContinuation { continuation in
-            let ready = status.withLock { status -> Bool in
-                if status.started || status.stopped { return true }
-                status.startWaiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
+        await started.wait()
     }
 
     /// Returns once ``run()`` has unwound: deactivated, and its claim released.
     public func waitUntilStopped() async {
-        await withCheckedContinuation { continuation in
-            let done = status.withLock { status -> Bool in
-                if status.stopped { return true }
-                status.stopWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await stopped.wait()
     }
 
     /// Re-checks the claim (the master's heartbeat calls this); deactivates at once when it is gone or when this
     /// master was found expired. Returns when done.
     public func revalidate(masterExpired: Bool) async {
         await withCheckedContinuation { continuation in
-            mailbox.post(.revalidate(masterExpired: masterExpired, done: continuation))
+            inbox.post(.revalidate(masterExpired: masterExpired, done: continuation))
         }
     }
 
     /// Polls for the claim now rather than at the next `claimPoll` (the master just expired a peer, whose
     /// claims are free); nothing happens while the service is active.
     public func pollNow() {
-        mailbox.post(.pollNow)
+        inbox.post(.pollNow)
     }
 
     /// Asks the service to stop; ``run()`` returns once it has unwound.
     public func stop() {
-        mailbox.post(.stop)
+        inbox.post(.stop)
     }
 
     /// The service's loop; returns after ``stop()`` (or cancellation) once everything is unwound.
     public func run() async {
-        await withTaskGroup(of: Void.self) { timers in
-            var generation = 0
-            var serviceID: Int?
-            mailbox.post(.poll(generation: generation))
-            loop: while let event = await mailbox.next() {
-                switch event {
-                case .poll(let due) where due == generation:
-                    if serviceID == nil { serviceID = await lookUpID() }
-                    let fence = await serviceID.asyncFlatMap { await claim($0) }
-                    markStarted()
-                    if let fence {
-                        guard await runActive(fence) else { break loop }
-                    }
-                    generation += 1
-                    let next = generation
-                    timers.addTask { [clock, claimPoll, mailbox] in
-                        guard (try? await clock.sleep(for: claimPoll)) != nil else { return }
-                        mailbox.post(.poll(generation: next))
-                    }
-                case .poll:
-                    continue
-                case .pollNow:
-                    // The poll of the current generation; the pending timer's becomes stale once it has run.
-                    mailbox.post(.poll(generation: generation))
-                case .revalidate(_, let done):
-                    done.resume()
-                case .stop:
-                    break loop
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                var loop = Loop()
+                var actions = machine.withLock { $0.start() }
+                while run(actions, in: &group, &loop) {
+                    let event = await inbox.next()
+                    actions = feed(event, &loop)
                 }
+                group.cancelAll()
             }
-            timers.cancelAll()
+        } onCancel: { [inbox] in
+            inbox.post(.stop)
         }
         await behavior.stopped()
-        finish()
+        started.open()
+        stopped.open()
     }
 
-    // MARK: - Steps
+    // MARK: - Events in, actions out
 
-    private func lookUpID() async -> Int? {
-        do {
-            return try await claimer.serviceID(named: behavior.name)
-        } catch {
-            logger.error("cannot register service", metadata: [LogKey.error: "\(error)"])
-            return nil
-        }
-    }
-
-    private func claim(_ serviceID: Int) async -> ClaimFence? {
-        do {
-            return try await claimer.claim(serviceID, masterid: masterID)
-        } catch {
-            logger.error("claiming failed; will retry", metadata: [LogKey.error: "\(error)"])
-            return nil
-        }
-    }
-
-    /// Activates, runs the work while the claim holds, and deactivates; returns `true` when the claim was lost
-    /// (polling resumes), `false` when the service was stopped.
-    private func runActive(_ fence: ClaimFence) async -> Bool {
-        status.withLock { $0.fence = fence }
-        logger.info("service active", metadata: [LogKey.epoch: "\(fence.epoch)"])
-        do {
-            try await behavior.activate(fence: fence)
-        } catch {
-            logger.error("activate failed; the service stays active", metadata: [LogKey.error: "\(error)"])
-        }
-        let ending = await withTaskGroup(of: Void.self) { work -> Ending in
-            work.addTask { [behavior] in await behavior.runWhileActive(fence: fence) }
-            defer { work.cancelAll() }
-            while let event = await mailbox.next() {
-                switch event {
-                case .poll, .pollNow:
-                    continue
-                case .revalidate(let masterExpired, let done):
-                    guard await stillHolds(fence, masterExpired: masterExpired) else { return .lostClaim(done) }
-                    done.resume()
-                case .stop:
-                    return .stopped
-                }
+    /// Feeds `event` to the machine; a revalidation's caller joins the heartbeats waiting for an answer.
+    private func feed(_ event: Event, _ loop: inout Loop) -> [Action] {
+        if case .revalidate(_, let done) = event { loop.heartbeats.append(done) }
+        return machine.withLock { machine -> [Action] in
+            switch event {
+            case .pollTimerFired(let generation):
+                return machine.pollTimerFired(generation: generation)
+            case .pollNow:
+                return machine.pollNowRequested()
+            case .revalidate(let masterExpired, _):
+                return machine.revalidateRequested(masterExpired: masterExpired)
+            case .stop:
+                return machine.stopRequested()
+            case .serviceIDFound(let serviceID):
+                return machine.serviceIDFound(serviceID)
+            case .lookUpFailed:
+                return machine.lookUpFailed()
+            case .claimed(let fence):
+                return machine.claimed(fence)
+            case .claimRefused:
+                return machine.claimRefused()
+            case .claimFailed:
+                return machine.claimFailed()
+            case .activated:
+                return machine.activated()
+            case .activationFailed:
+                return machine.activationFailed()
+            case .claimChecked(let current):
+                return machine.claimChecked(current: current)
+            case .claimCheckFailed:
+                return machine.claimCheckFailed()
+            case .deactivated:
+                return machine.deactivated()
+            case .deactivationFailed:
+                return machine.deactivationFailed()
+            case .unclaimed:
+                return machine.unclaimed()
+            case .unclaimFailed:
+                return machine.unclaimFailed()
             }
-            return .stopped
         }
-        do {
-            try await behavior.deactivate()
-        } catch {
-            logger.error("deactivate failed", metadata: [LogKey.error: "\(error)"])
+    }
+
+    /// Carries out `actions` in order. Returns `false` once the service has finished.
+    private func run(_ actions: [Action], in group: inout DiscardingTaskGroup, _ loop: inout Loop) -> Bool {
+        for action in actions {
+            guard run(action, in: &group, &loop) else { return false }
         }
-        status.withLock { $0.fence = nil }
-        switch ending {
-        case .stopped:
-            do {
-                try await claimer.unclaim(fence)
-            } catch {
-                logger.error("releasing the claim failed", metadata: [LogKey.error: "\(error)"])
-            }
-            logger.info("service stopped")
-            return false
-        case .lostClaim(let heartbeat):
+        return true
+    }
+
+    /// Carries out `action`; a step runs in a child task and reports back through the inbox. Returns `false` once
+    /// the service has finished.
+    private func run(_ action: Action, in group: inout DiscardingTaskGroup, _ loop: inout Loop) -> Bool {
+        switch action {
+        case .reportLostClaim(let fence):
             Counter(label: "gantry_service_claim_lost_total", dimensions: [("kind", behavior.kind.rawValue)])
                 .increment()
             logger.warning("service lost its claim and was deactivated", metadata: [LogKey.epoch: "\(fence.epoch)"])
-            heartbeat.resume()
-            return true
-        }
-    }
-
-    private func stillHolds(_ fence: ClaimFence, masterExpired: Bool) async -> Bool {
-        if masterExpired { return false }
-        do {
-            return try await claimer.isCurrent(fence)
-        } catch {
-            // Unknown is not lost: fenced writes already refuse anything a deposed master tries.
-            logger.warning("cannot re-check the claim; keeping it", metadata: [LogKey.error: "\(error)"])
-            return true
-        }
-    }
-
-    private func markStarted() {
-        let waiters = status.withLock { status -> [CheckedContinuation<Void, Never>] in
-            status.started = true
-            defer { status.startWaiters = [] }
-            return status.startWaiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func finish() {
-        let waiters = status.withLock { status -> [CheckedContinuation<Void, Never>] in
-            status.stopped = true
-            defer {
-                status.startWaiters = []
-                status.stopWaiters = []
+        case .answerRevalidations(let count):
+            loop.answer(count)
+        case .markStarted:
+            started.open()
+        case .lookUpServiceID:
+            group.addTask { [claimer, behavior, logger, inbox] in
+                do {
+                    let serviceID = try await claimer.serviceID(named: behavior.name)
+                    inbox.post(.serviceIDFound(serviceID))
+                } catch {
+                    logger.error("cannot register service", metadata: [LogKey.error: "\(error)"])
+                    inbox.post(.lookUpFailed)
+                }
             }
-            return status.startWaiters + status.stopWaiters
+        case .claim(let serviceID):
+            group.addTask { [claimer, masterID, logger, inbox] in
+                do {
+                    if let fence = try await claimer.claim(serviceID, masterid: masterID) {
+                        inbox.post(.claimed(fence))
+                    } else {
+                        inbox.post(.claimRefused)
+                    }
+                } catch {
+                    logger.error("claiming failed; will retry", metadata: [LogKey.error: "\(error)"])
+                    inbox.post(.claimFailed)
+                }
+            }
+        case .activate(let fence):
+            logger.info("service active", metadata: [LogKey.epoch: "\(fence.epoch)"])
+            let deactivation = Latch()
+            loop.deactivation = deactivation
+            group.addTask { [behavior, logger, inbox] in
+                let outcome: Event
+                do {
+                    try await behavior.activate(fence: fence)
+                    outcome = .activated
+                } catch {
+                    logger.error("activate failed; the service stays active", metadata: [LogKey.error: "\(error)"])
+                    outcome = .activationFailed
+                }
+                await withDiscardingTaskGroup { work in
+                    work.addTask { await behavior.runWhileActive(fence: fence) }
+                    inbox.post(outcome)
+                    await deactivation.wait()
+                    work.cancelAll()
+                }
+                do {
+                    try await behavior.deactivate()
+                    inbox.post(.deactivated)
+                } catch {
+                    logger.error("deactivate failed", metadata: [LogKey.error: "\(error)"])
+                    inbox.post(.deactivationFailed)
+                }
+            }
+        case .checkClaim(let fence):
+            group.addTask { [claimer, logger, inbox] in
+                do {
+                    let current = try await claimer.isCurrent(fence)
+                    inbox.post(.claimChecked(current: current))
+                } catch {
+                    logger.warning("cannot re-check the claim; keeping it", metadata: [LogKey.error: "\(error)"])
+                    inbox.post(.claimCheckFailed)
+                }
+            }
+        case .deactivate:
+            loop.deactivation?.open()
+            loop.deactivation = nil
+        case .unclaim(let fence):
+            group.addTask { [claimer, logger, inbox] in
+                let outcome: Event
+                do {
+                    try await claimer.unclaim(fence)
+                    outcome = .unclaimed
+                } catch {
+                    logger.error("releasing the claim failed", metadata: [LogKey.error: "\(error)"])
+                    outcome = .unclaimFailed
+                }
+                logger.info("service stopped")
+                inbox.post(outcome)
+            }
+        case .schedulePoll(let generation):
+            group.addTask { [clock, claimPoll, inbox] in
+                guard (try? await clock.sleep(for: claimPoll)) != nil else { return }
+                inbox.post(.pollTimerFired(generation: generation))
+            }
+        case .finish:
+            inbox.close()
+            loop.answer(loop.heartbeats.count)
+            return false
         }
-        for waiter in waiters { waiter.resume() }
+        return true
     }
 }
 
-extension Optional where Wrapped: Sendable {
-    fileprivate func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
-        guard let value = self else { return nil }
-        return await transform(value)
+extension ClusteredService {
+    /// The loop's events in arrival order, posted from any task.
+    ///
+    /// Unlike a plain mailbox it ignores cancellation, since a cancelled loop must still see its steps' outcomes to
+    /// unwind; and once closed it drops what arrives, answering a revalidation at once, so no heartbeat ever waits
+    /// on a service that has finished.
+    private final class Inbox: Sendable {
+        private struct State {
+            var events: [Event] = []
+            var waiter: CheckedContinuation<Event, Never>?
+            var closed = false
+        }
+
+        private let state = Mutex(State())
+
+        /// Queues `event`, waking the loop if it waits; once closed, drops it.
+        func post(_ event: Event) {
+            let (waiter, accepted) = state.withLock { state -> (CheckedContinuation<Event, Never>?, Bool) in
+                if state.closed { return (nil, false) }
+                if let waiter = state.waiter {
+                    state.waiter = nil
+                    return (waiter, true)
+                }
+                state.events.append(event)
+                return (nil, true)
+            }
+            waiter?.resume(returning: event)
+            if !accepted { Inbox.drop(event) }
+        }
+
+        /// The next event, waiting for one. Only the loop calls this.
+        func next() async -> Event {
+            await withCheckedContinuation { continuation in
+                let event = state.withLock { state -> Event? in
+                    if state.events.isEmpty {
+                        state.waiter = continuation
+                        return nil
+                    }
+                    return state.events.removeFirst()
+                }
+                if let event { continuation.resume(returning: event) }
+            }
+        }
+
+        /// Stops accepting events, dropping those still queued.
+        func close() {
+            let dropped = state.withLock { state -> [Event] in
+                state.closed = true
+                defer { state.events = [] }
+                return state.events
+            }
+            for event in dropped { Inbox.drop(event) }
+        }
+
+        private static func drop(_ event: Event) {
+            if case .revalidate(_, let done) = event { done.resume() }
+        }
     }
 }

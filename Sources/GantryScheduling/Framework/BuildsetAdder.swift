@@ -182,7 +182,7 @@ public struct BuildsetAdder: Sendable {
         )
         logger.info(
             "buildset added",
-            metadata: ["gantry.buildset.id": "\(added.buildsetID)", "gantry.buildset.reason": "\(request.reason)"])
+            metadata: [LogKey.buildset: "\(added.buildsetID)", LogKey.buildsetReason: "\(request.reason)"])
         return Added(buildsetID: added.buildsetID, requestIDs: added.requestIDs)
     }
 
@@ -194,7 +194,7 @@ public struct BuildsetAdder: Sendable {
         if !unknown.isEmpty {
             logger.warning(
                 "unknown builders dropped from the buildset",
-                metadata: ["gantry.builders.unknown": "\(unknown.joined(separator: ", "))"])
+                metadata: [LogKey.unknownBuilders: "\(unknown.joined(separator: ", "))"])
         }
         return names.compactMap { known[$0] }
     }

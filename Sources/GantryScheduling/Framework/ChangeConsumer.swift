@@ -30,7 +30,7 @@ public struct ChangeConsumer: Sendable {
     public func classify(_ change: Change) -> Bool? {
         if let filter = consumption.filter, !filter.accepts(change) { return nil }
         guard codebases.contains(change.codebase) else {
-            logger.debug("change on an unknown codebase ignored", metadata: ["gantry.change.id": "\(change.id)"])
+            logger.debug("change on an unknown codebase ignored", metadata: [LogKey.change: "\(change.id)"])
             return nil
         }
         let important: Bool
@@ -39,7 +39,7 @@ public struct ChangeConsumer: Sendable {
         } catch {
             logger.error(
                 "fileIsImportant failed; change dropped",
-                metadata: ["gantry.change.id": "\(change.id)", "gantry.error": "\(error)"])
+                metadata: [LogKey.change: "\(change.id)", LogKey.error: "\(error)"])
             return nil
         }
         if consumption.onlyImportant && !important { return nil }

@@ -39,7 +39,7 @@ public struct SchedulerLoop: Sendable {
                     context.logger.warning("scheduler step refused: this master no longer holds the scheduler")
                     break
                 } catch {
-                    context.logger.error("scheduler step failed; retrying", metadata: ["gantry.error": "\(error)"])
+                    context.logger.error("scheduler step failed; retrying", metadata: [LogKey.error: "\(error)"])
                     next = context.database.clock.now().addingTimeInterval(context.retryDelay.timeInterval)
                 }
                 guard let next, armed.arm(next) else { continue }
@@ -72,12 +72,5 @@ private final class ArmedDeadline: Sendable {
     /// The sleeper for `date` woke; a later step must arm again.
     func fired(_ date: Date) {
         deadline.withLock { deadline in if deadline == date { deadline = nil } }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    var timeInterval: TimeInterval {
-        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
     }
 }

@@ -102,7 +102,7 @@ actor TriggerWaiters {
             } catch {
                 context.logger.warning(
                     "cannot read a triggered buildset; will retry",
-                    metadata: ["gantry.buildset.id": "\(bsid)", "gantry.error": "\(error)"])
+                    metadata: [LogKey.buildset: "\(bsid)", LogKey.error: "\(error)"])
                 continue
             }
             guard buildset?.complete != false, let waiters = waiting.removeValue(forKey: bsid) else { continue }

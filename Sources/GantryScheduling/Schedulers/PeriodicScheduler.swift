@@ -69,7 +69,7 @@ public struct PeriodicScheduler: ClusteredServiceBehavior, ContextualScheduler {
         guard case .number(let last) = try await database.state.getState(objectID, "last_build", default: nil) else {
             return .zero
         }
-        let next = last + Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let next = last + interval.timeInterval
         let remaining = next - database.clock.now().timeIntervalSince1970
         return remaining > 0 ? .milliseconds(Int64((remaining * 1000).rounded(.up))) : .zero
     }

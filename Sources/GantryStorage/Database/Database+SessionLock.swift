@@ -1,3 +1,4 @@
+import GantryModel
 import Logging
 import PostgresNIO
 
@@ -44,7 +45,7 @@ extension Database {
                 if Task.isCancelled { return }
                 failures += 1
                 logger.warning(
-                    "session lock lost; taking it again", metadata: ["gantry.error": "\(DatabaseFailure.reason(error))"]
+                    "session lock lost; taking it again", metadata: [LogKey.error: "\(DatabaseFailure.reason(error))"]
                 )
                 // At once the first time (a blip must not leave the lock free for long), then every second.
                 if failures > 1 { try? await Task.sleep(for: .seconds(1)) }

@@ -139,7 +139,7 @@ public final class Database: Sendable {
                 if Task.isCancelled { return }
                 logger.debug(
                     "notification listener stopped; restarting",
-                    metadata: ["gantry.error": "\(DatabaseFailure.reason(error))"])
+                    metadata: [LogKey.error: "\(DatabaseFailure.reason(error))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }

@@ -1,3 +1,4 @@
+import GantryModel
 import Logging
 import Synchronization
 
@@ -35,7 +36,7 @@ public final class Notifier: Sendable {
         } catch {
             logger.debug(
                 "notification not sent; consumers will poll",
-                metadata: ["gantry.topic": "\(topic)", "gantry.error": "\(DatabaseFailure.reason(error))"])
+                metadata: [LogKey.topic: "\(topic)", LogKey.error: "\(DatabaseFailure.reason(error))"])
         }
     }
 

@@ -56,7 +56,7 @@ public struct Migrator: Sendable {
             database.logger.info(
                 "applied schema migration",
                 metadata: [
-                    "gantry.schema.version": "\(migration.version)", "gantry.schema.summary": "\(migration.summary)",
+                    LogKey.schemaVersion: "\(migration.version)", LogKey.schemaSummary: "\(migration.summary)",
                 ]
             )
         }

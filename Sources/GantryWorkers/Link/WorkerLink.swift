@@ -1,3 +1,4 @@
+import GantryModel
 public import GantryWire
 public import Logging
 
@@ -22,7 +23,7 @@ public actor WorkerLink {
         self.name = name
         self.transport = transport
         var logger = logger
-        logger[metadataKey: "gantry.worker"] = "\(name)"
+        logger[metadataKey: LogKey.worker] = "\(name)"
         self.logger = logger
     }
 
@@ -80,6 +81,20 @@ public actor WorkerLink {
             await transfers.removeValue(forKey: commandID)?.finish(succeeded: false)
             throw error
         }
+    }
+
+    /// Runs `command` to its `complete`, as ``runCommand(_:args:builderName:transfer:onUpdate:started:)`` runs a
+    /// command given by name and wire arguments.
+    public func runCommand(
+        _ command: RemoteCommand,
+        builderName: String? = nil,
+        transfer: (any FileTransfer)? = nil,
+        onUpdate: @Sendable (RemoteUpdate) async -> Void = { _ in },
+        started: @Sendable (String) async -> Void = { _ in }
+    ) async throws -> RemoteCommandOutcome {
+        try await runCommand(
+            command.name, args: command.arguments, builderName: builderName, transfer: transfer, onUpdate: onUpdate,
+            started: started)
     }
 
     private func run(
@@ -148,7 +163,7 @@ public actor WorkerLink {
         case .response(let response):
             guard pending.resolve(response, remoteError: WorkerLinkError.remote) else {
                 logger.warning(
-                    "answer to a request that is not outstanding", metadata: ["gantry.seq": "\(response.seq)"])
+                    "answer to a request that is not outstanding", metadata: [LogKey.sequence: "\(response.seq)"])
                 return
             }
         case .request(let request):

@@ -1,21 +1,23 @@
 import GantryModel
-public import GantryStorage
 public import Logging
 
 /// The workers connected to this master: each new link is arbitrated against a live one of the same name,
-/// attached, recorded (`workerConnected`), watched with keepalives, and recorded again when it goes
-/// (`workerDisconnected`).
+/// attached, reported to a ``WorkerConnectionDelegate``, watched with keepalives, and reported again when it goes.
+/// The manager records nothing itself: the delegate does.
 public actor WorkerManager {
-    let database: Database
-    let masterID: Int
     let clock: any Clock<Duration>
     /// How often a worker must answer a keepalive.
     let keepalive: Duration
     /// How long a worker may take to answer a keepalive or a duplicate-connection ping.
     let answerWithin: Duration
     let logger: Logger
+    /// The connection holding each worker name.
     private var links: [String: WorkerLink] = [:]
+    /// The connection of each name the delegate last saw attach, until its end is reported; it may be one a
+    /// newer connection replaced, while the newer one attaches.
     private var attached: [String: AttachedWorker] = [:]
+    /// The latest report to the delegate of each name; the next one of that name waits for it.
+    private var reports: [String: Task<Void, Never>] = [:]
 
     /// A worker connected here and attached: what builds need to run on it.
     public struct AttachedWorker: Sendable {
@@ -25,15 +27,11 @@ public actor WorkerManager {
     }
 
     public init(
-        database: Database,
-        masterID: Int,
         clock: any Clock<Duration>,
         keepalive: Duration,
         answerWithin: Duration = .seconds(10),
         logger: Logger
     ) {
-        self.database = database
-        self.masterID = masterID
         self.clock = clock
         self.keepalive = keepalive
         self.answerWithin = answerWithin
@@ -47,31 +45,18 @@ public actor WorkerManager {
     /// connection; builds running on it end as their worker is lost.
     public func shutDown(_ name: String, reason: String) async {
         guard let link = links[name] else { return }
-        logger.info("shutting worker down", metadata: ["gantry.worker": "\(name)", "gantry.reason": "\(reason)"])
+        logger.info("shutting worker down", metadata: [LogKey.worker: "\(name)", LogKey.reason: "\(reason)"])
         _ = try? await answer(link) { try await $0.request("shutdown") }
         await link.close(reason)
     }
 
-    /// Records every attached worker as connected here again: a peer that expired this master deleted those
-    /// records, while the workers stayed connected.
-    public func reregister() async throws {
-        for worker in attached.values.sorted(by: { $0.id < $1.id }) {
-            try await database.workers.workerConnected(worker.id, masterid: masterID, workerInfo: worker.info.json)
-        }
-    }
-
-    /// Told each time a worker attaches (so builds waiting for one can start).
-    private var onAttach: @Sendable () -> Void = {}
-
-    public func whenAttached(_ action: @escaping @Sendable () -> Void) {
-        onAttach = action
-    }
-
-    /// Runs for as long as `link`'s connection lives (the port cancels it when the connection ends).
-    public func serve(_ link: WorkerLink) async {
+    /// Runs for as long as `link`'s connection lives (the port cancels it when the connection ends), reporting the
+    /// worker's attachment and the connection's end to `delegate`.
+    public func serve(_ link: WorkerLink, delegate: any WorkerConnectionDelegate) async {
+        let name = link.name
         var logger = logger
-        logger[metadataKey: "gantry.worker"] = "\(link.name)"
-        if let existing = links[link.name] {
+        logger[metadataKey: LogKey.worker] = "\(name)"
+        if let existing = links[name] {
             // Buildbot's arbitration: the first connection keeps the name while it still answers.
             let stillThere =
                 (try? await answer(existing) {
@@ -85,30 +70,22 @@ public actor WorkerManager {
             logger.warning("the connected worker did not answer; the new connection replaces it")
             await existing.close("replaced by a new connection of the same worker")
         }
-        links[link.name] = link
-        defer {
-            if links[link.name] === link {
-                links[link.name] = nil
-                attached[link.name] = nil
-            }
-        }
+        links[name] = link
         do {
             let info = try await link.attach()
-            let workerID = try await database.workers.findWorkerId(link.name)
-            try await database.workers.workerConnected(workerID, masterid: masterID, workerInfo: info.json)
-            logger.info("worker connected", metadata: ["gantry.worker.version": "\(info.version ?? "?")"])
-            if links[link.name] === link {
-                attached[link.name] = AttachedWorker(id: workerID, link: link, info: info)
-                onAttach()
+            let workerID = try await report(name) {
+                try await delegate.workerAttached(name: name, info: info, link: link)
             }
+            // Kept even when a newer connection took the name meanwhile: the delegate saw this one attach, and
+            // hears of its end unless the newer one attaches in its place.
+            attached[name] = AttachedWorker(id: workerID, link: link, info: info)
+            logger.info("worker connected", metadata: [LogKey.workerVersion: "\(info.version ?? "?")"])
             await watch(link, logger: logger)
-            // The connection is gone: record it even though this task is being cancelled.
-            try await Task { try await self.disconnected(link, workerID: workerID) }.value
-            logger.info("worker disconnected")
         } catch {
-            logger.warning("worker could not be attached", metadata: ["gantry.error": "\(error)"])
+            logger.warning("worker could not be attached", metadata: [LogKey.error: "\(error)"])
             await link.close("attaching failed")
         }
+        await ended(link, delegate: delegate, logger: logger)
     }
 
     /// Keepalives until the connection ends or a keepalive goes unanswered.
@@ -117,17 +94,48 @@ public actor WorkerManager {
             do {
                 _ = try await answer(link) { try await $0.request("keepalive") }
             } catch {
-                logger.warning("keepalive unanswered; disconnecting the worker", metadata: ["gantry.error": "\(error)"])
+                logger.warning("keepalive unanswered; disconnecting the worker", metadata: [LogKey.error: "\(error)"])
                 await link.close("keepalive unanswered")
                 return
             }
         }
     }
 
-    private func disconnected(_ link: WorkerLink, workerID: Int) async throws {
-        // A newer connection of the same worker keeps it connected.
-        guard links[link.name] == nil || links[link.name] === link else { return }
-        try await database.workers.workerDisconnected(workerID, masterid: masterID)
+    /// `link`'s connection is over. Unless a newer connection of the worker took the name, the worker is no
+    /// longer connected here, and the delegate hears of the end of the connection it last saw attach: this one,
+    /// or one this one replaced before failing to attach.
+    private func ended(_ link: WorkerLink, delegate: any WorkerConnectionDelegate, logger: Logger) async {
+        let name = link.name
+        guard links[name] === link else { return }
+        links[name] = nil
+        guard let gone = attached.removeValue(forKey: name) else { return }
+        do {
+            try await report(name) {
+                try await delegate.workerDetached(name: name, workerID: gone.id, link: gone.link)
+            }
+            logger.info("worker disconnected")
+        } catch {
+            logger.warning("worker's disconnection not recorded", metadata: [LogKey.error: "\(error)"])
+        }
+    }
+
+    /// Runs `call` once the earlier reports of worker `name` returned, so the delegate learns of a worker's
+    /// connections in the order they came and went. The call is not cancelled with the connection's task: a
+    /// connection that ended is still reported.
+    private func report<T: Sendable>(
+        _ name: String,
+        _ call: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let previous = reports[name]
+        let reporting = Task {
+            _ = await previous?.value
+            return try await call()
+        }
+        let settled = Task { _ = await reporting.result }
+        reports[name] = settled
+        let result = await reporting.result
+        if reports[name] == settled { reports[name] = nil }
+        return try result.get()
     }
 
     /// The result of `request` on `link`, or ``WorkerLinkError/timedOut(_:)`` after `answerWithin`.

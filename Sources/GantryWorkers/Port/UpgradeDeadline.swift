@@ -1,3 +1,4 @@
+import GantryModel
 import Logging
 import NIOCore
 
@@ -71,8 +72,8 @@ final class UpgradeDeadline: ChannelInboundHandler, RemovableChannelHandler {
         logger.debug(
             "closing worker connection",
             metadata: [
-                "gantry.worker.address": "\(WorkerPort.describe(context.channel.remoteAddress))",
-                "gantry.reason": "\(reason)",
+                LogKey.workerAddress: "\(WorkerPort.describe(context.channel.remoteAddress))",
+                LogKey.reason: "\(reason)",
             ])
         context.close(promise: nil)
     }

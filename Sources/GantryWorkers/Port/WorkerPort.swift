@@ -1,3 +1,4 @@
+import GantryModel
 import GantryWire
 public import Logging
 import NIOCore
@@ -51,7 +52,7 @@ public struct WorkerPort: Sendable {
     /// How many connections are open without having upgraded.
     public var unauthenticatedConnections: Int { unauthenticated.count }
 
-    private enum Upgrade: Sendable {
+    fileprivate enum Upgrade: Sendable {
         case webSocket(
             NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, name: String, address: String,
             frameErrors: FrameErrorRecorder)
@@ -60,34 +61,58 @@ public struct WorkerPort: Sendable {
         case shed
     }
 
-    /// Accepts connections until cancelled, running `onLink` for each authenticated one while it lives; the
-    /// link is lost (and `onLink` cancelled) when the connection ends.
-    /// - Parameter onBound: Told the port actually bound (useful with port 0).
-    public func run(
-        onBound: @Sendable (Int) async -> Void = { _ in },
-        onLink: @escaping @Sendable (WorkerLink) async -> Void
-    ) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture { try configure(channel) }
-            }
-        await onBound(server.channel.localAddress?.port ?? port)
-        logger.info(
-            "worker port listening",
-            metadata: ["gantry.worker_port": "\(host):\(server.channel.localAddress?.port ?? port)"])
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { inbound in
-                for try await upgrade in inbound {
-                    group.addTask { await handle(upgrade, onLink: onLink) }
+    /// The port bound, not yet accepting: a master binds it before it builds what depends on its number (pool
+    /// workers connect to it) and serves it once it has joined the cluster.
+    public struct Bound: Sendable {
+        /// The port actually bound (useful with port 0).
+        public let port: Int
+        fileprivate let owner: WorkerPort
+        fileprivate let server: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
+
+        /// Accepts connections until cancelled, running `onLink` for each authenticated one while it lives; the
+        /// link is lost (and `onLink` cancelled) when the connection ends.
+        public func serve(onLink: @escaping @Sendable (WorkerLink) async -> Void) async throws {
+            owner.logger.info("worker port listening", metadata: [LogKey.workerPort: "\(owner.host):\(port)"])
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await upgrade in inbound {
+                        group.addTask { await owner.handle(upgrade, onLink: onLink) }
+                    }
                 }
             }
         }
     }
 
+    /// Binds the port.
+    /// - Throws: `GantryError.addressUnavailable` naming the address when it cannot listen there.
+    public func bind() async throws -> Bound {
+        do {
+            let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture { try configure(channel) }
+                }
+            return Bound(port: server.channel.localAddress?.port ?? port, owner: self, server: server)
+        } catch let error as IOError {
+            throw GantryError(
+                .addressUnavailable, "cannot listen for workers on \(host):\(port): \(error.description)")
+        }
+    }
+
+    /// Binds the port and accepts connections until cancelled (see ``Bound/serve(onLink:)``).
+    /// - Parameter onBound: Told the port actually bound (useful with port 0).
+    public func run(
+        onBound: @Sendable (Int) async -> Void = { _ in },
+        onLink: @escaping @Sendable (WorkerLink) async -> Void
+    ) async throws {
+        let bound = try await bind()
+        await onBound(bound.port)
+        try await bound.serve(onLink: onLink)
+    }
+
     /// Why an upgrade was refused; decided when the request head is read, answered once the upgrade is off.
-    private enum Refusal: Sendable {
+    fileprivate enum Refusal: Sendable {
         case noCredentials
         case malformedCredentials
         case wrongCredentials(name: String)
@@ -111,8 +136,8 @@ public struct WorkerPort: Sendable {
             logger.debug(
                 "closing worker connection",
                 metadata: [
-                    "gantry.worker.address": "\(Self.describe(channel.remoteAddress))",
-                    "gantry.reason": "already \(unauthenticated.limit) connections that have not upgraded",
+                    LogKey.workerAddress: "\(Self.describe(channel.remoteAddress))",
+                    LogKey.reason: "already \(unauthenticated.limit) connections that have not upgraded",
                 ])
             try channel.pipeline.syncOperations.addHandler(CloseWhenActive())
             return channel.eventLoop.makeSucceededFuture(.shed)
@@ -190,7 +215,7 @@ public struct WorkerPort: Sendable {
                 return
             }
         } catch {
-            logger.debug("worker connection ended with an error", metadata: ["gantry.error": "\(error)"])
+            logger.debug("worker connection ended with an error", metadata: [LogKey.error: "\(error)"])
         }
     }
 
@@ -205,7 +230,7 @@ public struct WorkerPort: Sendable {
         case .noCredentials?: logger.warning("worker connection without credentials refused")
         case .malformedCredentials?: logger.warning("worker connection with malformed credentials refused")
         case .wrongCredentials(let name)?:
-            logger.warning("worker authentication failed", metadata: ["gantry.worker": "\(name)"])
+            logger.warning("worker authentication failed", metadata: [LogKey.worker: "\(name)"])
         case nil: logger.warning("a connection to the worker port that is not a WebSocket upgrade was refused")
         }
         try await channel.executeThenClose { _, outbound in
@@ -236,7 +261,7 @@ public struct WorkerPort: Sendable {
                 logger.debug(
                     "worker connection closed",
                     metadata: [
-                        "gantry.worker": "\(name)", "gantry.worker.address": "\(address)", "gantry.reason": "\(reason)",
+                        LogKey.worker: "\(name)", LogKey.workerAddress: "\(address)", LogKey.reason: "\(reason)",
                     ])
                 await link.lost(reason)
                 // What is queued (a close, a pong) still goes out before the connection is closed.
@@ -275,7 +300,7 @@ public struct WorkerPort: Sendable {
                     }
                     if let message { try await link.receive(message) }
                 case .text:
-                    logger.info("text frame from worker ignored", metadata: ["gantry.worker": "\(link.name)"])
+                    logger.info("text frame from worker ignored", metadata: [LogKey.worker: "\(link.name)"])
                 case .ping:
                     replies.yield(.pong(frame.unmaskedData))
                 case .connectionClose:

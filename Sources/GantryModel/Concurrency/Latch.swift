@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A one-way gate: ``wait()`` suspends until ``open()`` is called, and returns at once afterwards.
-final class Latch: Sendable {
+package final class Latch: Sendable {
     private struct State {
         var isOpen = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -9,8 +9,10 @@ final class Latch: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Lets every waiter, present and future, through.
-    func open() {
+    package func open() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.isOpen = true
             defer { state.waiters = [] }
@@ -20,7 +22,7 @@ final class Latch: Sendable {
     }
 
     /// Returns once the latch is open.
-    func wait() async {
+    package func wait() async {
         if state.withLock({ $0.isOpen }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let isOpen = state.withLock { state in

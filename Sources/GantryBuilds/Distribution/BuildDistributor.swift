@@ -7,15 +7,15 @@ public import Logging
 /// Starts builds: matches the pending requests of this master's builders with eligible workers connected here,
 /// and carries out what was asked of its builds and workers (stop, pause, graceful shutdown, kill).
 ///
+/// The decisions, and this master's registry of workers, are a ``DistributorStateMachine``; the distributor
+/// reads the database, tells the machine what happened, and carries out what it returns. It is also the
+/// ``WorkerConnectionDelegate`` of the ``WorkerManager``: it records each worker's connection and its end.
+///
 /// Woken when requests are added (`buildrequests/new`), a build is asked to stop, a worker is controlled, a
 /// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then fairly across
-/// builders (see `order(_:)`), then submission time.
+/// builders (see `order(_:origins:)`), then submission time.
 /// A request is claimed only when a worker can run it, and the claim is exclusive in the database, so two
 /// masters never start the same request; a claim lost to another master is simply skipped.
-///
-/// A worker is eligible when it is not paused, not shutting down, not in quarantine and below its `maxBuilds`.
-/// A build ending EXCEPTION puts its worker in quarantine for 10 s, doubling with each further one up to an
-/// hour (Buildbot's numbers); any other finished build, or unpausing, ends it.
 public actor BuildDistributor {
     /// A builder as the distributor serves it.
     public struct Builder: Sendable {
@@ -37,9 +37,7 @@ public actor BuildDistributor {
         }
     }
 
-    /// Quarantine's first length and its cap.
-    static let quarantineStart = Duration.seconds(10)
-    static let quarantineCap = Duration.seconds(3600)
+    typealias Machine = DistributorStateMachine<WorkerLink>
 
     let database: Database
     let masterID: Int
@@ -49,17 +47,15 @@ public actor BuildDistributor {
     let logger: Logger
     let runner: BuildRunner
     private var builders: [Int: Builder] = [:]
-    /// Builds at once per worker; 1 for a worker not listed.
-    private var maxBuilds: [String: Int] = [:]
-    /// Running builds by request id.
-    private var running: [Int: (worker: String, control: BuildControl)] = [:]
-    /// The quarantine length a worker's next EXCEPTION gets, once it had one.
-    private var quarantineLength: [String: Duration] = [:]
-    private var quarantined: [String: Task<Void, Never>] = [:]
-    private var pausedBefore: Set<String> = []
-    /// The connection each worker was shut down on, left to end; a later connection (the worker reconnected)
-    /// obeys a kill or graceful shutdown again.
-    private var shuttingDown: [String: WorkerLink] = [:]
+    /// This master's registry of workers, and the decisions taken on it.
+    var machine = Machine()
+    /// How to stop each build running here, by request id.
+    private var buildControls: [Int: BuildControl] = [:]
+    /// Builds claimed in this round, not yet started.
+    private var claimedJobs: [BuildRunner.Assignment] = []
+    /// Each quarantine's timer; the token tells a timer that ran out from a later one of the same worker.
+    private var quarantineTimers: [String: (token: Int, task: Task<Void, Never>)] = [:]
+    private var timersStarted = 0
     /// The latest recording of the configured workers; the next one waits for it.
     private var recording: Task<Void, any Error>?
     private let wake: AsyncStream<Void>.Continuation
@@ -93,14 +89,21 @@ public actor BuildDistributor {
     /// worker dropped from every builder, or from the configuration, is configured on none of them.
     public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
         self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
-        self.maxBuilds = maxBuilds
+        let actions = machine.configured(builders: self.builders.mapValues(\.workers), maxBuilds: maxBuilds)
         try await recordConfiguration()
+        await perform(actions)
     }
 
-    /// Records the configured workers again: a peer that expired this master (it was paused, or cut off)
-    /// deleted them with its builder links.
+    /// Records the configured workers, and those attached here, again: a peer that expired this master (it was
+    /// paused, or cut off) deleted their builder links and connections while the workers stayed connected.
     public func reregister() async throws {
         try await recordConfiguration()
+        for worker in machine.attachedWorkers {
+            // One whose connection ended meanwhile is not recorded again.
+            guard machine.attached(worker.name)?.link === worker.link else { continue }
+            try await database.workers.workerConnected(worker.id, masterid: masterID, workerInfo: worker.info.json)
+        }
+        wake.yield()
     }
 
     /// Records each worker's builders of this master as they are when the recording runs. Recordings run one
@@ -129,7 +132,6 @@ public actor BuildDistributor {
         for worker in try await database.workers.getWorkers(masterid: masterID) where builderIDs[worker.name] == nil {
             try await database.workers.workerConfigured(worker.id, masterid: masterID, builderids: [])
         }
-        wake.yield()
     }
 
     /// Looks for requests now: a peer's expiry just handed back the requests it was building.
@@ -141,7 +143,6 @@ public actor BuildDistributor {
     public func run() async {
         let notified = database.notifier.wakeups(
             for: [.buildrequestsNew, .buildsStop, .workersControl], poll: poll, clock: clock)
-        await workers.whenAttached { [wake] in wake.yield() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [wake] in
                 for await _ in notified { wake.yield() }
@@ -149,110 +150,93 @@ public actor BuildDistributor {
             wake.yield()
             for await _ in wakeups {
                 guard !Task.isCancelled else { break }
-                for job in await assign() {
+                for job in await distribute() {
                     group.addTask { await self.build(job) }
                 }
             }
             group.cancelAll()
         }
-        for task in quarantined.values { task.cancel() }
+        for timer in quarantineTimers.values { timer.task.cancel() }
+        quarantineTimers = [:]
     }
 
-    /// Obeys control requests, then claims what can start now and returns it.
-    private func assign() async -> [BuildRunner.Assignment] {
-        let controls: [String: WorkerControl]
+    /// One round: obeys control requests and stop requests, then claims what can start now and returns it.
+    private func distribute() async -> [BuildRunner.Assignment] {
         let pending: [BuildRequest]
         let origins: [Int: BuildsetOrigin]
         do {
-            controls = try await database.workers.getWorkerControls(masterid: masterID)
-            try await obey(controls)
-            if !running.isEmpty { try await stopRequested() }
+            let controls = try await database.workers.getWorkerControls(masterid: masterID)
+            await perform(machine.controlsRead(controls))
+            if !buildControls.isEmpty { try await stopRequested() }
             pending = try await database.buildRequests.getBuildRequests(
                 builderids: Array(builders.keys), complete: false, claimed: .unclaimed)
             origins = pending.isEmpty ? [:] : try await database.buildsets.getBuildsetOrigins(pending.map(\.buildsetID))
         } catch {
-            logger.warning("cannot read pending build requests", metadata: ["gantry.error": "\(error)"])
-            return []
+            logger.warning("cannot read pending build requests", metadata: [LogKey.error: "\(error)"])
+            return takeClaimedJobs()
         }
-        var jobs: [BuildRunner.Assignment] = []
-        for request in Self.order(pending, origins: origins) {
-            guard let builder = builders[request.builderID] else { continue }
-            var chosen: WorkerManager.AttachedWorker?
-            for name in builder.workers where controls[name]?.acceptsBuilds == true && isFree(name) {
-                if let worker = await workers.worker(named: name) {
-                    chosen = worker
-                    break
+        await perform(machine.pendingRead(Self.order(pending, origins: origins)))
+        return takeClaimedJobs()
+    }
+
+    private func takeClaimedJobs() -> [BuildRunner.Assignment] {
+        defer { claimedJobs = [] }
+        return claimedJobs
+    }
+
+    /// Carries out the machine's actions in order, with those the outcome of each claim leads to.
+    func perform(_ actions: [Machine.Action]) async {
+        var queue = actions
+        var next = 0
+        while next < queue.count {
+            let action = queue[next]
+            next += 1
+            switch action {
+            case .shutDown(let worker, let reason):
+                await workers.shutDown(worker, reason: reason)
+            case .clearKillRequest(let workerID):
+                do {
+                    try await database.workers.setWorkerKillRequested(workerID, false)
+                } catch {
+                    logger.warning(
+                        "kill request obeyed but not cleared",
+                        metadata: [LogKey.workerID: "\(workerID)", LogKey.error: "\(error)"])
                 }
+            case .claim(let request, let worker):
+                let following = await claim(request, on: worker)
+                queue += following
+            case .startQuarantineTimer(let worker, let length):
+                startQuarantineTimer(worker, length: length)
+            case .cancelQuarantineTimer(let worker):
+                quarantineTimers.removeValue(forKey: worker)?.task.cancel()
+            case .wakeUp:
+                wake.yield()
             }
-            guard let worker = chosen else { continue }
-            do {
-                try await database.buildRequests.claimBuildRequests([request.id], masterid: masterID)
-            } catch {
-                continue  // another master took it
-            }
-            var job = BuildRunner.Assignment(
-                request: request, builderName: builder.name, workerID: worker.id, link: worker.link,
-                info: worker.info, steps: builder.steps)
-            job.properties = builder.properties
-            running[request.id] = (worker.link.name, job.control)
-            jobs.append(job)
         }
-        return jobs
     }
 
-    /// Priority first; then the oldest request of each origin (scheduler and project) on each builder before any
-    /// one's second, so neither a mass rebuild nor a builder with a long queue starves the rest; then submission
-    /// time.
-    package static func order(_ requests: [BuildRequest], origins: [Int: BuildsetOrigin] = [:]) -> [BuildRequest] {
-        struct Queue: Hashable {
-            var origin: BuildsetOrigin?
-            var builderID: Int
+    /// Claims `request` for `worker` in the database; a claim that holds queues its build.
+    private func claim(_ request: BuildRequest, on worker: Machine.Attached) async -> [Machine.Action] {
+        // A reload dropped the builder meanwhile: the request is not this master's to start.
+        guard let builder = builders[request.builderID] else { return machine.claimLost(request.id) }
+        do {
+            try await database.buildRequests.claimBuildRequests([request.id], masterid: masterID)
+        } catch {
+            return machine.claimLost(request.id)  // another master took it
         }
-        let byAge = requests.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
-        var seen: [Queue: Int] = [:]
-        let ranked = byAge.map { request -> (rank: Int, request: BuildRequest) in
-            let queue = Queue(origin: origins[request.buildsetID], builderID: request.builderID)
-            defer { seen[queue, default: 0] += 1 }
-            return (seen[queue, default: 0], request)
-        }
-        return ranked.sorted {
-            ($1.request.priority, $0.rank, $0.request.submittedAt, $0.request.id)
-                < ($0.request.priority, $1.rank, $1.request.submittedAt, $1.request.id)
-        }.map(\.request)
-    }
-
-    /// Not in quarantine and below its `maxBuilds`.
-    private func isFree(_ worker: String) -> Bool {
-        quarantined[worker] == nil && running.values.count { $0.worker == worker } < maxBuilds[worker, default: 1]
-    }
-
-    /// Kills, graceful shutdowns of idle workers, and the end of quarantine for unpaused ones.
-    private func obey(_ controls: [String: WorkerControl]) async throws {
-        for (name, control) in controls {
-            if !control.paused, pausedBefore.contains(name) {
-                quarantineLength[name] = nil
-                endQuarantine(of: name)
-            }
-            guard control.killRequested || control.graceful,
-                let worker = await workers.worker(named: name), shuttingDown[name] !== worker.link
-            else { continue }
-            if control.killRequested {
-                shuttingDown[name] = worker.link
-                await workers.shutDown(name, reason: "killed by request")
-                try await database.workers.setWorkerKillRequested(worker.id, false)
-            } else if !running.values.contains(where: { $0.worker == name }) {
-                shuttingDown[name] = worker.link
-                await workers.shutDown(name, reason: "graceful shutdown")
-            }
-        }
-        pausedBefore = Set(controls.filter { $0.value.paused }.keys)
-        shuttingDown = shuttingDown.filter { controls[$0.key] != nil }
+        var job = BuildRunner.Assignment(
+            request: request, builderName: builder.name, workerID: worker.id, link: worker.link, info: worker.info,
+            steps: builder.steps)
+        job.properties = builder.properties
+        buildControls[request.id] = job.control
+        claimedJobs.append(job)
+        return machine.claimed(request.id, by: worker.name)
     }
 
     /// Stops the builds running here that were asked to stop.
     private func stopRequested() async throws {
         for (requestID, reason) in try await database.builds.getStopRequests(masterid: masterID) {
-            await running[requestID]?.control.stop(reason: reason)
+            await buildControls[requestID]?.stop(reason: reason)
         }
     }
 
@@ -261,39 +245,30 @@ public actor BuildDistributor {
         do {
             results = try await runner.run(job).results
         } catch {
-            logger.error("build failed to run; its request is handed back", metadata: ["gantry.error": "\(error)"])
+            logger.error("build failed to run; its request is handed back", metadata: [LogKey.error: "\(error)"])
             try? await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
         }
-        finished(job, results: results)
+        buildControls[job.request.id] = nil
+        await perform(machine.buildFinished(job.request.id, results: results))
     }
 
-    private func finished(_ job: BuildRunner.Assignment, results: BuildResult?) {
-        running[job.request.id] = nil
-        let worker = job.link.name
-        switch results {
-        case .exception?: putInQuarantine(worker)
-        case .retry?, nil: break
-        default: quarantineLength[worker] = nil
-        }
-        wake.yield()
-    }
-
-    private func putInQuarantine(_ worker: String) {
-        let length = quarantineLength[worker] ?? Self.quarantineStart
-        quarantineLength[worker] = min(length * 2, Self.quarantineCap)
-        quarantined[worker]?.cancel()
+    private func startQuarantineTimer(_ worker: String, length: Duration) {
         logger.warning(
             "worker in quarantine after a build ended EXCEPTION",
-            metadata: ["gantry.worker": "\(worker)", "gantry.quarantine": "\(length)"])
-        quarantined[worker] = Task { [clock] in
+            metadata: [LogKey.worker: "\(worker)", LogKey.quarantine: "\(length)"])
+        quarantineTimers[worker]?.task.cancel()
+        timersStarted += 1
+        let token = timersStarted
+        let task = Task { [clock] in
             guard (try? await clock.sleep(for: length)) != nil else { return }
-            self.endQuarantine(of: worker)
+            await self.quarantineRanOut(worker, token: token)
         }
+        quarantineTimers[worker] = (token, task)
     }
 
-    private func endQuarantine(of worker: String) {
-        guard let task = quarantined.removeValue(forKey: worker) else { return }
-        task.cancel()
-        wake.yield()
+    private func quarantineRanOut(_ worker: String, token: Int) async {
+        guard quarantineTimers[worker]?.token == token else { return }
+        quarantineTimers[worker] = nil
+        await perform(machine.quarantineEnded(worker))
     }
 }

@@ -1,0 +1,30 @@
+import GantryModel
+import GantryStorage
+public import GantryWorkers
+
+extension BuildDistributor: WorkerConnectionDelegate {
+    /// Serves a worker's connection (for the worker port): the manager holds it, this distributor records it.
+    public nonisolated func serve(_ link: WorkerLink) async {
+        await workers.serve(link, delegate: self)
+    }
+
+    /// Records worker `name` as connected here (registering it when new) and enters it in the registry, where
+    /// builds waiting for a worker may now find it.
+    public func workerAttached(name: String, info: WorkerInfo, link: WorkerLink) async throws -> Int {
+        let workerID = try await database.workers.findWorkerId(name)
+        try await database.workers.workerConnected(workerID, masterid: masterID, workerInfo: info.json)
+        await perform(machine.workerAttached(name, id: workerID, link: link, info: info))
+        return workerID
+    }
+
+    /// Takes the connection out of the registry at once, then records the worker disconnected from this master.
+    public func workerDetached(name: String, workerID: Int, link: WorkerLink) async throws {
+        await perform(machine.workerDetached(name, link: link))
+        try await database.workers.workerDisconnected(workerID, masterid: masterID)
+    }
+
+    /// Every worker this master knows, as its registry stands now: what the pools and the API read.
+    public func snapshot() -> [String: WorkerSnapshot] {
+        machine.snapshot()
+    }
+}

@@ -1,0 +1,64 @@
+package import GantryModel
+
+extension DistributorStateMachine {
+    /// The requests waiting for a worker were read, in the order they are served. The first one some eligible
+    /// worker of its builder can run is claimed for the first such worker in the builder's order; each claim's
+    /// outcome (``claimed(_:by:)``, ``claimLost(_:)``) leads to the next, so every choice sees the builds
+    /// claimed before it.
+    package mutating func pendingRead(_ requests: [BuildRequest]) -> [Action] {
+        nextClaim(from: requests[...])
+    }
+
+    /// `request` was claimed for `worker`, whose build of it starts: it counts against the worker's `maxBuilds`
+    /// until ``buildFinished(_:results:)``. The round goes on with the next request.
+    package mutating func claimed(_ request: Int, by worker: String) -> [Action] {
+        var record = workers[worker] ?? Worker()
+        record.busy.insert(request)
+        store(record, as: worker)
+        return claimSettled(request)
+    }
+
+    /// `request` was not claimed (another master took it): it is skipped, and the round goes on with the next
+    /// request.
+    package mutating func claimLost(_ request: Int) -> [Action] {
+        claimSettled(request)
+    }
+
+    /// The round goes on after `request`, if it is the one in flight.
+    private mutating func claimSettled(_ request: Int) -> [Action] {
+        switch state {
+        case .waiting:
+            return []
+        case .claiming(let current, let rest):
+            guard current == request else { return [] }
+            return nextClaim(from: rest)
+        }
+    }
+
+    private mutating func nextClaim(from requests: ArraySlice<BuildRequest>) -> [Action] {
+        var rest = requests
+        while let request = rest.popFirst() {
+            guard let worker = firstEligible(among: builders[request.builderID] ?? []) else { continue }
+            state = .claiming(request: request.id, rest: rest)
+            return [.claim(request, on: worker)]
+        }
+        state = .waiting
+        return []
+    }
+
+    private func firstEligible(among names: [String]) -> Attached? {
+        for name in names {
+            if let worker = eligible(name) { return worker }
+        }
+        return nil
+    }
+
+    /// Worker `name`'s connection, when the worker may start a build now.
+    private func eligible(_ name: String) -> Attached? {
+        guard let worker = workers[name], case .attached(let attached) = worker.connection,
+            worker.shutDownOn !== attached.link, worker.control?.acceptsBuilds == true, !worker.quarantined,
+            worker.busy.count < maxBuilds[name, default: 1]
+        else { return nil }
+        return attached
+    }
+}

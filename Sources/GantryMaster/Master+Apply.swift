@@ -1,0 +1,57 @@
+import GantryCluster
+public import GantryConfig
+import GantryModel
+import GantryScheduling
+
+extension Master {
+    /// Applies a reloaded configuration, already validated (one with any error is refused whole before it gets
+    /// here, and the running one stays): builders (with their workers and steps), schedulers, force schedulers,
+    /// worker passwords and pools take it; keys that only take effect at start (name, database, http, change
+    /// hooks, cluster timings, the worker port) are reported as needing a restart.
+    public func apply(_ next: MasterConfig) async {
+        let restartOnly = Self.restartOnlyKeys(running, next)
+        if !restartOnly.isEmpty {
+            logger.warning(
+                "changed keys take effect only when the master restarts",
+                metadata: [LogKey.configKeys: "\(restartOnly)"])
+        }
+        do {
+            try await database.builders.updateBuilderInfo(next.builders)
+        } catch {
+            logger.error("builder descriptions not updated", metadata: [LogKey.error: "\(error)"])
+        }
+        let made = next.schedulers.map(schedulerFactory.make)
+        forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
+        triggers.replace(with: made)
+        passwords.replace(with: next.workers, pools: next.pools)
+        var changes = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
+        if let farm {
+            // The pool manager has the new pools before their services start or stop.
+            changes += await farm.apply(next)
+        }
+        lifecycle.reconfigure(builders: next.builders.map(\.name), changes: changes)
+        logger.info("configuration reloaded", metadata: [LogKey.configChanges: "\(changes.count)"])
+        running.builders = next.builders
+        running.schedulers = next.schedulers
+        running.workers = next.workers
+        if farm != nil { running.pools = next.pools }
+    }
+
+    private static func restartOnlyKeys(_ old: MasterConfig, _ new: MasterConfig) -> [String] {
+        var keys: [String] = []
+        if old.name != new.name { keys.append("name") }
+        if old.database != new.database { keys.append("database") }
+        if old.http != new.http || old.httpLimits != new.httpLimits { keys.append("http") }
+        if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
+        if old.workerPort != new.workerPort
+            || (old.workers.isEmpty && old.pools.isEmpty)
+                != (new.workers.isEmpty && new.pools.isEmpty)
+        {
+            keys.append("workerPort")
+        }
+        if old.heartbeat != new.heartbeat || old.expireAfter != new.expireAfter || old.claimPoll != new.claimPoll {
+            keys.append("heartbeat/expireAfter/claimPoll")
+        }
+        return keys
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import GantryAPI
+import GantryCluster
+public import GantryConfig
+import GantryModel
+import GantryScheduling
+public import GantryStorage
+public import Logging
+public import Prometheus
+public import ServiceLifecycle
+
+/// One master of the cluster, built from a validated configuration: the composition root of every part.
+///
+/// ``register(_:database:metrics:logger:)`` registers the master's name (`findMasterId`), so its id is a plain
+/// value from then on, and binds the worker port before it builds the pools (their workers connect to it). Then
+/// ``run()`` serves the HTTP API, joins the cluster once the API listens, and serves workers once it has joined;
+/// a graceful shutdown unwinds in reverse: the pools and workers first, then the API, then the cluster
+/// membership. ``apply(_:)`` is the one path a reload takes, for every part.
+public actor Master: Service {
+    /// The master's id in the cluster.
+    public nonisolated let id: Int
+    let database: Database
+    let logger: Logger
+    /// The configuration running now (keys that take effect only at a restart keep their starting values).
+    var running: MasterConfig
+    let schedulerFactory: SchedulerFactory
+    let forceSchedulers: ForceSchedulerRegistry
+    let triggers: TriggerableSchedulers
+    let passwords: WorkerPasswords
+    let lifecycle: MasterLifecycle
+    let membership: ClusterMembership
+    let http: HTTPServer
+    /// The worker port and what serves it; none when no worker or pool is configured.
+    let farm: WorkerFarm?
+
+    private init(
+        id: Int, database: Database, logger: Logger, running: MasterConfig, schedulerFactory: SchedulerFactory,
+        forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers, passwords: WorkerPasswords,
+        lifecycle: MasterLifecycle, membership: ClusterMembership, http: HTTPServer, farm: WorkerFarm?
+    ) {
+        self.id = id
+        self.database = database
+        self.logger = logger
+        self.running = running
+        self.schedulerFactory = schedulerFactory
+        self.forceSchedulers = forceSchedulers
+        self.triggers = triggers
+        self.passwords = passwords
+        self.lifecycle = lifecycle
+        self.membership = membership
+        self.http = http
+        self.farm = farm
+    }
+
+    /// Registers the master and builds its parts; nothing is claimed or served until ``run()``.
+    /// - Parameters:
+    ///   - metrics: The registry `/metrics` shows.
+    ///   - onHTTPListening: Told the HTTP API's port once it accepts connections.
+    /// - Throws: When the database cannot be reached or the worker port cannot be bound.
+    public static func register(
+        _ configuration: MasterConfig, database: Database, metrics: PrometheusCollectorRegistry, logger: Logger,
+        onHTTPListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Master {
+        try await database.builders.updateBuilderInfo(configuration.builders)
+        let id = try await database.masters.findMasterId(configuration.name)
+        let clock = ContinuousClock()
+        let factory = SchedulerFactory(database: database, clock: clock, logger: logger)
+        let schedulers = configuration.schedulers.map(factory.make)
+        let forceSchedulers = ForceSchedulerRegistry(schedulers.compactMap { $0 as? ForceScheduler })
+        let triggers = TriggerableSchedulers(schedulers)
+        let passwords = WorkerPasswords(configuration.workers, pools: configuration.pools)
+        let (clusterEvents, announce) = AsyncStream<ClusterEvent>.makeStream()
+        // With no workers configured there is nothing to listen for.
+        let farm =
+            configuration.workers.isEmpty && configuration.pools.isEmpty
+            ? nil
+            : try await WorkerFarm.bind(
+                configuration, masterID: id, database: database, passwords: passwords, triggers: triggers,
+                clusterEvents: clusterEvents, clock: clock, logger: logger)
+        let poolServices = farm.map { farm in configuration.pools.map { farm.pools.service(for: $0.name) } } ?? []
+        let lifecycle = MasterLifecycle(
+            name: configuration.name,
+            masterID: id,
+            database: database,
+            settings: ClusterSettings(
+                heartbeat: configuration.heartbeat, expireAfter: configuration.expireAfter,
+                claimPoll: configuration.claimPoll),
+            clock: clock,
+            builders: configuration.builders.map(\.name),
+            services: schedulers + poolServices,
+            logger: logger
+        ) { event in
+            logger.info("\(event.topic)", metadata: [LogKey.masterEvent: "\(event)"])
+            announce.yield(event)
+        }
+        let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
+        let http = HTTPServer(
+            HTTPAPI(
+                database: database, changeHooks: configuration.changeHooks, forceSchedulers: forceSchedulers,
+                masterID: id, pools: farm?.pools, metrics: metrics, logger: logger),
+            host: configuration.http.host, port: configuration.http.port, limits: configuration.httpLimits
+        ) { port in
+            let address = ListenAddress(host: configuration.http.host, port: port)
+            logger.info("HTTP API listening", metadata: [LogKey.httpAddress: "\(address)"])
+            onHTTPListening(port)
+            membership.httpListens()
+        }
+        return Master(
+            id: id, database: database, logger: logger, running: configuration, schedulerFactory: factory,
+            forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords, lifecycle: lifecycle,
+            membership: membership, http: http, farm: farm)
+    }
+
+    /// Runs the master until a graceful shutdown (or cancellation) has unwound it.
+    public func run() async throws {
+        // Started in this order and stopped in reverse: the workers first (pools terminate, builds in flight end
+        // with their connections), then the HTTP API, then the master leaves the cluster cleanly.
+        var services: [any Service] = [membership, http]
+        if let farm { services.append(farm) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// The service group logs its services by description.
+extension Master: CustomStringConvertible {
+    public nonisolated var description: String { "master \(id)" }
+}

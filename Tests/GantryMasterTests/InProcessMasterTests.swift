@@ -1,0 +1,109 @@
+import Foundation
+import GantryConfig
+import GantryMaster
+import GantryModel
+import GantryStorage
+import GantryTesting
+import Prometheus
+import ServiceLifecycle
+import Testing
+
+/// A master started in this process, without the executable: it joins the cluster, serves its API and its
+/// workers, takes a reload, and leaves the cluster cleanly when shut down.
+@Suite("Master in process", .serialized)
+struct InProcessMasterTests {
+    /// Runs a master of `yaml` on `database` for the length of `body`, which gets it and its API's address, then
+    /// shuts it down gracefully and waits until it has stopped.
+    private func withMaster(
+        _ yaml: String, database: Database, directory: URL,
+        _ body: (GantryMaster.Master, URL) async throws -> Void
+    ) async throws {
+        let configuration = try ConfigLoader(basedir: directory.path).parse(yaml)
+        let (ports, listening) = AsyncStream<Int>.makeStream()
+        let master = try await Master.register(
+            configuration, database: database, metrics: PrometheusCollectorRegistry(), logger: silentLogger,
+            onHTTPListening: { listening.yield($0) })
+        let group = ServiceGroup(services: [master], logger: silentLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            do {
+                try await body(master, try #require(URL(string: "http://127.0.0.1:\(port)")))
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    private static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-im-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("joins the cluster, applies a reload, and leaves cleanly", arguments: TestBackend.enabled)
+    func joinsReloadsAndLeaves(backend: TestBackend) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await withTestDatabase(backend) { db in
+            let yaml = """
+                name: inproc
+                http: 127.0.0.1:0
+                builders: [{name: b1, workers: [], steps: []}]
+                schedulers:
+                  - {type: force, name: force, builderNames: [b1]}
+                """
+            try await withMaster(yaml, database: db, directory: directory) { master, base in
+                #expect(await waitUntil { (try? await db.masters.getMaster(master.id))?.active == true })
+                let before = try await httpGet(base, "/api/v2/forceschedulers")
+                #expect(before["forceschedulers", 0, "name"] == .string("force"))
+                var next = try ConfigLoader(basedir: directory.path).parse(yaml)
+                next.schedulers = []
+                await master.apply(next)
+                let after = try await httpGet(base, "/api/v2/forceschedulers")
+                #expect(after["forceschedulers"] == .array([]))
+            }
+            let stopped = try await db.masters.getMaster(try await db.masters.findMasterId("inproc"))
+            #expect(stopped?.active == false)
+        }
+    }
+
+    @Test(
+        "runs a build on a real buildbot-worker",
+        .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
+        arguments: TestBackend.enabled)
+    func runsABuild(backend: TestBackend) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workerPort = try freeLocalPort()
+        try await withTestDatabase(backend) { db in
+            let yaml = """
+                name: inproc-build
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:\(workerPort)"}
+                workers: [{name: wk1, password: pass1}]
+                builders: [{name: b1, workers: [wk1], steps: [{shell: "echo in-process"}]}]
+                schedulers:
+                  - {type: force, name: force, builderNames: [b1]}
+                """
+            try await withMaster(yaml, database: db, directory: directory) { _, base in
+                let worker = try await BuildbotWorkerProcess(
+                    name: "wk1", password: "pass1", masterPort: workerPort, directory: directory)
+                defer { Task { await worker.stop() } }
+                #expect(await waitUntil { (try? await db.workers.getWorkers())?.first?.connectedTo.isEmpty == false })
+                let forced = try await httpPost(
+                    base, "/api/v2/forceschedulers/force",
+                    body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+                #expect(forced.status == 200)
+                let built = try await waitUntil { try await db.builds.getBuilds(complete: true).count == 1 }
+                #expect(built, "\(worker.log)")
+                #expect(try await db.builds.getBuilds(complete: true).first?.results == .success)
+                await worker.stop()
+            }
+        }
+    }
+}
