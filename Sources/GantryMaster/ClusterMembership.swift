@@ -24,13 +24,9 @@ struct ClusterMembership: Service, CustomStringConvertible {
 
     func run() async throws {
         // Cancelled (the HTTP server could not listen) or shut down before the API listens: never joins.
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await httpListening.wait()
-            } onGracefulShutdown: {
-                httpListening.open()
-            }
-        } onCancel: {
+        await withGracefulShutdownHandler {
+            await httpListening.waitUnlessCancelled()
+        } onGracefulShutdown: {
             httpListening.open()
         }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }

@@ -157,7 +157,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
                         executable: executable, pool: pool, configurationDirectory: configurationDirectory,
                         secretsDirectory: secretsDirectory)
                 case .command(let start, let stop):
-                    CommandProvisioner(start: start, stop: stop)
+                    CommandProvisioner(start: start, stop: stop, logger: logger)
                 }
             }, clock: clock, logger: logger)
     }

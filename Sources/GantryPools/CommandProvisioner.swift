@@ -1,4 +1,6 @@
 import Foundation
+import GantryModel
+public import Logging
 import Subprocess
 import Synchronization
 
@@ -10,17 +12,22 @@ import Synchronization
 public struct CommandProvisioner: WorkerProvisioner {
     public let startCommand: String
     public let stopCommand: String
+    /// Where a stop command that failed is reported: nothing else hears of it.
+    let logger: Logger
 
-    public init(start: String, stop: String) {
+    public init(start: String, stop: String, logger: Logger) {
         startCommand = start
         stopCommand = stop
+        self.logger = logger
     }
 
     public func start(name: String, password: String, master: String) async throws -> any ProvisionedWorker {
         let environment: [Environment.Key: String?] = [
             "WORKER_NAME": name, "WORKER_PASSWORD": password, "MASTER_URL": master,
         ]
-        let worker = CommandWorker(stopCommand: stopCommand, environment: environment)
+        var logger = logger
+        logger[metadataKey: LogKey.worker] = "\(name)"
+        let worker = CommandWorker(stopCommand: stopCommand, environment: environment, logger: logger)
         let status: TerminationStatus
         do {
             status = try await Self.shell(startCommand, environment)
@@ -45,7 +52,7 @@ public struct CommandProvisioner: WorkerProvisioner {
     }
 }
 
-enum CommandProvisionerError: Error, CustomStringConvertible {
+enum CommandProvisionerError: ProvisionerFailure {
     case startFailed(name: String, status: String)
 
     var description: String {
@@ -59,13 +66,22 @@ enum CommandProvisionerError: Error, CustomStringConvertible {
 struct CommandWorker: ProvisionedWorker {
     let stopCommand: String
     let environment: [Environment.Key: String?]
+    let logger: Logger
 
     var hasExited: Bool { false }
 
-    /// Runs the stop command in a task of its own, so it runs even when the caller was cancelled.
+    /// Runs the stop command in a task of its own, so it runs even when the caller was cancelled; a stop
+    /// command that fails is logged, as the instance it was for may be left running.
     func stop() async {
-        await Task { [stopCommand, environment] in
-            _ = try? await CommandProvisioner.shell(stopCommand, environment)
+        await Task { [stopCommand, environment, logger] in
+            do {
+                let status = try await CommandProvisioner.shell(stopCommand, environment)
+                if !status.isSuccess {
+                    logger.warning("the pool's stop command failed", metadata: [LogKey.status: "\(status)"])
+                }
+            } catch {
+                logger.warning("the pool's stop command could not be run", metadata: [LogKey.error: "\(error)"])
+            }
         }.value
     }
 }

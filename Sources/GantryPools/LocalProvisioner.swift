@@ -98,19 +98,27 @@ public struct LocalProvisioner: WorkerProvisioner {
         let worker = LocalWorker()
         let (started, didStart) = AsyncStream<Void>.makeStream()
         Task {
-            _ = try? await Subprocess.run(
-                configuration, input: .none, output: .fileDescriptor(output, closeAfterSpawningProcess: true),
-                error: .combinedWithOutput
-            ) { execution in
-                worker.pid.store(execution.processIdentifier.value, ordering: .relaxed)
-                didStart.yield()
+            do {
+                _ = try await Subprocess.run(
+                    configuration, input: .none, output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                    error: .combinedWithOutput
+                ) { execution in
+                    worker.pid.store(execution.processIdentifier.value, ordering: .relaxed)
+                    didStart.yield()
+                }
+            } catch {
+                // Before the spawn, why the worker did not start; after it, the process is gone either way.
+                worker.startFailure.withLock { $0 = "\(error)" }
             }
             worker.exited.store(true, ordering: .relaxed)
             didStart.finish()
         }
         // Waited for in a task of its own: a cancelled caller must still get the worker it started, to stop it.
         await Task { for await _ in started { break } }.value
-        guard worker.pid.load(ordering: .relaxed) != 0 else { throw CocoaError(.executableLoad) }
+        guard worker.pid.load(ordering: .relaxed) != 0 else {
+            let reason: String? = worker.startFailure.withLock { $0 }
+            throw LocalProvisionerError.notStarted(executable: executable, reason: reason ?? "it did not start")
+        }
         return worker
     }
 
@@ -126,6 +134,7 @@ public struct LocalProvisioner: WorkerProvisioner {
     /// Makes `directory`, in the temporary directory where anyone may create names, the master's user's own:
     /// created with mode 0700, and refused when it is a link, another user's, or open to others.
     static func makePrivate(_ directory: URL) throws {
+        // It may exist already; whatever is there is checked below, and anything else is refused.
         try? FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         var info = stat()
@@ -135,9 +144,10 @@ public struct LocalProvisioner: WorkerProvisioner {
     }
 }
 
-enum LocalProvisionerError: Error, CustomStringConvertible {
+enum LocalProvisionerError: ProvisionerFailure {
     case basedirInside(basedir: String, directory: String)
     case unsafeDirectory(String)
+    case notStarted(executable: String, reason: String)
 
     var description: String {
         switch self {
@@ -145,6 +155,7 @@ enum LocalProvisionerError: Error, CustomStringConvertible {
             "the pool's directory \(basedir) lies in the master's configuration or secrets directory \(directory)"
         case .unsafeDirectory(let path):
             "\(path) is a link, another user's, or open to others: remove it, or set the pool's basedir"
+        case .notStarted(let executable, let reason): "cannot start a worker with \(executable): \(reason)"
         }
     }
 }
@@ -153,6 +164,8 @@ enum LocalProvisionerError: Error, CustomStringConvertible {
 final class LocalWorker: ProvisionedWorker {
     let pid = Atomic<pid_t>(0)
     let exited = Atomic<Bool>(false)
+    /// Why the process could not be spawned, if it could not.
+    let startFailure = Mutex<String?>(nil)
 
     var hasExited: Bool { exited.load(ordering: .relaxed) }
 

@@ -10,7 +10,7 @@ extension PoolManager {
         let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
         // Wake-ups coalesce, and so do ticks: a look that took longer than a tick counts one tick, never a burst
         // of them at once (which would retire a worker that is idle for a moment between two builds).
-        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let wake = WakeUpSignal()
         wakers[name] = wake
         defer { wakers[name] = nil }
         _ = Self.startFailures(of: name)  // shown from 0, not from the first failure
@@ -22,7 +22,7 @@ extension PoolManager {
             group.addTask {
                 for await _ in demand { await self.demanded(name) }
             }
-            for await _ in wakeups {
+            while await wake.wait() {
                 guard await look(at: name) else { break }
             }
             group.cancelAll()
@@ -63,13 +63,22 @@ extension PoolManager {
         for name in names {
             guard let process = processes[pool]?[name] else { continue }
             if await process.hasExited { observation.exited.insert(name) }
-            if let failure = process.failure { observation.failedStarts[name] = "\(failure)" }
+            if let failure = process.failure { observation.failedStarts[name] = shown(failure, of: name) }
         }
         let seen = await workers.snapshot(of: names)
         observation.attached = Set(seen.keys)
         observation.busy = Set(seen.filter { $0.value.busy }.keys)
         observation.pending = try await pendingRequests(settings)
         return observation
+    }
+
+    /// What the pool's event log says of a failed start: a provisioner's own text, else a generic one (the
+    /// master's log has the error in full).
+    private func shown(_ failure: any Error, of worker: String) -> String {
+        if let failure = failure as? any ProvisionerFailure { return failure.description }
+        logger.warning(
+            "a pool worker did not start", metadata: [LogKey.worker: "\(worker)", LogKey.error: "\(failure)"])
+        return "the provisioner failed; the master's log has the details"
     }
 
     /// Carries out the machine's actions, in order.
@@ -101,7 +110,7 @@ extension PoolManager {
             case .report(let pool, let gauges):
                 report(pool, gauges)
             case .look(let pool):
-                wakers[pool]?.yield()
+                wakers[pool]?.signal()
             }
         }
     }

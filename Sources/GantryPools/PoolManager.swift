@@ -66,12 +66,12 @@ public actor PoolManager {
     /// Workers being stopped in the background, by pool and name.
     var stopTasks: [String: [String: Task<Void, Never>]] = [:]
     /// What wakes each managed pool's look.
-    var wakers: [String: AsyncStream<Void>.Continuation] = [:]
+    var wakers: [String: WakeUpSignal] = [:]
     var builderIDs: [[String]: [Int]] = [:]
     private let commands: AsyncStream<Command>
     private let post: AsyncStream<Command>.Continuation
-    private var finished = false
-    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Open once ``run()`` has ended.
+    private let finished = Latch()
 
     /// - Parameters:
     ///   - workers: The workers connected to this master, as the build distributor sees them.
@@ -148,7 +148,7 @@ public actor PoolManager {
     /// Runs until ``terminate()`` (or cancellation), then stops every worker it started.
     /// - Throws: `WorkerDied` when a worker of a pool with `exitOnWorker` died (every worker is stopped first).
     public func run() async throws {
-        defer { finish() }
+        defer { finished.open() }
         for await command in commands {
             switch command {
             case .died(let died):
@@ -178,8 +178,7 @@ public actor PoolManager {
             waited += tick
         }
         post.yield(.terminate)
-        if finished { return }
-        await withCheckedContinuation { finishWaiters.append($0) }
+        await finished.wait()
     }
 
     /// A worker of a pool with `exitOnWorker` died: ``run()`` stops every worker and throws.
@@ -212,12 +211,6 @@ public actor PoolManager {
             await perform(machine.runEnded())
         }
         await waitForStops(of: name)
-    }
-
-    private func finish() {
-        finished = true
-        for waiter in finishWaiters { waiter.resume() }
-        finishWaiters = []
     }
 
     /// Logs the event and adds it to the pool's log in the database (a failure there is logged, and changes

@@ -11,3 +11,7 @@ public protocol ProvisionedWorker: Sendable {
     /// Stops it and waits until it is gone.
     func stop() async
 }
+
+/// A provisioner's failure whose description is written for operators: the pool's event log (and so the API)
+/// shows it. Any other error is shown as a generic text, and logged in full.
+protocol ProvisionerFailure: Error, CustomStringConvertible {}

@@ -69,6 +69,7 @@ public func withTestSchema<T: Sendable>(
         try await dropSchema(schema, on: server)
         return result
     } catch {
+        // The test's error is the one to report; the schema is cleanup.
         try? await dropSchema(schema, on: server)
         throw error
     }

@@ -105,14 +105,12 @@ struct BuildRunnerTests {
         build: Task<(buildID: Int, results: BuildResult), any Error>
     ) {
         let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
-        let (master, workerID, request) = try await claimedRequest(in: db)
-        let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
-        let job = BuildRunner.Assignment(
-            request: request, builderName: "b1", workerID: workerID, link: link, info: info,
+        let (runner, job) = try await claimedAssignment(
+            in: db, link: link, info: info,
             steps: [step("sleep", "echo started; sleep 30"), step("after", "echo after")])
         let build = Task { try await runner.run(job) }
         #expect(await waitUntil { (try? await db.steps.getSteps(buildid: 1).first?.startedAt) != nil })
-        return (worker, job, request, build)
+        return (worker, job, job.request, build)
     }
 
     @Test("a worker killed mid-step ends the step and the build RETRY and hands the request back at once")

@@ -1,5 +1,8 @@
+import GantryBuilds
 import GantryModel
 import GantryStorage
+import GantryTesting
+import GantryWorkers
 import Testing
 
 /// One request on builder `b1` (with `sourceStamps` and `properties`), claimed by master `m1`.
@@ -16,4 +19,18 @@ func claimedRequest(
     let id = try #require(requests[builder])
     try await db.buildRequests.claimBuildRequests([id], masterid: master)
     return (master, worker, try #require(try await db.buildRequests.getBuildRequest(id)))
+}
+
+/// Master `m1`'s runner, and the assignment of a request claimed in `db` (see ``claimedRequest(in:sourceStamps:properties:)``)
+/// to run `steps` on `link`.
+func claimedAssignment(
+    in db: Database, link: WorkerLink, info: WorkerInfo = WorkerInfo(["basedir": "/w"]), steps: [Step]
+) async throws -> (runner: BuildRunner, job: BuildRunner.Assignment) {
+    let (master, workerID, request) = try await claimedRequest(in: db)
+    let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+    return (
+        runner,
+        BuildRunner.Assignment(
+            request: request, builderName: "b1", workerID: workerID, link: link, info: info, steps: steps)
+    )
 }

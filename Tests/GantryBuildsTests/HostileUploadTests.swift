@@ -35,11 +35,7 @@ struct HostileUploadTests {
         try await withTestDatabase(.sqlite) { db in
             let peer = UploadPeer()
             let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
-            let (masterID, workerID, request) = try await claimedRequest(in: db)
-            let runner = BuildRunner(database: db, masterID: masterID, logger: silentLogger)
-            let job = BuildRunner.Assignment(
-                request: request, builderName: "b1", workerID: workerID, link: link,
-                info: WorkerInfo(["basedir": "/w"]), steps: steps)
+            let (runner, job) = try await claimedAssignment(in: db, link: link, steps: steps)
             async let build = runner.run(job)
 
             let block = MessagePackValue.binary([UInt8](repeating: 1, count: 65_536))

@@ -77,11 +77,7 @@ struct StartCommandWireTests {
         try await withTestDatabase(.sqlite) { db in
             let peer = RecordingPeer()
             let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
-            let (masterID, workerID, request) = try await claimedRequest(in: db)
-            let runner = BuildRunner(database: db, masterID: masterID, logger: silentLogger)
-            let job = BuildRunner.Assignment(
-                request: request, builderName: "b1", workerID: workerID, link: link,
-                info: WorkerInfo(["basedir": "/w"]), steps: steps)
+            let (runner, job) = try await claimedAssignment(in: db, link: link, steps: steps)
             async let build = runner.run(job)
             var sent: [SentStart] = []
             for index in expected.indices { sent.append(try await peer.play(index, on: link)) }

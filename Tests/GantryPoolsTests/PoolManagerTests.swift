@@ -52,7 +52,7 @@ struct PoolManagerTests {
             workers: DatabasePoolWorkers(manager: workers, database: db, masterID: masterID), master: "127.0.0.1:9989",
             provisioner: { pool in
                 guard case .command(let start, let stop) = pool.provisioner else { fatalError("a command pool") }
-                return CommandProvisioner(start: start, stop: stop)
+                return CommandProvisioner(start: start, stop: stop, logger: silentLogger)
             }, clock: clock, tick: .seconds(1), logger: silentLogger)
     }
 

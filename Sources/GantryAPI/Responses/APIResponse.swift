@@ -23,6 +23,7 @@ enum APIResponse {
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a JSONValue cannot fail: every case maps to a JSON primitive or container.
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":"unencodable response"}"#.utf8)
         return Response(
             status: status,
@@ -33,7 +34,8 @@ enum APIResponse {
 
     /// Runs `handler`, answering a refused request (bad option, unknown id) with its message, one that wrote
     /// nothing and may pass when sent again with 503, and any other failure, whose outcome is unknown, with 500
-    /// and a line in the log.
+    /// and a line in the log. Only a `GantryError`'s message is ever shown; any other error's text stays in the
+    /// log, as it may name the master's internals.
     static func answering(logger: Logger, _ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
@@ -42,14 +44,19 @@ enum APIResponse {
         } catch let error as GantryError where error.code == .notFound {
             return Self.error(.notFound, error.message)
         } catch let error as GantryError where retryMessage(error) != nil {
-            logger.warning("API request not carried out; answered 503", metadata: [LogKey.error: "\(error.message)"])
+            logger.warning(
+                "API request not carried out; answered 503", metadata: [LogKey.error: "\(String(reflecting: error))"])
             return Self.error(.serviceUnavailable, retryMessage(error) ?? error.message)
         } catch {
-            let reason = DatabaseFailure.reason(error)
-            logger.error("API request failed", metadata: [LogKey.error: "\(reason)"])
-            return Self.error(.internalServerError, reason)
+            let gantryError = error as? GantryError
+            let detail = gantryError.map { String(reflecting: $0) } ?? DatabaseFailure.reason(error)
+            logger.error("API request failed", metadata: [LogKey.error: "\(detail)"])
+            return Self.error(.internalServerError, gantryError?.message ?? internalError)
         }
     }
+
+    /// The whole answer to a failure that is not a `GantryError`.
+    static let internalError = "internal error; the master's log has the details"
 }
 
 extension APIResponse {

@@ -58,7 +58,7 @@ struct JSONRPCCall {
     func unavailable(_ message: String, cause: GantryError, logger: Logger) -> Response {
         logger.warning(
             "call not carried out; answered 503",
-            metadata: [LogKey.rpcMethod: "\(method)", LogKey.error: "\(cause.message)"])
+            metadata: [LogKey.rpcMethod: "\(method)", LogKey.error: "\(String(reflecting: cause))"])
         return failure(JSONRPCFailure(.serviceUnavailable, code: -32000, message))
     }
 }

@@ -1,3 +1,4 @@
+import GantryModel
 import GantryWorkers
 
 /// Stops a running build: the command in flight is interrupted on its worker, and no later step starts.
@@ -5,8 +6,8 @@ public actor BuildControl {
     /// Why the build was stopped, once it was.
     public private(set) var stopReason: String?
     private var current: (link: WorkerLink, commandID: String)?
-    private var stopWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    private var nextWaiter = 0
+    /// Open once the build is stopped.
+    private let stopped = Latch()
 
     public init() {}
 
@@ -14,37 +15,21 @@ public actor BuildControl {
     public func stop(reason: String) async {
         guard stopReason == nil else { return }
         stopReason = reason
-        let waiters = stopWaiters.values
-        stopWaiters = [:]
-        for waiter in waiters { waiter.resume() }
+        stopped.open()
+        // An interrupt that cannot be sent means the connection is gone, which ends the build anyway.
         if let current { try? await current.link.interrupt(commandID: current.commandID, why: reason) }
     }
 
     /// Returns once the build is stopped, or once the waiting task is cancelled (for a step that waits on
     /// something other than a worker, such as the builds it triggered).
-    func waitUntilStopped() async {
-        let waiter = nextWaiter
-        nextWaiter += 1
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if stopReason != nil || Task.isCancelled {
-                    continuation.resume()
-                } else {
-                    stopWaiters[waiter] = continuation
-                }
-            }
-        } onCancel: {
-            Task { await self.release(waiter) }
-        }
-    }
-
-    private func release(_ waiter: Int) {
-        stopWaiters.removeValue(forKey: waiter)?.resume()
+    nonisolated func waitUntilStopped() async {
+        await stopped.waitUnlessCancelled()
     }
 
     /// The runner's command in flight; one started after a stop is interrupted at once.
     func running(_ commandID: String, on link: WorkerLink) async {
         current = (link, commandID)
+        // As in `stop(reason:)`: a failed interrupt means the connection, and so the build, is gone.
         if let stopReason { try? await link.interrupt(commandID: commandID, why: stopReason) }
     }
 

@@ -210,16 +210,15 @@ public struct BuildRunner: Sendable {
         } catch let error as GantryError {
             await log.append("\(error.message)\n", prefix: "h")
             result = .exception
-        } catch let error as CocoaError {
-            await log.append("\(error.localizedDescription)\n", prefix: "h")
-            result = .exception
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            // A database error, say: the step still ends, and its log with it, so no one follows it forever.
+            // A database or file system error, say: the step still ends, and its log with it, so no one follows
+            // it forever. Its text, which may name the master's paths and hosts, goes to the master's log only.
             logger.error(
-                "step ended EXCEPTION", metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(error)"])
-            await log.append("\(error)\n", prefix: "h")
+                "step ended EXCEPTION",
+                metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(String(reflecting: error))"])
+            await log.append("\(StepRun.shown(error))\n", prefix: "h")
             result = .exception
         }
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.

@@ -19,6 +19,7 @@ public struct SecretStore: Sendable {
     /// The secret's value; nil when no source has it (or the name could escape the directory).
     public func value(_ name: String) -> String? {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { return nil }
+        // A file that cannot be read counts as absent; the step then fails naming the secret it lacks.
         if let directory,
             let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)
         {

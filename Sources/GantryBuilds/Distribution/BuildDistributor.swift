@@ -58,8 +58,8 @@ public actor BuildDistributor {
     private var timersStarted = 0
     /// The latest recording of the configured workers; the next one waits for it.
     private var recording: Task<Void, any Error>?
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakeups: AsyncStream<Void>
+    /// Wakes ``run()`` for a round; wake-ups that arrive during a round count once.
+    private let wake = WakeUpSignal()
 
     public init(
         database: Database,
@@ -81,7 +81,6 @@ public actor BuildDistributor {
         runner = BuildRunner(
             database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers,
             basedir: basedir)
-        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the
@@ -103,7 +102,7 @@ public actor BuildDistributor {
             guard machine.attached(worker.name)?.link === worker.link else { continue }
             try await database.workers.workerConnected(worker.id, masterid: masterID, workerInfo: worker.info.json)
         }
-        wake.yield()
+        wake.signal()
     }
 
     /// Records each worker's builders of this master as they are when the recording runs. Recordings run one
@@ -136,7 +135,7 @@ public actor BuildDistributor {
 
     /// Looks for requests now: a peer's expiry just handed back the requests it was building.
     public func wakeUp() {
-        wake.yield()
+        wake.signal()
     }
 
     /// Distributes until cancelled; builds in progress are awaited (they end with their worker's connection).
@@ -145,11 +144,10 @@ public actor BuildDistributor {
             for: [.buildrequestsNew, .buildsStop, .workersControl], poll: poll, clock: clock)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [wake] in
-                for await _ in notified { wake.yield() }
+                for await _ in notified { wake.signal() }
             }
-            wake.yield()
-            for await _ in wakeups {
-                guard !Task.isCancelled else { break }
+            wake.signal()
+            while await wake.wait() {
                 for job in await distribute() {
                     group.addTask { await self.build(job) }
                 }
@@ -210,7 +208,7 @@ public actor BuildDistributor {
             case .cancelQuarantineTimer(let worker):
                 quarantineTimers.removeValue(forKey: worker)?.task.cancel()
             case .wakeUp:
-                wake.yield()
+                wake.signal()
             }
         }
     }
@@ -221,8 +219,13 @@ public actor BuildDistributor {
         guard let builder = builders[request.builderID] else { return machine.claimLost(request.id) }
         do {
             try await database.buildRequests.claimBuildRequests([request.id], masterid: masterID)
-        } catch {
+        } catch let error as GantryError where error.code == .alreadyClaimed {
             return machine.claimLost(request.id)  // another master took it
+        } catch {
+            logger.warning(
+                "claiming a build request failed; it stays pending",
+                metadata: [LogKey.buildRequest: "\(request.id)", LogKey.error: "\(error)"])
+            return machine.claimLost(request.id)
         }
         var job = BuildRunner.Assignment(
             request: request, builderName: builder.name, workerID: worker.id, link: worker.link, info: worker.info,
@@ -246,7 +249,14 @@ public actor BuildDistributor {
             results = try await runner.run(job).results
         } catch {
             logger.error("build failed to run; its request is handed back", metadata: [LogKey.error: "\(error)"])
-            try? await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
+            do {
+                try await database.buildRequests.unclaimBuildRequests([job.request.id], masterid: masterID)
+            } catch {
+                // The request stays claimed by this master until it stops or is expired, which hands it back.
+                logger.error(
+                    "handing the request back failed",
+                    metadata: [LogKey.buildRequest: "\(job.request.id)", LogKey.error: "\(error)"])
+            }
         }
         buildControls[job.request.id] = nil
         await perform(machine.buildFinished(job.request.id, results: results))

@@ -1,6 +1,7 @@
 import Foundation
 import GantryModel
 import GantryWorkers
+import Logging
 
 extension StepRun {
     /// FileUpload: the worker's file delivered at `masterdest` only if it arrived whole, within `maxsize`.
@@ -9,7 +10,7 @@ extension StepRun {
         let destination = masterPath(try await render(upload.masterdest))
         let writer = try FileWriter(destination: destination, mode: upload.mode, maxsize: upload.maxsize)
         let end = try await execute(.uploadFile(path: source, maxsize: upload.maxsize), transfer: writer)
-        return await uploadResult(end, refused: await writer.problem)
+        return await uploadResult(end, refused: await writer.problem, cause: await writer.problemCause)
     }
 
     /// DirectoryUpload: the worker's directory, as a tar stream within `maxsize`, extracted safely and
@@ -19,13 +20,19 @@ extension StepRun {
         let receiver = try DirectoryReceiver(
             destination: masterPath(try await render(upload.masterdest)), maxsize: upload.maxsize)
         let end = try await execute(.uploadDirectory(path: source, maxsize: upload.maxsize), transfer: receiver)
-        return await uploadResult(end, refused: await receiver.problem)
+        return await uploadResult(end, refused: await receiver.problem, cause: await receiver.problemCause)
     }
 
     /// An upload's result: one the master refused fails the step whatever the worker reported, since the
-    /// worker may not have heard (extraction ends after unpack is answered) or may not care.
-    private func uploadResult(_ end: CommandEnd, refused problem: String?) async -> BuildResult {
+    /// worker may not have heard (extraction ends after unpack is answered) or may not care. The `cause` behind
+    /// the problem goes to the master's log, not the step's.
+    private func uploadResult(_ end: CommandEnd, refused problem: String?, cause: String?) async -> BuildResult {
         guard let problem else { return Self.result(of: end) }
+        if let cause {
+            runner.logger.warning(
+                "upload not stored on the master",
+                metadata: [LogKey.build: "\(buildID)", LogKey.reason: "\(problem)", LogKey.error: "\(cause)"])
+        }
         await log.append(problem + "\n", prefix: "h")
         switch end {
         case .exited, .failed: return .failure
@@ -45,7 +52,11 @@ extension StepRun {
         do {
             reader = try FileReader(source: URL(fileURLWithPath: source))
         } catch {
-            await log.append("cannot read '\(source)' on the master: \(error.localizedDescription)\n", prefix: "h")
+            // The step's log says which file; the system's reason, for operators, goes to the master's log.
+            runner.logger.warning(
+                "download source not readable on the master",
+                metadata: [LogKey.build: "\(buildID)", LogKey.error: "\(String(reflecting: error))"])
+            await log.append("cannot read '\(source)' on the master\n", prefix: "h")
             return .failure
         }
         let destination = workerPath(try await render(download.workdir), try await render(download.workerdest))

@@ -1,4 +1,5 @@
 import GantryModel
+import Logging
 
 extension StepRun {
     /// Trigger: a buildset on every named scheduler, all triggered together; with waitForFinish
@@ -62,12 +63,28 @@ extension StepRun {
                         brid, reason: "the triggering build was stopped", masterid: runner.masterID)
                     cancelled += 1
                 } catch let error as GantryError where error.code == .conflict {
-                    let complete = try? await runner.database.buildRequests.getBuildRequest(brid)?.complete
+                    let complete: Bool?
+                    do {
+                        complete = try await runner.database.buildRequests.getBuildRequest(brid)?.complete
+                    } catch {
+                        runner.logger.warning(
+                            "cannot read a triggered request being cancelled; leaving it",
+                            metadata: [
+                                LogKey.build: "\(buildID)", LogKey.buildRequest: "\(brid)", LogKey.error: "\(error)",
+                            ])
+                        break
+                    }
                     guard complete == false else { break }
+                    // Only cancellation ends the pause early; the attempts are few and end by themselves.
                     try? await Task.sleep(for: .milliseconds(200))
                     continue
                 } catch {
-                    await log.append("cannot cancel triggered request \(brid): \(error)\n", prefix: "h")
+                    runner.logger.warning(
+                        "cannot cancel a triggered request",
+                        metadata: [
+                            LogKey.build: "\(buildID)", LogKey.buildRequest: "\(brid)", LogKey.error: "\(error)",
+                        ])
+                    await log.append("cannot cancel triggered request \(brid): \(Self.shown(error))\n", prefix: "h")
                 }
                 break
             }

@@ -64,7 +64,9 @@ struct StepRun: Sendable {
         // A shell command tells the worker its timeout: silent for much longer, the worker has lost it.
         let watch: CommandGuard?
         if case .shell(let shell) = command, let timeout = shell.timeout {
-            watch = CommandGuard(timeout: timeout)
+            var logger = runner.logger
+            logger[metadataKey: LogKey.build] = "\(buildID)"
+            watch = CommandGuard(timeout: timeout, logger: logger)
         } else {
             watch = nil
         }
@@ -118,6 +120,12 @@ struct StepRun: Sendable {
             if case .connectionLost = error { return .lost }
             return .failed("\(error)")
         }
+    }
+
+    /// `error` as a step's log shows it: a `GantryError`'s message, or a plain "internal error" for any other,
+    /// whose text may name the master's internals and goes to the master's log instead.
+    static func shown(_ error: any Error) -> String {
+        (error as? GantryError)?.message ?? "an internal error on the master; its log has the details"
     }
 
     /// The step result of a command's end, exit codes read by `decode`.

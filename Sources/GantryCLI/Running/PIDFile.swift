@@ -12,6 +12,7 @@ struct PIDFile {
         try "\(ProcessInfo.processInfo.processIdentifier)\n".write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Removes the file; one already gone is fine.
     func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }

@@ -11,6 +11,7 @@ struct ParentWatch: Service, CustomStringConvertible {
 
     func run() async throws {
         let parent = getppid()
+        // Throws only CancellationError, when the master stops first: then there is nothing to watch.
         try? await cancelWhenGracefulShutdown {
             while getppid() == parent { try await Task.sleep(for: .milliseconds(500)) }
             logger.warning("the process that started this master is gone; stopping")

@@ -76,17 +76,17 @@ public final class MasterLifecycle: Sendable {
         logger[metadataKey: LogKey.master] = "\(masterID)"
         // Taken before this master holds anything (builder links, claims) or checks in as active, so no peer
         // ever takes it for dead; a previous process of it that still holds the lock is waited for.
-        let (sessionHeld, sessionTaken) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let sessionHeld = Latch()
         let ownLockSince = Mutex<ContinuousClock.Instant?>(nil)
         let session = Task { [database] in
             await database.masters.holdSession(masterID) { held in
                 ownLockSince.withLock { $0 = held ? ContinuousClock.now : nil }
-                if held { sessionTaken.yield() }
+                if held { sessionHeld.open() }
             }
         }
         defer { session.cancel() }
         if database.tracksSessions {
-            for await _ in sessionHeld { break }
+            await sessionHeld.waitUnlessCancelled()
         }
         var suspects = SessionSuspects(confirmation: settings.sessionConfirmation)
         if try await database.masters.masterStopped(masterID) {
@@ -161,9 +161,13 @@ public final class MasterLifecycle: Sendable {
                     await checkIn(
                         masterID, services: services, builders: builderNames, firstTime: false,
                         reregistering: &reregistering, logger: logger)
-                    let expired = try? await expirePeers(except: masterID, force: false, logger: logger)
-                    // What the expired masters held is free now: claim it without waiting for the next poll.
-                    if expired?.isEmpty == false { for service in services { service.pollNow() } }
+                    do {
+                        let expired = try await expirePeers(except: masterID, force: false, logger: logger)
+                        // What the expired masters held is free now: claim it without waiting for the next poll.
+                        if !expired.isEmpty { for service in services { service.pollNow() } }
+                    } catch {
+                        logger.warning("expiring silent masters failed", metadata: [LogKey.error: "\(error)"])
+                    }
                     scheduleHeartbeat(in: &timers)
                 }
                 timers.cancelAll()

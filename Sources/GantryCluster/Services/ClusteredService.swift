@@ -31,7 +31,10 @@ public final class ClusteredService: Sendable {
     private let claimPoll: Duration
     private let clock: any Clock<Duration>
     private let logger: Logger
-    private let inbox = Inbox()
+    /// The loop's events in arrival order. It ignores cancellation, since a cancelled loop must still see its steps'
+    /// outcomes to unwind; once closed, a revalidation that arrives is answered at once, so no heartbeat ever waits
+    /// on a service that has finished.
+    private let inbox = Mailbox<Event>(ignoringCancellation: true)
     /// Locked so that ``fence`` can be read from any task; only ``run()`` feeds it events.
     private let machine = Mutex(ClaimStateMachine())
     /// Open once the first poll has finished, or the service has stopped.
@@ -138,8 +141,7 @@ public final class ClusteredService: Sendable {
             await withDiscardingTaskGroup { group in
                 var loop = Loop()
                 var actions = machine.withLock { $0.start() }
-                while run(actions, in: &group, &loop) {
-                    let event = await inbox.next()
+                while run(actions, in: &group, &loop), let event = await inbox.next() {
                     actions = feed(event, &loop)
                 }
                 group.cancelAll()
@@ -299,70 +301,12 @@ public final class ClusteredService: Sendable {
                 inbox.post(.pollTimerFired(generation: generation))
             }
         case .finish:
-            inbox.close()
+            inbox.close(dropping: { event in
+                if case .revalidate(_, let done) = event { done.resume() }
+            })
             loop.answer(loop.heartbeats.count)
             return false
         }
         return true
-    }
-}
-
-extension ClusteredService {
-    /// The loop's events in arrival order, posted from any task.
-    ///
-    /// Unlike a plain mailbox it ignores cancellation, since a cancelled loop must still see its steps' outcomes to
-    /// unwind; and once closed it drops what arrives, answering a revalidation at once, so no heartbeat ever waits
-    /// on a service that has finished.
-    private final class Inbox: Sendable {
-        private struct State {
-            var events: [Event] = []
-            var waiter: CheckedContinuation<Event, Never>?
-            var closed = false
-        }
-
-        private let state = Mutex(State())
-
-        /// Queues `event`, waking the loop if it waits; once closed, drops it.
-        func post(_ event: Event) {
-            let (waiter, accepted) = state.withLock { state -> (CheckedContinuation<Event, Never>?, Bool) in
-                if state.closed { return (nil, false) }
-                if let waiter = state.waiter {
-                    state.waiter = nil
-                    return (waiter, true)
-                }
-                state.events.append(event)
-                return (nil, true)
-            }
-            waiter?.resume(returning: event)
-            if !accepted { Inbox.drop(event) }
-        }
-
-        /// The next event, waiting for one. Only the loop calls this.
-        func next() async -> Event {
-            await withCheckedContinuation { continuation in
-                let event = state.withLock { state -> Event? in
-                    if state.events.isEmpty {
-                        state.waiter = continuation
-                        return nil
-                    }
-                    return state.events.removeFirst()
-                }
-                if let event { continuation.resume(returning: event) }
-            }
-        }
-
-        /// Stops accepting events, dropping those still queued.
-        func close() {
-            let dropped = state.withLock { state -> [Event] in
-                state.closed = true
-                defer { state.events = [] }
-                return state.events
-            }
-            for event in dropped { Inbox.drop(event) }
-        }
-
-        private static func drop(_ event: Event) {
-            if case .revalidate(_, let done) = event { done.resume() }
-        }
     }
 }

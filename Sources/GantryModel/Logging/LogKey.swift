@@ -2,6 +2,7 @@
 public enum LogKey {
     public static let build = "gantry.build.id"
     public static let builder = "gantry.builder"
+    public static let buildRequest = "gantry.buildrequest.id"
     public static let buildset = "gantry.buildset.id"
     public static let buildsetReason = "gantry.buildset.reason"
     public static let change = "gantry.change.id"

@@ -38,6 +38,7 @@ extension Commands {
                 environment[Environment.Key(stringLiteral: key)] = entry.value.stringValue
             }
         }
+        // A directory that cannot be made fails the start below, which reports why.
         try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
         await context.updates.write("\(shown)\n in dir \(workdir)\n", to: "header")
 

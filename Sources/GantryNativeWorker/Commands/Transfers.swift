@@ -16,6 +16,7 @@ extension Commands {
         do {
             let (rc, problem) = try await send(path, context: context, op: "update_upload_file_write")
             _ = try await context.session.request("update_upload_file_close", [commandID])
+            // The file was just read, so its times can be too; if not, the master's copy keeps its own.
             if context.args["keepstamp"]?.boolValue == true,
                 let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                 let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
@@ -93,6 +94,7 @@ extension Commands {
         var remaining = context.args["maxsize"]?.intValue
         do {
             let url = URL(fileURLWithPath: path)
+            // A directory that cannot be made fails the file's creation below, which is reported.
             try? FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: path, contents: nil),

@@ -58,8 +58,7 @@ actor UpdateBuffer {
         }
         entries = []
         waiting = 0
-        _ = try? await session.request(
-            "update", [.init("command_id", .string(commandID)), .init("args", .array(sent))])
+        await session.report("update", [.init("command_id", .string(commandID)), .init("args", .array(sent))])
     }
 
     /// Ends the command's output: unfinished lines are closed and everything is sent.

@@ -64,6 +64,7 @@ actor MasterSession {
         case .request(let request):
             requestsReceived += 1
             let response = answer(request)
+            // A send fails only when the connection is gone, which the read loop ends on and reports.
             try? await transmit(WireMessage.response(response).encoded())
             if request.op == "shutdown" { onShutdown() }
         }
@@ -89,9 +90,23 @@ actor MasterSession {
     /// The command ended: its last updates go out, then `complete` (with the failure text when it raised).
     func finished(_ commandID: String, failure: String?) async {
         commands[commandID] = nil
-        _ = try? await request(
+        await report(
             "complete",
             [.init("command_id", .string(commandID)), .init("args", failure.map(MessagePackValue.string) ?? .nil)])
+    }
+
+    /// Sends `op` about a command (`update`, `complete`), whose answer carries nothing. A lost connection is
+    /// reported where it is noticed; the master refusing it (a command it gave up on) is logged here.
+    func report(_ op: String, _ fields: [MessagePackValue.MapEntry]) async {
+        do {
+            _ = try await request(op, fields)
+        } catch {
+            if case SessionError.connectionLost = error { return }
+            // The keys are LogKey's (`rpcMethod`, `error`); this target does not depend on GantryModel.
+            logger.warning(
+                "the master refused a report on a command",
+                metadata: ["gantry.rpc.method": "\(op)", "gantry.error": "\(error)"])
+        }
     }
 
     private func answer(_ request: WireRequest) -> WireResponse {

@@ -137,6 +137,7 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
                 transmit: { bytes in
                     guard case .enqueued = enqueue.yield(.message(bytes)) else { throw ChannelError.ioOnClosedChannel }
                 })
+            // A write fails only when the connection is gone, which the read below ends on and reports.
             async let written: Void = {
                 for await item in queue {
                     switch item {

@@ -18,6 +18,7 @@ struct WorkerEnvironment: Sendable {
         self.basedir = basedir
         var entries: [MessagePackValue.MapEntry] = []
         let infoDirectory = basedir + "/info"
+        // The info directory and os-release are optional: the worker reports what it can read, as buildbot's does.
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: infoDirectory)) ?? []).sorted() {
             if let text = try? String(contentsOfFile: infoDirectory + "/" + name, encoding: .utf8) {
                 entries.append(.init(.string(name), .string(text)))

@@ -279,7 +279,7 @@ public struct BuildRequestsConnector: Sendable {
         return outcome
     }
 
-    /// Completes each buildset of `brids` whose requests are all complete, with their worst result.
+    /// Completes each buildset of `brids` that ``BuildsetCompletion`` finds complete, in the caller's transaction.
     private static func completeFinishedBuildsets(of brids: [Int], now: Int, in sql: any SQLDatabase) async throws {
         var buildsets: Set<Int> = []
         for batch in Batches.of(brids) {
@@ -289,12 +289,14 @@ public struct BuildRequestsConnector: Sendable {
                     .all(decodingColumn: "buildsetid", as: Int.self))
         }
         for bsid in buildsets.sorted() {
-            let rows = try await sql.select().columns("complete", "results").from("buildrequests")
+            let requests = try await sql.select().columns("complete", "results").from("buildrequests")
                 .where("buildsetid", .equal, bsid).all()
-            guard try rows.allSatisfy({ try $0.decode(column: "complete", as: Bool.self) }) else { continue }
-            let results = try rows.compactMap { try $0.decode(column: "results", as: Int?.self) }
-                .compactMap(BuildResult.init(rawValue:))
-                .reduce(BuildResult.skipped) { $0.worst($1) }
+                .map { row in
+                    BuildsetCompletion.Request(
+                        complete: try row.decode(column: "complete", as: Bool.self),
+                        results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)))
+                }
+            guard let results = BuildsetCompletion.results(of: requests) else { continue }
             _ = try await BuildsetsConnector.complete(bsid, results: results, now: now, in: sql)
         }
     }

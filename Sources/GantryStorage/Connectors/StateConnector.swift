@@ -109,8 +109,12 @@ public struct StateConnector: Sendable {
                 .first()
         else { return nil }
         let text = try row.decode(column: "value_json", as: String.self)
-        guard let value = try? JSONValue(json: text) else {
-            throw GantryError(.corruptState, "state '\(key)' of object \(objectid) is not valid JSON")
+        let value: JSONValue
+        do {
+            value = try JSONValue(json: text)
+        } catch {
+            throw GantryError(
+                .corruptState, "state '\(key)' of object \(objectid) is not valid JSON", underlying: error)
         }
         return Versioned(value: value, version: try row.decode(column: "version", as: Int.self))
     }

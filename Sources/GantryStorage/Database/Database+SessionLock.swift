@@ -15,8 +15,16 @@ extension Database {
     /// tries again every second and says so; TCP keepalives on the lock's own connection make the server end a
     /// vanished client's session within about 11 s rather than hours.
     func holdSessionLock(_ key1: Int32, _ key2: Int32, changed: @Sendable (Bool) -> Void) async {
-        guard case .postgres(let location) = url, let configuration = try? Self.connectionConfiguration(location)
-        else { return }
+        guard case .postgres(let location) = url else { return }
+        let configuration: PostgresConnection.Configuration
+        do {
+            configuration = try Self.connectionConfiguration(location)
+        } catch {
+            logger.error(
+                "session lock not taken: no connection can be configured",
+                metadata: [LogKey.error: "\(DatabaseFailure.reason(error))"])
+            return
+        }
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -37,10 +45,11 @@ extension Database {
                         _ = try await connection.query("SELECT 1", logger: logger).collect()
                     }
                 } catch {
+                    // The lock's error is the one reported; the connection is dropped, however that goes.
                     try? await connection.close()
                     throw error
                 }
-                try? await connection.close()
+                try? await connection.close()  // cancelled; a connection that fails to close is gone already
             } catch {
                 if Task.isCancelled { return }
                 failures += 1

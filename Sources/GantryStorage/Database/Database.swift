@@ -95,6 +95,7 @@ public final class Database: Sendable {
                 try await database.closeSQLite()
                 return result
             } catch {
+                // The body's error is the one that matters; closing is cleanup.
                 try? await database.closeSQLite()
                 throw error
             }
@@ -198,7 +199,8 @@ public final class Database: Sendable {
             } catch let error where !leased && !Task.isCancelled {
                 throw GantryError(
                     .databaseUnavailable,
-                    "no connection to PostgreSQL could be had (\(DatabaseFailure.reason(error))); nothing was written")
+                    "no connection to PostgreSQL could be had (\(DatabaseFailure.reason(error))); nothing was written",
+                    underlying: error)
             }
         }
     }
@@ -239,7 +241,7 @@ public final class Database: Sendable {
             }
             return connection
         } catch {
-            throw GantryError(.databaseUnavailable, "cannot open \(url): \(error)")
+            throw GantryError(.databaseUnavailable, "cannot open \(url): \(error)", underlying: error)
         }
     }
 
@@ -282,7 +284,8 @@ public final class Database: Sendable {
                 configuration: try connectionConfiguration(location), id: 0, logger: logger)
             try await connection.close()
         } catch {
-            throw GantryError(.databaseUnavailable, "cannot connect to \(url): \(DatabaseFailure.reason(error))")
+            throw GantryError(
+                .databaseUnavailable, "cannot connect to \(url): \(DatabaseFailure.reason(error))", underlying: error)
         }
     }
 

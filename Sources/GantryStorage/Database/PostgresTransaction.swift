@@ -28,6 +28,7 @@ enum PostgresTransaction {
         let watchdog = Task {
             guard let timeLimit, (try? await Task.sleep(for: timeLimit)) != nil else { return }
             logger.warning("a transaction exceeded \(timeLimit); closing its connection")
+            // Closing is the point: a connection that fails to close is gone already.
             try? await connection.close()
         }
         defer { watchdog.cancel() }
@@ -44,6 +45,7 @@ enum PostgresTransaction {
             do {
                 try await sql.raw("ROLLBACK").run()
             } catch {
+                // The body's error is thrown; a connection that cannot roll back is dropped, however that goes.
                 try? await connection.close()
             }
             throw DatabaseFailure.uncommitted(error)
@@ -51,6 +53,7 @@ enum PostgresTransaction {
         do {
             try await sql.raw("COMMIT").run()
         } catch {
+            // The COMMIT's error is thrown; the connection is dropped, however that goes.
             try? await connection.close()
             throw DatabaseFailure.uncommitted(error)
         }

@@ -12,8 +12,12 @@ public actor DirectoryReceiver: FileTransfer {
     /// Bytes of the tar stream at most; the write going over is refused.
     public let maxsize: Int?
     /// Why the upload was refused (over `maxsize`, malformed, unsafe, never unpacked), if it was; settled once
-    /// ``finish(succeeded:)`` returns. The worker may never hear of it, so the step fails on it.
+    /// ``finish(succeeded:)`` returns. The worker may never hear of it, so the step fails on it. It goes to the
+    /// step's log, so it never holds a system error's text.
     public private(set) var problem: String?
+    /// The master-side error behind ``problem``, when there was one, for the master's log only: it may name
+    /// paths and system details.
+    public private(set) var problemCause: String?
     /// The most archive bytes extraction held in memory at once.
     package private(set) var peakBuffered = 0
     private let archive: URL
@@ -63,6 +67,7 @@ public actor DirectoryReceiver: FileTransfer {
     public func finish(succeeded: Bool) async {
         guard !finished else { return }
         finished = true
+        // Still open only when the stream was never unpacked, so nothing is delivered.
         try? handle?.close()
         handle = nil
         if let extraction {
@@ -75,28 +80,34 @@ public actor DirectoryReceiver: FileTransfer {
             peakBuffered = outcome.peakBuffered
             if let failure = outcome.failure, problem == nil, succeeded || !failure.isStop {
                 problem = "\(failure)"
+                problemCause = outcome.cause
             }
         } else if succeeded, problem == nil {
             problem = "the worker did not ask for the tar stream to be unpacked"
         }
         let deliver = succeeded && extraction != nil && problem == nil
         let (archive, staging, destination) = (self.archive, self.staging, self.destination)
+        // Removing the temporary files is best effort: they are hidden names beside the destination.
         let failure = await Self.onOwnThread { () -> String? in
             try? FileManager.default.removeItem(at: archive)
             if deliver {
+                // An old destination that cannot be removed makes the move below fail, which is reported.
                 try? FileManager.default.removeItem(at: destination)
                 do {
                     try FileManager.default.moveItem(at: staging, to: destination)
                     return nil
                 } catch {
                     try? FileManager.default.removeItem(at: staging)
-                    return "cannot deliver '\(destination.path)': \(error.localizedDescription)"
+                    return String(reflecting: error)
                 }
             }
             try? FileManager.default.removeItem(at: staging)
             return nil
         }
-        if let failure { problem = failure }
+        if let failure {
+            problem = "cannot deliver '\(destination.path)'"
+            problemCause = failure
+        }
     }
 
     private func write(_ bytes: [UInt8]) throws {
@@ -108,9 +119,7 @@ public actor DirectoryReceiver: FileTransfer {
         do {
             try handle.write(contentsOf: bytes)
         } catch {
-            throw refuse(
-                "cannot store the tar stream: \(error.localizedDescription)",
-                worker: "the master cannot store the upload")
+            throw refuse("cannot store the tar stream", worker: "the master cannot store the upload", cause: error)
         }
         received += bytes.count
     }
@@ -123,9 +132,7 @@ public actor DirectoryReceiver: FileTransfer {
             try handle.close()
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
-            throw refuse(
-                "cannot unpack the tar stream: \(error.localizedDescription)",
-                worker: "the master cannot unpack the upload")
+            throw refuse("cannot unpack the tar stream", worker: "the master cannot unpack the upload", cause: error)
         }
         let (archive, staging, stop, hook) = (self.archive, self.staging, self.stop, extractionHook)
         extraction = Task {
@@ -134,10 +141,11 @@ public actor DirectoryReceiver: FileTransfer {
         }
     }
 
-    /// Records why the upload is refused and drops what arrived; the error, `worker` or `why`, answers the
-    /// worker now and any later write or unpack.
-    private func refuse(_ why: String, worker: String? = nil) -> TransferRefused {
+    /// Records why the upload is refused (and the `cause` behind it) and drops what arrived; the error, `worker`
+    /// or `why`, answers the worker now and any later write or unpack.
+    private func refuse(_ why: String, worker: String? = nil, cause: (any Error)? = nil) -> TransferRefused {
         problem = why
+        problemCause = cause.map { String(reflecting: $0) }
         try? handle?.close()
         handle = nil
         try? FileManager.default.removeItem(at: archive)
@@ -158,6 +166,8 @@ public actor DirectoryReceiver: FileTransfer {
 /// How an extraction ended.
 private struct Extraction: Sendable {
     var failure: TarExtractor.Failure?
+    /// The error behind `failure` when it was not the extractor's own, for the master's log.
+    var cause: String?
     var peakBuffered = 0
 
     init(_ archive: URL, into staging: URL, stop: StopFlag) {
@@ -166,7 +176,8 @@ private struct Extraction: Sendable {
         } catch let failure as TarExtractor.Failure {
             self.failure = failure
         } catch {
-            failure = .unwritable("the upload: \(error)")
+            failure = .unwritable("the upload")
+            cause = String(reflecting: error)
         }
     }
 }

@@ -15,8 +15,12 @@ public actor FileWriter: FileTransfer {
     /// Bytes at most; the write going over is refused, as the worker is not trusted to stop there.
     public let maxsize: Int?
     /// Why the upload was refused or not delivered, if it was; settled once ``finish(succeeded:)`` returns. The
-    /// worker may report success all the same, so the step fails on it.
+    /// worker may report success all the same, so the step fails on it. It goes to the step's log, so it never
+    /// holds a system error's text.
     public private(set) var problem: String?
+    /// The master-side error behind ``problem``, when there was one, for the master's log only: it may name
+    /// paths and system details.
+    public private(set) var problemCause: String?
     private let temporary: URL
     private var handle: FileHandle?
     private var written = 0
@@ -52,9 +56,7 @@ public actor FileWriter: FileTransfer {
             do {
                 try handle.write(contentsOf: bytes)
             } catch {
-                throw refuse(
-                    "cannot store the upload: \(error.localizedDescription)",
-                    worker: "the master cannot store the upload")
+                throw refuse("cannot store the upload", worker: "the master cannot store the upload", cause: error)
             }
             written += bytes.count
         case "update_upload_file_close":
@@ -78,6 +80,7 @@ public actor FileWriter: FileTransfer {
     public func finish(succeeded: Bool) async {
         guard !finished else { return }
         finished = true
+        // Still open only when the worker never closed the upload, which is then not delivered.
         try? handle?.close()
         handle = nil
         if succeeded, problem == nil, !closed { problem = "the worker did not close the upload" }
@@ -90,16 +93,18 @@ public actor FileWriter: FileTransfer {
             guard rename(temporary.path, destination.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             if succeeded, problem == nil {
-                problem = "cannot deliver '\(destination.path)': \(error.localizedDescription)"
+                problem = "cannot deliver '\(destination.path)'"
+                problemCause = String(reflecting: error)
             }
             try? FileManager.default.removeItem(at: temporary)
         }
     }
 
-    /// Records why the upload is refused and drops what arrived; the error, `worker` or `why`, answers the
-    /// worker now and any later write.
-    private func refuse(_ why: String, worker: String? = nil) -> TransferRefused {
+    /// Records why the upload is refused (and the `cause` behind it) and drops what arrived; the error, `worker`
+    /// or `why`, answers the worker now and any later write.
+    private func refuse(_ why: String, worker: String? = nil, cause: (any Error)? = nil) -> TransferRefused {
         problem = why
+        problemCause = cause.map { String(reflecting: $0) }
         try? handle?.close()
         handle = nil
         try? FileManager.default.removeItem(at: temporary)

@@ -202,7 +202,9 @@ public actor WorkerLink {
         do {
             try await transport.send(message)
         } catch {
-            if let seq { pending.fail(seq, with: WorkerLinkError.connectionLost("sending failed: \(error)")) }
+            // The transport's error stays in the log: the reason reaches step logs, which users read.
+            logger.debug("message to the worker not sent", metadata: [LogKey.error: "\(error)"])
+            if let seq { pending.fail(seq, with: WorkerLinkError.connectionLost("the message could not be sent")) }
         }
     }
 
@@ -238,8 +240,16 @@ public actor WorkerLink {
             }
             do {
                 return WireResponse(seq: request.seq, result: try await transfer.handle(request))
+            } catch let refusal as TransferRefused {
+                return refuse(refusal.description)
+            } catch let violation as WorkerLinkError {
+                return refuse(violation.description)
             } catch {
-                return refuse("\(error)")
+                // A file system error names the master's paths: the worker only hears that the transfer failed.
+                logger.warning(
+                    "file transfer request failed on the master",
+                    metadata: [LogKey.rpcMethod: "\(request.op)", LogKey.error: "\(error)"])
+                return refuse("the master could not carry out '\(request.op)'")
             }
         }
         return WireResponse(seq: request.seq)

@@ -46,6 +46,7 @@ public actor WorkerManager {
     public func shutDown(_ name: String, reason: String) async {
         guard let link = links[name] else { return }
         logger.info("shutting worker down", metadata: [LogKey.worker: "\(name)", LogKey.reason: "\(reason)"])
+        // The worker exits on `shutdown`, so an answer lost with its connection is the expected outcome.
         _ = try? await answer(link) { try await $0.request("shutdown") }
         await link.close(reason)
     }
@@ -57,7 +58,8 @@ public actor WorkerManager {
         var logger = logger
         logger[metadataKey: LogKey.worker] = "\(name)"
         if let existing = links[name] {
-            // Buildbot's arbitration: the first connection keeps the name while it still answers.
+            // Buildbot's arbitration: the first connection keeps the name while it still answers (any error, a
+            // timeout included, means it does not).
             let stillThere =
                 (try? await answer(existing) {
                     try await $0.request("print", [.init("message", "master got a duplicate connection")])

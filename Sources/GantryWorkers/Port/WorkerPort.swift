@@ -256,6 +256,7 @@ public struct WorkerPort: Sendable {
             let link = WorkerLink(name: name, transport: WebSocketTransport(queue: enqueue), logger: logger)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await onLink(link) }
+                // A write fails only when the connection is gone, which the read below ends on and reports.
                 async let written: Void = { try? await WebSocketTransport.write(queue, to: outbound) }()
                 let reason = await read(inbound, into: link, replies: enqueue, frameErrors: frameErrors)
                 logger.debug(
@@ -318,7 +319,10 @@ public struct WorkerPort: Sendable {
             // NIO's frame decoder refused the frame; its error handler already sent the close frame.
             return reason(error)
         } catch {
-            return "the connection failed: \(error)"
+            // The reason reaches the steps the worker was running, whose logs users read; NIO's error stays here.
+            logger.debug(
+                "worker connection failed", metadata: [LogKey.worker: "\(link.name)", LogKey.error: "\(error)"])
+            return "the connection failed"
         }
     }
 
