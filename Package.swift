@@ -65,7 +65,6 @@ let package = Package(
         .target(
             name: "GantryScheduling",
             dependencies: [
-                "GantryConfig",
                 "GantryCluster",
                 "GantryModel",
                 "GantryStorage",
@@ -213,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "GantrySchedulingTests",
             dependencies: [
-                "GantryCluster", "GantryConfig", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting",
+                "GantryCluster", "GantryModel", "GantryScheduling", "GantryStorage", "GantryTesting",
             ],
             swiftSettings: swiftSettings
         ),
@@ -263,7 +262,8 @@ let package = Package(
         .testTarget(
             name: "GantryMasterTests",
             dependencies: [
-                "GantryConfig", "GantryMaster", "GantryModel", "GantryStorage", "GantryTesting",
+                "GantryCluster", "GantryConfig", "GantryMaster", "GantryModel", "GantryScheduling", "GantryStorage",
+                "GantryTesting",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

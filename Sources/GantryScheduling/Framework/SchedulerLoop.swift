@@ -23,15 +23,14 @@ public struct SchedulerLoop: Sendable {
         step: @escaping @Sendable () async throws -> Date?
     ) async {
         let wakeups = context.database.notifier.wakeups(for: topics, poll: context.poll, clock: context.clock)
-        let (events, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let wake = WakeUpSignal()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in wakeups { continuation.yield() }
+                for await _ in wakeups { wake.signal() }
             }
-            continuation.yield()
+            wake.signal()
             let armed = ArmedDeadline()
-            for await _ in events {
-                guard !Task.isCancelled else { break }
+            while await wake.wait() {
                 let next: Date?
                 do {
                     next = try await Task { try await step() }.value
@@ -47,10 +46,9 @@ public struct SchedulerLoop: Sendable {
                 group.addTask { [clock = context.clock] in
                     if wait > 0 { guard (try? await clock.sleep(for: .seconds(wait))) != nil else { return } }
                     armed.fired(next)
-                    continuation.yield()
+                    wake.signal()
                 }
             }
-            continuation.finish()
             group.cancelAll()
         }
     }

@@ -11,7 +11,7 @@ actor TriggerWaiters {
     private let context: SchedulerContext
     private var waiting: [Int: [Int: CheckedContinuation<Buildset, any Error>]] = [:]
     private var nextWaiter = 0
-    private var kick: AsyncStream<Void>.Continuation?
+    private var kick: WakeUpSignal?
     private var watcher: Task<Void, Never>?
     private var stoppedError: GantryError?
 
@@ -66,27 +66,26 @@ actor TriggerWaiters {
     /// Starts watching, or asks the running watcher to look again (for the waiter just added).
     private func watch() {
         if let kick {
-            kick.yield()
+            kick.signal()
             return
         }
-        let (kicks, kick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let kick = WakeUpSignal()
         let wakeups = context.database.notifier.wakeups(
             for: [.buildsetsComplete], poll: context.poll, clock: context.clock)
         self.kick = kick
-        kick.yield()
+        kick.signal()
         watcher = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await _ in wakeups { kick.yield() }
+                    for await _ in wakeups { kick.signal() }
                 }
-                for await _ in kicks { await self.check() }
+                while await kick.wait() { await self.check() }
                 group.cancelAll()
             }
         }
     }
 
     private func stopWatching() {
-        kick?.finish()
         kick = nil
         watcher?.cancel()
         watcher = nil

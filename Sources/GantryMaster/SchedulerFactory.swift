@@ -1,17 +1,19 @@
-public import GantryCluster
-public import GantryConfig
-public import GantryStorage
-public import Logging
+package import GantryCluster
+package import GantryConfig
+import GantryModel
+import GantryScheduling
+package import GantryStorage
+package import Logging
 
 /// Turns configured schedulers into the behaviours a master runs.
-public struct SchedulerFactory: Sendable {
+package struct SchedulerFactory: Sendable {
     let context: SchedulerContext
 
-    public init(database: Database, clock: any Clock<Duration>, logger: Logger) {
+    package init(database: Database, clock: any Clock<Duration>, logger: Logger) {
         self.context = SchedulerContext(database: database, clock: clock, logger: logger)
     }
 
-    public func make(_ config: SchedulerConfig) -> any ClusteredServiceBehavior {
+    package func make(_ config: SchedulerConfig) -> any ClusteredServiceBehavior {
         let options = config.options
         switch config.kind {
         case .periodic(let interval):

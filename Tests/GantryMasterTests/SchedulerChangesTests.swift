@@ -1,5 +1,6 @@
 import GantryCluster
 import GantryConfig
+import GantryMaster
 import GantryModel
 import GantryScheduling
 import GantryTesting
