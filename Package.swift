@@ -75,7 +75,6 @@ let package = Package(
         .target(
             name: "GantryAPI",
             dependencies: [
-                "GantryConfig",
                 "GantryModel",
                 "GantryPools",
                 "GantryScheduling",
@@ -220,7 +219,6 @@ let package = Package(
             name: "GantryAPITests",
             dependencies: [
                 "GantryAPI",
-                "GantryConfig",
                 "GantryModel",
                 "GantryScheduling",
                 "GantryStorage",

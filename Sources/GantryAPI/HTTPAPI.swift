@@ -1,4 +1,4 @@
-public import GantryConfig
+public import GantryModel
 public import GantryPools
 public import GantryStorage
 public import Hummingbird
@@ -11,7 +11,7 @@ public import Prometheus
 /// Every master serves it; any master answers for the whole cluster, since all state is in the database.
 public struct HTTPAPI: Sendable {
     let database: Database
-    let changeHooks: ChangeHooksConfig
+    let changeHooks: ChangeHookSettings
     /// The force schedulers of this master's configuration.
     let forceSchedulers: ForceSchedulerRegistry
     /// This master's id, for the claims the API writes itself (cancelling a waiting request).
@@ -24,7 +24,7 @@ public struct HTTPAPI: Sendable {
 
     public init(
         database: Database,
-        changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
+        changeHooks: ChangeHookSettings = ChangeHookSettings(),
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
         masterID: Int,
         pools: PoolManager? = nil,

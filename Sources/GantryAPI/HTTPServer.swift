@@ -1,5 +1,4 @@
-public import GantryConfig
-import GantryModel
+public import GantryModel
 import Hummingbird
 import HummingbirdCore
 import NIOCore

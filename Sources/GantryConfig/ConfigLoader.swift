@@ -1,4 +1,5 @@
 public import Foundation
+import GantryModel
 import Yams
 
 /// Reads and validates a master's YAML configuration, collecting every error rather than stopping at the first.

@@ -1,3 +1,4 @@
+import GantryModel
 import Yams
 
 /// Reads the `http` setting.

@@ -1,6 +1,6 @@
 import Foundation
 import GantryAPI
-import GantryConfig
+import GantryModel
 import GantryScheduling
 import GantryStorage
 import GantryTesting
@@ -9,7 +9,7 @@ import Hummingbird
 /// Runs the HTTP API of `database` on a free local port, within `limits`, for the length of `body`.
 func withAPIServer<T: Sendable>(
     _ database: Database,
-    changeHooks: ChangeHooksConfig = ChangeHooksConfig(),
+    changeHooks: ChangeHookSettings = ChangeHookSettings(),
     forceSchedulers: [ForceScheduler] = [],
     masterID: Int = 0,
     limits: HTTPLimits = HTTPLimits(),

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import GantryAPI
-import GantryConfig
 import GantryModel
 import GantryStorage
 import GantryTesting
@@ -9,7 +8,7 @@ import Testing
 
 @Suite("Change hooks", .timeLimit(.minutes(3)))
 struct ChangeHookTests {
-    let hooks = ChangeHooksConfig(
+    let hooks = ChangeHookSettings(
         base: true, github: HookSecret(secret: "s3cret"), gitlab: HookSecret(secret: "t0ken"))
 
     static let push = """

@@ -1,5 +1,5 @@
 import Foundation
-import GantryConfig
+import GantryModel
 import GantryTesting
 import Testing
 

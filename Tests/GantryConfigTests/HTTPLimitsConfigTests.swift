@@ -1,5 +1,6 @@
 import Foundation
 import GantryConfig
+import GantryModel
 import Testing
 
 /// `http` is an address, or a mapping of the address and the HTTP port's limits.

@@ -1,4 +1,3 @@
-import GantryConfig
 import GantryModel
 
 /// A change hook this master serves. It takes a request in steps, so that a sender without the hook's secret
@@ -17,7 +16,7 @@ enum ChangeHook: Sendable {
     }
 
     /// - Throws: 400 when this master serves no hook for `dialect`.
-    init(dialect: String, config: ChangeHooksConfig) throws(ChangeHookRefusal) {
+    init(dialect: String, config: ChangeHookSettings) throws(ChangeHookRefusal) {
         switch dialect {
         case "base" where config.base:
             self = .base

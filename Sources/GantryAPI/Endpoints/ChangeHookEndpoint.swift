@@ -1,4 +1,3 @@
-import GantryConfig
 import GantryModel
 import GantryStorage
 import Hummingbird
