@@ -9,6 +9,17 @@ extension Master {
     /// worker passwords and pools take it; keys that only take effect at start (name, database, http, change
     /// hooks, cluster timings, the worker port) are reported as needing a restart.
     public func apply(_ next: MasterConfig) async {
+        // One reload at a time, each against the configuration the previous one left.
+        let previous = applying
+        let current = Task {
+            _ = await previous?.value
+            await self.applyNow(next)
+        }
+        applying = current
+        await current.value
+    }
+
+    private func applyNow(_ next: MasterConfig) async {
         let restartOnly = Self.restartOnlyKeys(running, next)
         if !restartOnly.isEmpty {
             logger.warning(
@@ -24,17 +35,27 @@ extension Master {
         forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
         triggers.replace(with: made)
         passwords.replace(with: next.workers, pools: next.pools)
-        var changes = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
+        let schedulerChanges = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
+        // The builders are registered before the distributor records which workers serve them.
+        await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: schedulerChanges)
+        var poolChanges: [ServiceChange] = []
         if let farm {
             // The pool manager has the new pools before their services start or stop.
-            changes += await farm.apply(next)
+            poolChanges = await farm.apply(next)
+            if !poolChanges.isEmpty { await lifecycle.reconfigure(builders: nil, changes: poolChanges) }
+            running.workers = next.workers
+            running.pools = next.pools
         }
-        lifecycle.reconfigure(builders: next.builders.map(\.name), changes: changes)
-        logger.info("configuration reloaded", metadata: [LogKey.configChanges: "\(changes.count)"])
+        logger.info(
+            "configuration reloaded", metadata: [LogKey.configChanges: "\(schedulerChanges.count + poolChanges.count)"])
         running.builders = next.builders
         running.schedulers = next.schedulers
-        running.workers = next.workers
-        if farm != nil { running.pools = next.pools }
+    }
+
+    /// Stops the pools' services, releasing their claims, once the pools have terminated: another master takes
+    /// them over without waiting for this one to leave the cluster.
+    func releasePools() async {
+        await lifecycle.reconfigure(builders: nil, changes: running.pools.map { .stop(kind: .pool, name: $0.name) })
     }
 
     private static func restartOnlyKeys(_ old: MasterConfig, _ new: MasterConfig) -> [String] {

@@ -11,7 +11,7 @@ public import ServiceLifecycle
 
 /// One master of the cluster, built from a validated configuration: the composition root of every part.
 ///
-/// ``register(_:database:metrics:logger:)`` registers the master's name (`findMasterId`), so its id is a plain
+/// ``register(_:database:metrics:logger:onHTTPListening:)`` registers the master's name (`findMasterId`), so its id is a plain
 /// value from then on, and binds the worker port before it builds the pools (their workers connect to it). Then
 /// ``run()`` serves the HTTP API, joins the cluster once the API listens, and serves workers once it has joined;
 /// a graceful shutdown unwinds in reverse: the pools and workers first, then the API, then the cluster
@@ -32,6 +32,8 @@ public actor Master: Service {
     let http: HTTPServer
     /// The worker port and what serves it; none when no worker or pool is configured.
     let farm: WorkerFarm?
+    /// The reload being applied, which the next one waits for.
+    var applying: Task<Void, Never>?
 
     private init(
         id: Int, database: Database, logger: Logger, running: MasterConfig, schedulerFactory: SchedulerFactory,
@@ -116,7 +118,7 @@ public actor Master: Service {
         // Started in this order and stopped in reverse: the workers first (pools terminate, builds in flight end
         // with their connections), then the HTTP API, then the master leaves the cluster cleanly.
         var services: [any Service] = [membership, http]
-        if let farm { services.append(farm) }
+        if let farm { services += [AfterShutdown { await self.releasePools() }, farm] }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

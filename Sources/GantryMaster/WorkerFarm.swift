@@ -74,7 +74,9 @@ struct WorkerFarm: Service, CustomStringConvertible {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     try await port.serve { link in
-                        await membership.wait()
+                        // Held until the master has joined; a master that stops before it does drops them.
+                        await membership.waitUnlessCancelled()
+                        guard !Task.isCancelled else { return }
                         await manager.serve(link, delegate: distributor)
                     }
                 }

@@ -155,7 +155,17 @@ enum LocalProvisionerError: ProvisionerFailure {
             "the pool's directory \(basedir) lies in the master's configuration or secrets directory \(directory)"
         case .unsafeDirectory(let path):
             "\(path) is a link, another user's, or open to others: remove it, or set the pool's basedir"
+        case .notStarted: "the worker process could not be started; the master's log has the details"
+        }
+    }
+}
+
+/// The system's reason a worker process did not start goes to the master's log only.
+extension LocalProvisionerError: CustomDebugStringConvertible {
+    var debugDescription: String {
+        switch self {
         case .notStarted(let executable, let reason): "cannot start a worker with \(executable): \(reason)"
+        case .basedirInside, .unsafeDirectory: description
         }
     }
 }

@@ -75,9 +75,10 @@ extension PoolManager {
     /// What the pool's event log says of a failed start: a provisioner's own text, else a generic one (the
     /// master's log has the error in full).
     private func shown(_ failure: any Error, of worker: String) -> String {
-        if let failure = failure as? any ProvisionerFailure { return failure.description }
         logger.warning(
-            "a pool worker did not start", metadata: [LogKey.worker: "\(worker)", LogKey.error: "\(failure)"])
+            "a pool worker did not start",
+            metadata: [LogKey.worker: "\(worker)", LogKey.error: "\(String(reflecting: failure))"])
+        if let failure = failure as? any ProvisionerFailure { return failure.description }
         return "the provisioner failed; the master's log has the details"
     }
 
@@ -117,6 +118,11 @@ extension PoolManager {
 
     /// Starts the worker in the background: a slow start holds up neither the pool's other starts nor its looks.
     private func begin(_ pool: String, _ worker: String) {
+        // Actions run with awaits between them: a release or terminate meanwhile took the worker off the pool.
+        guard machine.lookable(pool) != nil,
+            machine.members(of: pool).contains(where: { $0.name == worker && $0.state == .starting }),
+            processes[pool]?[worker] == nil
+        else { return }
         guard let settings = machine.settings[pool], let password = passwords[worker] else {
             // It never starts, so it fails after its start timeout.
             logger.error("pool worker has no settings or password", metadata: [LogKey.worker: "\(worker)"])

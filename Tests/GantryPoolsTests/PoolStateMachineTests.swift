@@ -8,6 +8,7 @@ struct PoolStateMachineTests {
     typealias Action = PoolStateMachine.Action
     typealias Observation = PoolStateMachine.Observation
     typealias Gauges = PoolStateMachine.Gauges
+    typealias Member = PoolStateMachine.Member
 
     private let passwords: Set<String> = ["c-1", "c-2", "c-3"]
 
@@ -397,5 +398,176 @@ struct PoolStateMachineTests {
             machine.released("c") == [
                 .record(pool: "c", worker: nil, kind: .released, detail: "the pool was removed")
             ])
+    }
+
+    @Test("the run's end while still running (cancellation) stops and retires every member; the pool stays, empty")
+    func runEndedWhileRunning() {
+        var machine = claimed(pool())
+        _ = machine.looked("c", Observation(pending: 3))
+        _ = machine.looked("c", Observation(attached: ["c-1", "c-2"], busy: ["c-2"], pending: 1))
+        #expect(states(machine) == ["c-1": .idle, "c-2": .busy, "c-3": .starting])
+        #expect(machine.state == .running)
+
+        let reason = "the master is stopping"
+        #expect(
+            machine.runEnded() == [
+                .shutDown(worker: "c-1", reason: "pool c: \(reason)"), .stop(pool: "c", worker: "c-1"),
+                .record(pool: "c", worker: "c-1", kind: .retired, detail: reason),
+                .shutDown(worker: "c-2", reason: "pool c: \(reason)"), .stop(pool: "c", worker: "c-2"),
+                .record(pool: "c", worker: "c-2", kind: .retired, detail: reason),
+                .shutDown(worker: "c-3", reason: "pool c: \(reason)"), .stop(pool: "c", worker: "c-3"),
+                .record(pool: "c", worker: "c-3", kind: .retired, detail: reason),
+            ])
+        #expect(machine.state == .stopped)
+        #expect(machine.members(of: "c").isEmpty && machine.memberNames.isEmpty)
+        #expect(machine.managed["c"]?.members.isEmpty == true, "still managed until its claim is released")
+        #expect(machine.stopping["c"] == ["c-1", "c-2", "c-3"])
+        #expect(machine.lookable("c") == nil)
+        #expect(machine.tick("c") == [] && machine.demand("c") == [])
+        #expect(machine.looked("c", Observation(pending: 3)) == [], "nothing starts after the run's end")
+        #expect(machine.terminate(attached: []) == [] && machine.state == .stopped, "terminate comes too late")
+        #expect(machine.stopped("c", worker: "c-3") == [])
+        #expect(machine.stopping["c"] == ["c-1", "c-2"])
+        #expect(machine.released("c") == [.record(pool: "c", worker: nil, kind: .released, detail: reason)])
+        #expect(machine.managed["c"] == nil)
+    }
+
+    @Test("a release while draining stops the pool's live members as the master stopping; no pool is left to wait for")
+    func releasedWhileDraining() {
+        var machine = claimed(pool())
+        _ = machine.looked("c", Observation(pending: 3))
+        _ = machine.looked("c", Observation(attached: ["c-1", "c-2"], busy: ["c-2"], pending: 1))
+        _ = machine.terminate(attached: ["c-1", "c-2"])
+        #expect(machine.state == .draining && machine.stopping["c"] == ["c-3"])
+        #expect(states(machine) == ["c-1": .idle, "c-2": .busy])
+        let waiting = machine.isDraining(busy: ["c-2"], waited: .zero)
+        #expect(waiting)
+
+        let reason = "the master is stopping"
+        #expect(
+            machine.released("c") == [
+                .shutDown(worker: "c-1", reason: "pool c: \(reason)"), .stop(pool: "c", worker: "c-1"),
+                .record(pool: "c", worker: "c-1", kind: .retired, detail: reason),
+                .shutDown(worker: "c-2", reason: "pool c: \(reason)"), .stop(pool: "c", worker: "c-2"),
+                .record(pool: "c", worker: "c-2", kind: .retired, detail: reason),
+                .record(pool: "c", worker: nil, kind: .released, detail: reason),
+            ])
+        #expect(machine.state == .draining)
+        #expect(machine.managed["c"] == nil && machine.memberNames.isEmpty)
+        #expect(machine.stopping["c"] == ["c-1", "c-2", "c-3"])
+        let waitingAfter = machine.isDraining(busy: ["c-2"], waited: .zero)
+        #expect(!waitingAfter, "the pool is no longer managed here")
+        #expect(machine.released("c") == [], "released once")
+        #expect(machine.runEnded() == [] && machine.state == .stopped, "nothing left to stop")
+    }
+
+    @Test("while draining, a claim records itself without a look, a reload records for each pool, demand looks at none")
+    func eventsWhileDraining() {
+        var machine = running(pool(), connected: ["c-1"])
+        #expect(machine.terminate(attached: ["c-1"]) == [.makeGraceful(worker: "c-1")])
+        #expect(machine.state == .draining)
+
+        let other = PoolSettings(name: "d", builders: ["b2"], maxWorkers: 1)
+        #expect(
+            machine.configured([pool { $0.maxWorkers = 2 }, other], withPasswords: passwords) == [
+                .record(pool: "c", worker: nil, kind: .configReloaded)
+            ], "d is not managed here yet")
+        #expect(machine.settings["c"]?.maxWorkers == 2 && machine.settings["d"] == other)
+        #expect(machine.lookable("c") == nil, "configured and managed, but draining")
+
+        #expect(machine.claimed("d") == [.record(pool: "d", worker: nil, kind: .claimed)], "and no look")
+        #expect(machine.managed["d"]?.members.isEmpty == true)
+        #expect(machine.lookable("d") == nil)
+
+        #expect(machine.demand("c") == [] && machine.demand("d") == [])
+        #expect(machine.demand("e") == [], "not managed here")
+        #expect(machine.looked("d", Observation(pending: 1)) == [], "nothing starts")
+        #expect(machine.members(of: "d").isEmpty)
+
+        #expect(
+            machine.configured([pool(), other], withPasswords: passwords) == [
+                .record(pool: "c", worker: nil, kind: .configReloaded),
+                .record(pool: "d", worker: nil, kind: .configReloaded),
+            ])
+        #expect(machine.state == .draining)
+        #expect(states(machine) == ["c-1": .idle], "its members are left as they were")
+    }
+
+    @Test("terminate after an exitOnWorker death does nothing: the manager is already stopped")
+    func terminateAfterExitOnWorker() {
+        var machine = running(pool { $0.exitOnWorker = true }, connected: ["c-1", "c-2"])
+        let died = machine.looked("c", Observation(exited: ["c-1"], attached: ["c-1", "c-2"]))
+        #expect(died.last == .exitOnWorker(pool: "c", worker: "c-1"))
+        #expect(machine.state == .stopped)
+
+        #expect(machine.terminate(attached: ["c-2"]) == [], "no worker made graceful, none stopped")
+        #expect(machine.state == .stopped, "not draining")
+        #expect(machine.members(of: "c") == [Member(name: "c-2", state: .idle)])
+        #expect(machine.stopping["c"] == nil)
+        #expect(
+            machine.runEnded() == [
+                .shutDown(worker: "c-2", reason: "pool c: the master is stopping"), .stop(pool: "c", worker: "c-2"),
+                .record(pool: "c", worker: "c-2", kind: .retired, detail: "the master is stopping"),
+            ])
+    }
+
+    @Test("two pools managed at once: a look or release of one leaves the other's members, cooldown and failures")
+    func twoPools() {
+        var machine = PoolStateMachine(tick: .seconds(1))
+        let other = PoolSettings(name: "d", builders: ["b2"], maxWorkers: 2, minStartInterval: .seconds(5))
+        #expect(machine.configured([pool(), other], withPasswords: passwords.union(["d-1", "d-2"])) == [])
+        #expect(machine.claimed("c") == [.record(pool: "c", worker: nil, kind: .claimed), .look(pool: "c")])
+        #expect(machine.claimed("d") == [.record(pool: "d", worker: nil, kind: .claimed), .look(pool: "d")])
+
+        #expect(
+            machine.looked("d", Observation(pending: 2)) == [
+                .start(pool: "d", worker: "d-1"), .record(pool: "d", worker: "d-1", kind: .startRequested),
+                .report(pool: "d", gauges: Gauges(starting: 1, queued: 2)),
+            ])
+        #expect(machine.managed["d"]?.cooldown == 5)
+        #expect(
+            machine.looked("c", Observation(pending: 2)) == [
+                .start(pool: "c", worker: "c-1"), .record(pool: "c", worker: "c-1", kind: .startRequested),
+                .start(pool: "c", worker: "c-2"), .record(pool: "c", worker: "c-2", kind: .startRequested),
+                .report(pool: "c", gauges: Gauges(starting: 2, queued: 2)),
+            ], "d's cooldown does not space c's starts")
+
+        let ticked = tickAndLook(&machine, Observation(failedStarts: ["c-2": "boom"], attached: ["c-1"], pending: 1))
+        #expect(
+            ticked == [
+                .record(pool: "c", worker: "c-1", kind: .connected), .forget(pool: "c", worker: "c-2"),
+                .countStartFailure(pool: "c"), .record(pool: "c", worker: "c-2", kind: .startFailed, detail: "boom"),
+                .report(pool: "c", gauges: Gauges(idle: 1, queued: 1)),
+            ])
+        #expect(machine.failures["c"] == 1 && machine.handledTicks["c"] == 1)
+        #expect(machine.members(of: "d") == [Member(name: "d-1", state: .starting)], "c's tick counts nothing for d")
+        #expect(machine.managed["d"]?.cooldown == 5 && machine.managed["d"]?.tickPending == false)
+        #expect(machine.failures["d"] == nil && machine.handledTicks["d"] == nil)
+
+        #expect(machine.tick("d") == [.look(pool: "d")])
+        #expect(
+            machine.looked("d", Observation(pending: 2))
+                == [.report(pool: "d", gauges: Gauges(starting: 1, queued: 2))],
+            "d's cooldown still runs")
+        #expect(machine.members(of: "d") == [Member(name: "d-1", state: .starting, startedTicks: 1)])
+        #expect(machine.managed["d"]?.cooldown == 4 && machine.handledTicks["d"] == 1)
+        #expect(machine.members(of: "c") == [Member(name: "c-1", state: .idle)], "d's tick counts nothing for c")
+        #expect(machine.managed["c"]?.cooldown == 0 && machine.managed["c"]?.tickPending == false)
+        #expect(machine.failures["c"] == 1 && machine.handledTicks["c"] == 1)
+
+        let reason = "the pool's claim was lost"
+        #expect(
+            machine.released("d") == [
+                .shutDown(worker: "d-1", reason: "pool d: \(reason)"), .stop(pool: "d", worker: "d-1"),
+                .record(pool: "d", worker: "d-1", kind: .retired, detail: reason),
+                .record(pool: "d", worker: nil, kind: .released, detail: reason),
+            ])
+        #expect(machine.stopping["d"] == ["d-1"] && machine.stopping["c"] == nil)
+        #expect(machine.members(of: "c") == [Member(name: "c-1", state: .idle)] && machine.lookable("c") == pool())
+        #expect(
+            machine.runEnded() == [
+                .shutDown(worker: "c-1", reason: "pool c: the master is stopping"), .stop(pool: "c", worker: "c-1"),
+                .record(pool: "c", worker: "c-1", kind: .retired, detail: "the master is stopping"),
+            ], "only c is left to stop")
     }
 }

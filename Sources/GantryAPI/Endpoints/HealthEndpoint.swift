@@ -5,8 +5,8 @@ import Logging
 
 extension HTTPAPI {
     /// `GET /healthz`: 200 when this master can reach its database, 503 when it cannot, so a load balancer
-    /// stops sending requests to a master that could not answer them. The answer gives a `GantryError`'s
-    /// message as the reason; the driver's own text, which may name the database's host, stays in the log.
+    /// stops sending requests to a master that could not answer them. The answer says only that; the driver's
+    /// own text, which may name the database's host, stays in the log.
     func addHealth(to router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ -> Response in
             do {
@@ -16,9 +16,9 @@ extension HTTPAPI {
                 logger.warning(
                     "health check failed: the database did not answer",
                     metadata: [LogKey.error: "\(DatabaseFailure.reason(error))"])
-                let reason = (error as? GantryError)?.message ?? "the database did not answer"
                 return APIResponse.json(
-                    .serviceUnavailable, .object(["status": .string("unavailable"), "error": .string(reason)]))
+                    .serviceUnavailable,
+                    .object(["status": .string("unavailable"), "error": .string("the database did not answer")]))
             }
         }
     }

@@ -65,7 +65,8 @@ extension APIResponse {
     /// for any other error.
     static func retryMessage(_ error: GantryError) -> String? {
         switch error.code {
-        case .databaseUnavailable: "\(error.message); try again"
+        // The driver's text (which may name the database's host) stays in the log.
+        case .databaseUnavailable: "the database is unavailable; nothing was written; try again"
         case .fenced: "the master running the service changed during the request; nothing was written, try again"
         case .stopped: error.message
         default: nil

@@ -4,7 +4,7 @@ public import GantryStorage
 public import Logging
 import Synchronization
 
-/// One master's life in the cluster: register, clean up after its own crash, expire stale peers, start its
+/// One master's life in the cluster: clean up after its own crash, expire stale peers, start its
 /// clustered services, check in on every heartbeat, and stop cleanly.
 ///
 /// The master has registered (`findMasterId`) before its lifecycle is built, so its id is a plain value.
@@ -30,7 +30,8 @@ public final class MasterLifecycle: Sendable {
     private enum Event: Sendable {
         case heartbeat
         case sessionCheck
-        case reconfigure(builders: [String], changes: [ServiceChange])
+        /// `builders` nil keeps the builder list; `done` opens once the change is applied (or never will be).
+        case reconfigure(builders: [String]?, changes: [ServiceChange], done: Latch)
         case stop
     }
 
@@ -56,11 +57,15 @@ public final class MasterLifecycle: Sendable {
         self.announce = announce
     }
 
-    /// Applies a new configuration while the master runs: its builder list becomes `builders`, and each change
-    /// starts, stops or restarts a service, in order, between heartbeats (a change posted while the master starts
-    /// waits for it). The outcome is logged.
-    public func reconfigure(builders: [String], changes: [ServiceChange]) {
-        mailbox.post(.reconfigure(builders: builders, changes: changes))
+    /// Applies a new configuration while the master runs: its builder list becomes `builders` (unless nil), and
+    /// each change starts, stops or restarts a service, in order, between heartbeats (a change posted while the
+    /// master starts waits for it). Returns once the builders are registered and the changes made (a pool's
+    /// service stopping is not waited for: it stops the pool's workers, which may take long); the outcome is
+    /// logged.
+    public func reconfigure(builders: [String]?, changes: [ServiceChange]) async {
+        let done = Latch()
+        mailbox.post(.reconfigure(builders: builders, changes: changes, done: done))
+        await done.waitUnlessCancelled()
     }
 
     /// Asks the master to stop cleanly; ``run(started:)`` returns once it has.
@@ -72,6 +77,8 @@ public final class MasterLifecycle: Sendable {
     /// - Parameter started: Called with the master's id and its services once every service has had its first
     ///   poll and the master has checked in.
     public func run(started: @Sendable (Int, [ClusteredService]) -> Void = { _, _ in }) async throws {
+        // A reconfiguration that is never made is not waited for.
+        defer { mailbox.close { if case .reconfigure(_, _, let done) = $0 { done.open() } } }
         var logger = logger
         logger[metadataKey: LogKey.master] = "\(masterID)"
         // Taken before this master holds anything (builder links, claims) or checks in as active, so no peer
@@ -115,18 +122,22 @@ public final class MasterLifecycle: Sendable {
             for service in services { await service.waitUntilStarted() }
             await checkIn(
                 masterID, services: services, builders: builderNames, firstTime: true,
-                reregistering: &reregistering, logger: logger)
+                reregistering: &reregistering, background: &group, logger: logger)
             started(masterID, services)
             await withTaskGroup(of: Void.self) { timers in
                 scheduleHeartbeat(in: &timers)
                 if database.tracksSessions { scheduleSessionCheck(in: &timers) }
                 while let event = await mailbox.next() {
-                    if case .reconfigure(let names, let changes) = event {
-                        builderNames = names
-                        do {
-                            try await registerBuilders(names, masterID: masterID)
-                        } catch {
-                            logger.error("registering the builders failed", metadata: [LogKey.error: "\(error)"])
+                    if case .reconfigure(let names, let changes, let done) = event {
+                        defer { done.open() }
+                        if let names {
+                            builderNames = names
+                            do {
+                                try await registerBuilders(names, masterID: masterID)
+                            } catch {
+                                logger.error(
+                                    "registering the builders failed", metadata: [LogKey.error: "\(error)"])
+                            }
                         }
                         for change in changes {
                             let (stopping, starting) = Self.plan(change)
@@ -136,7 +147,7 @@ public final class MasterLifecycle: Sendable {
                                 })
                             {
                                 services[index].stop()
-                                await services[index].waitUntilStopped()
+                                if stopping.kind != .pool { await services[index].waitUntilStopped() }
                                 services.remove(at: index)
                             }
                             if let starting {
@@ -160,7 +171,7 @@ public final class MasterLifecycle: Sendable {
                     guard case .heartbeat = event else { break }
                     await checkIn(
                         masterID, services: services, builders: builderNames, firstTime: false,
-                        reregistering: &reregistering, logger: logger)
+                        reregistering: &reregistering, background: &group, logger: logger)
                     do {
                         let expired = try await expirePeers(except: masterID, force: false, logger: logger)
                         // What the expired masters held is free now: claim it without waiting for the next poll.
@@ -246,7 +257,7 @@ public final class MasterLifecycle: Sendable {
     /// registration that fails is tried again at every check-in until it succeeds.
     private func checkIn(
         _ masterID: Int, services: [ClusteredService], builders: [String], firstTime: Bool,
-        reregistering: inout Bool, logger: Logger
+        reregistering: inout Bool, background: inout TaskGroup<Void>, logger: Logger
     ) async {
         var expired = false
         do {
@@ -262,7 +273,15 @@ public final class MasterLifecycle: Sendable {
             logger.error("check-in failed", metadata: [LogKey.error: "\(error)"])
         }
         if !firstTime {
-            for service in services { await service.revalidate(masterExpired: expired) }
+            for service in services {
+                // A pool's service that loses its claim stops the pool's workers, which may take long (a VM's
+                // stop command): the heartbeat does not wait for it.
+                if service.behavior.kind == .pool {
+                    background.addTask { await service.revalidate(masterExpired: expired) }
+                } else {
+                    await service.revalidate(masterExpired: expired)
+                }
+            }
         }
         guard reregistering else { return }
         do {

@@ -62,7 +62,7 @@ public struct WorkerPort: Sendable {
     }
 
     /// The port bound, not yet accepting: a master binds it before it builds what depends on its number (pool
-    /// workers connect to it) and serves it once it has joined the cluster.
+    /// workers connect to it), then serves it.
     public struct Bound: Sendable {
         /// The port actually bound (useful with port 0).
         public let port: Int
