@@ -77,7 +77,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
                         // Held until the master has joined; a master that stops before it does drops them.
                         await membership.waitUnlessCancelled()
                         guard !Task.isCancelled else { return }
-                        await manager.serve(link, delegate: distributor)
+                        await distributor.serve(link)
                     }
                 }
                 group.addTask { await distributor.run() }

@@ -38,8 +38,9 @@ public actor WorkerManager {
         self.logger = logger
     }
 
-    /// Worker `name`, if it is connected and attached here.
-    public func worker(named name: String) -> AttachedWorker? { attached[name] }
+    /// Worker `name`, if it is connected and attached here (what tests observe; the master's registry of workers is
+    /// its distributor's).
+    package func worker(named name: String) -> AttachedWorker? { attached[name] }
 
     /// Shuts worker `name` down (Buildbot's remote `shutdown`: the worker process exits) and closes its
     /// connection; builds running on it end as their worker is lost.

@@ -100,9 +100,10 @@ public struct WorkerPort: Sendable {
         }
     }
 
-    /// Binds the port and accepts connections until cancelled (see ``Bound/serve(onLink:)``).
+    /// Binds the port and accepts connections until cancelled (see ``Bound/serve(onLink:)``); for tests, which
+    /// need no work between the two.
     /// - Parameter onBound: Told the port actually bound (useful with port 0).
-    public func run(
+    package func run(
         onBound: @Sendable (Int) async -> Void = { _ in },
         onLink: @escaping @Sendable (WorkerLink) async -> Void
     ) async throws {
