@@ -9,6 +9,8 @@ struct PoolService: ClusteredServiceBehavior {
 
     var kind: ServiceKind { .pool }
 
+    var deactivatesSlowly: Bool { true }
+
     func runWhileActive(fence: ClaimFence) async {
         await manager.manageWhileActive(name)
     }

@@ -72,6 +72,31 @@ struct InProcessMasterTests {
         }
     }
 
+    @Test("a reload that adds a builder records its workers on it before it returns", arguments: TestBackend.enabled)
+    func reloadAddsBuilder(backend: TestBackend) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await withTestDatabase(backend) { db in
+            let yaml = """
+                name: inproc-reload
+                http: 127.0.0.1:0
+                workerPort: {address: "127.0.0.1:0"}
+                workers: [{name: wk1, password: pass1}]
+                builders: [{name: b1, workers: [wk1], steps: []}]
+                """
+            try await withMaster(yaml, database: db, directory: directory) { master, _ in
+                #expect(await waitUntil { (try? await db.masters.getMaster(master.id))?.active == true })
+                var next = try ConfigLoader(basedir: directory.path).parse(yaml)
+                next.builders.append(next.builders[0])
+                next.builders[1].name = "b2"
+                await master.apply(next)
+                let b2 = try await db.builders.findBuilderId("b2")
+                let configured = try await db.workers.getWorkers(builderid: b2).map(\.name)
+                #expect(configured == ["wk1"])
+            }
+        }
+    }
+
     @Test(
         "runs a build on a real buildbot-worker",
         .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),

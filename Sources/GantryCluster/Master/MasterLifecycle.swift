@@ -59,9 +59,8 @@ public final class MasterLifecycle: Sendable {
 
     /// Applies a new configuration while the master runs: its builder list becomes `builders` (unless nil), and
     /// each change starts, stops or restarts a service, in order, between heartbeats (a change posted while the
-    /// master starts waits for it). Returns once the builders are registered and the changes made (a pool's
-    /// service stopping is not waited for: it stops the pool's workers, which may take long); the outcome is
-    /// logged.
+    /// master starts waits for it). Returns once the builders are registered and the changes made (a
+    /// service that ``ClusteredServiceBehavior/deactivatesSlowly`` is not waited for); the outcome is logged.
     public func reconfigure(builders: [String]?, changes: [ServiceChange]) async {
         let done = Latch()
         mailbox.post(.reconfigure(builders: builders, changes: changes, done: done))
@@ -147,7 +146,9 @@ public final class MasterLifecycle: Sendable {
                                 })
                             {
                                 services[index].stop()
-                                if stopping.kind != .pool { await services[index].waitUntilStopped() }
+                                if !services[index].behavior.deactivatesSlowly {
+                                    await services[index].waitUntilStopped()
+                                }
                                 services.remove(at: index)
                             }
                             if let starting {
@@ -274,9 +275,8 @@ public final class MasterLifecycle: Sendable {
         }
         if !firstTime {
             for service in services {
-                // A pool's service that loses its claim stops the pool's workers, which may take long (a VM's
-                // stop command): the heartbeat does not wait for it.
-                if service.behavior.kind == .pool {
+                // The heartbeat does not wait for a service whose deactivation may take long.
+                if service.behavior.deactivatesSlowly {
                     background.addTask { await service.revalidate(masterExpired: expired) }
                 } else {
                     await service.revalidate(masterExpired: expired)

@@ -18,6 +18,10 @@ public protocol ClusteredServiceBehavior: Sendable {
     /// Called before the claim is released. An error is logged; the service ends inactive.
     func deactivate() async throws
 
+    /// Whether ``deactivate()`` may take long (a pool stops its workers: a VM's stop command), so the master's
+    /// heartbeat and reloads never wait for it.
+    var deactivatesSlowly: Bool { get }
+
     /// Called once the service has stopped on this master (reconfiguration removed it, or the master is
     /// stopping), whether or not it was active here: what still waits on this master's copy must be told.
     func stopped() async
@@ -27,5 +31,6 @@ extension ClusteredServiceBehavior {
     public func activate(fence: ClaimFence) async throws {}
     public func runWhileActive(fence: ClaimFence) async {}
     public func deactivate() async throws {}
+    public var deactivatesSlowly: Bool { false }
     public func stopped() async {}
 }
