@@ -49,7 +49,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
                 directory: configuration.secrets.directory, environmentPrefix: configuration.secrets.environmentPrefix),
             triggers: triggers, basedir: URL(fileURLWithPath: configuration.basedir, isDirectory: true),
             logger: logger)
-        try await distributor.configure(
+        await distributor.prepare(
             try await served(configuration.builders, pools: configuration.pools, database: database),
             maxBuilds: maxBuilds(configuration.workers))
         let pools = poolManager(
@@ -88,7 +88,13 @@ struct WorkerFarm: Service, CustomStringConvertible {
                     throw CancellationError()
                 }
                 group.addTask {
-                    for await event in clusterEvents { await follow(event) }
+                    // The first `masterStarted` of this master is its joining; any later one, its return after a peer
+                    // expired it.
+                    var joinedBefore = false
+                    for await event in clusterEvents {
+                        await follow(event, returning: joinedBefore)
+                        if case .masterStarted(let id, _) = event, id == masterID { joinedBefore = true }
+                    }
                 }
             }
         } catch is CancellationError {
@@ -112,9 +118,9 @@ struct WorkerFarm: Service, CustomStringConvertible {
             + changes.added.map { ServiceChange.start(pools.service(for: $0)) }
     }
 
-    /// This master back after a peer expired it records its workers again (the expiry deleted them, while they
-    /// stayed connected); a peer expired or stopped frees requests to take over at once.
-    private func follow(_ event: ClusterEvent) async {
+    /// This master joining (its first check-in) or back after a peer expired it records its workers (the expiry
+    /// deleted them, while they stayed connected); a peer expired or stopped frees requests to take over at once.
+    private func follow(_ event: ClusterEvent, returning: Bool) async {
         switch event {
         case .masterStarted(let id, _) where id == masterID:
             // Tried until it succeeds: without the records, this master's workers take no build.
@@ -122,7 +128,8 @@ struct WorkerFarm: Service, CustomStringConvertible {
             while !Task.isCancelled {
                 do {
                     try await distributor.reregister()
-                    logger.info("workers registered again after this master's expiry")
+                    logger.info(
+                        returning ? "workers registered again after this master's expiry" : "workers registered")
                     return
                 } catch {
                     logger.error("workers not registered again; trying again", metadata: [LogKey.error: "\(error)"])

@@ -87,10 +87,20 @@ public actor BuildDistributor {
     /// workers' `maxBuilds`. Afterwards each worker is configured on exactly its builders of this master, so a
     /// worker dropped from every builder, or from the configuration, is configured on none of them.
     public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
-        self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
-        let actions = machine.configured(builders: self.builders.mapValues(\.workers), maxBuilds: maxBuilds)
+        let actions = take(builders, maxBuilds: maxBuilds)
         try await recordConfiguration()
         await perform(actions)
+    }
+
+    /// Serves `builders` from the start without recording them yet: a master starting has no builder links
+    /// before it joins the cluster, and its first check-in has them recorded (``reregister()``).
+    public func prepare(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async {
+        await perform(take(builders, maxBuilds: maxBuilds))
+    }
+
+    private func take(_ builders: [Builder], maxBuilds: [String: Int]) -> [Machine.Action] {
+        self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
+        return machine.configured(builders: self.builders.mapValues(\.workers), maxBuilds: maxBuilds)
     }
 
     /// Records the configured workers, and those attached here, again: a peer that expired this master (it was
