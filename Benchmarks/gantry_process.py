@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the built `gantry` and the HTTP port a master logs once it listens."""
-import os, re, subprocess, sys, time
+import os, re, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -64,3 +64,19 @@ def timed_rounds(args, setup, round_, describe):
         times.append(seconds)
         print(f"round {number}: {describe(moved, seconds)}")
     print(f"median: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
+
+
+def stop_processes(master, workers, master_timeout=60):
+    """Stops the workers and the master with SIGTERM, killing whichever does not exit in time."""
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    master.send_signal(signal.SIGTERM)
+    try:
+        master.wait(timeout=master_timeout)
+    except subprocess.TimeoutExpired:
+        master.kill()
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()

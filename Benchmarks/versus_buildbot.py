@@ -12,11 +12,11 @@ is measured through its HTTP API, which has the same shape on both:
 Needs a virtual environment with buildbot==4.3.0, buildbot-www==4.3.0 and buildbot-worker==4.3.0
 (--venv, default: $BUILDBOT_VENV) and a built gantry (the release build if there is one).
 """
-import argparse, concurrent.futures, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, concurrent.futures, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import gantry  # noqa: E402
+from gantry_process import gantry, stop_processes  # noqa: E402
 
 WORKERS = [f"wk{i}" for i in range(1, 5)]
 
@@ -172,18 +172,7 @@ def measure(master, venv, requests, latency_rounds):
             result[f"cpu_ms_per_build_{count}"] = (cpu_seconds(process.pid) - cpu) / count * 1000
         return result
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        for worker in workers:
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_processes(process, workers, 30)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -5,12 +5,14 @@ public import Hummingbird
 public import Logging
 public import Prometheus
 
-/// The master's HTTP API: Buildbot's data API under `/api/v2`, the change hooks under `/change_hook`, and
-/// `/healthz` and `/metrics`.
+/// The master's HTTP surface: the web UI, Buildbot's data API under `/api/v2` with its event stream
+/// (`/api/v2/events`), the change hooks under `/change_hook`, and `/healthz` and `/metrics`.
 ///
 /// Every master serves it; any master answers for the whole cluster, since all state is in the database.
 public struct HTTPAPI: Sendable {
     let database: Database
+    /// What `/api/v2/events` streams; the master runs it as a service.
+    let eventFeed: EventFeed
     let changeHooks: ChangeHookSettings
     /// The force schedulers of this master's configuration.
     let forceSchedulers: ForceSchedulerRegistry
@@ -20,23 +22,29 @@ public struct HTTPAPI: Sendable {
     let pools: PoolManager?
     /// What `/metrics` shows: the registry the master's metrics are recorded in.
     let metrics: PrometheusCollectorRegistry
+    /// The web UI's pages, parsed once at start.
+    let templates: WebTemplates
     let logger: Logger
 
     public init(
         database: Database,
+        eventFeed: EventFeed,
         changeHooks: ChangeHookSettings = ChangeHookSettings(),
         forceSchedulers: ForceSchedulerRegistry = ForceSchedulerRegistry(),
         masterID: Int,
         pools: PoolManager? = nil,
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        templates: WebTemplates,
         logger: Logger
     ) {
         self.database = database
+        self.eventFeed = eventFeed
         self.changeHooks = changeHooks
         self.forceSchedulers = forceSchedulers
         self.masterID = masterID
         self.pools = pools
         self.metrics = metrics
+        self.templates = templates
         self.logger = logger
     }
 
@@ -53,9 +61,12 @@ public struct HTTPAPI: Sendable {
         addChanges(to: router)
         addBuildsets(to: router)
         addBuilds(to: router)
+        addLogSearch(to: router)
+        addEvents(to: router)
         addControl(to: router)
         addPools(to: router)
         addChangeHooks(to: router)
+        webUI(templates: templates).addRoutes(to: router)
         return router
     }
 

@@ -29,6 +29,8 @@ public actor Master: Service {
     let passwords: WorkerPasswords
     let lifecycle: MasterLifecycle
     let membership: ClusterMembership
+    /// Tails the event feed for this master's event-stream clients; stopped after the HTTP API.
+    let events: EventFeed
     let http: HTTPServer
     /// The worker port and what serves it; none when no worker or pool is configured.
     let farm: WorkerFarm?
@@ -38,7 +40,8 @@ public actor Master: Service {
     private init(
         id: Int, database: Database, logger: Logger, running: MasterConfig, schedulerFactory: SchedulerFactory,
         forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers, passwords: WorkerPasswords,
-        lifecycle: MasterLifecycle, membership: ClusterMembership, http: HTTPServer, farm: WorkerFarm?
+        lifecycle: MasterLifecycle, membership: ClusterMembership, events: EventFeed, http: HTTPServer,
+        farm: WorkerFarm?
     ) {
         self.id = id
         self.database = database
@@ -50,6 +53,7 @@ public actor Master: Service {
         self.passwords = passwords
         self.lifecycle = lifecycle
         self.membership = membership
+        self.events = events
         self.http = http
         self.farm = farm
     }
@@ -96,10 +100,12 @@ public actor Master: Service {
             announce.yield(event)
         }
         let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
+        let events = EventFeed(database: database, clock: clock, logger: logger)
         let http = HTTPServer(
             HTTPAPI(
-                database: database, changeHooks: configuration.changeHooks, forceSchedulers: forceSchedulers,
-                masterID: id, pools: farm?.pools, metrics: metrics, logger: logger),
+                database: database, eventFeed: events, changeHooks: configuration.changeHooks,
+                forceSchedulers: forceSchedulers, masterID: id, pools: farm?.pools, metrics: metrics,
+                templates: try WebTemplates(), logger: logger),
             host: configuration.http.host, port: configuration.http.port, limits: configuration.httpLimits
         ) { port in
             let address = ListenAddress(host: configuration.http.host, port: port)
@@ -110,14 +116,14 @@ public actor Master: Service {
         return Master(
             id: id, database: database, logger: logger, running: configuration, schedulerFactory: factory,
             forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords, lifecycle: lifecycle,
-            membership: membership, http: http, farm: farm)
+            membership: membership, events: events, http: http, farm: farm)
     }
 
     /// Runs the master until a graceful shutdown (or cancellation) has unwound it.
     public func run() async throws {
         // Started in this order and stopped in reverse: the workers first (pools terminate, builds in flight end
         // with their connections), then the HTTP API, then the master leaves the cluster cleanly.
-        var services: [any Service] = [membership, http]
+        var services: [any Service] = [membership, events, http]
         if let farm { services += [AfterShutdown { await self.releasePools() }, farm] }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -13,19 +13,23 @@ func withAPIServer<T: Sendable>(
     forceSchedulers: [ForceScheduler] = [],
     masterID: Int = 0,
     limits: HTTPLimits = HTTPLimits(),
+    eventFeed settings: EventFeedSettings = EventFeedSettings(),
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
     let (ports, listening) = AsyncStream<Int>.makeStream()
+    let feed = EventFeed(database: database, settings: settings, logger: silentLogger)
     let server = HTTPServer(
         HTTPAPI(
-            database: database, changeHooks: changeHooks, forceSchedulers: ForceSchedulerRegistry(forceSchedulers),
-            masterID: masterID, logger: silentLogger),
+            database: database, eventFeed: feed, changeHooks: changeHooks,
+            forceSchedulers: ForceSchedulerRegistry(forceSchedulers), masterID: masterID,
+            templates: try WebTemplates(), logger: silentLogger),
         host: "127.0.0.1", port: 0, limits: limits
     ) { port in
         listening.yield(port)
     }
     return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await feed.run() }
         group.addTask { try await server.run() }
         defer { group.cancelAll() }
         var iterator = ports.makeAsyncIterator()

@@ -21,7 +21,7 @@ extension HTTPAPI {
         collection("/api/v2/builders", key: "builders", keys: Self.builderKeys, of: BuilderField.self, on: router) {
             [database] spec in
             let page = spec.select(from: try await database.builders.getBuilders()) { $1.value(of: $0) }
-            return Page(items: try page.items.map(JSONValue.init(encoding:)), total: page.total)
+            return Page(items: page.items.map(\.resource), total: page.total)
         }
         nestedCollection(
             "/api/v2/builders/{id}/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router,
@@ -31,36 +31,36 @@ extension HTTPAPI {
                 return nil
             }
             let page = try await database.builds.getBuilds(spec, builderid: id)
-            return Page(items: page.items.map(Self.buildItem), total: page.total)
+            return Page(items: page.items.map(\.resource), total: page.total)
         }
         collection("/api/v2/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router) {
             [database] spec in
             let page = try await database.builds.getBuilds(spec)
-            return Page(items: page.items.map(Self.buildItem), total: page.total)
+            return Page(items: page.items.map(\.resource), total: page.total)
         }
         resource(
             "/api/v2/builds/{id}", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router, noun: "build"
         ) { [database] id in
             guard let id = Int(id) else { return nil }
-            return try await database.builds.getBuild(id).map(Self.buildItem)
+            return try await database.builds.getBuild(id).map(\.resource)
         }
         nestedCollection(
             "/api/v2/builds/{id}/steps", key: "steps", keys: Self.stepKeys, of: StepField.self, on: router,
             noun: "build"
         ) { [database] id, spec in
             guard let id = Int(id), try await database.builds.getBuild(id) != nil else { return nil }
-            return Self.page(spec, try await database.steps.getSteps(buildid: id), Self.stepItem)
+            return Self.page(spec, try await database.steps.getSteps(buildid: id), \BuildStep.resource)
         }
         nestedCollection(
             "/api/v2/steps/{id}/logs", key: "logs", keys: Self.logKeys, of: LogField.self, on: router, noun: "step"
         ) { [database] id, spec in
             guard let id = Int(id), try await database.steps.getStep(id) != nil else { return nil }
-            return Self.page(spec, try await database.logs.getLogs(stepid: id), Self.logItem)
+            return Self.page(spec, try await database.logs.getLogs(stepid: id), \StepLog.resource)
         }
         resource("/api/v2/logs/{id}", key: "logs", keys: Self.logKeys, of: LogField.self, on: router, noun: "log") {
             [database] id in
             guard let id = Int(id) else { return nil }
-            return try await database.logs.getLog(id).map(Self.logItem)
+            return try await database.logs.getLog(id).map(\.resource)
         }
         // `offset` and `limit` are line numbers, as Buildbot's logchunks take them: a client tails a live log by
         // asking from the line after the last it has until the log is complete.
@@ -129,39 +129,5 @@ extension HTTPAPI {
     ) -> Page<JSONValue> where Field: ItemField, Field.Item == Item {
         let page = spec.select(from: items) { $1.value(of: $0) }
         return Page(items: page.items.map(item), total: page.total)
-    }
-
-    private static func time(_ date: Date?) -> JSONValue {
-        date.map { .number($0.timeIntervalSince1970) } ?? .null
-    }
-
-    private static func buildItem(_ build: Build) -> JSONValue {
-        .object([
-            "buildid": .number(Double(build.id)), "number": .number(Double(build.number)),
-            "builderid": .number(Double(build.builderID)), "buildrequestid": .number(Double(build.buildRequestID)),
-            "workerid": build.workerID.map { .number(Double($0)) } ?? .null,
-            "masterid": .number(Double(build.masterID)),
-            "started_at": time(build.startedAt), "complete_at": time(build.completeAt),
-            "complete": .bool(build.completeAt != nil), "state_string": .string(build.stateString),
-            "results": build.results.map { .number(Double($0.rawValue)) } ?? .null,
-        ])
-    }
-
-    private static func stepItem(_ step: BuildStep) -> JSONValue {
-        .object([
-            "stepid": .number(Double(step.id)), "number": .number(Double(step.number)), "name": .string(step.name),
-            "buildid": .number(Double(step.buildID)), "started_at": time(step.startedAt),
-            "complete_at": time(step.completeAt), "complete": .bool(step.completeAt != nil),
-            "state_string": .string(step.stateString),
-            "results": step.results.map { .number(Double($0.rawValue)) } ?? .null, "hidden": .bool(step.hidden),
-        ])
-    }
-
-    private static func logItem(_ log: StepLog) -> JSONValue {
-        .object([
-            "logid": .number(Double(log.id)), "name": .string(log.name), "slug": .string(log.slug),
-            "stepid": .number(Double(log.stepID)), "complete": .bool(log.complete),
-            "num_lines": .number(Double(log.numLines)), "type": .string(log.kind.rawValue),
-        ])
     }
 }

@@ -31,45 +31,6 @@ extension HTTPAPI {
             uniqueKeysWithValues: try await database.sourceStamps.getSourceStamps(
                 ids: Array(Set(changes.map(\.sourceStampID)))
             ).map { ($0.id, $0) })
-        return changes.map { change in
-            .object([
-                "changeid": .number(Double(change.id)),
-                "author": .string(change.author),
-                "committer": change.committer.map(JSONValue.string) ?? .null,
-                "comments": .string(change.comments),
-                "files": .array(change.files.map(JSONValue.string)),
-                "properties": .object(change.properties),
-                "revision": change.revision.map(JSONValue.string) ?? .null,
-                "revlink": change.revlink.map(JSONValue.string) ?? .null,
-                "branch": change.branch.map(JSONValue.string) ?? .null,
-                "repository": .string(change.repository),
-                "project": .string(change.project),
-                "codebase": .string(change.codebase),
-                "category": change.category.map(JSONValue.string) ?? .null,
-                "when_timestamp": .number(change.when.timeIntervalSince1970),
-                "sourcestamp": stamps[change.sourceStampID].map(Self.sourceStampItem) ?? .null,
-                "parent_changeids": .array(change.parentChangeIDs.map { .number(Double($0)) }),
-            ])
-        }
-    }
-
-    static func sourceStampItem(_ stamp: SourceStamp) -> JSONValue {
-        .object([
-            "ssid": .number(Double(stamp.id)),
-            "branch": stamp.branch.map(JSONValue.string) ?? .null,
-            "revision": stamp.revision.map(JSONValue.string) ?? .null,
-            "repository": .string(stamp.repository),
-            "codebase": .string(stamp.codebase),
-            "project": .string(stamp.project),
-            "patch": stamp.patch.map { patch in
-                .object([
-                    "level": .number(Double(patch.level)), "body": .string(patch.base64),
-                    "author": patch.author.map(JSONValue.string) ?? .null,
-                    "comment": patch.comment.map(JSONValue.string) ?? .null,
-                    "subdir": patch.subdir.map(JSONValue.string) ?? .null,
-                ])
-            } ?? .null,
-            "created_at": .number(stamp.createdAt.timeIntervalSince1970),
-        ])
+        return changes.map { $0.resource(sourceStamp: stamps[$0.sourceStampID]) }
     }
 }

@@ -10,14 +10,14 @@ extension HTTPAPI {
         collection("/api/v2/masters", key: "masters", keys: Self.masterKeys, of: MasterField.self, on: router) {
             [database] spec in
             let page = try await database.masters.getMasters(spec)
-            return Page(items: try page.items.map(JSONValue.init(encoding:)), total: page.total)
+            return Page(items: page.items.map(\.resource), total: page.total)
         }
         resource(
             "/api/v2/masters/{id}", key: "masters", keys: Self.masterKeys, of: MasterField.self, on: router,
             noun: "master"
         ) { [database] id in
             guard let id = Int(id) else { return nil }
-            return try await database.masters.getMaster(id).map(JSONValue.init(encoding:))
+            return try await database.masters.getMaster(id).map(\.resource)
         }
     }
 }

@@ -29,7 +29,7 @@ extension HTTPAPI {
                 let events = try await database.poolEvents.getPoolEvents(name)
                 let configured = await pools?.configures(name) ?? false
                 guard configured || !events.isEmpty else { throw GantryError(.notFound, "no pool named '\(name)'") }
-                let items = events.map(Self.eventItem)
+                let items = events.map(\.resource)
                 return APIResponse.collection("events", items, total: items.count, fields: nil)
             }
         }
@@ -47,15 +47,6 @@ extension HTTPAPI {
                 status.workers.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),
             "workers_by_state": .object(states), "queued": .number(Double(status.queued)),
             "start_failures": .number(Double(status.startFailures)),
-        ])
-    }
-
-    private static func eventItem(_ event: PoolEvent) -> JSONValue {
-        .object([
-            "time": .number(event.time.timeIntervalSince1970), "pool": .string(event.pool),
-            "worker": event.worker.map(JSONValue.string) ?? .null, "event": .string(event.kind.rawValue),
-            "detail": event.detail.map(JSONValue.string) ?? .null,
-            "masterid": event.masterID.map { .number(Double($0)) } ?? .null,
         ])
     }
 }

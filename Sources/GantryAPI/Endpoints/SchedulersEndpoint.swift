@@ -46,7 +46,7 @@ extension HTTPAPI {
                     return call.failure(.init(.badRequest, code: -32602, "params must be {\"enabled\": true or false}"))
                 }
                 do {
-                    try await database.schedulers.enable(id, enabled: enabled)
+                    try await control.setSchedulerEnabled(id, enabled)
                 } catch {
                     if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
                     throw error
@@ -59,13 +59,6 @@ extension HTTPAPI {
     private func schedulerItems(_ schedulers: [SchedulerInfo]) async throws -> [JSONValue] {
         let masters = Dictionary(
             uniqueKeysWithValues: try await database.masters.getMasters().items.map { ($0.id, $0) })
-        return try schedulers.map { scheduler in
-            .object([
-                "schedulerid": .number(Double(scheduler.id)),
-                "name": .string(scheduler.name),
-                "enabled": .bool(scheduler.enabled),
-                "master": try scheduler.masterID.flatMap { masters[$0] }.map(JSONValue.init(encoding:)) ?? .null,
-            ])
-        }
+        return schedulers.map { scheduler in scheduler.resource(master: scheduler.masterID.flatMap { masters[$0] }) }
     }
 }

@@ -13,13 +13,13 @@ extension HTTPAPI {
         collection("/api/v2/workers", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router) {
             [database] spec in
             let page = spec.select(from: try await database.workers.getWorkers()) { $1.value(of: $0) }
-            return Page(items: try page.items.map(JSONValue.init(encoding:)), total: page.total)
+            return Page(items: page.items.map(\.resource), total: page.total)
         }
         resource(
             "/api/v2/workers/{id}", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router,
             noun: "worker"
         ) { [self] key in
-            try await worker(key).map(JSONValue.init(encoding:))
+            try await worker(key).map(\.resource)
         }
     }
 

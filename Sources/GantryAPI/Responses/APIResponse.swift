@@ -73,10 +73,3 @@ extension APIResponse {
         }
     }
 }
-
-extension JSONValue {
-    /// The value as the API shows it: `value` encoded with its data-API keys.
-    init(encoding value: some Encodable) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
-    }
-}

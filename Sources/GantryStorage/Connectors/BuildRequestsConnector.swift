@@ -136,6 +136,8 @@ public struct BuildRequestsConnector: Sendable {
                 let refused = wanted.subtracting(claimed).sorted().map(String.init).joined(separator: ", ")
                 throw GantryError(.alreadyClaimed, "build requests already claimed, complete or missing: \(refused)")
             }
+            try await EventsConnector.record(
+                FeedChanges(.buildrequests, wanted.sorted(), "claimed"), in: sql, database: database)
         }
     }
 
@@ -143,12 +145,18 @@ public struct BuildRequestsConnector: Sendable {
     /// requests are left alone.
     public func unclaimBuildRequests(_ brids: [Int], masterid: Int) async throws {
         guard !brids.isEmpty else { return }
-        try await database.withTransaction { sql in try await Self.unclaim(brids, masterid: masterid, in: sql) }
+        try await database.withTransaction { sql in
+            let events = try await Self.unclaim(brids, masterid: masterid, in: sql)
+            try await EventsConnector.record(events, in: sql, database: database)
+        }
     }
 
-    static func unclaim(_ brids: [Int], masterid: Int, in sql: any SQLDatabase) async throws {
-        for batch in Batches.of(Array(Set(brids))) {
-            try await sql.delete(from: "buildrequest_claims")
+    /// `unclaimBuildRequests` inside a caller's transaction.
+    /// - Returns: The `unclaimed` events of the requests released.
+    static func unclaim(_ brids: [Int], masterid: Int, in sql: any SQLDatabase) async throws -> FeedChanges {
+        var released: [Int] = []
+        for batch in Batches.of(Set(brids).sorted()) {
+            released += try await sql.delete(from: "buildrequest_claims")
                 .where("brid", .in, SQLBind.group(Array(batch)))
                 .where("masterid", .equal, masterid)
                 .where(
@@ -156,8 +164,9 @@ public struct BuildRequestsConnector: Sendable {
                     SQLGroupExpression(
                         sql.select().column("id").from("buildrequests").where("complete", .equal, false).query)
                 )
-                .run()
+                .returning("brid").all(decodingColumn: "brid", as: Int.self)
         }
+        return FeedChanges(.buildrequests, released.sorted(), "unclaimed")
     }
 
     /// Completes the requests with `results`; each must be incomplete and claimed by `masterid`. A buildset
@@ -169,16 +178,18 @@ public struct BuildRequestsConnector: Sendable {
         guard !wanted.isEmpty else { return }
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            try await Self.complete(wanted, results: results, masterid: masterid, now: now, in: sql)
+            let events = try await Self.complete(wanted, results: results, masterid: masterid, now: now, in: sql)
+            try await EventsConnector.record(events, in: sql, database: database)
         }
         await database.notifier.post(.buildsetsComplete)
     }
 
     /// `completeBuildRequests` inside a caller's transaction (a build's end completes its request in the same
     /// one); the caller posts `buildsetsComplete` after it commits.
+    /// - Returns: The `complete` events of the requests and of the buildsets they completed.
     static func complete(
         _ wanted: Set<Int>, results: BuildResult, masterid: Int, now: Int, in sql: any SQLDatabase
-    ) async throws {
+    ) async throws -> FeedChanges {
         var completed: Set<Int> = []
         for batch in Batches.of(wanted.sorted()) {
             let rows = try await sql.update("buildrequests")
@@ -199,12 +210,15 @@ public struct BuildRequestsConnector: Sendable {
             let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
             throw GantryError(.conflict, "build requests not claimed by this master or already complete: \(refused)")
         }
-        try await completeFinishedBuildsets(of: Array(wanted), now: now, in: sql)
+        var events = FeedChanges(.buildrequests, wanted.sorted(), "complete")
+        events.add(try await completeFinishedBuildsets(of: Array(wanted), now: now, in: sql))
+        return events
     }
 
     /// Completes the unfinished requests `masterid` holds whose build already has a final result other than
     /// RETRY, with that result, so releasing the master's claims never hands a built request to be built again.
-    static func completeBuilt(by masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
+    /// - Returns: The `complete` events of the requests and of the buildsets they completed.
+    static func completeBuilt(by masterid: Int, now: Int, in sql: any SQLDatabase) async throws -> FeedChanges {
         let rows = try await sql.select()
             .column(SQLColumn("id", table: "buildrequests"), as: "brid")
             .column(SQLColumn("results", table: "builds"), as: "results")
@@ -229,9 +243,11 @@ public struct BuildRequestsConnector: Sendable {
             resultsByRequest[try row.decode(column: "brid", as: Int.self)] =
                 BuildResult(rawValue: results) ?? .exception
         }
+        var events = FeedChanges()
         for (brid, results) in resultsByRequest.sorted(by: { $0.key < $1.key }) {
-            try await complete([brid], results: results, masterid: masterid, now: now, in: sql)
+            events.add(try await complete([brid], results: results, masterid: masterid, now: now, in: sql))
         }
+        return events
     }
 
     /// What cancelling a request did.
@@ -260,7 +276,10 @@ public struct BuildRequestsConnector: Sendable {
                 try await sql.update("buildrequests")
                     .set("complete", to: true).set("results", to: BuildResult.cancelled.rawValue)
                     .set("complete_at", to: now).where("id", .equal, brid).run()
-                try await Self.completeFinishedBuildsets(of: [brid], now: now, in: sql)
+                var events = FeedChanges(.buildrequests, [brid], "cancelled")
+                events.add(.buildrequests, [brid], "complete")
+                events.add(try await Self.completeFinishedBuildsets(of: [brid], now: now, in: sql))
+                try await EventsConnector.record(events, in: sql, database: database)
                 return .cancelled
             }
             guard let request = try await Self.requests(ids: [brid], in: sql).first else {
@@ -280,7 +299,10 @@ public struct BuildRequestsConnector: Sendable {
     }
 
     /// Completes each buildset of `brids` that ``BuildsetCompletion`` finds complete, in the caller's transaction.
-    private static func completeFinishedBuildsets(of brids: [Int], now: Int, in sql: any SQLDatabase) async throws {
+    /// - Returns: Their `complete` events.
+    private static func completeFinishedBuildsets(
+        of brids: [Int], now: Int, in sql: any SQLDatabase
+    ) async throws -> FeedChanges {
         var buildsets: Set<Int> = []
         for batch in Batches.of(brids) {
             buildsets.formUnion(
@@ -288,6 +310,7 @@ public struct BuildRequestsConnector: Sendable {
                     .where("id", .in, SQLBind.group(Array(batch)))
                     .all(decodingColumn: "buildsetid", as: Int.self))
         }
+        var completed: [Int] = []
         for bsid in buildsets.sorted() {
             let requests = try await sql.select().columns("complete", "results").from("buildrequests")
                 .where("buildsetid", .equal, bsid).all()
@@ -297,8 +320,16 @@ public struct BuildRequestsConnector: Sendable {
                         results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)))
                 }
             guard let results = BuildsetCompletion.results(of: requests) else { continue }
-            _ = try await BuildsetsConnector.complete(bsid, results: results, now: now, in: sql)
+            if try await BuildsetsConnector.complete(bsid, results: results, now: now, in: sql) {
+                completed.append(bsid)
+            }
         }
+        return FeedChanges(.buildsets, completed, "complete")
+    }
+
+    /// The data-API resources of requests `ids`, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        Dictionary(uniqueKeysWithValues: try await requests(ids: ids, in: sql).map { ($0.id, $0.resource) })
     }
 
     private static func buildRequest(_ row: any SQLRow) throws -> BuildRequest {

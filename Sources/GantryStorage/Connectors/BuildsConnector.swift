@@ -40,6 +40,7 @@ public struct BuildsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             else { throw StorageInvariantError("build insert returned no id") }
+            try await EventsConnector.record(FeedChanges(.builds, [id], "new"), in: sql, database: database)
             return (id: id, number: number)
         }
     }
@@ -103,6 +104,7 @@ public struct BuildsConnector: Sendable {
     public func setBuildStateString(_ id: Int, _ stateString: String) async throws {
         try await database.withTransaction { sql in
             try await sql.update("builds").set("state_string", to: stateString).where("id", .equal, id).run()
+            try await EventsConnector.record(FeedChanges(.builds, [id], "update"), in: sql, database: database)
         }
     }
 
@@ -110,12 +112,13 @@ public struct BuildsConnector: Sendable {
     public func finishBuild(_ id: Int, results: BuildResult) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            try await sql.update("builds")
+            let finished = try await sql.update("builds")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)
                 .where("id", .equal, id)
                 .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
-                .run()
+                .returning("id").all(decodingColumn: "id", as: Int.self)
+            try await EventsConnector.record(FeedChanges(.builds, finished, "finished"), in: sql, database: database)
         }
     }
 
@@ -141,13 +144,19 @@ public struct BuildsConnector: Sendable {
                 .where("id", .equal, id).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
                 .returning("id").all(decodingColumn: "id", as: Int.self)
             guard !ended.isEmpty else { return .alreadyEnded }
+            var events = FeedChanges(.builds, ended, "finished")
+            let outcome: Ending
             if results == .retry {
-                try await BuildRequestsConnector.unclaim([buildrequestid], masterid: masterid, in: sql)
-                return .handedBack
+                events.add(try await BuildRequestsConnector.unclaim([buildrequestid], masterid: masterid, in: sql))
+                outcome = .handedBack
+            } else {
+                events.add(
+                    try await BuildRequestsConnector.complete(
+                        [buildrequestid], results: results, masterid: masterid, now: now, in: sql))
+                outcome = .completed
             }
-            try await BuildRequestsConnector.complete(
-                [buildrequestid], results: results, masterid: masterid, now: now, in: sql)
-            return .completed
+            try await EventsConnector.record(events, in: sql, database: database)
+            return outcome
         }
         switch ending {
         case .completed: await database.notifier.post(.buildsetsComplete)
@@ -228,13 +237,23 @@ public struct BuildsConnector: Sendable {
     }
 
     /// Ends every unfinished build of `masterid` as RETRY (the master is gone; their requests run again).
-    static func retryUnfinished(of masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
-        try await sql.update("builds")
+    /// - Returns: Their `finished` events.
+    static func retryUnfinished(of masterid: Int, now: Int, in sql: any SQLDatabase) async throws -> FeedChanges {
+        let ended = try await sql.update("builds")
             .set("complete_at", to: now)
             .set("results", to: BuildResult.retry.rawValue)
             .where("masterid", .equal, masterid)
             .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
-            .run()
+            .returning("id").all(decodingColumn: "id", as: Int.self)
+        return FeedChanges(.builds, ended.sorted(), "finished")
+    }
+
+    /// The data-API resources of builds `ids`, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        Dictionary(
+            uniqueKeysWithValues: try await builds(sql.select().where("id", .in, SQLBind.group(ids))).map {
+                ($0.id, $0.resource)
+            })
     }
 
     private static func builds(_ query: SQLSelectBuilder) async throws -> [Build] {

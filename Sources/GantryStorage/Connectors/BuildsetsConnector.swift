@@ -80,6 +80,10 @@ public struct BuildsetsConnector: Sendable {
             if let fence, fence.kind == .scheduler, !consumedChangeIDs.isEmpty {
                 try await SchedulersConnector.flush(fence.serviceID, changeIDs: consumedChangeIDs, in: sql)
             }
+            var events = FeedChanges(.buildsets, [buildsetID], "new")
+            events.add(.buildrequests, requestIDs.values.sorted(), "new")
+            if builderids.isEmpty { events.add(.buildsets, [buildsetID], "complete") }
+            try await EventsConnector.record(events, in: sql, database: database)
             return (buildsetID: buildsetID, requestIDs: requestIDs)
         }
         await database.notifier.post(added.requestIDs.isEmpty ? .buildsetsComplete : .buildrequestsNew)
@@ -168,6 +172,7 @@ public struct BuildsetsConnector: Sendable {
                     ? GantryError(.notFound, "no buildset \(bsid)")
                     : GantryError(.conflict, "buildset \(bsid) is already complete")
             }
+            try await EventsConnector.record(FeedChanges(.buildsets, [bsid], "complete"), in: sql, database: database)
         }
         await database.notifier.post(.buildsetsComplete)
     }
@@ -178,6 +183,30 @@ public struct BuildsetsConnector: Sendable {
             .set("complete", to: true).set("complete_at", to: now).set("results", to: results.rawValue)
             .where("id", .equal, bsid).where("complete", .equal, false)
             .returning("id").all().isEmpty
+    }
+
+    /// The data-API resources of buildsets `ids`, with their source stamps and scheduler names, read in the
+    /// caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        let buildsets = try await Self.buildsets(ids: ids, in: sql)
+        let stamps = Dictionary(
+            uniqueKeysWithValues: try await SourceStampsConnector.sourceStamps(
+                ids: Array(Set(buildsets.flatMap(\.sourceStampIDs))), in: sql
+            ).map { ($0.id, $0) })
+        let schedulerIDs = Set(buildsets.compactMap(\.schedulerID))
+        var schedulerNames: [Int: String] = [:]
+        if !schedulerIDs.isEmpty {
+            for row in try await sql.select().columns("id", "name").from("schedulers")
+                .where("id", .in, SQLBind.group(schedulerIDs.sorted())).all()
+            {
+                schedulerNames[try row.decode(column: "id", as: Int.self)] = try row.decode(
+                    column: "name", as: String.self)
+            }
+        }
+        return Dictionary(
+            uniqueKeysWithValues: buildsets.map {
+                ($0.id, $0.resource(sourceStamps: stamps, schedulerNames: schedulerNames))
+            })
     }
 
     private static func buildsets(

@@ -24,6 +24,7 @@ public struct ChangesConnector: Sendable {
         let ids = try await database.withTransaction { sql in
             var ids: [Int] = []
             for change in changes { ids.append(try await Self.insert(change, now: now, in: sql)) }
+            try await EventsConnector.record(FeedChanges(.changes, ids, "new"), in: sql, database: database)
             return ids
         }
         await database.notifier.post(.changesNew)
@@ -135,6 +136,17 @@ public struct ChangesConnector: Sendable {
             try await sql.select().column(SQLFunction("MAX", args: SQLColumn("changeid")), as: "latest")
                 .from("changes").first(decodingColumn: "latest", as: Int?.self) ?? nil
         }
+    }
+
+    /// The data-API resources of changes `ids`, with their source stamps, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        let changes = try await Self.changes(ids: ids, in: sql)
+        let stamps = Dictionary(
+            uniqueKeysWithValues: try await SourceStampsConnector.sourceStamps(
+                ids: Array(Set(changes.map(\.sourceStampID))), in: sql
+            ).map { ($0.id, $0) })
+        return Dictionary(
+            uniqueKeysWithValues: changes.map { ($0.id, $0.resource(sourceStamp: stamps[$0.sourceStampID])) })
     }
 
     /// Changes by id, oldest first; all of them when `ids` is `nil`. No ids means no statement: PostgreSQL

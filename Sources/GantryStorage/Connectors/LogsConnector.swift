@@ -34,6 +34,8 @@ public struct LogsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             else { throw StorageInvariantError("log insert returned no id") }
+            let log = StepLog(id: id, name: name, slug: slug, stepID: stepid, complete: false, numLines: 0, kind: kind)
+            try await Self.record(log, "new", in: sql, database: database)
             return id
         }
     }
@@ -47,10 +49,11 @@ public struct LogsConnector: Sendable {
         }
         let count = content.utf8.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         return try await database.withTransaction { sql in
-            guard
-                let first = try await sql.select().column("num_lines").from("logs").where("id", .equal, logid)
-                    .first(decodingColumn: "num_lines", as: Int.self)
-            else { throw GantryError(.notFound, "no log \(logid)") }
+            // Read whole: with its new line count, it is the payload of the `append` event.
+            guard var log = try await Self.logs(sql.select().where("id", .equal, logid)).first else {
+                throw GantryError(.notFound, "no log \(logid)")
+            }
+            let first = log.numLines
             let lines = first...(first + count - 1)
             try await sql.insert(into: "logchunks")
                 .columns("logid", "first_line", "last_line", "content")
@@ -60,6 +63,8 @@ public struct LogsConnector: Sendable {
                 )
                 .run()
             try await sql.update("logs").set("num_lines", to: first + count).where("id", .equal, logid).run()
+            log.numLines = first + count
+            try await Self.record(log, "append", in: sql, database: database)
             return lines
         }
     }
@@ -115,7 +120,18 @@ public struct LogsConnector: Sendable {
     public func finishLog(_ logid: Int) async throws {
         try await database.withTransaction { sql in
             try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
+            guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
+            try await Self.record(log, "finished", in: sql, database: database)
         }
+    }
+
+    /// Records `logs/<id>/<event>` with `log` as its payload, as the transaction's last statements.
+    private static func record(_ log: StepLog, _ event: String, in sql: any SQLDatabase, database: Database)
+        async throws
+    {
+        var events = FeedChanges()
+        events.add(key: "logs/\(log.id)/\(event)", payload: log.resource)
+        try await EventsConnector.record(events, in: sql, database: database)
     }
 
     /// The logs of step `stepid`, in the order they were added.

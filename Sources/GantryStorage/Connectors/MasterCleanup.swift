@@ -4,17 +4,30 @@ import SQLKit
 /// something a master owns adds its statement here, so no expiry can forget it.
 enum MasterCleanup {
     /// The statements, in dependency order, each parameterized by the dead master's id and the time (epoch
-    /// seconds).
-    static let steps: [@Sendable (any SQLDatabase, Int, Int) async throws -> Void] = [
-        { sql, masterid, _ in try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid).run()
+    /// seconds), each returning the feed events of what it changed.
+    static let steps: [@Sendable (any SQLDatabase, Int, Int) async throws -> FeedChanges] = [
+        { sql, masterid, _ in
+            let released = try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid)
+                .returning("schedulerid").all(decodingColumn: "schedulerid", as: Int.self)
+            return FeedChanges(.schedulers, released.sorted(), "updated")
         },
         { sql, masterid, _ in
             try await sql.delete(from: "changesource_masters").where("masterid", .equal, masterid).run()
+            return FeedChanges()
         },
-        { sql, masterid, _ in try await sql.delete(from: "pool_masters").where("masterid", .equal, masterid).run() },
+        { sql, masterid, _ in
+            try await sql.delete(from: "pool_masters").where("masterid", .equal, masterid).run()
+            return FeedChanges()
+        },
         // Deleting the builder links removes the workers configured on them too (cascade).
-        { sql, masterid, _ in try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run() },
-        { sql, masterid, _ in try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid).run()
+        { sql, masterid, _ in
+            try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run()
+            return FeedChanges()
+        },
+        { sql, masterid, _ in
+            let disconnected = try await sql.delete(from: "connected_workers").where("masterid", .equal, masterid)
+                .returning("workerid").all(decodingColumn: "workerid", as: Int.self)
+            return FeedChanges(.workers, disconnected.sorted(), "disconnected")
         },
         // A request whose build already ended (not RETRY) is complete, never released to be built again.
         { sql, masterid, now in try await BuildRequestsConnector.completeBuilt(by: masterid, now: now, in: sql) },
@@ -22,7 +35,7 @@ enum MasterCleanup {
         { sql, masterid, now in try await BuildsConnector.retryUnfinished(of: masterid, now: now, in: sql) },
         // Claims on unfinished requests go back to the pool; claims on finished ones are their history.
         { sql, masterid, _ in
-            try await sql.delete(from: "buildrequest_claims")
+            let released = try await sql.delete(from: "buildrequest_claims")
                 .where("masterid", .equal, masterid)
                 .where(
                     SQLColumn("brid"),
@@ -31,7 +44,8 @@ enum MasterCleanup {
                         sql.select().column("id").from("buildrequests").where("complete", .equal, false).query
                     )
                 )
-                .run()
+                .returning("brid").all(decodingColumn: "brid", as: Int.self)
+            return FeedChanges(.buildrequests, released.sorted(), "unclaimed")
         },
     ]
 
@@ -60,7 +74,10 @@ enum MasterCleanup {
     }
 
     /// Releases everything `masterid` holds.
-    static func run(for masterid: Int, now: Int, in sql: any SQLDatabase) async throws {
-        for step in steps { try await step(sql, masterid, now) }
+    /// - Returns: The feed events of what it released, for the caller to record.
+    static func run(for masterid: Int, now: Int, in sql: any SQLDatabase) async throws -> FeedChanges {
+        var events = FeedChanges()
+        for step in steps { events.add(try await step(sql, masterid, now)) }
+        return events
     }
 }

@@ -18,7 +18,9 @@ extension MastersConnector {
         let now = database.clock.epochSeconds()
         let changed = try await database.withTransaction { sql in
             let changed = try await Self.deactivate(masterid, staleBefore: nil, in: sql)
-            try await MasterCleanup.run(for: masterid, now: now, in: sql)
+            var events = changed ? FeedChanges(.masters, [masterid], "stopped") : FeedChanges()
+            events.add(try await MasterCleanup.run(for: masterid, now: now, in: sql))
+            try await EventsConnector.record(events, in: sql, database: database)
             return changed
         }
         // The requests it handed back may be built by any master now.
@@ -48,11 +50,14 @@ extension MastersConnector {
         for master in candidates {
             let changed = try await database.withTransaction { sql in
                 let changed = try await Self.deactivate(master.id, staleBefore: cutoff, in: sql)
+                var events = changed ? FeedChanges(.masters, [master.id], "stopped") : FeedChanges()
                 // Inactive yet holding something (it died while starting) is cleaned as well; a master that
                 // checked in meanwhile (still active, not changed) keeps what it holds.
                 if changed || forceHouseKeeping || !master.active {
-                    try await MasterCleanup.run(for: master.id, now: database.clock.epochSeconds(), in: sql)
+                    events.add(
+                        try await MasterCleanup.run(for: master.id, now: database.clock.epochSeconds(), in: sql))
                 }
+                try await EventsConnector.record(events, in: sql, database: database)
                 return changed
             }
             if changed {

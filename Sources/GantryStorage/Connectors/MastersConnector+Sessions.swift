@@ -55,7 +55,9 @@ extension MastersConnector {
             let held = try await MasterCleanup.holders(in: sql).contains(id)
             guard wasActive || held else { return nil }
             try await sql.update("masters").set("active", to: false).where("id", .equal, id).run()
-            try await MasterCleanup.run(for: id, now: now, in: sql)
+            var events = wasActive ? FeedChanges(.masters, [id], "stopped") : FeedChanges()
+            events.add(try await MasterCleanup.run(for: id, now: now, in: sql))
+            try await EventsConnector.record(events, in: sql, database: database)
             return Master(
                 id: id, name: try row.decode(column: "name", as: String.self), active: false,
                 lastActive: Date(

@@ -34,12 +34,18 @@ public struct MastersConnector: Sendable {
                     .first(decodingColumn: "active", as: Bool.self)
             else { return false }
             let update = sql.update("masters").set("active", to: active).where("id", .equal, masterid)
+            var released: [Int] = []
             if active {
                 update.set("last_active", to: now)
             } else {
-                try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid).run()
+                released = try await sql.delete(from: "scheduler_masters").where("masterid", .equal, masterid)
+                    .returning("schedulerid").all(decodingColumn: "schedulerid", as: Int.self)
             }
             try await update.run()
+            var events = FeedChanges()
+            if wasActive != active { events.add(.masters, [masterid], active ? "started" : "stopped") }
+            events.add(.schedulers, released.sorted(), "updated")
+            try await EventsConnector.record(events, in: sql, database: database)
             return wasActive != active
         }
     }
@@ -71,6 +77,19 @@ public struct MastersConnector: Sendable {
         try await database.withTransaction { sql in
             try await sql.update("masters").set("active", to: true).set("last_active", to: 0).run()
         }
+    }
+
+    /// Masters `ids` by id, read in the caller's transaction.
+    static func masters(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: Master] {
+        guard !ids.isEmpty else { return [:] }
+        return Dictionary(
+            uniqueKeysWithValues: try await Self.select(sql).where("id", .in, SQLBind.group(ids)).all()
+                .map(Self.master).map { ($0.id, $0) })
+    }
+
+    /// The data-API resources of masters `ids`, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        try await masters(ids, in: sql).mapValues(\.resource)
     }
 
     private static func select(_ sql: any SQLDatabase) -> SQLSelectBuilder {

@@ -10,12 +10,18 @@ public struct PoolEventsConnector: Sendable {
 
     /// Appends `event` to its pool's log, and drops what falls beyond the newest `keeping`, in one transaction.
     public func addPoolEvent(_ event: PoolEvent, keeping: Int = kept) async throws {
+        let atMilliseconds = Int((event.time.timeIntervalSince1970 * 1000).rounded())
+        // As it is read back: to the millisecond.
+        var stored = event
+        stored.time = Date(timeIntervalSince1970: TimeInterval(atMilliseconds) / 1000)
+        var events = FeedChanges()
+        events.add(key: Self.eventKey(stored), payload: stored.resource)
         try await database.withTransaction { sql in
             try await sql.insert(into: "pool_events")
                 .columns("pool", "worker", "event", "detail", "masterid", "at_ms")
                 .values(
                     SQLBind(event.pool), SQLBind(event.worker), SQLBind(event.kind.rawValue), SQLBind(event.detail),
-                    SQLBind(event.masterID), SQLBind(Int((event.time.timeIntervalSince1970 * 1000).rounded()))
+                    SQLBind(event.masterID), SQLBind(atMilliseconds)
                 )
                 .run()
             let oldestKept = sql.select().column("id").from("pool_events").where("pool", .equal, event.pool)
@@ -24,7 +30,13 @@ public struct PoolEventsConnector: Sendable {
                 .where("pool", .equal, event.pool)
                 .where(SQLColumn("id"), .lessThan, SQLGroupExpression(oldestKept.query))
                 .run()
+            try await EventsConnector.record(events, in: sql, database: database)
         }
+    }
+
+    /// `pools/<name>/<event>`, the event's kind with `_` for spaces (`start_requested`), as event keys have none.
+    static func eventKey(_ event: PoolEvent) -> String {
+        "pools/\(event.pool)/\(event.kind.rawValue.replacingOccurrences(of: " ", with: "_"))"
     }
 
     /// The pool's newest `limit` events (all kept ones by default), oldest first.

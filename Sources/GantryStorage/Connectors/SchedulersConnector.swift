@@ -46,6 +46,8 @@ public struct SchedulersConnector: Sendable {
     public func enable(_ schedulerid: Int, enabled: Bool) async throws {
         try await database.withTransaction { sql in
             try await sql.update("schedulers").set("enabled", to: enabled).where("id", .equal, schedulerid).run()
+            try await EventsConnector.record(
+                FeedChanges(.schedulers, [schedulerid], "updated"), in: sql, database: database)
         }
     }
 
@@ -63,6 +65,20 @@ public struct SchedulersConnector: Sendable {
             try await claims.services(active: active, masterid: masterid, extraColumns: ["enabled"], in: sql)
                 .map(Self.scheduler)
         }
+    }
+
+    /// The data-API resources of schedulers `ids`, with their claiming masters, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase, dialect: Dialect) async throws -> [Int: JSONValue] {
+        let claims = ServiceClaims(kind: .scheduler, dialect: dialect)
+        let wanted = Set(ids)
+        // One scheduler is read alone; several (a master's claims, released at once) with everyone's rows.
+        let rows = try await claims.services(id: ids.count == 1 ? ids[0] : nil, extraColumns: ["enabled"], in: sql)
+        let schedulers = try rows.map(Self.scheduler).filter { wanted.contains($0.id) }
+        let masters = try await MastersConnector.masters(Set(schedulers.compactMap(\.masterID)).sorted(), in: sql)
+        return Dictionary(
+            uniqueKeysWithValues: schedulers.map { scheduler in
+                (scheduler.id, scheduler.resource(master: scheduler.masterID.flatMap { masters[$0] }))
+            })
     }
 
     private static func scheduler(_ row: any SQLRow) throws -> SchedulerInfo {

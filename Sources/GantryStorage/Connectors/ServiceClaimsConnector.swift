@@ -22,13 +22,27 @@ public struct ServiceClaimsConnector: Sendable {
     /// - Returns: The claim's fence, carried by every write made on the service's behalf.
     @discardableResult
     public func claim(_ serviceid: Int, masterid: Int) async throws -> ClaimFence {
-        try await database.withTransaction { sql in try await claims.claim(serviceid, masterid: masterid, in: sql) }
+        try await database.withTransaction { sql in
+            let claim = try await claims.claim(serviceid, masterid: masterid, in: sql)
+            if claim.isNew { try await recordUpdated(serviceid, in: sql) }
+            return claim.fence
+        }
     }
 
     /// Releases the claim only if it is still exactly `fence`, never another master's; returns whether it did.
     @discardableResult
     public func unclaim(_ fence: ClaimFence) async throws -> Bool {
-        try await database.withTransaction { sql in try await claims.unclaim(fence, in: sql) }
+        try await database.withTransaction { sql in
+            let released = try await claims.unclaim(fence, in: sql)
+            if released { try await recordUpdated(fence.serviceID, in: sql) }
+            return released
+        }
+    }
+
+    /// Records that the service's claim changed, for the kinds the data API shows with their master (schedulers).
+    private func recordUpdated(_ serviceid: Int, in sql: any SQLDatabase) async throws {
+        guard kind == .scheduler else { return }
+        try await EventsConnector.record(FeedChanges(.schedulers, [serviceid], "updated"), in: sql, database: database)
     }
 
     /// Whether `fence` is still the service's current claim.

@@ -22,20 +22,25 @@ public struct SourceStampsConnector: Sendable {
     /// Source stamps by id (all of them when `ids` is `nil`).
     public func getSourceStamps(ids: [Int]? = nil) async throws -> [SourceStamp] {
         if ids?.isEmpty == true { return [] }
-        return try await database.withTransaction { sql in
-            let query = sql.select()
-                .column(SQLColumn("id", table: "sourcestamps"))
-                .columns("branch", "revision", "repository", "codebase", "project", "created_at")
-                .columns("patchlevel", "patch_base64", "patch_author", "patch_comment", "subdir")
-                .from("sourcestamps")
-                .join(
-                    "patches", method: SQLJoinMethod.left,
-                    on: SQLColumn("id", table: "patches"), .equal, SQLColumn("patchid", table: "sourcestamps")
-                )
-                .orderBy(SQLColumn("id", table: "sourcestamps"))
-            if let ids { query.where(SQLColumn("id", table: "sourcestamps"), .in, SQLBind.group(ids)) }
-            return try await query.all().map(Self.sourceStamp)
-        }
+        return try await database.withTransaction { sql in try await Self.sourceStamps(ids: ids, in: sql) }
+    }
+
+    /// Source stamps by id (all of them when `ids` is `nil`), in the caller's transaction.
+    static func sourceStamps(ids: [Int]?, in sql: any SQLDatabase) async throws -> [SourceStamp] {
+        // PostgreSQL rejects `IN ()`; an empty list matches nothing anyway.
+        if ids?.isEmpty == true { return [] }
+        let query = sql.select()
+            .column(SQLColumn("id", table: "sourcestamps"))
+            .columns("branch", "revision", "repository", "codebase", "project", "created_at")
+            .columns("patchlevel", "patch_base64", "patch_author", "patch_comment", "subdir")
+            .from("sourcestamps")
+            .join(
+                "patches", method: SQLJoinMethod.left,
+                on: SQLColumn("id", table: "patches"), .equal, SQLColumn("patchid", table: "sourcestamps")
+            )
+            .orderBy(SQLColumn("id", table: "sourcestamps"))
+        if let ids { query.where(SQLColumn("id", table: "sourcestamps"), .in, SQLBind.group(ids)) }
+        return try await query.all().map(Self.sourceStamp)
     }
 
     static func findOrCreate(_ fields: SourceStampFields, now: Int, in sql: any SQLDatabase) async throws -> Int {

@@ -27,6 +27,7 @@ public struct StepsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             else { throw StorageInvariantError("step insert returned no id") }
+            try await EventsConnector.record(FeedChanges(.steps, [id], "new"), in: sql, database: database)
             return BuildStep(id: id, number: number, name: unique, buildID: buildid, stateString: "pending")
         }
     }
@@ -35,12 +36,14 @@ public struct StepsConnector: Sendable {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
             try await sql.update("steps").set("started_at", to: now).where("id", .equal, id).run()
+            try await EventsConnector.record(FeedChanges(.steps, [id], "started"), in: sql, database: database)
         }
     }
 
     public func setStepStateString(_ id: Int, _ stateString: String) async throws {
         try await database.withTransaction { sql in
             try await sql.update("steps").set("state_string", to: stateString).where("id", .equal, id).run()
+            try await EventsConnector.record(FeedChanges(.steps, [id], "updated"), in: sql, database: database)
         }
     }
 
@@ -48,13 +51,14 @@ public struct StepsConnector: Sendable {
     public func finishStep(_ id: Int, results: BuildResult, hidden: Bool = false) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            try await sql.update("steps")
+            let finished = try await sql.update("steps")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)
                 .set("hidden", to: hidden)
                 .where("id", .equal, id)
                 .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
-                .run()
+                .returning("id").all(decodingColumn: "id", as: Int.self)
+            try await EventsConnector.record(FeedChanges(.steps, finished, "finished"), in: sql, database: database)
         }
     }
 
@@ -68,6 +72,14 @@ public struct StepsConnector: Sendable {
     /// The step `id`; `nil` when there is none.
     public func getStep(_ id: Int) async throws -> BuildStep? {
         try await database.withTransaction { sql in try await Self.steps(sql.select().where("id", .equal, id)).first }
+    }
+
+    /// The data-API resources of steps `ids`, read in the caller's transaction.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        Dictionary(
+            uniqueKeysWithValues: try await steps(sql.select().where("id", .in, SQLBind.group(ids))).map {
+                ($0.id, $0.resource)
+            })
     }
 
     private static func steps(_ query: SQLSelectBuilder) async throws -> [BuildStep] {

@@ -56,16 +56,20 @@ public struct WorkersConnector: Sendable {
                 .set("graceful", to: false).set("kill_requested", to: false)
                 .where("id", .equal, workerid)
                 .run()
+            try await EventsConnector.record(
+                FeedChanges(.workers, [workerid], "connected"), in: sql, database: database)
         }
     }
 
     /// Removes the link between the worker and this master only; a no-op when there is none.
     public func workerDisconnected(_ workerid: Int, masterid: Int) async throws {
         try await database.withTransaction { sql in
-            try await sql.delete(from: "connected_workers")
+            let removed = try await sql.delete(from: "connected_workers")
                 .where("workerid", .equal, workerid)
                 .where("masterid", .equal, masterid)
-                .run()
+                .returning("workerid").all(decodingColumn: "workerid", as: Int.self)
+            try await EventsConnector.record(
+                FeedChanges(.workers, removed, "disconnected"), in: sql, database: database)
         }
     }
 
@@ -125,6 +129,7 @@ public struct WorkersConnector: Sendable {
                 .set("pause_reason", to: pauseReason)
                 .where("id", .equal, workerid)
                 .run()
+            try await Self.recordStateUpdated(workerid, in: sql, database: database)
         }
         await database.notifier.post(.workersControl)
     }
@@ -133,6 +138,7 @@ public struct WorkersConnector: Sendable {
     public func setWorkerGraceful(_ workerid: Int, graceful: Bool) async throws {
         try await database.withTransaction { sql in
             try await sql.update("workers").set("graceful", to: graceful).where("id", .equal, workerid).run()
+            try await Self.recordStateUpdated(workerid, in: sql, database: database)
         }
         await database.notifier.post(.workersControl)
     }
@@ -142,6 +148,7 @@ public struct WorkersConnector: Sendable {
         try await database.withTransaction { sql in
             try await sql.update("workers").set("kill_requested", to: requested).where("id", .equal, workerid)
                 .run()
+            try await Self.recordStateUpdated(workerid, in: sql, database: database)
         }
         if requested { await database.notifier.post(.workersControl) }
     }
@@ -164,6 +171,26 @@ public struct WorkersConnector: Sendable {
             }
             return controls
         }
+    }
+
+    /// Records `workers/<id>/state_updated`: a control (pause, graceful, kill) changed.
+    private static func recordStateUpdated(_ workerid: Int, in sql: any SQLDatabase, database: Database)
+        async throws
+    {
+        try await EventsConnector.record(
+            FeedChanges(.workers, [workerid], "state_updated"), in: sql, database: database)
+    }
+
+    /// The data-API resources of workers `ids`, read in the caller's transaction: with all their links, as
+    /// `/api/v2/workers/{id}` shows them.
+    static func resources(_ ids: [Int], in sql: any SQLDatabase) async throws -> [Int: JSONValue] {
+        // One worker is read alone; several (a master's connections, released at once) with everyone's rows.
+        let filter = ids.count == 1 ? WorkerFilter(workerid: ids[0]) : WorkerFilter()
+        let wanted = Set(ids)
+        let workers = try WorkerFilter.assemble(
+            try await filter.configuredRows(sql), connections: try await filter.connectionRows(sql))
+        return Dictionary(
+            uniqueKeysWithValues: workers.filter { wanted.contains($0.id) }.map { ($0.id, $0.resource) })
     }
 
     private func query(_ filter: WorkerFilter) async throws -> [Worker] {

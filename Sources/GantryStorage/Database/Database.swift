@@ -5,6 +5,7 @@ import NIOPosix
 import PostgresKit
 public import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// One Gantry database, SQLite or PostgreSQL, behind one code path.
 ///
@@ -21,6 +22,10 @@ public final class Database: Sendable {
     let dialect: Dialect
     let logger: Logger
     private let backend: Backend
+    /// Set by a transaction that recorded feed events, so its COMMIT wakes the event readers here. SQLite runs one
+    /// transaction at a time, so one flag serves them all; on PostgreSQL a flag cleared by another transaction's
+    /// COMMIT only leaves the wake-up to the readers' poll, as it is a hint.
+    let eventsRecorded = Atomic<Bool>(false)
 
     private enum Backend: Sendable {
         case sqlite(SQLiteConnection, AsyncLock)
@@ -56,7 +61,7 @@ public final class Database: Sendable {
 
     /// The NOTIFY channel of the masters sharing this database: one per schema, so clusters in different
     /// schemas of one server do not wake each other.
-    private static func notificationChannel(_ url: DatabaseURL) -> String {
+    static func notificationChannel(_ url: DatabaseURL) -> String {
         guard case .postgres(let location) = url, let schema = location.schema else { return "gantry" }
         return "gantry_\(schema)"
     }
@@ -177,25 +182,30 @@ public final class Database: Sendable {
                     result = try await body(sql)
                 } catch {
                     await Self.finishUncancelled(sql, "ROLLBACK")
+                    eventsRecorded.store(false, ordering: .relaxed)
                     throw error
                 }
                 // SQLiteNIO drops the queries of a cancelled task; the transaction must end either way, or the
                 // connection's next BEGIN fails.
                 if let failure = await Self.finishUncancelled(sql, "COMMIT") {
                     await Self.finishUncancelled(sql, "ROLLBACK")
+                    eventsRecorded.store(false, ordering: .relaxed)
                     throw failure
                 }
+                if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
                 return result
             }
         case .postgres(let client, let started):
             await started.wait()
             var leased = false
             do {
-                return try await client.withConnection { connection in
+                let result = try await client.withConnection { connection in
                     leased = true
                     return try await PostgresTransaction.run(
                         on: connection, timeLimit: timeLimit, logger: logger, body)
                 }
+                if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
+                return result
             } catch let error where !leased && !Task.isCancelled {
                 throw GantryError(
                     .databaseUnavailable,

@@ -22,6 +22,17 @@ enum Dialect: Sendable {
         }
     }
 
+    /// A call, run with the first feed event of a transaction, that makes the transactions recording events
+    /// take turns until their COMMIT, so event ids become visible in ascending order and a reader resuming after
+    /// an id misses none (PostgreSQL takes an id before its transaction commits). SQLite needs none: `BEGIN
+    /// IMMEDIATE` already runs one writer at a time.
+    var eventOrderLock: String? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: "pg_advisory_xact_lock(hashtext('gantry_events.' || current_schema()))"
+        }
+    }
+
     /// The locking clause that keeps a read row from being deleted or changed until the transaction ends.
     /// SQLite needs none: its single writer already serializes the transactions that could interfere.
     var shareLock: (any SQLExpression)? {

@@ -16,6 +16,8 @@ public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStr
     public static let workersControl = NotificationTopic(rawValue: "control/worker")
     /// A change was stored.
     public static let changesNew = NotificationTopic(rawValue: "changes/new")
+    /// Events were added to the feed (`database.events`).
+    public static let events = NotificationTopic(rawValue: "events")
 
     public var description: String { rawValue }
 }

@@ -13,10 +13,13 @@ struct ServiceClaims: Sendable {
 
     /// Claims the service for `masterid`. Already holding it is success (with the current epoch); a claim by any
     /// other master, even an inactive one, is `GantryError.alreadyClaimed`.
-    func claim(_ serviceid: Int, masterid: Int, in sql: any SQLDatabase) async throws -> ClaimFence {
+    /// - Returns: The claim's fence, and whether this call made the claim (rather than found it held already).
+    func claim(
+        _ serviceid: Int, masterid: Int, in sql: any SQLDatabase
+    ) async throws -> (fence: ClaimFence, isNew: Bool) {
         if let (owner, epoch) = try await currentClaim(serviceid, in: sql) {
             guard owner == masterid else { throw alreadyClaimed(serviceid, owner: owner) }
-            return ClaimFence(kind: kind, serviceID: serviceid, masterID: masterid, epoch: epoch)
+            return (ClaimFence(kind: kind, serviceID: serviceid, masterID: masterid, epoch: epoch), false)
         }
         guard
             let epoch = try await sql.update(serviceTable)
@@ -35,7 +38,7 @@ struct ServiceClaims: Sendable {
             let owner = try await currentClaim(serviceid, in: sql)?.owner
             throw alreadyClaimed(serviceid, owner: owner)
         }
-        return ClaimFence(kind: kind, serviceID: serviceid, masterID: masterid, epoch: epoch)
+        return (ClaimFence(kind: kind, serviceID: serviceid, masterID: masterid, epoch: epoch), true)
     }
 
     /// Deletes the claim only if it is still exactly `fence`'s; returns whether it did.

@@ -1,0 +1,35 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import Hummingbird
+
+/// What the farm pages (workers, pools, build requests, changes, schedulers, masters) share: paging a list read
+/// from the database, naming masters, and reading names from paths.
+extension WebUI {
+    /// The page of a list that `request` asks for, with its paging links. `load` reads the list at an offset and
+    /// limit, with the list's total; it is asked once for the total alone (a limit of 0) so the paging can place
+    /// the page, then for the page.
+    func paged<Item: Sendable>(
+        _ request: Request, _ load: (_ offset: Int, _ limit: Int) async throws -> Page<Item>
+    ) async throws -> (items: [Item], paging: [String: Any]) {
+        let total = try await load(0, 0).total
+        let paging = try WebPaging(request: request, total: total, perPage: 50)
+        return (try await load(paging.offset, paging.limit).items, paging.context)
+    }
+
+    /// The names of the masters `ids`, by id, in one bounded query; an unknown id has none.
+    func masterNames(_ ids: some Sequence<Int>) async throws -> [Int: String] {
+        let unique = Array(Set(ids))
+        guard !unique.isEmpty else { return [:] }
+        let spec = try ResultSpec<MasterField>(filters: [Filter(.masterid, .eq, unique.map(QueryValue.int))])
+        return Dictionary(
+            uniqueKeysWithValues: try await database.masters.getMasters(spec).items.map { ($0.id, $0.name) })
+    }
+
+    /// The path parameter `name`, percent-decoded: links escape names with ``WebForm/escape(_:)``, and a worker's
+    /// name may hold any character from U+00A0 up.
+    static func pathParameter(_ name: String, of context: BasicRequestContext) -> String {
+        let raw = context.parameters.get(name) ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+}

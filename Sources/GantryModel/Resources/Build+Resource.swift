@@ -1,0 +1,14 @@
+extension Build {
+    /// The build as the data API shows it (`/api/v2/builds`, `builds/<id>/...` events).
+    public var resource: JSONValue {
+        .object([
+            "buildid": .number(Double(id)), "number": .number(Double(number)),
+            "builderid": .number(Double(builderID)), "buildrequestid": .number(Double(buildRequestID)),
+            "workerid": workerID.map { .number(Double($0)) } ?? .null,
+            "masterid": .number(Double(masterID)),
+            "started_at": .time(startedAt), "complete_at": .time(completeAt),
+            "complete": .bool(completeAt != nil), "state_string": .string(stateString),
+            "results": results.map { .number(Double($0.rawValue)) } ?? .null,
+        ])
+    }
+}
