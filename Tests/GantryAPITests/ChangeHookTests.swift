@@ -85,7 +85,7 @@ struct ChangeHookTests {
                 let answer = try await httpPost(
                     base, "/change_hook/github", body: Self.push,
                     headers: ["X-GitHub-Event": "push", "X-Hub-Signature-256": signature(Self.push)])
-                #expect(answer.status == 200)
+                #expect(answer.status == 200, "\(answer)")
                 let changes = try await db.changes.getChanges()
                 #expect(changes.map(\.revision) == ["aaa111", "ccc333"])
                 let first = try #require(changes.first)
