@@ -58,7 +58,11 @@ struct InProcessMasterTests {
                   - {type: force, name: force, builderNames: [b1]}
                 """
             try await withMaster(yaml, database: db, directory: directory) { master, base in
-                #expect(await waitUntil { (try? await db.masters.getMaster(master.id))?.active == true })
+                // Joining is not what is timed here: beside the rest of the suite on two cores it can take a while.
+                #expect(
+                    await waitUntil(limit: .seconds(90)) {
+                        (try? await db.masters.getMaster(master.id))?.active == true
+                    })
                 let before = try await httpGet(base, "/api/v2/forceschedulers")
                 #expect(before["forceschedulers", 0, "name"] == .string("force"))
                 var next = try ConfigLoader(basedir: directory.path).parse(yaml)
