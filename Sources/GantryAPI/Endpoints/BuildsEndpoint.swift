@@ -105,8 +105,8 @@ extension HTTPAPI {
         }
     }
 
-    /// The log `id` names.
-    private static func log(_ id: String?, database: Database) async throws -> StepLog {
+    /// The log `id` names; `GantryError.notFound` (404) when it names none.
+    static func log(_ id: String?, database: Database) async throws -> StepLog {
         guard let id = id.flatMap(Int.init) else { throw GantryError(.notFound, "no log '\(id ?? "")'") }
         guard let log = try await database.logs.getLog(id) else { throw GantryError(.notFound, "no log '\(id)'") }
         return log

@@ -14,10 +14,7 @@ extension HTTPAPI {
         router.get("/api/v2/logs/{id}/search") { [database] request, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let search = try LogSearch(Self.options(of: request))
-                let id = context.parameters.get("id")
-                guard let number = id.flatMap({ Int($0) }), let log = try await database.logs.getLog(number) else {
-                    throw GantryError(.notFound, "no log '\(id ?? "")'")
-                }
+                let log = try await Self.log(context.parameters.get("id"), database: database)
                 let line = try await database.logs.searchLog(
                     log.id, kind: log.kind, for: search.text, from: search.from ?? search.defaultStart(log),
                     direction: search.direction)

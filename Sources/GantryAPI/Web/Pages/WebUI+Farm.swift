@@ -7,14 +7,14 @@ import Hummingbird
 /// from the database, naming masters, and reading names from paths.
 extension WebUI {
     /// The page of a list that `request` asks for, with its paging links. `load` reads the list at an offset and
-    /// limit, with the list's total; it is asked once for the total alone (a limit of 0) so the paging can place
-    /// the page, then for the page.
+    /// limit, with the list's total; a page's place does not depend on the total, so one read serves both.
     func paged<Item: Sendable>(
         _ request: Request, _ load: (_ offset: Int, _ limit: Int) async throws -> Page<Item>
     ) async throws -> (items: [Item], paging: [String: Any]) {
-        let total = try await load(0, 0).total
-        let paging = try WebPaging(request: request, total: total, perPage: 50)
-        return (try await load(paging.offset, paging.limit).items, paging.context)
+        let asked = try WebPaging(request: request, total: 0, perPage: 50)
+        let page = try await load(asked.offset, asked.limit)
+        let paging = try WebPaging(request: request, total: page.total, perPage: 50)
+        return (page.items, paging.context)
     }
 
     /// The names of the masters `ids`, by id, in one bounded query; an unknown id has none.
