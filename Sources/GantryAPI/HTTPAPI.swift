@@ -24,6 +24,10 @@ public struct HTTPAPI: Sendable {
     let metrics: PrometheusCollectorRegistry
     /// The web UI's pages, parsed once at start.
     let templates: WebTemplates
+    /// Who may do what: the authentication settings, rules and attempt limits.
+    let access: AccessControl
+    /// Whether cookies are marked `Secure`: the API is served over TLS.
+    let secureCookies: Bool
     let logger: Logger
 
     public init(
@@ -35,6 +39,8 @@ public struct HTTPAPI: Sendable {
         pools: PoolManager? = nil,
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         templates: WebTemplates,
+        access: AccessControl = AccessControl(nil),
+        secureCookies: Bool = false,
         logger: Logger
     ) {
         self.database = database
@@ -45,12 +51,15 @@ public struct HTTPAPI: Sendable {
         self.pools = pools
         self.metrics = metrics
         self.templates = templates
+        self.access = access
+        self.secureCookies = secureCookies
         self.logger = logger
     }
 
     /// The routes of the API.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: CallerMiddleware(access: access, database: database, logger: logger))
         addHealth(to: router)
         addMetrics(to: router)
         addMasters(to: router)
@@ -65,6 +74,8 @@ public struct HTTPAPI: Sendable {
         addEvents(to: router)
         addControl(to: router)
         addPools(to: router)
+        addWhoAmI(to: router)
+        addAudit(to: router)
         addChangeHooks(to: router)
         webUI(templates: templates).addRoutes(to: router)
         return router

@@ -1,4 +1,5 @@
 public import GantryModel
+public import GantryTLS
 import Hummingbird
 import HummingbirdCore
 import NIOCore
@@ -12,15 +13,16 @@ public import ServiceLifecycle
 public struct HTTPServer: Service {
     private let host: String
     private let port: Int
-    private let application: Application<RouterResponder<BasicRequestContext>>
+    private let application: Application<RouterResponder<APIRequestContext>>
 
-    /// Serves `api` on `host:port` (port 0 picks a free one) within `limits`; `onListening` gets the port once the
-    /// server accepts connections.
+    /// Serves `api` on `host:port` (port 0 picks a free one) within `limits`, over TLS with `tls`; `onListening` gets
+    /// the port once the server accepts connections.
     public init(
         _ api: HTTPAPI,
         host: String,
         port: Int,
         limits: HTTPLimits = HTTPLimits(),
+        tls: TLSServerContext? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host
@@ -30,7 +32,8 @@ public struct HTTPServer: Service {
         self.application = Application(
             router: api.router(),
             server: HTTPServerBuilder { responder in
-                HeadTimedHTTP1Channel(responder: responder, headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+                HeadTimedHTTP1Channel(
+                    responder: responder, headerTimeout: headerTimeout, idleTimeout: idleTimeout, tls: tls)
             },
             // Beyond the cap, connections wait in the listen backlog rather than each taking a descriptor.
             configuration: ApplicationConfiguration(

@@ -8,7 +8,7 @@ public struct GantryCommand: AsyncParsableCommand {
         subcommands: [
             MasterCommand.self, CheckConfig.self, Reconfig.self, UpgradeMaster.self, Masters.self, Workers.self,
             Builds.self, BuildRequests.self, Logs.self, WorkerCommand.self, Pools.self,
-            SendChange.self,
+            SendChange.self, Tokens.self, HashPassword.self,
         ]
     )
 

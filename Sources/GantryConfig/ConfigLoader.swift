@@ -42,7 +42,7 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
-                "schedulers", "workers", "workerPort", "secrets", "pools",
+                "schedulers", "workers", "workerPort", "secrets", "pools", "auth",
             ],
             at: "")
         var config = MasterConfig(
@@ -52,6 +52,17 @@ public struct ConfigLoader {
         let http = reader.http(top["http"])
         config.http = http.address ?? config.http
         config.httpLimits = http.limits
+        config.httpTLS = reader.tls(
+            top["http"]?.mapping?["tls"], at: "http.tls", basedir: basedir, allowsClientCA: false)
+        config.httpInsecure = reader.httpInsecure(top["http"])
+        config.auth = reader.auth(top["auth"], basedir: basedir)
+        if top["auth"] == nil && !config.httpInsecure && !AddressRange.isLoopback(config.http.host) {
+            reader.problem(
+                "http",
+                "\(config.http.host) is reachable beyond this machine, and without 'auth' the master would serve "
+                    + "control actions (force, stop, reconfig) to anyone who can connect; add an 'auth' section, "
+                    + "listen on 127.0.0.1, or set 'http: {address: ..., insecure: true}' to accept that")
+        }
         config.changeHooks = reader.changeHooks(top["changeHooks"])
         config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
         config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
@@ -65,11 +76,19 @@ public struct ConfigLoader {
             top["builders"], workers: Set(config.workers.map(\.name)),
             triggerable: Set(config.schedulers.filter(\.isTriggerable).map(\.name)))
         config.workerPort = reader.workerPort(top["workerPort"])
+        config.workerPort.tls = reader.tls(
+            top["workerPort"]?.mapping?["tls"], at: "workerPort.tls", basedir: basedir, allowsClientCA: true)
         config.secrets = reader.secrets(top["secrets"], basedir: basedir)
         config.basedir = basedir
         config.pools = reader.pools(
             top["pools"], builders: Set(config.builders.map(\.name)), workers: Set(config.workers.map(\.name)),
             basedir: basedir, secrets: config.secrets)
+        if config.workerPort.tls != nil, let local = config.pools.first(where: { $0.provisioner == .local }) {
+            reader.problem(
+                "pools",
+                "pool '\(local.name)' starts local workers, which connect without TLS, but the worker port serves "
+                    + "TLS only (workerPort.tls)")
+        }
         guard reader.problems.isEmpty else { throw ConfigError(file: file, problems: reader.problems) }
         return config
     }

@@ -15,7 +15,9 @@ extension ConfigReader {
             problem("http", "must be host:port, or a mapping of address, headerTimeout, idleTimeout and maxConnections")
             return (nil, limits)
         }
-        refuseUnknownKeys(mapping, allowed: ["address", "headerTimeout", "idleTimeout", "maxConnections"], at: "http")
+        refuseUnknownKeys(
+            mapping, allowed: ["address", "headerTimeout", "idleTimeout", "maxConnections", "insecure", "tls"],
+            at: "http")
         var address: ListenAddress?
         if let text = string(mapping, "address", at: "http") {
             address = listenAddress(text, at: "http.address")
@@ -24,6 +26,12 @@ extension ConfigReader {
         limits.idleTimeout = duration(mapping, "idleTimeout", at: "http") ?? limits.idleTimeout
         limits.maxConnections = connectionCount(mapping, "maxConnections", at: "http") ?? limits.maxConnections
         return (address, limits)
+    }
+
+    /// `http.insecure`: whether the HTTP API may listen beyond this machine without `auth`.
+    mutating func httpInsecure(_ node: Node?) -> Bool {
+        guard let mapping = node?.mapping else { return false }
+        return flag(mapping, "insecure", at: "http") ?? false
     }
 
     private mutating func listenAddress(_ text: String, at path: String) -> ListenAddress? {

@@ -10,6 +10,12 @@ public struct MasterConfig: Sendable, Hashable {
     public var http: ListenAddress
     /// How long HTTP clients may take and how many may connect at once.
     public var httpLimits = HTTPLimits()
+    /// The certificate the HTTP API is served with (HTTPS); plain HTTP when `nil`.
+    public var httpTLS: TLSFiles? = nil
+    /// Whether the HTTP API may listen beyond this machine without `auth`, open to anyone who reaches it.
+    public var httpInsecure = false
+    /// Who may use the HTTP API and for what; `nil` leaves it open to everyone, as before `auth` existed.
+    public var auth: AuthSettings? = nil
     public var changeHooks: ChangeHooksConfig
     public var heartbeat: Duration
     public var expireAfter: Duration
@@ -63,6 +69,8 @@ extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, C
     public var customMirror: Mirror {
         let children: KeyValuePairs<String, Any> = [
             "name": name, "database": Redaction.maskingURLPassword(database), "http": http, "httpLimits": httpLimits,
+            "httpTLS": httpTLS as Any,
+            "httpInsecure": httpInsecure, "auth": auth as Any,
             "changeHooks": changeHooks, "heartbeat": heartbeat, "expireAfter": expireAfter, "claimPoll": claimPoll,
             "builders": builders, "schedulers": schedulers, "workers": workers, "workerPort": workerPort,
             "secrets": secrets, "pools": pools, "basedir": basedir,

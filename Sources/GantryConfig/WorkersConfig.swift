@@ -1,4 +1,4 @@
-import GantryModel
+public import GantryModel
 
 /// A worker this master accepts: its name and the password it authenticates with.
 public struct WorkerConfig: Sendable, Hashable {
@@ -38,6 +38,8 @@ public struct WorkerPortConfig: Sendable, Hashable {
     public var idleTimeout: Duration = .seconds(5)
     /// How many connections may be open without having upgraded; beyond it, new ones are closed at once.
     public var maxUnauthenticatedConnections = 256
+    /// The certificate workers are served with, and the CA their own must come from; plain TCP when `nil`.
+    public var tls: TLSFiles? = nil
 
     public init() {}
 }

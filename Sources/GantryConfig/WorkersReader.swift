@@ -55,7 +55,7 @@ extension ConfigReader {
         }
     }
 
-    /// `workerPort: {address, keepalive}`.
+    /// `workerPort: {address, keepalive, ..., tls}` (`tls` is read by ``tls(_:at:basedir:allowsClientCA:)``).
     mutating func workerPort(_ node: Node?) -> WorkerPortConfig {
         var config = WorkerPortConfig()
         guard let node else { return config }
@@ -68,7 +68,7 @@ extension ConfigReader {
         }
         refuseUnknownKeys(
             mapping,
-            allowed: ["address", "keepalive", "upgradeTimeout", "idleTimeout", "maxUnauthenticatedConnections"],
+            allowed: ["address", "keepalive", "upgradeTimeout", "idleTimeout", "maxUnauthenticatedConnections", "tls"],
             at: "workerPort")
         if let text = string(mapping, "address", at: "workerPort") {
             if let address = ListenAddress(parsing: text) {

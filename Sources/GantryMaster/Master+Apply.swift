@@ -31,10 +31,13 @@ extension Master {
         } catch {
             logger.error("builder descriptions not updated", metadata: [LogKey.error: "\(error)"])
         }
+        // Renewed certificates (same files or others) are served to connections accepted from now on.
+        tls.reload(next, logger: logger)
         let made = next.schedulers.map(schedulerFactory.make)
         forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
         triggers.replace(with: made)
         passwords.replace(with: next.workers, pools: next.pools)
+        access.update(next.auth)
         let schedulerChanges = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
         // The builders are registered before the distributor records which workers serve them.
         await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: schedulerChanges)
@@ -64,7 +67,7 @@ extension Master {
         if old.database != new.database { keys.append("database") }
         if old.http != new.http || old.httpLimits != new.httpLimits { keys.append("http") }
         if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
-        if old.workerPort != new.workerPort
+        if old.workerPort.withoutTLS != new.workerPort.withoutTLS
             || (old.workers.isEmpty && old.pools.isEmpty)
                 != (new.workers.isEmpty && new.pools.isEmpty)
         {
@@ -73,6 +76,7 @@ extension Master {
         if old.heartbeat != new.heartbeat || old.expireAfter != new.expireAfter || old.claimPoll != new.claimPoll {
             keys.append("heartbeat/expireAfter/claimPoll")
         }
+        keys += MasterTLS.restartOnlyKeys(old, new)
         return keys
     }
 }

@@ -27,6 +27,8 @@ public actor Master: Service {
     let forceSchedulers: ForceSchedulerRegistry
     let triggers: TriggerableSchedulers
     let passwords: WorkerPasswords
+    /// Users, rules and attempt limits of the HTTP API; a reload replaces the users and rules.
+    let access: AccessControl
     let lifecycle: MasterLifecycle
     let membership: ClusterMembership
     /// Tails the event feed for this master's event-stream clients; stopped after the HTTP API.
@@ -34,14 +36,17 @@ public actor Master: Service {
     let http: HTTPServer
     /// The worker port and what serves it; none when no worker or pool is configured.
     let farm: WorkerFarm?
+    /// The certificates of the HTTP API and the worker port, read again on each reload.
+    let tls: MasterTLS
     /// The reload being applied, which the next one waits for.
     var applying: Task<Void, Never>?
 
     private init(
         id: Int, database: Database, logger: Logger, running: MasterConfig, schedulerFactory: SchedulerFactory,
         forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers, passwords: WorkerPasswords,
-        lifecycle: MasterLifecycle, membership: ClusterMembership, events: EventFeed, http: HTTPServer,
-        farm: WorkerFarm?
+        access: AccessControl, lifecycle: MasterLifecycle, membership: ClusterMembership, events: EventFeed,
+        http: HTTPServer,
+        farm: WorkerFarm?, tls: MasterTLS
     ) {
         self.id = id
         self.database = database
@@ -51,22 +56,26 @@ public actor Master: Service {
         self.forceSchedulers = forceSchedulers
         self.triggers = triggers
         self.passwords = passwords
+        self.access = access
         self.lifecycle = lifecycle
         self.membership = membership
         self.events = events
         self.http = http
         self.farm = farm
+        self.tls = tls
     }
 
     /// Registers the master and builds its parts; nothing is claimed or served until ``run()``.
     /// - Parameters:
     ///   - metrics: The registry `/metrics` shows.
     ///   - onHTTPListening: Told the HTTP API's port once it accepts connections.
-    /// - Throws: When the database cannot be reached or the worker port cannot be bound.
+    /// - Throws: When a TLS file cannot be used, the database cannot be reached or the worker port cannot be bound.
     public static func register(
         _ configuration: MasterConfig, database: Database, metrics: PrometheusCollectorRegistry, logger: Logger,
         onHTTPListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> Master {
+        // Before anything is registered: a master configured for TLS does not start without it.
+        let tls = try MasterTLS(configuration)
         try await database.builders.updateBuilderInfo(configuration.builders)
         let id = try await database.masters.findMasterId(configuration.name)
         let clock = ContinuousClock()
@@ -82,7 +91,7 @@ public actor Master: Service {
             ? nil
             : try await WorkerFarm.bind(
                 configuration, masterID: id, database: database, passwords: passwords, triggers: triggers,
-                clusterEvents: clusterEvents, clock: clock, logger: logger)
+                clusterEvents: clusterEvents, tls: tls.workerPort, clock: clock, logger: logger)
         let poolServices = farm.map { farm in configuration.pools.map { farm.pools.service(for: $0.name) } } ?? []
         let lifecycle = MasterLifecycle(
             name: configuration.name,
@@ -101,12 +110,20 @@ public actor Master: Service {
         }
         let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
         let events = EventFeed(database: database, clock: clock, logger: logger)
+        let access = AccessControl(configuration.auth)
+        if configuration.auth == nil && !AddressRange.isLoopback(configuration.http.host) {
+            logger.warning(
+                "no authentication on an HTTP address beyond this machine (http.insecure): anyone who can connect may control builds and workers",
+                metadata: [LogKey.httpAddress: "\(configuration.http)"])
+        }
         let http = HTTPServer(
             HTTPAPI(
                 database: database, eventFeed: events, changeHooks: configuration.changeHooks,
                 forceSchedulers: forceSchedulers, masterID: id, pools: farm?.pools, metrics: metrics,
-                templates: try WebTemplates(), logger: logger),
-            host: configuration.http.host, port: configuration.http.port, limits: configuration.httpLimits
+                templates: try WebTemplates(), access: access, secureCookies: configuration.httpTLS != nil,
+                logger: logger),
+            host: configuration.http.host, port: configuration.http.port, limits: configuration.httpLimits,
+            tls: tls.http
         ) { port in
             let address = ListenAddress(host: configuration.http.host, port: port)
             logger.info("HTTP API listening", metadata: [LogKey.httpAddress: "\(address)"])
@@ -115,8 +132,9 @@ public actor Master: Service {
         }
         return Master(
             id: id, database: database, logger: logger, running: configuration, schedulerFactory: factory,
-            forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords, lifecycle: lifecycle,
-            membership: membership, events: events, http: http, farm: farm)
+            forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords, access: access,
+            lifecycle: lifecycle,
+            membership: membership, events: events, http: http, farm: farm, tls: tls)
     }
 
     /// Runs the master until a graceful shutdown (or cancellation) has unwound it.

@@ -5,6 +5,7 @@ import GantryConfig
 import GantryModel
 import GantryPools
 import GantryStorage
+import GantryTLS
 import GantryWorkers
 import Logging
 import ServiceLifecycle
@@ -28,11 +29,12 @@ struct WorkerFarm: Service, CustomStringConvertible {
 
     var description: String { "workers service" }
 
-    /// Binds the worker port and builds the parts that serve it, configured as `configuration` says.
+    /// Binds the worker port (serving TLS with `tls`) and builds the parts that serve it, configured as
+    /// `configuration` says.
     static func bind(
         _ configuration: MasterConfig, masterID: Int, database: Database, passwords: WorkerPasswords,
-        triggers: TriggerableSchedulers, clusterEvents: AsyncStream<ClusterEvent>, clock: ContinuousClock,
-        logger: Logger
+        triggers: TriggerableSchedulers, clusterEvents: AsyncStream<ClusterEvent>, tls: TLSServerContext?,
+        clock: ContinuousClock, logger: Logger
     ) async throws -> WorkerFarm {
         let settings = configuration.workerPort
         let port = try await WorkerPort(
@@ -40,7 +42,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
             limits: WorkerPortLimits(
                 upgradeTimeout: settings.upgradeTimeout, idleTimeout: settings.idleTimeout,
                 maxUnauthenticatedConnections: settings.maxUnauthenticatedConnections),
-            logger: logger, password: passwords.password(of:)
+            tls: tls, logger: logger, password: passwords.password(of:)
         ).bind()
         let manager = WorkerManager(clock: clock, keepalive: settings.keepalive, logger: logger)
         let distributor = BuildDistributor(

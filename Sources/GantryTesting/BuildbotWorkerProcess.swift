@@ -18,23 +18,30 @@ public final class BuildbotWorkerProcess: Sendable {
     private let exited: AsyncStream<Int32>
 
     /// Creates a worker directory under `directory` and starts the worker in the foreground.
-    public init(name: String, password: String, masterPort: Int, directory: URL) async throws {
+    /// - Parameters:
+    ///   - masterHost: The name it connects to (and, with `useTLS`, checks the master's certificate against).
+    ///   - useTLS: Created with `--use-tls`.
+    ///   - environment: Added to the worker's (`SSL_CERT_FILE`: the CAs its TLS trusts).
+    public init(
+        name: String, password: String, masterPort: Int, directory: URL, masterHost: String = "127.0.0.1",
+        useTLS: Bool = false, environment: [String: String] = [:]
+    ) async throws {
         guard let executable = Self.executable else { throw CocoaError(.executableNotLoadable) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let basedir = directory.appendingPathComponent(name)
         self.basedir = basedir
         let created = Process()
         created.executableURL = URL(fileURLWithPath: executable)
-        created.arguments = [
-            "create-worker", "--protocol=msgpack_experimental_v7", "--umask=0o22", basedir.path,
-            "127.0.0.1:\(masterPort)", name, password,
-        ]
+        var arguments = ["create-worker", "--protocol=msgpack_experimental_v7", "--umask=0o22"]
+        if useTLS { arguments.append("--use-tls") }
+        created.arguments = arguments + [basedir.path, "\(masterHost):\(masterPort)", name, password]
         created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
         let output = directory.appendingPathComponent("\(name).log")
         self.output = output
         let process = try pythonTool(
-            executable, ["start", "--nodaemon", basedir.path], home: directory, output: output)
+            executable, ["start", "--nodaemon", basedir.path], home: directory, output: output,
+            environment: environment)
         self.process = process
         self.exited = try process.start()
     }

@@ -6,14 +6,20 @@ public final class NativeWorkerProcess: GantryChildOwner {
     public let basedir: URL
     public let child: GantryChild
 
-    public init(name: String, password: String, masterPort: Int, directory: URL) throws {
+    /// - Parameters:
+    ///   - masterHost: The host of `--master`.
+    ///   - arguments: Added to the command's (`--tls`, `--ca FILE`).
+    public init(
+        name: String, password: String, masterPort: Int, directory: URL, masterHost: String = "127.0.0.1",
+        arguments: [String] = []
+    ) throws {
         basedir = directory.appendingPathComponent(name)
         let passwordFile = directory.appendingPathComponent("\(name).pass")
         try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         child = try GantryChild(
             arguments: [
-                "worker", "--master", "127.0.0.1:\(masterPort)", "--name", name, "--password-file", passwordFile.path,
-                "--basedir", basedir.path, "--exit-with-parent",
-            ], log: directory.appendingPathComponent("\(name).log"))
+                "worker", "--master", "\(masterHost):\(masterPort)", "--name", name, "--password-file",
+                passwordFile.path, "--basedir", basedir.path, "--exit-with-parent",
+            ] + arguments, log: directory.appendingPathComponent("\(name).log"))
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import GantryTLS
 public import GantryWorkers
 public import Logging
 
@@ -12,16 +13,17 @@ public struct WorkerPortHarness: Sendable {
     /// A scratch directory for worker base directories, removed afterwards.
     public let directory: URL
 
-    /// Runs `body` while the port listens.
+    /// Runs `body` while the port listens (serving TLS with `tls`).
     public static func withPort<T: Sendable>(
         passwords: [String: String],
         maxMessageSize: Int = 16 << 20,
         limits: WorkerPortLimits = WorkerPortLimits(),
+        tls: TLSServerContext? = nil,
         logger: Logger = silentLogger,
         _ body: (WorkerPortHarness) async throws -> T
     ) async throws -> T {
         let port = WorkerPort(
-            host: "127.0.0.1", port: 0, maxMessageSize: maxMessageSize, limits: limits, logger: logger
+            host: "127.0.0.1", port: 0, maxMessageSize: maxMessageSize, limits: limits, tls: tls, logger: logger
         ) { passwords[$0] }
         let (links, attached) = AsyncStream<(WorkerLink, WorkerInfo)>.makeStream()
         let (bound, boundTo) = AsyncStream<Int>.makeStream()

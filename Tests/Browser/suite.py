@@ -12,7 +12,7 @@ in a browser context of its own; the exit status is 0 when all of them passed.
 The master runs with `--exit-with-parent` and the workers likewise, so nothing outlives the suite even when it is
 killed; every path out of the suite also stops them itself.
 """
-import argparse, contextlib, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, traceback
+import argparse, base64, contextlib, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, traceback
 import urllib.error, urllib.request
 
 from playwright.sync_api import expect, sync_playwright
@@ -42,8 +42,12 @@ SUCCESS = re.compile(r"success", re.IGNORECASE)
 MAIN_PAGES = {
     "home": "/", "builders": "/builders", "grid": "/grid", "workers": "/workers", "pools": "/pools",
     "buildrequests": "/buildrequests", "changes": "/changes", "schedulers": "/schedulers", "masters": "/masters",
+    "audit": "/audit",
 }
-NAVIGATION = ["Home", "Builders", "Grid", "Workers", "Pools", "Requests", "Changes", "Schedulers", "Masters"]
+NAVIGATION = ["Home", "Builders", "Grid", "Workers", "Pools", "Requests", "Changes", "Schedulers", "Masters", "Audit"]
+# The users of CONFIG's `auth`: ada may do everything, dave (a developer) may force and rebuild only.
+ADMIN, ADMIN_PASSWORD = "ada", "ada-secret"
+DEVELOPER, DEVELOPER_PASSWORD = "dave", "dave-secret"
 BIGLOG_LINES = 200_000
 # The one line of biglog's output holding the search term; the term never appears in the command, which the
 # log's header echoes, so it occurs exactly once.
@@ -51,6 +55,13 @@ NEEDLE_LINE, NEEDLE = 150_000, "QUOKKA"
 
 CONFIG = r"""name: browser-suite
 http: 127.0.0.1:@HTTP@
+auth:
+  users:
+    - {name: ada, password: "$2b$04$4k57AdzuVTMzeeBwSzpoPOJiJ.FSoBkJccHU2hyc/y9RsWJwHujNe", roles: [admin]}
+    - {name: dave, password: "$2b$04$99YCZfXlryExFWwZxPqXNeTfSFJDpBpdF9GMM1UiEfDtpoamCxc1O", roles: [developer]}
+  rules:
+    - {actions: [force, rebuild], roles: [developer, admin]}
+    - {actions: "*", roles: [admin]}
 claimPoll: 1s
 workerPort: {address: "127.0.0.1:@WORKERPORT@", keepalive: 2s}
 workers:
@@ -118,18 +129,22 @@ def wait_until(condition, what, timeout=60):
 
 
 class API:
-    """The master's data API, for setting scenes up and checking what the pages claim."""
+    """The master's data API, for setting scenes up and checking what the pages claim, as the admin user."""
 
     def __init__(self, base):
         self.base = base
+        credentials = base64.b64encode(f"{ADMIN}:{ADMIN_PASSWORD}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {credentials}"}
 
     def get(self, path):
-        with urllib.request.urlopen(self.base + path, timeout=30) as answer:
+        request = urllib.request.Request(self.base + path, headers=self.headers)
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read())
 
     def call(self, path, method, **params):
         body = json.dumps({"jsonrpc": "2.0", "method": method, "id": 1, "params": params}).encode()
-        request = urllib.request.Request(self.base + path, data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.base + path, data=body,
+                                         headers=self.headers | {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read())["result"]
 
@@ -269,11 +284,25 @@ class Suite:
         self.cluster, self.browser, self.artifacts = cluster, browser, artifacts
         self.api = cluster.api
 
-    def context(self, **options):
+    def context(self, user=ADMIN, password=ADMIN_PASSWORD, **options):
+        """A browser context logged in as `user` through the login form (none: anonymous)."""
         context = self.browser.new_context(base_url=self.cluster.base, viewport={"width": 1280, "height": 900},
                                            **options)
         context.set_default_timeout(30_000)
+        if user:
+            self.log_in(context, user, password)
         return context
+
+    @staticmethod
+    def log_in(context, user, password):
+        page = context.new_page()
+        page.goto("/login?next=/builders")
+        page.get_by_label("User").fill(user)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/builders")
+        expect(page.locator("#account-user")).to_have_text(user)
+        page.close()
 
     def screenshot(self, page, name):
         page.screenshot(path=os.path.join(self.artifacts, f"{name}.png"), full_page=True)
@@ -500,7 +529,37 @@ class Suite:
         expect(page.locator("#content")).to_contain_text("biglog")
         expect(page.locator(f"#content a[href='/builders/{demo['builderid']}']")).to_have_count(0)
 
-    SCENARIOS = ["force_demo_and_watch", "big_log", "pause_worker", "master_restart", "main_pages"]
+    def permissions(self, context):
+        """A developer sees the force form but no worker or stop buttons, and a wrong password is refused; once
+        logged out, the pages show no control at all."""
+        demo = self.api.one("builders", name="demo")
+        self.api.call("/api/v2/workers/w1", "pause", reason="for the audit log")
+        self.api.call("/api/v2/workers/w1", "unpause")
+        developer = self.context(user=None)
+        try:
+            page = developer.new_page()
+            page.goto("/login")
+            page.get_by_label("User").fill(DEVELOPER)
+            page.get_by_label("Password").fill("wrong")
+            page.get_by_role("button", name="Log in").click()
+            expect(page.locator("#content .flash.error")).to_contain_text("Wrong user name or password")
+            self.log_in(developer, DEVELOPER, DEVELOPER_PASSWORD)
+            page.goto(f"/builders/{demo['builderid']}")
+            expect(page.locator("#content form[action^='/ui/forceschedulers/']")).to_have_count(1)
+            page.goto("/workers")
+            expect(page.locator("#content")).to_contain_text("w1")
+            expect(page.locator("#content form[action^='/ui/workers/']")).to_have_count(0)
+            self.screenshot(page, "workers-as-developer")
+            page.get_by_role("button", name="Log out").click()
+            expect(page.get_by_role("link", name="Log in")).to_be_visible()
+            page.goto(f"/builders/{demo['builderid']}")
+            expect(page.locator("#content form[method='post']")).to_have_count(0)
+            page.goto("/audit")
+            expect(page.locator("#content")).to_contain_text("for the audit log")
+        finally:
+            developer.close()
+
+    SCENARIOS = ["force_demo_and_watch", "big_log", "pause_worker", "master_restart", "main_pages", "permissions"]
 
     def run(self, names):
         failed = []

@@ -14,6 +14,7 @@ func withAPIServer<T: Sendable>(
     masterID: Int = 0,
     limits: HTTPLimits = HTTPLimits(),
     eventFeed settings: EventFeedSettings = EventFeedSettings(),
+    access: AccessControl = AccessControl(nil),
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
@@ -23,7 +24,7 @@ func withAPIServer<T: Sendable>(
         HTTPAPI(
             database: database, eventFeed: feed, changeHooks: changeHooks,
             forceSchedulers: ForceSchedulerRegistry(forceSchedulers), masterID: masterID,
-            templates: try WebTemplates(), logger: silentLogger),
+            templates: try WebTemplates(), access: access, logger: silentLogger),
         host: "127.0.0.1", port: 0, limits: limits
     ) { port in
         listening.yield(port)

@@ -116,6 +116,18 @@ struct CommandTests {
         #expect(outcome.standardError.split(separator: "\n").count == 1)
     }
 
+    @Test("a master on 0.0.0.0 without auth refuses to start, and says how to allow it")
+    func openMasterRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let config = "\(directory)/open.yaml"
+            try "http: 0.0.0.0:0\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let outcome = try await GantryProcess.run(["master", "--config", config])
+            #expect(outcome.status != 0)
+            #expect(outcome.standardError.contains("add an 'auth' section"), "\(outcome.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/gantry.sqlite"))
+        }
+    }
+
     @Test("a malformed option is named first, followed by the usage")
     func usageError() async throws {
         let outcome = try await GantryProcess.run(["workers", "--db", "sqlite::memory:", "--master", "x"])

@@ -10,8 +10,8 @@ struct HTTPLimitsConfigTests {
 
     @Test("an address alone keeps the default limits")
     func addressAlone() throws {
-        let config = try loader.parse("http: 10.0.0.1:9000")
-        #expect(config.http == ListenAddress(host: "10.0.0.1", port: 9000))
+        let config = try loader.parse("http: 127.0.0.2:9000")
+        #expect(config.http == ListenAddress(host: "127.0.0.2", port: 9000))
         #expect(config.httpLimits == HTTPLimits())
         #expect(
             HTTPLimits() == HTTPLimits(headerTimeout: .seconds(10), idleTimeout: .seconds(60), maxConnections: 1000))
@@ -54,7 +54,7 @@ struct HTTPLimitsConfigTests {
         }
         #expect(
             error?.problems.map(\.description) == [
-                "http.backlog: unknown key (expected one of: address, headerTimeout, idleTimeout, maxConnections)",
+                "http.backlog: unknown key (expected one of: address, headerTimeout, idleTimeout, insecure, maxConnections, tls)",
                 "http.address: must be host:port, like 127.0.0.1:8010 or :8010",
                 "http.headerTimeout: must be positive",
                 "http.idleTimeout: must be a duration like 500ms, 2s, 5m or 1h",

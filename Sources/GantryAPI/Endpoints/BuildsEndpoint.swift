@@ -17,7 +17,7 @@ extension HTTPAPI {
 
     /// `GET /api/v2/builders`, `/builders/{id}/builds`, `/builds`, `/builds/{id}`, `/builds/{id}/steps`,
     /// `/steps/{id}/logs`, `/logs/{id}/contents` (Buildbot's `logchunks`) and `/logs/{id}/raw` (the text).
-    func addBuilds(to router: Router<BasicRequestContext>) {
+    func addBuilds(to router: Router<APIRequestContext>) {
         collection("/api/v2/builders", key: "builders", keys: Self.builderKeys, of: BuilderField.self, on: router) {
             [database] spec in
             let page = spec.select(from: try await database.builders.getBuilders()) { $1.value(of: $0) }

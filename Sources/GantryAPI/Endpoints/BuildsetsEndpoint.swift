@@ -15,7 +15,7 @@ extension HTTPAPI {
 
     /// `GET /api/v2/buildsets`, `/buildsets/{id}`, `/buildrequests` and `/buildrequests/{id}`, filtered, ordered
     /// and paged in the database.
-    func addBuildsets(to router: Router<BasicRequestContext>) {
+    func addBuildsets(to router: Router<APIRequestContext>) {
         collection("/api/v2/buildsets", key: "buildsets", keys: Self.buildsetKeys, of: BuildsetField.self, on: router) {
             [self] spec in
             let page = try await database.buildsets.getBuildsets(spec)

@@ -16,7 +16,7 @@ extension HTTPAPI {
     ///
     /// The headers are checked before the body is read, so a request without the secret is refused unread; an
     /// answer given before the whole body was read closes the connection.
-    func addChangeHooks(to router: Router<BasicRequestContext>) {
+    func addChangeHooks(to router: Router<APIRequestContext>) {
         let unverifiedBodies = HookBodyGate(capacity: Self.maxUnverifiedHookBodies)
         router.post("/change_hook/{dialect}") { request, context -> Response in
             let dialect = context.parameters.get("dialect") ?? ""

@@ -11,7 +11,7 @@ extension HTTPAPI {
 
     /// `GET /api/v2/changes` (filtered, ordered and paged in the database) and `/api/v2/changes/{id}`, each
     /// change with its source stamp, as in Buildbot.
-    func addChanges(to router: Router<BasicRequestContext>) {
+    func addChanges(to router: Router<APIRequestContext>) {
         collection("/api/v2/changes", key: "changes", keys: Self.changeKeys, of: ChangeField.self, on: router) {
             [self] spec in
             let page = try await database.changes.getChanges(spec)

@@ -9,7 +9,7 @@ extension HTTPAPI {
         key: String,
         keys: Set<String>,
         of _: Field.Type,
-        on router: Router<BasicRequestContext>,
+        on router: Router<APIRequestContext>,
         page: @escaping @Sendable (ResultSpec<Field>) async throws -> Page<JSONValue>
     ) {
         nestedCollection(path, key: key, keys: keys, of: Field.self, on: router, noun: "") { _, spec in
@@ -24,7 +24,7 @@ extension HTTPAPI {
         key: String,
         keys: Set<String>,
         of _: Field.Type,
-        on router: Router<BasicRequestContext>,
+        on router: Router<APIRequestContext>,
         noun: String,
         page: @escaping @Sendable (String, ResultSpec<Field>) async throws -> Page<JSONValue>?
     ) {
@@ -47,7 +47,7 @@ extension HTTPAPI {
         key: String,
         keys: Set<String>,
         of _: Field.Type,
-        on router: Router<BasicRequestContext>,
+        on router: Router<APIRequestContext>,
         noun: String,
         item: @escaping @Sendable (String) async throws -> JSONValue?
     ) {

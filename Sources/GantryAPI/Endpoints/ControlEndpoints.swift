@@ -13,7 +13,7 @@ extension HTTPAPI {
     ///   has its build stopped).
     /// - `POST /api/v2/workers/{id or name}`: `pause`, `unpause`, `stop` (graceful: shut down after the
     ///   current builds), `kill` (shut down now; its builds end RETRY and run again elsewhere).
-    func addControl(to router: Router<BasicRequestContext>) {
+    func addControl(to router: Router<APIRequestContext>) {
         controlRoute("/api/v2/builds/{id}", methods: ["stop", "rebuild"], on: router) {
             [control] key, method, reason in
             guard let id = Int(key) else { throw GantryError(.notFound, "no build with id '\(key)'") }
@@ -45,5 +45,7 @@ extension HTTPAPI {
     }
 
     /// The control operations over this API's database, as this master.
-    var control: ControlActions { ControlActions(database: database, masterID: masterID) }
+    var control: ControlActions {
+        ControlActions(database: database, masterID: masterID, access: access, logger: logger)
+    }
 }

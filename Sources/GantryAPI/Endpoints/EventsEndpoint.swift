@@ -18,7 +18,7 @@ extension HTTPAPI {
     /// `retry` and the id it starts after. A client whose id is older than the database still holds gets one
     /// `resync` event (with the id it goes on after, and `{"reason": ...}`) and then what follows the newest event. The stream ends when a
     /// write fails (the client went away: the pings find it within their interval) and on graceful shutdown.
-    func addEvents(to router: Router<BasicRequestContext>) {
+    func addEvents(to router: Router<APIRequestContext>) {
         router.get("/api/v2/events") { [eventFeed] request, _ -> Response in
             let subscription: EventSubscription
             do {

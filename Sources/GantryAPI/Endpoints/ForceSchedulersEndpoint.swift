@@ -7,7 +7,7 @@ extension HTTPAPI {
     /// `GET /api/v2/forceschedulers` (each with its builders and parameters) and
     /// `POST /api/v2/forceschedulers/{name}` with the JSON-RPC method `force`: the buildset id and the request id
     /// per builder id, or every invalid parameter at once.
-    func addForceSchedulers(to router: Router<BasicRequestContext>) {
+    func addForceSchedulers(to router: Router<APIRequestContext>) {
         router.get("/api/v2/forceschedulers") { [self] _, _ -> Response in
             let items = forceSchedulers.all.map(Self.describe)
             return APIResponse.collection("forceschedulers", items, total: items.count, fields: nil)
@@ -45,11 +45,13 @@ extension HTTPAPI {
             builderNames = items.compactMap(\.string)
         }
         do {
-            let added = try await scheduler.force(
-                owner: owner?.string,
-                builderNames: builderNames,
-                arguments: arguments
-            )
+            // With authentication, the owner is the caller, whatever the call says.
+            let added = try await control.force(
+                scheduler.name, builders: builderNames ?? scheduler.options.builderNames
+            ) { caller in
+                try await scheduler.force(
+                    owner: caller ?? owner?.string, builderNames: builderNames, arguments: arguments)
+            }
             var requests: [String: JSONValue] = [:]
             for (builderID, requestID) in added.requestIDs { requests[String(builderID)] = .number(Double(requestID)) }
             return call.result([.number(Double(added.buildsetID)), .object(requests)])
@@ -69,6 +71,7 @@ extension HTTPAPI {
             let moved = "force scheduler '\(scheduler.name)' moved to another master during the request"
             return call.unavailable("\(moved); nothing was written, try again", cause: error, logger: logger)
         } catch {
+            if let refusal = call.refusal(error) { return refusal }
             if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
             throw error
         }

@@ -10,7 +10,7 @@ extension HTTPAPI {
     /// `from` (next, the default) or before it (previous) whose text contains `q`, case-insensitively and ignoring
     /// SGR colour codes, as the log viewer shows it; `{"line": null}` when there is none. `from` defaults to -1 going
     /// forward (from the start) and to the end of the log going back.
-    func addLogSearch(to router: Router<BasicRequestContext>) {
+    func addLogSearch(to router: Router<APIRequestContext>) {
         router.get("/api/v2/logs/{id}/search") { [database] request, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let search = try LogSearch(Self.options(of: request))

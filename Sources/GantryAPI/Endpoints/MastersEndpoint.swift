@@ -6,7 +6,7 @@ extension HTTPAPI {
     static let masterKeys: Set<String> = ["masterid", "name", "active", "last_active"]
 
     /// `GET /api/v2/masters` and `/api/v2/masters/{id}`: filtered, ordered and paged in the database.
-    func addMasters(to router: Router<BasicRequestContext>) {
+    func addMasters(to router: Router<APIRequestContext>) {
         collection("/api/v2/masters", key: "masters", keys: Self.masterKeys, of: MasterField.self, on: router) {
             [database] spec in
             let page = try await database.masters.getMasters(spec)

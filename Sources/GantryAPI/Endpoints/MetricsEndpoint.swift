@@ -3,7 +3,7 @@ import Prometheus
 
 extension HTTPAPI {
     /// `GET /metrics`: the master's metrics in Prometheus' text format (pools, claims lost, ...).
-    func addMetrics(to router: Router<BasicRequestContext>) {
+    func addMetrics(to router: Router<APIRequestContext>) {
         router.get("/metrics") { [metrics] _, _ -> Response in
             var text: [UInt8] = []
             metrics.emit(into: &text)

@@ -7,7 +7,7 @@ extension HTTPAPI {
     /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers and their states,
     /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log from the database,
     /// whichever master recorded it, oldest first).
-    func addPools(to router: Router<BasicRequestContext>) {
+    func addPools(to router: Router<APIRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
                 let items = try await (pools?.status() ?? []).map(Self.poolItem)

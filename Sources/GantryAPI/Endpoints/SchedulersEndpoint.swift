@@ -7,7 +7,7 @@ extension HTTPAPI {
 
     /// `GET /api/v2/schedulers` and `/api/v2/schedulers/{id}`; each scheduler carries the master that runs it
     /// (`null` when unclaimed), as in Buildbot.
-    func addSchedulers(to router: Router<BasicRequestContext>) {
+    func addSchedulers(to router: Router<APIRequestContext>) {
         collection(
             "/api/v2/schedulers", key: "schedulers", keys: Self.schedulerKeys, of: SchedulerField.self, on: router
         ) { [self] spec in
@@ -25,7 +25,7 @@ extension HTTPAPI {
 
     /// `POST /api/v2/schedulers/{id}` with the JSON-RPC method `enable` and `{"enabled": true|false}`. A
     /// disabled scheduler keeps its claim but adds no buildsets until enabled again.
-    func addSchedulerControl(to router: Router<BasicRequestContext>) {
+    func addSchedulerControl(to router: Router<APIRequestContext>) {
         router.post("/api/v2/schedulers/{id}") { [self] request, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let call: JSONRPCCall
@@ -48,6 +48,7 @@ extension HTTPAPI {
                 do {
                     try await control.setSchedulerEnabled(id, enabled)
                 } catch {
+                    if let refusal = call.refusal(error) { return refusal }
                     if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
                     throw error
                 }

@@ -9,7 +9,7 @@ extension HTTPAPI {
 
     /// `GET /api/v2/workers` and `/api/v2/workers/{id or name}`, with where each worker is configured and
     /// connected.
-    func addWorkers(to router: Router<BasicRequestContext>) {
+    func addWorkers(to router: Router<APIRequestContext>) {
         collection("/api/v2/workers", key: "workers", keys: Self.workerKeys, of: WorkerField.self, on: router) {
             [database] spec in
             let page = spec.select(from: try await database.workers.getWorkers()) { $1.value(of: $0) }

@@ -43,6 +43,8 @@ enum APIResponse {
             return Self.error(.badRequest, error.message)
         } catch let error as GantryError where error.code == .notFound {
             return Self.error(.notFound, error.message)
+        } catch let error as GantryError where accessStatus(error) != nil {
+            return Self.error(accessStatus(error) ?? .forbidden, error.message)
         } catch let error as GantryError where retryMessage(error) != nil {
             logger.warning(
                 "API request not carried out; answered 503", metadata: [LogKey.error: "\(String(reflecting: error))"])
@@ -52,6 +54,15 @@ enum APIResponse {
             let detail = gantryError.map { String(reflecting: $0) } ?? DatabaseFailure.reason(error)
             logger.error("API request failed", metadata: [LogKey.error: "\(detail)"])
             return Self.error(.internalServerError, gantryError?.message ?? internalError)
+        }
+    }
+
+    /// 401 for a caller who must log in first, 403 for one the rules do not allow; `nil` for other errors.
+    static func accessStatus(_ error: GantryError) -> HTTPResponse.Status? {
+        switch error.code {
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        default: nil
         }
     }
 

@@ -7,7 +7,7 @@ extension HTTPAPI {
     /// throws becomes the JSON-RPC error with its HTTP status (404 not found, 409 conflict, 503 when nothing was
     /// written and the call may pass when made again).
     func controlRoute(
-        _ path: RouterPath, methods: [String], on router: Router<BasicRequestContext>,
+        _ path: RouterPath, methods: [String], on router: Router<APIRequestContext>,
         _ handle: @escaping @Sendable (_ id: String, _ method: String, _ reason: String?) async throws -> JSONValue
     ) {
         router.post(path) { [logger] request, context -> Response in
@@ -31,6 +31,7 @@ extension HTTPAPI {
                     return call.result(
                         try await handle(context.parameters.get("id") ?? "", call.method, reason?.string))
                 } catch let error as GantryError {
+                    if let refusal = call.refusal(error) { return refusal }
                     if let unavailable = call.unavailable(error, logger: logger) { return unavailable }
                     let status: HTTPResponse.Status =
                         switch error.code {

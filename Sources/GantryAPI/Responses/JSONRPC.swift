@@ -47,6 +47,14 @@ struct JSONRPCCall {
         failure.response(id: id)
     }
 
+    /// The 401 or 403 answer to a call the access rules refused; `nil` for any other error.
+    func refusal(_ error: any Error) -> Response? {
+        guard let error = error as? GantryError, let status = APIResponse.accessStatus(error) else { return nil }
+        var response = failure(JSONRPCFailure(status, code: -32000, error.message))
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+
     /// The 503 answer to a call refused before anything was written (``APIResponse/retryMessage(_:)``), logged;
     /// `nil` for any other error.
     func unavailable(_ error: any Error, logger: Logger) -> Response? {

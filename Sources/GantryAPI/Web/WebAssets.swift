@@ -44,7 +44,7 @@ enum WebAssets {
 
     /// `GET /assets/{file}`: the asset, kept by browsers for a year when asked for by its current version and
     /// checked again on every use otherwise (a script's imports name no version).
-    static func addRoutes(to router: Router<BasicRequestContext>) {
+    static func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/assets/{file}") { request, context -> Response in
             guard let asset = context.parameters.get("file").flatMap({ byName[$0] }) else {
                 return Response(

@@ -55,11 +55,7 @@ struct WebForm: Sendable {
             return
         }
         guard let origin = request.headers[.origin] else { return }
-        guard let host = request.head.authority,
-            let url = URL(string: origin), let originHost = url.host
-        else { throw refusal }
-        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-        guard originAuthority.lowercased() == host.lowercased() else { throw refusal }
+        guard SameOrigin.matches(origin, request) else { throw refusal }
     }
 
     /// The first value of `name`, as sent.

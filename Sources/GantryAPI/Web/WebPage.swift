@@ -22,7 +22,7 @@ extension WebUI {
         ("home", "Home", "/"), ("builders", "Builders", "/builders"), ("grid", "Grid", "/grid"),
         ("workers", "Workers", "/workers"), ("pools", "Pools", "/pools"),
         ("buildrequests", "Requests", "/buildrequests"), ("changes", "Changes", "/changes"),
-        ("schedulers", "Schedulers", "/schedulers"), ("masters", "Masters", "/masters"),
+        ("schedulers", "Schedulers", "/schedulers"), ("masters", "Masters", "/masters"), ("audit", "Audit", "/audit"),
     ]
 
     /// The HTML page `template` renders from `context`, inside the layout.
@@ -39,6 +39,11 @@ extension WebUI {
         _ template: String, title: String, section: String, feed: [String], feedFilter: [String: Int]? = nil,
         status: HTTPResponse.Status = .ok, _ context: [String: Any]
     ) -> Response {
+        // What the requester may do, for the templates to leave out the buttons it may not press (the actions
+        // check again when pressed).
+        var context = context
+        context["may"] = Dictionary(
+            uniqueKeysWithValues: AccessAction.allCases.map { ($0.rawValue, control.mayAnywhere($0)) })
         guard let content = templates.render(template, context) else {
             logger.error("no web template", metadata: [LogKey.detail: "\(template)"])
             return Self.html(.internalServerError, APIResponse.internalError)
@@ -53,6 +58,8 @@ extension WebUI {
             "stylesheet": WebAssets.path("gantry.css"),
             "liveScript": WebAssets.path("live.js"),
             "content": content,
+            "auth": access.settings != nil,
+            "user": Requester.current.caller.user,
         ])
         return Self.html(status, templates.render("layout", layout) ?? content)
     }
@@ -84,6 +91,10 @@ extension WebUI {
             return try await handler()
         } catch let refusal as WebRefusal {
             return messagePage(refusal.status, refusal.message)
+        } catch let error as GantryError where error.code == .unauthenticated {
+            return messagePage(.unauthorized, "You must log in to do that.", back: "/login")
+        } catch let error as GantryError where error.code == .forbidden {
+            return messagePage(.forbidden, "You may not do that: \(error.message).")
         } catch let error as GantryError where error.code == .invalidArgument {
             return messagePage(.badRequest, error.message)
         } catch let error as GantryError where error.code == .notFound {

@@ -12,7 +12,7 @@ public struct WebTemplates: Sendable {
     /// - Throws: ``WebTemplateError`` naming the first template that does not parse, and where.
     public init() throws {
         var library = MustacheLibrary()
-        for template in Self.shared + Self.buildPages + Self.farmPages {
+        for template in Self.shared + Self.buildPages + Self.farmPages + Self.accessPages {
             do {
                 library.register(
                     try MustacheTemplate(string: String(decoding: template.bytes, as: UTF8.self)),

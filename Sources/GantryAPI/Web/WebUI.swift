@@ -18,9 +18,13 @@ struct WebUI: Sendable {
     /// The control operations the action routes carry out, the same as the JSON-RPC API's.
     let control: ControlActions
     let templates: WebTemplates
+    /// Who may do what: the login form's users, and the rules the pages' buttons follow.
+    let access: AccessControl
+    /// Whether the session cookie is sent over TLS only (the master serves TLS).
+    let secureCookies: Bool
 
     /// Every page, action and asset route.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<APIRequestContext>) {
         WebAssets.addRoutes(to: router)
         addHomePages(to: router)
         addBuilderListPages(to: router)
@@ -36,6 +40,8 @@ struct WebUI: Sendable {
         addChangePages(to: router)
         addSchedulerPages(to: router)
         addMasterPages(to: router)
+        addLoginPages(to: router)
+        addAuditPages(to: router)
     }
 }
 
@@ -44,6 +50,6 @@ extension HTTPAPI {
     func webUI(templates: WebTemplates) -> WebUI {
         WebUI(
             database: database, forceSchedulers: forceSchedulers, masterID: masterID, pools: pools, logger: logger,
-            control: control, templates: templates)
+            control: control, templates: templates, access: access, secureCookies: secureCookies)
     }
 }

@@ -17,6 +17,10 @@ extension GantryCommand {
                 buildbot-worker reports them. An interrupted command gets SIGTERM on its whole process group, \
                 then SIGKILL 5 s later; SIGTERM or SIGINT stops the worker the same way, so nothing it started \
                 outlives it. The master may also shut it down.
+
+                With --tls the connection is TLS, as buildbot-worker's --use-tls: the master's certificate must \
+                come from a CA of --ca (else one the system trusts) and name the host of --master. A worker port \
+                that requires client certificates takes the one of --cert and --key.
                 """
         )
 
@@ -24,8 +28,19 @@ extension GantryCommand {
         @Option(help: "The worker's name, as the master's configuration lists it.") var name: String
         @Option(help: "A file whose first line is the worker's password.") var passwordFile: String
         @Option(help: "The directory builds run in (created when missing).") var basedir: String
+        @Flag(help: "Connect over TLS.") var tls = false
+        @Option(help: "With --tls, the CA certificates (PEM) to trust for the master's certificate.") var ca: String?
+        @Option(help: "With --tls, the worker's certificate (PEM), for a port that requires one.") var cert: String?
+        @Option(help: "With --tls, the key (PEM) of --cert.") var key: String?
         /// Set by a pool's master for the workers it starts.
         @Flag(help: .hidden) var exitWithParent = false
+
+        func validate() throws {
+            if !tls && (ca != nil || cert != nil || key != nil) {
+                throw ValidationError("--ca, --cert and --key are for --tls")
+            }
+            if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        }
 
         func run() async throws {
             guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
@@ -41,6 +56,13 @@ extension GantryCommand {
             var worker = NativeWorker(
                 host: host, port: port, name: name, password: String(password), basedir: basedir, logger: logger)
             worker.exitWithParent = exitWithParent
+            if tls {
+                do {
+                    worker.tls = try WorkerTLS(caFile: ca, certificate: cert, key: key)
+                } catch let failure as WorkerTLS.Failure {
+                    throw CommandFailure(failure.description)
+                }
+            }
             // The master shutting the worker down ends the service: that is a clean exit, not a failure.
             let service = ServiceGroupConfiguration.ServiceConfiguration(
                 service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup)

@@ -10,6 +10,18 @@ import GantryModel
 struct MasterAPIOptions: ParsableArguments {
     @Option(help: "The master's HTTP address.")
     var master: String = "http://127.0.0.1:8010"
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp(
+            "A file whose first line is the API token to send; GANTRY_TOKEN wins over it. By default "
+                + "$XDG_CONFIG_HOME/gantry/token or ~/.config/gantry/token, when it exists.",
+            valueName: "path"))
+    var tokenFile: String?
+
+    /// The token to send, from `GANTRY_TOKEN` or the token file; `nil` when there is none.
+    func credentials() throws -> APICredentials? {
+        try APICredentials.find(file: tokenFile)
+    }
 
     /// GETs `path`; the answer, or the master's error as the failure.
     func get(_ path: String) async throws -> JSONValue {
@@ -31,6 +43,8 @@ struct MasterAPIOptions: ParsableArguments {
             url.scheme == "http" || url.scheme == "https"
         else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
         var request = URLRequest(url: url)
+        let sent = try credentials()
+        if let sent { request.setValue(sent.authorization, forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -43,7 +57,11 @@ struct MasterAPIOptions: ParsableArguments {
             throw CommandFailure("cannot reach \(url): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return (status, try? JSONDecoder().decode(JSONValue.self, from: data), String(decoding: data, as: UTF8.self))
+        let answer = try? JSONDecoder().decode(JSONValue.self, from: data)
+        let text = String(decoding: data, as: UTF8.self)
+        let message = answer?["error"]?.string ?? answer?["error"]?["message"]?.string ?? text
+        if let refusal = APICredentials.refusal(status: status, message: message, sent: sent) { throw refusal }
+        return (status, answer, text)
     }
 
     /// Calls JSON-RPC `method` on `path` with an optional reason; its result, or its error as the failure.

@@ -32,16 +32,20 @@ struct EventStream {
     /// - Throws: `CommandFailure` when the master refuses the stream, or when it cannot be followed any more.
     func follow(until update: ([ServerSentEvent]) async throws -> Bool) async throws {
         let url = try streamURL()
+        let sent = try api.credentials()
         var lastEventID = ""
         var retry = Self.defaultRetry
         var failures = 0
         while true {
             do {
-                if try await connect(url, lastEventID: &lastEventID, retry: &retry, failures: &failures, update) {
+                if try await connect(
+                    url, sent: sent, lastEventID: &lastEventID, retry: &retry, failures: &failures, update)
+                {
                     return
                 }
             } catch let refusal as EventStreamRefusal where !refusal.isTransient {
-                throw CommandFailure("the master refused the event stream: \(refusal.message)")
+                throw APICredentials.refusal(status: refusal.status, message: refusal.message, sent: sent)
+                    ?? CommandFailure("the master refused the event stream: \(refusal.message)")
             } catch {
                 try Task.checkCancellation()
                 failures += 1
@@ -56,6 +60,7 @@ struct EventStream {
     /// One connection, read until it ends; whether `update` said to stop.
     private func connect(
         _ url: URL,
+        sent: APICredentials?,
         lastEventID: inout String,
         retry: inout Duration,
         failures: inout Int,
@@ -63,6 +68,7 @@ struct EventStream {
     ) async throws -> Bool {
         var request = URLRequest(url: url)
         request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        if let sent { request.setValue(sent.authorization, forHTTPHeaderField: "Authorization") }
         if !lastEventID.isEmpty { request.setValue(lastEventID, forHTTPHeaderField: "Last-Event-ID") }
         // Long enough never to end a healthy stream (on Linux it bounds the whole transfer); silence is watched below.
         request.timeoutInterval = 24 * 3600

@@ -21,6 +21,9 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible, 
             case corruptState
             case addressUnavailable
             case stopped
+            case unauthenticated
+            case forbidden
+            case rateLimited
         }
 
         private let base: Base
@@ -53,6 +56,12 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible, 
         public static let corruptState = Code(.corruptState)
         /// The service an operation waited on stopped before the operation finished.
         public static let stopped = Code(.stopped)
+        /// The caller must log in: the action is not open to anonymous callers, or the credentials were not valid.
+        public static let unauthenticated = Code(.unauthenticated)
+        /// The caller may not: it is known, but no rule grants it the action.
+        public static let forbidden = Code(.forbidden)
+        /// Too many failed attempts from this caller; it may try again later.
+        public static let rateLimited = Code(.rateLimited)
 
         public var description: String { base.rawValue }
     }

@@ -36,6 +36,7 @@ public enum LogKey {
     public static let services = "gantry.services"
     public static let settings = "gantry.settings"
     public static let status = "gantry.status"
+    public static let tlsCertificate = "gantry.tls.certificate"
     public static let topic = "gantry.topic"
     public static let unknownBuilders = "gantry.builders.unknown"
     public static let worker = "gantry.worker"

@@ -5,7 +5,7 @@ import NIOPosix
 import NIOWebSocket
 
 /// The worker's WebSocket connection to a master's worker port, authenticated with HTTP Basic credentials on
-/// the upgrade as a buildbot-worker does.
+/// the upgrade as a buildbot-worker does; over TLS when the worker has ``WorkerTLS``.
 struct MasterConnection {
     typealias Channel = NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
 
@@ -25,13 +25,15 @@ struct MasterConnection {
         case refused
     }
 
-    /// Connects and upgrades; the frames' channel.
-    static func connect(host: String, port: Int, name: String, password: String, maxFrameSize: Int) async throws
-        -> Channel
-    {
+    /// Connects (with `tls`, over TLS) and upgrades; the frames' channel.
+    static func connect(
+        host: String, port: Int, name: String, password: String, maxFrameSize: Int, tls: WorkerTLS? = nil
+    ) async throws -> Channel {
         let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // First: the upgrade request it sends waits for the handshake.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler(host: host)) }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
                         maxFrameSize: maxFrameSize,
                         upgradePipelineHandler: { channel, _ in

@@ -19,6 +19,8 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
     public var name: String
     public var password: String
     public var basedir: String
+    /// TLS to the worker port (its certificates read already); plain TCP when `nil`.
+    public var tls: WorkerTLS?
     /// The largest frame, and the largest message once its frames are joined.
     public var maxFrameSize = 16 << 20
     /// Stop when the process that started the worker is gone (a pool's master that died), so a pool worker
@@ -81,7 +83,7 @@ public struct NativeWorker: Sendable, CustomStringConvertible {
         while !Task.isCancelled && !shutDown.load(ordering: .relaxed) {
             do {
                 let channel = try await MasterConnection.connect(
-                    host: host, port: port, name: name, password: password, maxFrameSize: maxFrameSize)
+                    host: host, port: port, name: name, password: password, maxFrameSize: maxFrameSize, tls: tls)
                 logger.info("connected to the master", metadata: ["gantry.master": "\(host):\(port)"])
                 let opened = ContinuousClock.now
                 let ending = try await serve(channel, environment: environment) {

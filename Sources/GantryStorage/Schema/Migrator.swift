@@ -6,7 +6,7 @@ public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
     static let history: [Migration] = [
         .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims, .poolEvents,
-        .logBytes, .events,
+        .logBytes, .events, .authentication,
     ]
 
     /// The schema version this Gantry writes.

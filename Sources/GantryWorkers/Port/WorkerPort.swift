@@ -1,4 +1,5 @@
 import GantryModel
+public import GantryTLS
 import GantryWire
 public import Logging
 import NIOCore
@@ -17,6 +18,9 @@ import Synchronization
 /// Hostile input is bounded: connections that have not upgraded are limited in number and time
 /// (``WorkerPortLimits``), frames and messages in size, and a connection that breaks RFC 6455 is closed with
 /// the status the RFC asks for. Why a connection ended is logged at debug.
+///
+/// With a ``TLSServerContext``, every connection speaks TLS from its first byte (Buildbot's `--use-tls`); the
+/// upgrade deadline covers the handshake, so a client that connects and never completes one is closed by it.
 public struct WorkerPort: Sendable {
     public let host: String
     public let port: Int
@@ -25,6 +29,8 @@ public struct WorkerPort: Sendable {
     /// The largest message accepted (a file upload chunk is 256 KiB by default).
     let maxMessageSize: Int
     let limits: WorkerPortLimits
+    /// The certificate presented to workers (and the CA their own must come from); plain TCP when `nil`.
+    let tls: TLSServerContext?
     let logger: Logger
     private let refusals = Refusals()
     private let unauthenticated: UnauthenticatedSlots
@@ -34,6 +40,7 @@ public struct WorkerPort: Sendable {
         port: Int,
         maxMessageSize: Int = 16 << 20,
         limits: WorkerPortLimits = WorkerPortLimits(),
+        tls: TLSServerContext? = nil,
         logger: Logger,
         password: @escaping @Sendable (String) -> String?
     ) {
@@ -41,6 +48,7 @@ public struct WorkerPort: Sendable {
         self.port = port
         self.maxMessageSize = maxMessageSize
         self.limits = limits
+        self.tls = tls
         self.logger = logger
         self.password = password
         unauthenticated = UnauthenticatedSlots(limit: limits.maxUnauthenticatedConnections)
@@ -149,6 +157,8 @@ public struct WorkerPort: Sendable {
         try channel.pipeline.syncOperations.addHandler(
             UpgradeDeadline(limits: limits, slots: unauthenticated, logger: logger), name: UpgradeDeadline.name,
             position: .first)
+        // Behind the deadline, which sees the handshake's bytes as any others: one never finished is closed by it.
+        if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeHandler()) }
         let refusal = Mutex<Refusal?>(nil)
         let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
             maxFrameSize: maxMessageSize,

@@ -13,7 +13,7 @@ extension WebUI {
     ///
     /// A form's `next` (a path on this server) replaces where each sends the browser. An unknown id is 404, a
     /// build already finished or a request already complete 409, each on an error page.
-    func addBuildActions(to router: Router<BasicRequestContext>) {
+    func addBuildActions(to router: Router<APIRequestContext>) {
         router.post("/ui/builds/{id}/stop") { [self] request, context -> Response in
             await rendering {
                 let form = try await WebForm.read(request)
@@ -44,7 +44,7 @@ extension WebUI {
 
     /// The path's `{id}` as a number.
     /// - Throws: `GantryError.notFound` when it is not one: no such object can exist.
-    private static func id(_ context: BasicRequestContext) throws -> Int {
+    private static func id(_ context: APIRequestContext) throws -> Int {
         let text = context.parameters.get("id") ?? ""
         guard let id = Int(text) else { throw GantryError(.notFound, "There is nothing with id '\(text)'.") }
         return id

@@ -11,7 +11,7 @@ extension WebUI {
     /// times and reason; its steps with their results, durations and logs; its properties; the source stamps it
     /// built and their changes; and the forms to stop it (while it runs) and to build it again. The page follows
     /// the events of its build and steps.
-    func addBuildPages(to router: Router<BasicRequestContext>) {
+    func addBuildPages(to router: Router<APIRequestContext>) {
         router.get("/builds/{id}") { [self] _, context -> Response in
             await rendering {
                 let id = context.parameters.get("id") ?? ""
@@ -62,6 +62,7 @@ extension WebUI {
                 "reason": buildset?.reason,
                 "running": running, "stopAction": "/ui/builds/\(build.id)/stop",
                 "rebuildAction": "/ui/builds/\(build.id)/rebuild",
+                "auditLink": WebForm.link("/audit", [("target", "build \(build.id)")]),
                 "steps": steps.map { Self.stepRow($0, logs: logs[$0.id] ?? [], now: now) },
                 "stepsEmpty": steps.isEmpty,
                 "properties": properties.sorted { $0.key < $1.key }.map(Self.propertyRow),

@@ -7,7 +7,7 @@ extension WebUI {
     /// `GET /buildrequests`: the requests waiting for a build, newest first and paged, each with its builder,
     /// buildset reason, priority, claim and time waited, and a form to cancel it (posted to
     /// `/ui/buildrequests/{id}/cancel`); `?complete=true` lists the finished ones with their results instead.
-    func addBuildRequestPages(to router: Router<BasicRequestContext>) {
+    func addBuildRequestPages(to router: Router<APIRequestContext>) {
         router.get("/buildrequests") { [self] request, _ -> Response in
             await rendering {
                 let complete = try Self.completeOption(request)

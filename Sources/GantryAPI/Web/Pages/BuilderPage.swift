@@ -10,7 +10,7 @@ extension WebUI {
     /// `GET /builders/{id}`: the builder's builds, newest first and paged (`?page=N`), its waiting requests each
     /// with a cancel form, the workers configured on it and their state, and a form for each force scheduler that
     /// builds it.
-    func addBuilderPages(to router: Router<BasicRequestContext>) {
+    func addBuilderPages(to router: Router<APIRequestContext>) {
         router.get("/builders/{id}") { [self] request, context -> Response in
             await rendering {
                 let id = context.parameters.get("id") ?? ""
@@ -46,7 +46,11 @@ extension WebUI {
                 ],
                 limit: Self.builderPendingLimit))
         let workers = try await database.workers.getWorkers(builderid: builder.id).sorted { $0.name < $1.name }
-        let forces = forceSchedulers.all.filter { $0.options.builderNames.contains(builder.name) }
+        // Only the forms the requester may use (forcing checks again).
+        let forces = forceSchedulers.all.filter {
+            $0.options.builderNames.contains(builder.name)
+                && control.may(.force, on: AccessTarget(builder: builder.name, scheduler: $0.name))
+        }
         let pendingRows = pending.items.map { request in
             Self.item([
                 "requestID": request.id, "priority": request.priority,

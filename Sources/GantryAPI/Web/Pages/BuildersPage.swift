@@ -9,7 +9,7 @@ extension WebUI {
     /// many builds run and requests wait. The builders are read whole (one transaction) and filtered here; what
     /// each row shows is read for the page's builders only, in three grouped statements, so a page costs the same
     /// with four builders or four thousand.
-    func addBuilderListPages(to router: Router<BasicRequestContext>) {
+    func addBuilderListPages(to router: Router<APIRequestContext>) {
         router.get("/builders") { [self] request, _ -> Response in
             await rendering {
                 let query = WebForm(query: request)

@@ -5,7 +5,7 @@ import Hummingbird
 extension WebUI {
     /// `GET /changes`: the changes, newest first and paged, each with its author, revision, branch, repository,
     /// project, the first line of its comments, when it was made and how many files it touched.
-    func addChangePages(to router: Router<BasicRequestContext>) {
+    func addChangePages(to router: Router<APIRequestContext>) {
         router.get("/changes") { [self] request, _ -> Response in
             await rendering {
                 let (changes, paging) = try await paged(request) { offset, limit in

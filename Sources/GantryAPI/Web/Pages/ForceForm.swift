@@ -19,7 +19,7 @@ extension WebUI {
     /// the builder's page (or the form's `next`), where the new request waits; a refused field shows the builder's
     /// page again with each field's error beside it (400), and a scheduler no master runs or that is disabled
     /// with why (503, 409).
-    func addForceActions(to router: Router<BasicRequestContext>) {
+    func addForceActions(to router: Router<APIRequestContext>) {
         router.post("/ui/forceschedulers/{name}") { [self] request, context -> Response in
             await rendering {
                 let form = try await WebForm.read(request)
@@ -34,8 +34,11 @@ extension WebUI {
                     try await builderPage(builder, query: WebForm(encoded: ""), status: status, submission: submission)
                 }
                 do {
-                    _ = try await scheduler.force(
-                        owner: nil, builderNames: [builder.name], arguments: Self.forceArguments(scheduler, form))
+                    _ = try await control.force(scheduler.name, builders: [builder.name]) { caller in
+                        try await scheduler.force(
+                            owner: caller, builderNames: [builder.name], arguments: Self.forceArguments(scheduler, form)
+                        )
+                    }
                     return seeOther(form.next ?? "/builders/\(builder.id)")
                 } catch let refusal as ForceScheduler.Refusal {
                     let fields = Set(scheduler.allParameters.map(\.name))

@@ -11,7 +11,7 @@ extension WebUI {
     /// (columns: short revision and author), each cell the result of the newest build of that change on that
     /// builder, linked to it. The cells are read in one statement for the page's builders and the changes'
     /// source stamps.
-    func addGridPages(to router: Router<BasicRequestContext>) {
+    func addGridPages(to router: Router<APIRequestContext>) {
         router.get("/grid") { [self] request, _ -> Response in
             await rendering {
                 let (builders, tags) = try await filteredBuilders(

@@ -13,7 +13,7 @@ extension WebUI {
     /// `GET /`: what runs now (each build with its current step), the last builds to finish, and what waits
     /// (per builder, how many requests and how long the oldest has waited). A few statements whatever the size of
     /// the cluster's history.
-    func addHomePages(to router: Router<BasicRequestContext>) {
+    func addHomePages(to router: Router<APIRequestContext>) {
         router.get("/") { [self] _, _ -> Response in
             await rendering {
                 let now = database.clock.now()

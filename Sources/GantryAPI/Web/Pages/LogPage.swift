@@ -14,7 +14,7 @@ extension WebUI {
     /// step's build and the raw download, and the search form: `?q=` finds the next line containing the text
     /// (any case, colours ignored) after `at` (the match shown) or from the window's first line, or with
     /// `direction=previous` the one before; the window then starts at the match. Only the window is read.
-    func addLogPages(to router: Router<BasicRequestContext>) {
+    func addLogPages(to router: Router<APIRequestContext>) {
         router.get("/logs/{id}") { [self] request, context -> Response in
             await rendering {
                 let id = context.parameters.get("id") ?? ""

@@ -6,7 +6,7 @@ extension WebUI {
     /// `GET /masters`: the masters, active ones first, by name and paged, each with its last check-in and what it
     /// holds: schedulers, change sources, pools, connected workers and builds running now (counted in the
     /// database for the page's masters only).
-    func addMasterPages(to router: Router<BasicRequestContext>) {
+    func addMasterPages(to router: Router<APIRequestContext>) {
         router.get("/masters") { [self] request, _ -> Response in
             await rendering {
                 let (masters, paging) = try await paged(request) { offset, limit in

@@ -9,7 +9,7 @@ extension WebUI {
 
     /// `GET /pools`: each pool of this master's configuration, as `/api/v2/pools` shows it (the managing master,
     /// its workers by state, the requests waiting for it, start failures, builders) with its newest events.
-    func addPoolPages(to router: Router<BasicRequestContext>) {
+    func addPoolPages(to router: Router<APIRequestContext>) {
         router.get("/pools") { [self] _, _ -> Response in
             await rendering {
                 let statuses = try await pools?.status() ?? []

@@ -7,7 +7,7 @@ extension WebUI {
     /// `POST /ui/schedulers/{id}/enable` and `/disable` switch one (a disabled scheduler keeps its claim but adds
     /// no buildsets), then answer 303 to the form's `next` page (the schedulers page by default); an unknown id is
     /// 404.
-    func addSchedulerPages(to router: Router<BasicRequestContext>) {
+    func addSchedulerPages(to router: Router<APIRequestContext>) {
         router.get("/schedulers") { [self] request, _ -> Response in
             await rendering {
                 let (schedulers, paging) = try await paged(request) { offset, limit in

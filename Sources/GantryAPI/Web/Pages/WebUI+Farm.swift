@@ -28,7 +28,7 @@ extension WebUI {
 
     /// The path parameter `name`, percent-decoded: links escape names with ``WebForm/escape(_:)``, and a worker's
     /// name may hold any character from U+00A0 up.
-    static func pathParameter(_ name: String, of context: BasicRequestContext) -> String {
+    static func pathParameter(_ name: String, of context: APIRequestContext) -> String {
         let raw = context.parameters.get(name) ?? ""
         return raw.removingPercentEncoding ?? raw
     }

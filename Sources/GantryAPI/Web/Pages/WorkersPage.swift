@@ -14,7 +14,7 @@ extension WebUI {
     /// (the field repeated), with one `reason`. Each answers 303 to the form's `next` page (the workers page by
     /// default), 404 for an unknown worker (nothing done), 400 for a form without an action or a worker, and 409
     /// with what could not be done (a kill of a worker that is not connected; the others are done).
-    func addWorkerPages(to router: Router<BasicRequestContext>) {
+    func addWorkerPages(to router: Router<APIRequestContext>) {
         router.get("/workers") { [self] request, _ -> Response in
             await rendering {
                 try await workersPage(request, selection: try Self.selection(request))
@@ -94,12 +94,15 @@ extension WebUI {
             let href = WebForm.link("/workers", [("state", choice == .all ? nil : choice.rawValue)])
             return ["label": choice.rawValue, "href": href, "current": choice == selection]
         }
-        let actions: [[String: Any]] = WorkerAction.allCases.map { ["value": $0.rawValue, "label": $0.label] }
+        let actions: [[String: Any]] = WorkerAction.allCases.filter { control.mayAnywhere($0.access) }.map {
+            ["value": $0.rawValue, "label": $0.label]
+        }
         return page(
             "workers", title: "Workers", section: "workers", feed: ["workers/*/*", "builds/*/*"],
             [
                 "workers": workers.map { Self.workerRow($0, masters: masters) }, "empty": workers.isEmpty,
                 "filtered": selection != .all, "filters": filters, "actions": actions,
+                "hasActions": !actions.isEmpty,
                 "returnTo": request.uri.string, "paging": paging,
             ])
     }
@@ -143,6 +146,15 @@ private enum WorkerAction: String, CaseIterable {
         case .unpause: "Unpause"
         case .graceful: "Stop gracefully"
         case .kill: "Kill"
+        }
+    }
+
+    /// What the access rules call it.
+    var access: AccessAction {
+        switch self {
+        case .pause, .unpause: .pauseWorker
+        case .graceful: .gracefulWorker
+        case .kill: .killWorker
         }
     }
 }

@@ -1,0 +1,76 @@
+import Foundation
+import GantryModel
+import GantryStorage
+import Hummingbird
+
+extension WebUI {
+    /// `GET /login` (`?next=PATH`): the login form. `POST /login` (`user`, `password`, `next`): checks the password
+    /// of a configured user (rate limited per address and per user), opens a session in the database, so every
+    /// master of the cluster accepts its cookie, and answers 303 to `next`; a wrong password shows the form again
+    /// (401). `POST /logout` ends the session in the database (the cookie is then worth nothing anywhere) and
+    /// goes home.
+    func addLoginPages(to router: Router<APIRequestContext>) {
+        router.get("/login") { [self] request, _ -> Response in
+            await rendering {
+                guard access.settings != nil else {
+                    return messagePage(.notFound, "This master has no authentication: everyone may use it.")
+                }
+                return loginPage(next: WebForm(query: request).next, error: nil, status: .ok)
+            }
+        }
+        router.post("/login") { [self] request, context -> Response in
+            await rendering {
+                let form = try await WebForm.read(request)
+                guard let settings = access.settings else {
+                    return messagePage(.notFound, "This master has no authentication: everyone may use it.")
+                }
+                let user = form.text("user") ?? ""
+                let address = context.peerAddress
+                if let wait = access.retryAfter(address: address, user: user) {
+                    var response = loginPage(
+                        next: form.next, error: "Too many failed attempts; try again later.", status: .tooManyRequests)
+                    response.headers[.retryAfter] = String(max(1, wait.components.seconds))
+                    return response
+                }
+                let account = settings.users[user]
+                guard await PasswordCheck.verify(form["password"] ?? "", for: account), let account else {
+                    access.recordFailure(address: address, user: user)
+                    logger.warning("refused a web login", metadata: [LogKey.httpClient: "\(address ?? "unknown")"])
+                    return loginPage(next: form.next, error: "Wrong user name or password.", status: .unauthorized)
+                }
+                access.recordSuccess(user: account.name)
+                let (_, secret) = try await database.webSessions.create(
+                    user: account.name, groups: [], lifetime: settings.sessionLifetime, address: address, now: Date())
+                var response = seeOther(form.next ?? "/")
+                response.setCookie(sessionCookie(secret, lifetime: settings.sessionLifetime))
+                return response
+            }
+        }
+        router.post("/logout") { [self] request, _ -> Response in
+            await rendering {
+                _ = try await WebForm.read(request)
+                if let secret = request.cookies[CallerMiddleware.sessionCookie]?.value, !secret.isEmpty {
+                    _ = try await database.webSessions.revoke(secret: secret)
+                }
+                var response = seeOther("/")
+                response.setCookie(sessionCookie("", lifetime: .zero))
+                return response
+            }
+        }
+    }
+
+    private func loginPage(next: String?, error: String?, status: HTTPResponse.Status) -> Response {
+        page(
+            "login", title: "Log in", section: "", feed: [], status: status,
+            Self.context(["next": next, "error": error]))
+    }
+
+    /// The session cookie: never readable by scripts, sent on top-level navigation from other sites but not with
+    /// their forms or requests (SameSite=Lax), only over TLS when the master serves TLS. The database's expiry
+    /// slides; the cookie's is renewed at each login.
+    private func sessionCookie(_ secret: String, lifetime: Duration) -> Cookie {
+        Cookie(
+            name: CallerMiddleware.sessionCookie, value: secret, maxAge: Int(lifetime.components.seconds), path: "/",
+            secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+}

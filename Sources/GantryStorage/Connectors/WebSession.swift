@@ -1,0 +1,26 @@
+public import Foundation
+
+/// A browser's login, as stored; its secret, the `gantry_session` cookie, is not here: only its digest is stored.
+public struct WebSession: Sendable, Hashable {
+    /// The session's number.
+    public let id: Int
+    /// The user who logged in.
+    public let user: String
+    /// The user's groups when they logged in (from the reverse proxy, or the account), for role grants by group.
+    public let groups: [String]
+    /// When the user logged in.
+    public let createdAt: Date
+    /// When the session ends unless used; each use in its second half moves it a lifetime away.
+    public let expiresAt: Date
+    /// The address the login came from, for the audit log.
+    public let address: String?
+
+    public init(id: Int, user: String, groups: [String], createdAt: Date, expiresAt: Date, address: String?) {
+        self.id = id
+        self.user = user
+        self.groups = groups
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.address = address
+    }
+}
