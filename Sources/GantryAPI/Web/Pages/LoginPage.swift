@@ -39,8 +39,12 @@ extension WebUI {
                     return loginPage(next: form.next, error: "Wrong user name or password.", status: .unauthorized)
                 }
                 access.recordSuccess(user: account.name)
+                let now = Date()
+                // Sessions are only made here, so clearing the expired ones here keeps the table as small as the
+                // logins of one lifetime.
+                try await database.webSessions.deleteExpired(now: now)
                 let (_, secret) = try await database.webSessions.create(
-                    user: account.name, groups: [], lifetime: settings.sessionLifetime, address: address, now: Date())
+                    user: account.name, groups: [], lifetime: settings.sessionLifetime, address: address, now: now)
                 var response = seeOther(form.next ?? "/")
                 response.setCookie(sessionCookie(secret, lifetime: settings.sessionLifetime))
                 return response
