@@ -169,19 +169,60 @@ extension ConfigReader {
             let builders = globs(mapping["builders"], at: join(path, "builders"))
             let schedulers = globs(mapping["schedulers"], at: join(path, "schedulers"))
             let workers = globs(mapping["workers"], at: join(path, "workers"))
+            let rule = actions.map {
+                AccessRule(actions: $0, builders: builders, schedulers: schedulers, workers: workers, roles: [])
+            }
+            if let rule { refuseDeadGlobs(rule, everyAction: mapping["actions"]?.string == "*", at: path) }
             let roles = roleNames(mapping["roles"], at: join(path, "roles"), owner: true)
             if mapping["roles"] != nil && roles.isEmpty {
                 problem(join(path, "roles"), "must name at least one role")
             } else if mapping["roles"] == nil {
                 problem(join(path, "roles"), "is required")
             }
-            if let actions {
-                rules.append(
-                    AccessRule(
-                        actions: actions, builders: builders, schedulers: schedulers, workers: workers, roles: roles))
+            if var rule {
+                rule.roles = roles
+                rules.append(rule)
             }
         }
         return rules
+    }
+
+    /// Refuses each glob list of `rule` that some of its actions can never match: the first matching rule decides,
+    /// so those actions would silently fall through to a later, perhaps broader, rule.
+    private mutating func refuseDeadGlobs(_ rule: AccessRule, everyAction: Bool, at path: String) {
+        for list in AccessRule.Globs.allCases where !rule.patterns(list).isEmpty {
+            let able = AccessAction.allCases.filter { $0.matchableGlobs.contains(list) }.map(\.rawValue)
+            let named = "only \(Self.sentence(able)) name \(Self.targetWord(list))"
+            if everyAction {
+                problem(
+                    join(path, list.rawValue),
+                    "cannot go with actions \"*\": \(named), so the other actions would never match this rule and a "
+                        + "later one would decide them; list the actions these globs are for")
+                continue
+            }
+            let dead = AccessAction.allCases.filter { rule.actions.contains($0) && !$0.matchableGlobs.contains(list) }
+            guard !dead.isEmpty else { continue }
+            let (them, their) = dead.count == 1 ? ("it", "its") : ("them", "their")
+            problem(
+                join(path, list.rawValue),
+                "never match \(Self.sentence(dead.map(\.rawValue))): \(named), so a later rule would decide \(them); "
+                    + "give \(them) a rule of \(their) own")
+        }
+    }
+
+    /// What a glob list is matched against, for messages: `a builder`.
+    private static func targetWord(_ list: AccessRule.Globs) -> String {
+        switch list {
+        case .builders: "a builder"
+        case .schedulers: "a scheduler"
+        case .workers: "a worker"
+        }
+    }
+
+    /// `a`, `a and b`, `a, b and c`.
+    private static func sentence(_ words: [String]) -> String {
+        guard let last = words.last, words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " and " + last
     }
 
     private mutating func accessActions(_ node: Node?, at path: String) -> Set<AccessAction>? {

@@ -64,6 +64,21 @@ public struct ConfigLoader {
                     + "listen on 127.0.0.1, or set 'http: {address: ..., insecure: true}' to accept that")
         }
         config.changeHooks = reader.changeHooks(top["changeHooks"])
+        if top["auth"] != nil {
+            // Rules guard every control action, and a change can start builds: an unsigned hook would let anyone
+            // who can reach the master go around them. `base` has no secret; the `change` action guards it.
+            for (dialect, hook) in [("github", config.changeHooks.github), ("gitlab", config.changeHooks.gitlab)] {
+                let path = "changeHooks.\(dialect)"
+                // An empty secret, or settings that are not a mapping, are already reported there.
+                guard let hook, hook.secret == nil,
+                    !reader.problems.contains(where: { $0.path == path || $0.path.hasPrefix(path + ".") })
+                else { continue }
+                reader.problem(
+                    path,
+                    "needs a secret: with 'auth' every hook must be signed, or anyone who can reach the master "
+                        + "could inject changes (and start the builds they trigger); add {secret: ...}")
+            }
+        }
         config.heartbeat = reader.duration(top, "heartbeat", at: "") ?? config.heartbeat
         config.expireAfter = reader.duration(top, "expireAfter", at: "") ?? config.expireAfter
         config.claimPoll = reader.duration(top, "claimPoll", at: "") ?? config.claimPoll

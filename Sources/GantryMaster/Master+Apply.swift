@@ -37,7 +37,15 @@ extension Master {
         forceSchedulers.replace(with: made.compactMap { $0 as? ForceScheduler })
         triggers.replace(with: made)
         passwords.replace(with: next.workers, pools: next.pools)
-        access.update(next.auth)
+        // The address is the one the master started with (http takes effect at a restart): a reload may not
+        // leave it without authentication beyond this machine.
+        if next.auth == nil && !running.httpInsecure && !AddressRange.isLoopback(running.http.host) {
+            logger.error(
+                "reload refused to remove 'auth' while the HTTP API listens beyond this machine; it stays until a restart",
+                metadata: [LogKey.httpAddress: "\(running.http)"])
+        } else {
+            access.update(next.auth)
+        }
         let schedulerChanges = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
         // The builders are registered before the distributor records which workers serve them.
         await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: schedulerChanges)

@@ -76,6 +76,15 @@ public actor Master: Service {
     ) async throws -> Master {
         // Before anything is registered: a master configured for TLS does not start without it.
         let tls = try MasterTLS(configuration)
+        // The configuration's loader refuses the same; a configuration made in code must not get round it.
+        if configuration.auth == nil && !configuration.httpInsecure
+            && !AddressRange.isLoopback(configuration.http.host)
+        {
+            throw GantryError(
+                .invalidArgument,
+                "the HTTP API would listen on \(configuration.http) without authentication; add 'auth' or 'insecure: true'"
+            )
+        }
         try await database.builders.updateBuilderInfo(configuration.builders)
         let id = try await database.masters.findMasterId(configuration.name)
         let clock = ContinuousClock()
@@ -110,7 +119,7 @@ public actor Master: Service {
         }
         let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
         let events = EventFeed(database: database, clock: clock, logger: logger)
-        let access = AccessControl(configuration.auth)
+        let access = AccessControl(configuration.auth, insecure: configuration.httpInsecure)
         if configuration.auth == nil && !AddressRange.isLoopback(configuration.http.host) {
             logger.warning(
                 "no authentication on an HTTP address beyond this machine (http.insecure): anyone who can connect may control builds and workers",

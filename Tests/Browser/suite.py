@@ -554,10 +554,18 @@ class Suite:
             expect(page.get_by_role("link", name="Log in")).to_be_visible()
             page.goto(f"/builders/{demo['builderid']}")
             expect(page.locator("#content form[method='post']")).to_have_count(0)
+            expect(page.locator("header nav a").filter(has_text="Audit")).to_have_count(0)
+            page.goto("/audit")
+            expect(page.locator("#content")).to_contain_text("You must log in")
+        finally:
+            developer.close()
+        admin = self.context()
+        try:
+            page = admin.new_page()
             page.goto("/audit")
             expect(page.locator("#content")).to_contain_text("for the audit log")
         finally:
-            developer.close()
+            admin.close()
 
     SCENARIOS = ["force_demo_and_watch", "big_log", "pause_worker", "master_restart", "main_pages", "permissions"]
 

@@ -29,9 +29,10 @@ struct AuthAPITests {
 
     /// One exchange with the server, as sent: no redirect followed, no cookie kept.
     private func send(
-        _ base: URL, _ method: String, _ path: String, headers: [String: String] = [:], body: String = ""
+        _ base: URL, _ method: String, _ path: String, headers: [String: String] = [:], body: String = "",
+        host: String = "localhost"
     ) async throws -> RawAnswer {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: gantry\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.utf8.count)\r\n\r\n"
         return try await rawExchange(base, head: head, parts: body.isEmpty ? [] : [Array(body.utf8)])
@@ -56,13 +57,17 @@ struct AuthAPITests {
             try await db.workers.workerConnected(worker, masterid: master, workerInfo: [:])
             let scheduler = try await db.schedulers.findSchedulerId("nightly")
             let (_, requests) = try await db.buildsets.addBuildset(
-                reason: "r", builderids: [builder], properties: ["owner": ["dave", "Force"]])
+                reason: "r", builderids: [builder], properties: ["owner": ["dave", "Force Build Form"]])
             let brid = try #require(requests[builder])
             try await db.buildRequests.claimBuildRequests([brid], masterid: master)
             let build = try await db.builds.addBuild(
                 builderid: builder, buildrequestid: brid, workerid: nil, masterid: master)
             let (_, waiting) = try await db.buildsets.addBuildset(reason: "r", builderids: [builder])
             let waitingID = try #require(waiting[builder])
+            // An owner a change's properties claim is not believed: only a force sets one.
+            let (_, claimed) = try await db.buildsets.addBuildset(
+                reason: "r", builderids: [builder], properties: ["owner": ["dave", "Change"]])
+            let claimedID = try #require(claimed[builder])
             let now = Date()
             let admin = try await db.tokens.create(
                 user: "alice", roles: ["admin"], description: "", expiresAt: nil, now: now
@@ -99,9 +104,12 @@ struct AuthAPITests {
                     #expect(
                         accepted.status == 200, "\(path) \(call): \(String(decoding: accepted.body, as: UTF8.self))")
                 }
+                let notTheirs = try await send(
+                    base, "POST", "/api/v2/buildrequests/\(claimedID)", headers: bearer(owner), body: rpc("cancel"))
+                #expect(notTheirs.status == 403)
                 // Refused calls changed nothing before the accepted ones: the audit log has them in order.
                 let log = try await db.audit.entries(limit: 100)
-                #expect(log.filter { $0.outcome == "refused" }.count == 7)
+                #expect(log.filter { $0.outcome == "refused" }.count == 8)
                 #expect(log.first { $0.outcome == "done" && $0.action == "stop" }?.user == "dave")
                 #expect(log.allSatisfy { $0.address == "127.0.0.1" })
 
@@ -147,6 +155,61 @@ struct AuthAPITests {
                 #expect(forced.status == 200)
                 let buildset = try #require(try await db.buildsets.getBuildsets().first)
                 #expect(buildset.properties["owner"] == ["erin", "Force Build Form"])
+            }
+        }
+    }
+
+    @Test("without auth: a request for another name is refused (421), and another site's page cannot act")
+    func openMaster() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            _ = try await db.workers.findWorkerId("w1")
+            try await withAPIServer(db) { base in
+                #expect(try await send(base, "GET", "/api/v2/workers", host: "rebound.example:8010").status == 421)
+                #expect(try await send(base, "GET", "/api/v2/workers", host: "127.0.0.1:8010").status == 200)
+                let json = ["Content-Type": "application/json"]
+                for crossSite in [["Origin": "http://evil.example"], ["Sec-Fetch-Site": "cross-site"]] {
+                    let answer = try await send(
+                        base, "POST", "/api/v2/workers/w1", headers: json.merging(crossSite) { $1 }, body: rpc("pause"))
+                    #expect(answer.status == 403)
+                }
+                #expect(try await db.workers.getWorkers().first?.paused == false)
+                let sameSite = try await send(
+                    base, "POST", "/api/v2/workers/w1", headers: json.merging(["Origin": "http://localhost"]) { $1 },
+                    body: rpc("pause"))
+                #expect(sameSite.status == 200)
+                #expect(try await db.workers.getWorkers().first?.paused == true)
+            }
+        }
+        try await withTestDatabase(.sqlite) { db in
+            try await withAPIServer(db, access: AccessControl(nil, insecure: true)) { base in
+                let answer = try await send(base, "GET", "/api/v2/workers", host: "ci.example:8010")
+                #expect(answer.status == 200)
+            }
+        }
+    }
+
+    @Test("with auth, the unsigned base change hook takes changes only from a caller allowed to send them")
+    func baseHook() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let admin = try await db.tokens.create(
+                user: "alice", roles: ["admin"], description: "", expiresAt: nil, now: Date()
+            ).secret
+            let developer = try await db.tokens.create(
+                user: "erin", roles: ["developer"], description: "", expiresAt: nil, now: Date()
+            ).secret
+            try await withAPIServer(
+                db, changeHooks: ChangeHookSettings(base: true), access: AccessControl(Self.settings)
+            ) { base in
+                let change = #"{"author": "ada", "comments": "fix", "branch": "main"}"#
+                let json = ["Content-Type": "application/json"]
+                #expect(try await send(base, "POST", "/change_hook/base", headers: json, body: change).status == 401)
+                let refused = try await send(
+                    base, "POST", "/change_hook/base", headers: bearer(developer), body: change)
+                #expect(refused.status == 403)
+                #expect(try await db.changes.getChanges().isEmpty)
+                let sent = try await send(base, "POST", "/change_hook/base", headers: bearer(admin), body: change)
+                #expect(sent.status == 200)
+                #expect(try await db.changes.getChanges().count == 1)
             }
         }
     }
@@ -203,7 +266,7 @@ struct AuthAPITests {
                     let noOrigin = try await send(other, "POST", "/ui/workers/w1/pause", headers: form)
                     #expect(noOrigin.status == 403)
                     var sameSite = form
-                    sameSite["Origin"] = "http://gantry"
+                    sameSite["Origin"] = "http://localhost"
                     let paused = try await send(other, "POST", "/ui/workers/w1/pause", headers: sameSite)
                     #expect(paused.status == 404)  // allowed through: there is no worker w1 here
 

@@ -35,7 +35,8 @@ struct CollectionQueryPropertyTests {
         for _ in 0..<Self.iterations {
             let query = sampler.queryString()
             let request = Request(
-                head: HTTPRequest(method: .get, scheme: "http", authority: "gantry", path: "/api/v2/builds?\(query)"),
+                head: HTTPRequest(
+                    method: .get, scheme: "http", authority: "localhost", path: "/api/v2/builds?\(query)"),
                 body: RequestBody(buffer: ByteBuffer())
             )
             outcomes.add(Self.parse(BuildField.self, HTTPAPI.options(of: request), query: query))

@@ -26,7 +26,7 @@ func withEventStream<T: Sendable>(
     }
     return try await channel.executeThenClose { inbound, outbound in
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
-        head.headers.add(name: "Host", value: "gantry")
+        head.headers.add(name: "Host", value: "localhost")
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         try await outbound.write(.head(head))
         try await outbound.write(.end(nil))

@@ -47,7 +47,7 @@ func rawExchange(
 
 /// A request head for `POST path`, with `headers` (each `Name: value`) and the usual `Host`.
 func rawHead(_ path: String, _ headers: [String]) -> String {
-    (["POST \(path) HTTP/1.1", "Host: gantry"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    (["POST \(path) HTTP/1.1", "Host: localhost"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
 }
 
 /// `bytes` as one chunk of a `Transfer-Encoding: chunked` body.

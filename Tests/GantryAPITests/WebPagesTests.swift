@@ -398,7 +398,7 @@ struct WebPagesTests {
     }
 
     private func get(_ base: URL, _ path: String) async throws -> WebAnswer {
-        page(try await rawExchange(base, head: "GET \(path) HTTP/1.1\r\nHost: gantry\r\n\r\n"))
+        page(try await rawExchange(base, head: "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"))
     }
 
     /// POSTs `body` as a form (or as `contentType`), reading the answer as sent: a 303 is not followed.

@@ -77,7 +77,13 @@ struct TokenCommandTests {
             (["--user", "alice", "--expires", "5x"], "--expires must be a duration such as 90d or 12h"),
             (["--user", "alice", "--expires", "0d"], "--expires must be"),
             (["--user", "a:b"], "--user must be a non-empty name"),
-            (["--user", "alice", "--role", "two words"], "--role must be a name"),
+            (["--user", ""], "--user must be a non-empty name"),
+            (["--user", "a\u{7}b"], "--user must be a non-empty name"),
+            (["--user", "alice", "--role", "two words"], "--role must be a role name (1 to 50 characters"),
+            (["--user", "alice", "--role", "admin", "--role", "9lives"], "not '9lives'"),
+            (["--user", "alice", "--role", "a,b"], "not 'a,b'"),
+            (["--user", "alice", "--role", ""], "--role must be a role name"),
+            (["--user", "alice", "--role", "owner"], "--role owner is not a role to give"),
         ])
     func malformed(_ arguments: [String], _ expected: String) async throws {
         let outcome = try await GantryProcess.run(["tokens", "create", "--db", "sqlite::memory:"] + arguments)

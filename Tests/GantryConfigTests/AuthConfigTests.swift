@@ -188,6 +188,109 @@ struct AuthConfigTests {
             ])
     }
 
+    @Test("a glob list some of a rule's actions can never match is refused, and so is one with actions \"*\"")
+    func deadGlobs() throws {
+        let error = #expect(throws: ConfigError.self) {
+            try loader.parse(
+                """
+                auth:
+                  rules:
+                    - {actions: [view], builders: ["secret-*"], roles: [staff]}
+                    - {actions: [force, stop], schedulers: [nightly], roles: [release]}
+                    - {actions: [pauseWorker, enableScheduler, reconfig], workers: ["ci-*"], roles: [ops]}
+                    - {actions: "*", builders: ["release-*"], workers: [w1], roles: [admin]}
+                    - {actions: [audit, change, pools], schedulers: [s], roles: [admin]}
+                    - {actions: [force], builders: [a], schedulers: [b], roles: [release]}
+                """)
+        }
+        let builders = "only force, stop, rebuild and cancel name a builder"
+        let schedulers = "only force and enableScheduler name a scheduler"
+        let workers = "only pauseWorker, gracefulWorker and killWorker name a worker"
+        let one = "so a later rule would decide it; give it a rule of its own"
+        let several = "so a later rule would decide them; give them a rule of their own"
+        let everything =
+            "so the other actions would never match this rule and a later one would decide them; list the "
+            + "actions these globs are for"
+        #expect(
+            error?.problems.map(\.description) == [
+                "auth.rules[0].builders: never match view: \(builders), \(one)",
+                "auth.rules[1].schedulers: never match stop: \(schedulers), \(one)",
+                "auth.rules[2].workers: never match enableScheduler and reconfig: \(workers), \(several)",
+                "auth.rules[3].builders: cannot go with actions \"*\": \(builders), \(everything)",
+                "auth.rules[3].workers: cannot go with actions \"*\": \(workers), \(everything)",
+                "auth.rules[4].schedulers: never match pools, change and audit: \(schedulers), \(several)",
+            ])
+
+        // Every action with the globs its targets carry, and globs left empty (which restrict nothing).
+        let config = try loader.parse(
+            """
+            auth:
+              rules:
+                - {actions: [force, stop, rebuild, cancel], builders: ["release-*"], roles: [release]}
+                - {actions: [force, enableScheduler], schedulers: [nightly], roles: [release]}
+                - {actions: [force], builders: [a], schedulers: [b], roles: [release]}
+                - {actions: [pauseWorker, gracefulWorker, killWorker], workers: ["ci-*"], roles: [ops]}
+                - {actions: [view, change, audit, pools, reconfig], builders: [], roles: [staff]}
+                - {actions: "*", schedulers: [], roles: [admin]}
+            """)
+        let rules = try #require(config.auth?.policy.rules)
+        #expect(rules.count == 6)
+        #expect(rules.last == AccessRule(actions: AccessAction.control, roles: ["admin"]))
+        #expect(rules[4] == AccessRule(actions: [.view, .change, .audit, .pools, .reconfig], roles: ["staff"]))
+    }
+
+    @Test("\"*\" covers change and audit: by default only admins send changes through base or read the audit log")
+    func changeAndAudit() throws {
+        let config = try loader.parse(
+            """
+            auth:
+              rules:
+                - {actions: [change], roles: [developer]}
+                - {actions: "*", roles: [admin]}
+            """)
+        let policy = try #require(config.auth?.policy)
+        #expect(policy.rules.last?.actions.isSuperset(of: [.change, .audit]) == true)
+        let developer = Caller(user: "dan", roles: ["developer"], source: .token)
+        let admin = Caller(user: "alice", roles: ["admin"], source: .token)
+        #expect(policy.decide(.change, on: .any, for: developer) == .allowed)
+        #expect(policy.decide(.audit, on: .any, for: developer) == .forbidden)
+        #expect(policy.decide(.audit, on: .any, for: admin) == .allowed)
+        #expect(policy.decide(.change, on: .any, for: .anonymous) == .unauthenticated)
+    }
+
+    @Test("with auth, the github and gitlab hooks must have secrets; base has none and is guarded by 'change'")
+    func hookSecretsWithAuth() throws {
+        let unsigned = #expect(throws: ConfigError.self) {
+            try loader.parse("auth: {}\nchangeHooks: {base: {}, github: {}, gitlab: ~}")
+        }
+        #expect(unsigned?.problems.map(\.path) == ["changeHooks.github", "changeHooks.gitlab"])
+        for problem in unsigned?.problems ?? [] {
+            #expect(
+                problem.message
+                    == "needs a secret: with 'auth' every hook must be signed, or anyone who can reach the master "
+                    + "could inject changes (and start the builds they trigger); add {secret: ...}")
+        }
+
+        // What the hooks' own reading already refused is not refused again.
+        let malformed = #expect(throws: ConfigError.self) {
+            try loader.parse("auth: {}\nchangeHooks: {github: {secret: \"\"}, gitlab: yes}")
+        }
+        #expect(
+            malformed?.problems.map(\.description) == [
+                "changeHooks.github.secret: must be a non-empty string",
+                "changeHooks.gitlab: must be a mapping (use {} for the defaults)",
+            ])
+
+        let signed = try loader.parse(
+            "auth: {}\nchangeHooks: {base: {}, github: {secret: s3cret}, gitlab: {secret: t0ken}}")
+        #expect(signed.changeHooks.base && signed.changeHooks.github?.secret == "s3cret")
+        #expect(signed.changeHooks.gitlab?.secret == "t0ken")
+        #expect(try loader.parse("auth: {}\nchangeHooks: {base: {}}").changeHooks.base)
+        let unguarded = try loader.parse("changeHooks: {github: {}, gitlab: {}}")
+        #expect(unguarded.auth == nil && unguarded.changeHooks.github == HookSecret())
+        #expect(unguarded.changeHooks.gitlab == HookSecret(), "without auth a hook may go unsigned, as before")
+    }
+
     @Test("htpasswd: bcrypt lines ($2y$ read as $2b$), comments and blank lines; other lines named by number only")
     func htpasswd() throws {
         let file = """

@@ -105,6 +105,41 @@ struct AccessPolicyTests {
         }
     }
 
+    @Test("change and audit are control actions: \"*\" covers them, and by default only admins have them")
+    func changeAndAudit() {
+        #expect(AccessAction.control.isSuperset(of: [.change, .audit]))
+        #expect(AccessAction(rawValue: "change") == .change && AccessAction(rawValue: "audit") == .audit)
+        let policy = AccessPolicy()
+        for action in [AccessAction.change, .audit] {
+            #expect(policy.decide(action, on: .any, for: alice) == .allowed)
+            #expect(policy.decide(action, on: .any, for: dave) == .forbidden)
+            #expect(policy.decide(action, on: .any, for: .anonymous) == .unauthenticated, "reading is not auditing")
+            #expect(policy.reach(action, for: alice) == .all && policy.reach(action, for: dave) == .none)
+        }
+        let developers = AccessPolicy(rules: [AccessRule(actions: [.change], roles: ["developer"])])
+        #expect(developers.decide(.change, on: .any, for: dave) == .allowed)
+        #expect(developers.decide(.audit, on: .any, for: dave) == .forbidden)
+    }
+
+    @Test("each action can match only the glob lists naming what its targets carry")
+    func matchableGlobs() throws {
+        let expected: [AccessAction: Set<AccessRule.Globs>] = [
+            .view: [], .force: [.builders, .schedulers], .stop: [.builders], .rebuild: [.builders],
+            .cancel: [.builders], .enableScheduler: [.schedulers], .pauseWorker: [.workers],
+            .gracefulWorker: [.workers], .killWorker: [.workers], .pools: [], .reconfig: [], .change: [], .audit: [],
+        ]
+        #expect(Set(expected.keys) == Set(AccessAction.allCases), "every action is listed")
+        for action in AccessAction.allCases {
+            #expect(action.matchableGlobs == expected[action], "\(action)")
+        }
+        let rule = AccessRule(
+            actions: [.force], builders: [try Pattern(glob: "a*")], schedulers: [try Pattern(glob: "s")],
+            roles: ["x"])
+        #expect(rule.patterns(.builders) == rule.builders && rule.patterns(.schedulers) == rule.schedulers)
+        #expect(rule.patterns(.workers).isEmpty)
+        #expect(AccessRule.Globs.allCases.map(\.rawValue) == ["builders", "schedulers", "workers"])
+    }
+
     @Test("view: anonymous read lets everyone see; with none, anonymous callers log in and view rules decide")
     func viewing() throws {
         let secret = AccessRule(actions: [.view], builders: [try Pattern(glob: "secret-*")], roles: ["staff"])

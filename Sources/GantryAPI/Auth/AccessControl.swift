@@ -20,12 +20,20 @@ public final class AccessControl: Sendable {
         var byUser = AttemptLimiter<ContinuousClock.Instant>(limit: failuresPerUser, window: window)
     }
 
+    /// The longest key the limits keep: a longer user name counts as its first characters, so a flood of huge
+    /// names cannot fill memory.
+    static let maxKeyLength = 64
+
     private let state: Mutex<State>
     private let clock = ContinuousClock()
+    /// Whether the master may answer requests for names beyond this machine without authentication
+    /// (`http.insecure`); without it, a master without `auth` answers only requests for loopback names.
+    let insecure: Bool
 
     /// `nil` settings: no authentication, everyone may do everything (a master on loopback only, or `insecure`).
-    public init(_ settings: AuthSettings?) {
+    public init(_ settings: AuthSettings?, insecure: Bool = false) {
         state = Mutex(State(settings: settings))
+        self.insecure = insecure
     }
 
     public var settings: AuthSettings? { state.withLock { $0.settings } }
@@ -50,8 +58,8 @@ public final class AccessControl: Sendable {
         let now = clock.now
         return state.withLock { state in
             let waits = [
-                address.flatMap { state.byAddress.retryAfter($0, at: now) },
-                user.flatMap { state.byUser.retryAfter($0, at: now) },
+                address.flatMap { state.byAddress.retryAfter(Self.key($0), at: now) },
+                user.flatMap { state.byUser.retryAfter(Self.key($0), at: now) },
             ]
             return waits.compactMap { $0 }.max()
         }
@@ -60,13 +68,17 @@ public final class AccessControl: Sendable {
     func recordFailure(address: String?, user: String?) {
         let now = clock.now
         state.withLock { state in
-            if let address { state.byAddress.recordFailure(address, at: now) }
-            if let user { state.byUser.recordFailure(user, at: now) }
+            if let address { state.byAddress.recordFailure(Self.key(address), at: now) }
+            if let user { state.byUser.recordFailure(Self.key(user), at: now) }
         }
     }
 
     /// A success clears the user's failures (not the address's: one right password must not reset a guesser).
     func recordSuccess(user: String) {
-        state.withLock { $0.byUser.recordSuccess(user) }
+        state.withLock { $0.byUser.recordSuccess(Self.key(user)) }
+    }
+
+    private static func key(_ text: String) -> String {
+        String(text.prefix(maxKeyLength))
     }
 }

@@ -8,7 +8,7 @@ import GantryModel
 /// on. Unbound, it is anonymous: a path that somehow missed the middleware is refused, never let through.
 struct Requester: Sendable {
     var caller: Caller
-    /// The peer's address, or the client's as a trusted proxy forwarded it.
+    /// The peer's address (behind a reverse proxy, the proxy's).
     var address: String?
 
     @TaskLocal static var current = Requester(caller: .anonymous, address: nil)

@@ -1,5 +1,6 @@
 import Foundation
 import GantryModel
+import GantryScheduling
 import GantryStorage
 import Logging
 
@@ -121,13 +122,10 @@ struct ControlActions: Sendable {
         _ scheduler: String, builders: [String], _ force: (_ owner: String?) async throws -> T
     ) async throws -> T {
         // Each builder is decided alone: a rule may allow forcing some of a scheduler's builders only.
-        for builder in builders {
-            try authorize(.force, AccessTarget(builder: builder, scheduler: scheduler), "builder \(builder)")
-        }
-        let names = builders.isEmpty ? "every builder" : builders.joined(separator: ", ")
+        let targets = builders.map { AccessTarget(builder: $0, scheduler: scheduler) }
         return try await audited(
-            .force, AccessTarget(builder: builders.first, scheduler: scheduler), "scheduler \(scheduler)",
-            detail: names
+            .force, targets.isEmpty ? [AccessTarget(scheduler: scheduler)] : targets, "scheduler \(scheduler)",
+            detail: builders.isEmpty ? "every builder" : builders.joined(separator: ", ")
         ) {
             try await force(Requester.current.caller.user)
         }
@@ -150,9 +148,19 @@ struct ControlActions: Sendable {
         _ action: AccessAction, _ target: AccessTarget, _ name: String, detail: String?,
         _ work: () async throws -> T
     ) async throws -> T {
+        try await audited(action, [target], name, detail: detail, work)
+    }
+
+    /// As above, for an action on several targets at once, each of which must be allowed. An anonymous caller's
+    /// refusal is not recorded: anyone could fill the log with those.
+    private func audited<T: Sendable>(
+        _ action: AccessAction, _ targets: [AccessTarget], _ name: String, detail: String?,
+        _ work: () async throws -> T
+    ) async throws -> T {
         let requester = Requester.current
+        let detail = detail.map { $0.count > Self.maxDetail ? String($0.prefix(Self.maxDetail)) + "…" : $0 }
         do {
-            try authorize(action, target, name)
+            for target in targets { try authorize(action, target, name) }
         } catch let error as GantryError where error.code == .forbidden {
             await record(requester, action, name, outcome: "refused", detail: detail)
             throw error
@@ -161,15 +169,19 @@ struct ControlActions: Sendable {
             let result = try await work()
             await record(requester, action, name, outcome: "done", detail: detail)
             return result
-        } catch let error as GantryError {
-            await record(requester, action, name, outcome: "failed: \(error.message)", detail: detail)
+        } catch {
+            let message = (error as? GantryError)?.message ?? "not carried out"
+            await record(requester, action, name, outcome: "failed: \(message)", detail: detail)
             throw error
         }
     }
 
+    /// The longest detail (a reason) the audit log keeps.
+    static let maxDetail = 1000
+
     /// - Throws: `GantryError.unauthenticated` (401) for an anonymous caller the rules do not allow,
     ///   `.forbidden` (403) for a known one.
-    private func authorize(_ action: AccessAction, _ target: AccessTarget, _ name: String) throws {
+    func authorize(_ action: AccessAction, _ target: AccessTarget, _ name: String) throws {
         let caller = Requester.current.caller
         switch access.decide(action, on: target, for: caller) {
         case .allowed: return
@@ -217,10 +229,13 @@ struct ControlActions: Sendable {
         try await database.builders.getBuilders().first { $0.id == id }?.name
     }
 
-    /// The `owner` property (`[value, source]`), as the force scheduler sets it.
+    /// The `owner` property (`[value, source]`) as only the force scheduler sets it: an owner a change brought
+    /// (a hook's properties) is not believed, or anyone could make a build "theirs" to stop.
     private static func owner(of buildset: Buildset) -> String? {
-        guard case .array(let value)? = buildset.properties["owner"] else { return nil }
-        return value.first?.string
+        guard case .array(let value)? = buildset.properties["owner"], value.count == 2,
+            value[1].string == ForceScheduler.propertySource
+        else { return nil }
+        return value[0].string
     }
 
     /// The worker `key` names.

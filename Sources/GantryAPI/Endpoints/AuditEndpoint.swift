@@ -8,8 +8,9 @@ extension HTTPAPI {
     /// actions carried out or refused, newest first: who (`user`, `source`), what (`action`, `target`,
     /// `detail`), when (`at`, seconds since 1970), from where (`address`) and the `outcome`.
     func addAudit(to router: Router<APIRequestContext>) {
-        router.get("/api/v2/audit") { [self] request, _ -> Response in
+        router.get("/api/v2/audit") { [self] request, context -> Response in
             await APIResponse.answering(logger: logger) {
+                try control.authorize(.audit, .any, "the audit log")
                 let query = WebForm(query: request)
                 let limit = try query.integer("limit", minimum: 1) ?? 100
                 guard limit <= 1000 else { throw GantryError(.invalidArgument, "'limit' must be at most 1000") }

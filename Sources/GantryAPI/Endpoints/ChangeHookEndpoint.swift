@@ -20,6 +20,18 @@ extension HTTPAPI {
         let unverifiedBodies = HookBodyGate(capacity: Self.maxUnverifiedHookBodies)
         router.post("/change_hook/{dialect}") { request, context -> Response in
             let dialect = context.parameters.get("dialect") ?? ""
+            // The base hook has no secret of its own: with authentication, its caller must be allowed to send
+            // changes (the signed hooks check their secrets instead).
+            if dialect == "base" {
+                let caller = context.identity ?? .anonymous
+                switch access.decide(.change, on: .any, for: caller) {
+                case .allowed: break
+                case .unauthenticated:
+                    return APIResponse.error(.unauthorized, "log in, or send a token, to send changes")
+                case .forbidden:
+                    return APIResponse.error(.forbidden, "'\(caller.user ?? "anonymous")' may not send changes")
+                }
+            }
             return await APIResponse.answering(logger: logger) {
                 try await receiveChanges(dialect, request: request, unverifiedBodies: unverifiedBodies)
             }
@@ -31,9 +43,7 @@ extension HTTPAPI {
         request: Request,
         unverifiedBodies: HookBodyGate
     ) async throws -> Response {
-        let header = { (name: String) in
-            request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
-        }
+        let header = { (name: String) in request.header(name) }
         let hook: ChangeHook
         let admission: ChangeHook.Admission
         do throws(ChangeHookRefusal) {

@@ -24,7 +24,7 @@ extension HTTPAPI {
             do {
                 subscription = try EventSubscription(
                     options: Self.options(of: request),
-                    lastEventID: request.headers.first { $0.name.canonicalName == "last-event-id" }?.value)
+                    lastEventID: request.header("last-event-id"))
             } catch {
                 return await APIResponse.answering(logger: logger) { throw error }
             }

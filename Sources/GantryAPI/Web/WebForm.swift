@@ -50,7 +50,7 @@ struct WebForm: Sendable {
     /// request that says neither does not come from a current browser's page, and is let through.
     static func refuseCrossSite(_ request: Request) throws {
         let refusal = WebRefusal(.forbidden, "a form may only be posted from this master's own pages")
-        if let site = request.headers.first(where: { $0.name.canonicalName == "sec-fetch-site" })?.value {
+        if let site = request.header("sec-fetch-site") {
             guard site == "same-origin" || site == "none" else { throw refusal }
             return
         }

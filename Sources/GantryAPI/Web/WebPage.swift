@@ -50,7 +50,8 @@ extension WebUI {
         }
         let layout = Self.context([
             "title": title,
-            "navigation": Self.navigation.map { entry -> [String: Any] in
+            "navigation": Self.navigation.filter { $0.section != "audit" || control.mayAnywhere(.audit) }.map {
+                entry -> [String: Any] in
                 ["label": entry.label, "href": entry.path, "current": entry.section == section]
             },
             "feed": feed.joined(separator: ","),

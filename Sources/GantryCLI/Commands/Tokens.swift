@@ -39,12 +39,21 @@ extension GantryCommand.Tokens {
         var note: String = ""
 
         func validate() throws {
-            guard !user.isEmpty, !user.contains(":"), !user.unicodeScalars.contains(where: Self.isControl) else {
+            // The same rules as the configuration's users and roles, so a token names what a rule can name.
+            guard UserAccount.isValidName(user) else {
                 throw ValidationError("--user must be a non-empty name without ':' or control characters")
             }
-            for role in roles
-            where role.isEmpty || role.contains(",") || role.unicodeScalars.contains(where: Self.isBlank) {
-                throw ValidationError("--role must be a name without spaces or commas, not '\(role)'")
+            for role in roles {
+                guard Identifier.isValid(role) else {
+                    throw ValidationError("--role must be a role name (\(Identifier.rule)), not '\(role)'")
+                }
+                // Rules grant `owner` to a build's owner; a token holding it as a role would match every owner
+                // rule on every build.
+                guard role != AccessRule.ownerRole else {
+                    throw ValidationError(
+                        "--role owner is not a role to give: rules use it for the owner of a build, and a token "
+                            + "holding it would be everyone's owner")
+                }
             }
             _ = try Self.lifetime(expires)
         }
@@ -76,14 +85,6 @@ extension GantryCommand.Tokens {
                 throw ValidationError("--expires must be a duration such as 90d or 12h, or 'never', not '\(text)'")
             }
             return duration
-        }
-
-        private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.properties.generalCategory == .control
-        }
-
-        private static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
-            isControl(scalar) || scalar.properties.isWhitespace
         }
     }
 

@@ -22,8 +22,27 @@ public enum AccessAction: String, Sendable, Hashable, CaseIterable {
     case pools
     /// Reload the master's configuration.
     case reconfig
+    /// Send changes through the `base` change hook, which has no secret of its own: a change can start builds.
+    case change
+    /// Read the audit log: who did what, from which address, which is more than `view` shows.
+    case audit
 
     /// Every action but `view`: what `actions: "*"` names, as Buildbot's `AnyControlEndpointMatcher` does, so a
-    /// last catch-all rule for admins leaves reading to `anonymous` and to rules that name `view`.
+    /// last catch-all rule for admins leaves reading to `anonymous` and to rules that name `view`. `change` and
+    /// `audit` are among them, so by default only admins send changes or read who did what.
     public static let control: Set<AccessAction> = Set(allCases).subtracting([.view])
+
+    /// The glob lists a rule can match this action with: those naming something its requests' targets carry.
+    /// A rule restricting another list never matches the action, so a later rule would silently decide it; the
+    /// configuration refuses such a rule.
+    public var matchableGlobs: Set<AccessRule.Globs> {
+        switch self {
+        case .force: [.builders, .schedulers]
+        case .stop, .rebuild, .cancel: [.builders]
+        case .enableScheduler: [.schedulers]
+        case .pauseWorker, .gracefulWorker, .killWorker: [.workers]
+        // Decided on no particular target.
+        case .view, .pools, .reconfig, .change, .audit: []
+        }
+    }
 }

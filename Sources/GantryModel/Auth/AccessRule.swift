@@ -27,6 +27,20 @@ public struct AccessRule: Sendable, Hashable {
         self.roles = roles
     }
 
+    /// A rule's lists of globs, by their key in the configuration, each matched against one name of the target.
+    public enum Globs: String, Sendable, Hashable, CaseIterable {
+        case builders, schedulers, workers
+    }
+
+    /// The globs of `list`.
+    public func patterns(_ list: Globs) -> [Pattern] {
+        switch list {
+        case .builders: builders
+        case .schedulers: schedulers
+        case .workers: workers
+        }
+    }
+
     /// Whether the rule restricts the targets it matches by a name, rather than matching every target.
     public var isRestricted: Bool { !builders.isEmpty || !schedulers.isEmpty || !workers.isEmpty }
 

@@ -23,7 +23,6 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible, 
             case stopped
             case unauthenticated
             case forbidden
-            case rateLimited
         }
 
         private let base: Base
@@ -60,8 +59,6 @@ public struct GantryError: Error, Sendable, Equatable, CustomStringConvertible, 
         public static let unauthenticated = Code(.unauthenticated)
         /// The caller may not: it is known, but no rule grants it the action.
         public static let forbidden = Code(.forbidden)
-        /// Too many failed attempts from this caller; it may try again later.
-        public static let rateLimited = Code(.rateLimited)
 
         public var description: String { base.rawValue }
     }

@@ -14,6 +14,10 @@ import Logging
 /// Any master can force: the buildset is written fenced by the claim of the master running the scheduler, so
 /// it lands only while that claim holds, and a scheduler no master runs refuses with a clear error.
 public struct ForceScheduler: ClusteredServiceBehavior, ContextualScheduler {
+    /// The source of the properties a force sets, `owner` among them: what tells a forced owner from one a
+    /// change's properties brought.
+    public static let propertySource = "Force Build Form"
+
     public let kind = ServiceKind.scheduler
     public let options: SchedulerOptions
     /// The configured parameters, after the built-in ones.
@@ -84,9 +88,9 @@ public struct ForceScheduler: ClusteredServiceBehavior, ContextualScheduler {
         var request = BuildsetAdder.Request(fence: fence, reason: "A build was forced by '\(owner)': \(reason)")
         request.builderNames = builders
         request.priority = values["priority"]?.integer
-        request.properties["owner"] = [.string(owner), "Force Build Form"]
+        request.properties["owner"] = [.string(owner), .string(Self.propertySource)]
         for name in ["reason"] + parameters.map(\.name) {
-            request.properties[name] = [values[name] ?? .null, "Force Build Form"]
+            request.properties[name] = [values[name] ?? .null, .string(Self.propertySource)]
         }
         let stamps = options.codebases.keys.sorted().map { codebase in
             func field(_ name: String) -> String? {

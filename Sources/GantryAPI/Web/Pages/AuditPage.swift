@@ -12,6 +12,7 @@ extension WebUI {
     func addAuditPages(to router: Router<APIRequestContext>) {
         router.get("/audit") { [self] request, _ -> Response in
             await rendering {
+                try control.authorize(.audit, .any, "the audit log")
                 let query = WebForm(query: request)
                 let target = query.text("target")
                 let entries = try await database.audit.entries(

@@ -32,8 +32,7 @@ extension WebUI {
                     response.headers[.retryAfter] = String(max(1, wait.components.seconds))
                     return response
                 }
-                let account = settings.users[user]
-                guard await PasswordCheck.verify(form["password"] ?? "", for: account), let account else {
+                guard let account = await PasswordCheck.verify(form["password"] ?? "", user: user, in: settings) else {
                     access.recordFailure(address: address, user: user)
                     logger.warning("refused a web login", metadata: [LogKey.httpClient: "\(address ?? "unknown")"])
                     return loginPage(next: form.next, error: "Wrong user name or password.", status: .unauthorized)
@@ -46,7 +45,7 @@ extension WebUI {
                 let (_, secret) = try await database.webSessions.create(
                     user: account.name, groups: [], lifetime: settings.sessionLifetime, address: address, now: now)
                 var response = seeOther(form.next ?? "/")
-                response.setCookie(sessionCookie(secret, lifetime: settings.sessionLifetime))
+                response.setCookie(sessionCookie(secret))
                 return response
             }
         }
@@ -57,7 +56,7 @@ extension WebUI {
                     _ = try await database.webSessions.revoke(secret: secret)
                 }
                 var response = seeOther("/")
-                response.setCookie(sessionCookie("", lifetime: .zero))
+                response.setCookie(sessionCookie("", delete: true))
                 return response
             }
         }
@@ -70,11 +69,12 @@ extension WebUI {
     }
 
     /// The session cookie: never readable by scripts, sent on top-level navigation from other sites but not with
-    /// their forms or requests (SameSite=Lax), only over TLS when the master serves TLS. The database's expiry
-    /// slides; the cookie's is renewed at each login.
-    private func sessionCookie(_ secret: String, lifetime: Duration) -> Cookie {
+    /// their forms or requests (SameSite=Lax), only over TLS when the master serves TLS. It lasts as long as the
+    /// browser runs (`maxAge` only to delete it); how long the session lives is the database's expiry, which
+    /// slides with use.
+    private func sessionCookie(_ secret: String, delete: Bool = false) -> Cookie {
         Cookie(
-            name: CallerMiddleware.sessionCookie, value: secret, maxAge: Int(lifetime.components.seconds), path: "/",
+            name: CallerMiddleware.sessionCookie, value: secret, maxAge: delete ? 0 : nil, path: "/",
             secure: secureCookies, httpOnly: true, sameSite: .lax)
     }
 }

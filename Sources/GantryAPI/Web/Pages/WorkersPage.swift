@@ -62,6 +62,10 @@ extension WebUI {
     /// which were not.
     private func carryOut(_ action: WorkerAction, on names: [String], _ form: WebForm) async throws -> Response {
         let reason = form.text("reason")
+        // All or nothing as far as the rules go: a refusal for one worker leaves the others untouched.
+        for name in names {
+            try control.authorize(action.access, AccessTarget(worker: name), "worker \(name)")
+        }
         var refusals: [String] = []
         for name in names {
             do {
