@@ -54,37 +54,6 @@ struct WorkerPortTLSTests {
         }
     }
 
-    @Test(
-        "buildbot-worker 4.3 with --use-tls, trusting the CA through SSL_CERT_FILE, attaches and runs a command",
-        .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set")
-    )
-    func buildbotWorker() async throws {
-        try await TestCertificates.with { certs in
-            let tls = try TLSServerContext(TLSFiles(certificate: certs.serverCertificate, key: certs.serverKey))
-            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"], tls: tls) { harness in
-                // Twisted checks the certificate against the host the worker was created with, and trusts OpenSSL's
-                // default paths, which SSL_CERT_FILE replaces.
-                let worker = try await BuildbotWorkerProcess(
-                    name: "wk1", password: "pass1", masterPort: harness.number, directory: harness.directory,
-                    masterHost: "localhost", useTLS: true, environment: ["SSL_CERT_FILE": certs.ca])
-                defer { Task { await worker.stop() } }
-                var links = harness.links.makeAsyncIterator()
-                let attached = await links.next()
-                let (link, info) = try #require(attached, "\(worker.log)")
-                #expect(link.name == "wk1" && info.version == "4.3.0")
-
-                let workdir = worker.basedir.appendingPathComponent("b1/build").path
-                let collected = Collected()
-                let outcome = try await link.runCommand(
-                    "shell", args: ["workdir": .string(workdir), "command": "echo over tls", "usePTY": false],
-                    builderName: "b1"
-                ) { await collected.add($0) }
-                #expect(outcome.succeeded)
-                #expect(await collected.items.filter { $0.key == "stdout" }.compactMap(\.text).joined() == "over tls\n")
-            }
-        }
-    }
-
     @Test("a client speaking plain HTTP gets no answer: the connection is closed")
     func plainClient() async throws {
         try await TestCertificates.with { certs in

@@ -46,7 +46,9 @@ extension GantryCommand {
             guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
                 throw CommandFailure("--master must be HOST:PORT, not '\(master)'")
             }
-            let host = colon == master.startIndex ? "127.0.0.1" : String(master[..<colon])
+            var host = colon == master.startIndex ? "127.0.0.1" : String(master[..<colon])
+            // `[::1]:9989`: the address without its brackets, for the connection and the certificate's check.
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8),
                 let password = text.split(separator: "\n", omittingEmptySubsequences: false).first, !password.isEmpty
             else { throw CommandFailure("cannot read a password from '\(passwordFile)'") }

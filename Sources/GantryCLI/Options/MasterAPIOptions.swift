@@ -44,7 +44,13 @@ struct MasterAPIOptions: ParsableArguments {
         else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
         var request = URLRequest(url: url)
         let sent = try credentials()
-        if let sent { request.setValue(sent.authorization, forHTTPHeaderField: "Authorization") }
+        if let sent {
+            request.setValue(sent.authorization, forHTTPHeaderField: "Authorization")
+            if url.scheme == "http", let host = url.host, !AddressRange.isLoopback(host) {
+                FileHandle.standardError.write(
+                    Data("warning: the token goes to \(host) unencrypted; serve the API over TLS (https://)\n".utf8))
+            }
+        }
         if let body {
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
