@@ -242,8 +242,9 @@ struct AuthAPITests {
         "a web session made on one master is accepted by another and dies with logout", arguments: TestBackend.enabled)
     func sessionsAcrossMasters(_ backend: TestBackend) async throws {
         try await withSharedDatabases(backend) { first, second in
+            let otherAccess = AccessControl(Self.settings)
             try await withAPIServer(first, access: AccessControl(Self.settings)) { one in
-                try await withAPIServer(second, access: AccessControl(Self.settings)) { other in
+                try await withAPIServer(second, access: otherAccess) { other in
                     let wrong = try await send(
                         one, "POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                         body: "user=alice&password=nope")
@@ -260,6 +261,14 @@ struct AuthAPITests {
 
                     let whoami = try await send(other, "GET", "/api/v2/whoami", headers: ["Cookie": pair])
                     #expect(whoami["user"] == "alice" && whoami["source"] == "session")
+
+                    // A new password for alice on that master ends her session there, until it is set back.
+                    var changed = Self.settings
+                    changed.users["alice"]?.passwordHash = try #require(Self.settings.users["dave"]?.passwordHash)
+                    otherAccess.update(changed)
+                    let afterChange = try await send(other, "GET", "/api/v2/whoami", headers: ["Cookie": pair])
+                    #expect(afterChange["user"] == .null)
+                    otherAccess.update(Self.settings)
 
                     // A state-changing request made with the cookie needs this master's Origin.
                     let form = ["Cookie": pair, "Content-Type": "application/x-www-form-urlencoded"]

@@ -92,10 +92,10 @@ struct AuthStorageTests {
         try await withTestDatabase(backend) { db in
             let lifetime = Duration.seconds(3600)
             let (session, secret) = try await db.webSessions.create(
-                user: "alice", groups: ["ops", "dev"], lifetime: lifetime, address: "10.0.0.7", now: start)
+                user: "alice", credential: "c1", lifetime: lifetime, address: "10.0.0.7", now: start)
             #expect(secret.hasPrefix("gss_") && secret.count == 4 + 43)
             #expect(session.expiresAt == start.addingTimeInterval(3600))
-            #expect(session.groups == ["ops", "dev"] && session.address == "10.0.0.7")
+            #expect(session.credential == "c1" && session.address == "10.0.0.7")
             #expect(try await db.count("web_sessions", where: "session_hash = '\(SecretDigest.hash(secret))'") == 1)
             #expect(try await db.count("web_sessions", where: "session_hash = '\(secret)'") == 0)
 
@@ -103,7 +103,7 @@ struct AuthStorageTests {
             let early = try #require(
                 try await db.webSessions.authenticate(secret, lifetime: lifetime, now: start.addingTimeInterval(1000)))
             #expect(early.expiresAt == start.addingTimeInterval(3600))
-            #expect(early.user == "alice" && early.groups == ["ops", "dev"] && early.createdAt == start)
+            #expect(early.user == "alice" && early.credential == "c1" && early.createdAt == start)
 
             // Less than half remains: a lifetime from now.
             let late = try await db.webSessions.authenticate(
@@ -126,11 +126,11 @@ struct AuthStorageTests {
         try await withTestDatabase(backend) { db in
             #expect(try await db.webSessions.deleteExpired(now: start) == 0, "none yet")
             let (_, short) = try await db.webSessions.create(
-                user: "a", groups: [], lifetime: .seconds(60), address: nil, now: start)
+                user: "a", credential: "", lifetime: .seconds(60), address: nil, now: start)
             let (_, long) = try await db.webSessions.create(
-                user: "b", groups: [], lifetime: .seconds(3600), address: nil, now: start)
+                user: "b", credential: "", lifetime: .seconds(3600), address: nil, now: start)
             let (_, leaving) = try await db.webSessions.create(
-                user: "c", groups: [], lifetime: .seconds(3600), address: nil, now: start)
+                user: "c", credential: "", lifetime: .seconds(3600), address: nil, now: start)
 
             #expect(try await db.webSessions.revoke(secret: leaving))
             #expect(try await db.webSessions.revoke(secret: leaving) == false, "already gone")
@@ -151,7 +151,7 @@ struct AuthStorageTests {
     func sessionAcrossMasters(_ backend: TestBackend) async throws {
         try await withSharedStore(backend) { first, second in
             let (session, secret) = try await first.webSessions.create(
-                user: "alice", groups: ["ops"], lifetime: .seconds(3600), address: "127.0.0.1", now: start)
+                user: "alice", credential: "c2", lifetime: .seconds(3600), address: "127.0.0.1", now: start)
             let seen = try await second.webSessions.authenticate(secret, lifetime: .seconds(3600), now: start)
             #expect(seen == session)
             let (_, token) = try await second.tokens.create(

@@ -26,6 +26,8 @@ struct CallerMiddleware: RouterMiddleware {
 
     /// The cookie holding a web session's secret.
     static let sessionCookie = "gantry_session"
+    /// How long a session may last from its login, however often it is used.
+    static let maxSessionAge: TimeInterval = 7 * 24 * 3600
 
     let access: AccessControl
     let database: Database
@@ -84,10 +86,12 @@ struct CallerMiddleware: RouterMiddleware {
                     Self.unauthorized("the Authorization header must be 'Bearer TOKEN' or 'Basic'", challenge: "Bearer")
                 )
             }
+            let now = Date()
             if let secret = request.cookies[Self.sessionCookie]?.value, !secret.isEmpty,
                 let session = try await database.webSessions.authenticate(
-                    secret, lifetime: settings.sessionLifetime, now: Date()),
-                let account = settings.users[session.user]
+                    secret, lifetime: settings.sessionLifetime, now: now),
+                now.timeIntervalSince(session.createdAt) < Self.maxSessionAge,
+                let account = settings.users[session.user], session.credential == PasswordCheck.fingerprint(account)
             {
                 return .caller(settings.caller(account.name, groups: account.groups, source: .session))
             }

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GantryModel
 import HummingbirdBcrypt
 import NIOPosix
@@ -17,5 +19,11 @@ enum PasswordCheck {
         let matches =
             (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }) ?? false
         return matches ? account : nil
+    }
+
+    /// What a session keeps of the password it was opened with: a digest of its hash, so that changing a user's
+    /// password in the configuration ends the user's sessions.
+    static func fingerprint(_ account: UserAccount) -> String {
+        SHA256.hash(data: Data(account.passwordHash.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -6,8 +6,9 @@ public struct WebSession: Sendable, Hashable {
     public let id: Int
     /// The user who logged in.
     public let user: String
-    /// The user's groups when they logged in (from the reverse proxy, or the account), for role grants by group.
-    public let groups: [String]
+    /// What the user's credential was when they logged in (a digest of their password's hash): a session whose
+    /// user has since changed password is not accepted.
+    public let credential: String
     /// When the user logged in.
     public let createdAt: Date
     /// When the session ends unless used; each use in its second half moves it a lifetime away.
@@ -15,10 +16,10 @@ public struct WebSession: Sendable, Hashable {
     /// The address the login came from, for the audit log.
     public let address: String?
 
-    public init(id: Int, user: String, groups: [String], createdAt: Date, expiresAt: Date, address: String?) {
+    public init(id: Int, user: String, credential: String, createdAt: Date, expiresAt: Date, address: String?) {
         self.id = id
         self.user = user
-        self.groups = groups
+        self.credential = credential
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.address = address

@@ -13,16 +13,16 @@ public struct WebSessionsConnector: Sendable {
     /// A new session for `user`, ending `lifetime` after `now` unless used; the secret (the cookie's value,
     /// "gss_" + random) is returned once, only its hash is stored.
     public func create(
-        user: String, groups: [String], lifetime: Duration, address: String?, now: Date
+        user: String, credential: String, lifetime: Duration, address: String?, now: Date
     ) async throws -> (session: WebSession, secret: String) {
         let secret = SecretDigest.make(prefix: Self.secretPrefix)
         let created = now.epochSeconds
         let expires = created.addingSaturated(Self.seconds(lifetime))
         let id = try await database.withTransaction { sql in
             try await sql.insert(into: "web_sessions")
-                .columns("session_hash", "user_name", "groups", "created_at", "expires_at", "address")
+                .columns("session_hash", "user_name", "credential", "created_at", "expires_at", "address")
                 .values(
-                    SQLBind(SecretDigest.hash(secret)), SQLBind(user), SQLBind(Self.groupsText(groups)),
+                    SQLBind(SecretDigest.hash(secret)), SQLBind(user), SQLBind(credential),
                     SQLBind(created), SQLBind(expires), SQLBind(address)
                 )
                 .returning("id")
@@ -30,7 +30,7 @@ public struct WebSessionsConnector: Sendable {
         }
         guard let id else { throw StorageInvariantError("session insert returned no id") }
         let session = WebSession(
-            id: id, user: user, groups: groups, createdAt: Date(epochSeconds: created),
+            id: id, user: user, credential: credential, createdAt: Date(epochSeconds: created),
             expiresAt: Date(epochSeconds: expires), address: address)
         return (session, secret)
     }
@@ -45,7 +45,7 @@ public struct WebSessionsConnector: Sendable {
         return try await database.withTransaction { sql -> WebSession? in
             guard
                 let row = try await sql.select()
-                    .columns("id", "user_name", "groups", "created_at", "expires_at", "address")
+                    .columns("id", "user_name", "credential", "created_at", "expires_at", "address")
                     .from("web_sessions").where("session_hash", .equal, digest).first()
             else { return nil }
             let id = try row.decode(column: "id", as: Int.self)
@@ -55,13 +55,10 @@ public struct WebSessionsConnector: Sendable {
                 expires = seconds.addingSaturated(lifetimeSeconds)
                 try await sql.update("web_sessions").set("expires_at", to: expires).where("id", .equal, id).run()
             }
-            guard let groups = try? JSONValue(json: try row.decode(column: "groups", as: String.self)) else {
-                throw StorageInvariantError("session \(id) has groups that are not JSON")
-            }
             return WebSession(
                 id: id,
                 user: try row.decode(column: "user_name", as: String.self),
-                groups: groups.elements.compactMap(\.string),
+                credential: try row.decode(column: "credential", as: String.self),
                 createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int.self)),
                 expiresAt: Date(epochSeconds: expires),
                 address: try row.decode(column: "address", as: String?.self)
@@ -95,10 +92,6 @@ public struct WebSessionsConnector: Sendable {
         max(1, Int(clamping: lifetime.components.seconds))
     }
 
-    /// The groups as the JSON array the `groups` column holds.
-    private static func groupsText(_ groups: [String]) -> String {
-        JSONValue.array(groups.map(JSONValue.string)).jsonText
-    }
 }
 
 extension Database {

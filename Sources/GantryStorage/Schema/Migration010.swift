@@ -23,7 +23,7 @@ extension Migration {
                 id \(dialect.serialPrimaryKey),
                 session_hash TEXT NOT NULL UNIQUE,
                 user_name TEXT NOT NULL,
-                "groups" TEXT NOT NULL,
+                credential TEXT NOT NULL,
                 created_at BIGINT NOT NULL,
                 expires_at BIGINT NOT NULL,
                 address TEXT

@@ -43,7 +43,8 @@ extension WebUI {
                 // logins of one lifetime.
                 try await database.webSessions.deleteExpired(now: now)
                 let (_, secret) = try await database.webSessions.create(
-                    user: account.name, groups: [], lifetime: settings.sessionLifetime, address: address, now: now)
+                    user: account.name, credential: PasswordCheck.fingerprint(account),
+                    lifetime: settings.sessionLifetime, address: address, now: now)
                 var response = seeOther(form.next ?? "/")
                 response.setCookie(sessionCookie(secret))
                 return response
