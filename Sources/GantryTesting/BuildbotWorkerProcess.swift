@@ -30,13 +30,10 @@ public final class BuildbotWorkerProcess: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let basedir = directory.appendingPathComponent(name)
         self.basedir = basedir
-        let created = Process()
-        created.executableURL = URL(fileURLWithPath: executable)
-        var arguments = ["create-worker", "--protocol=msgpack_experimental_v7", "--umask=0o22"]
-        if useTLS { arguments.append("--use-tls") }
-        created.arguments = arguments + [basedir.path, "\(masterHost):\(masterPort)", name, password]
-        created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
+        try await WorkerDirectoryTemplate.shared.create(
+            basedir, executable: executable, useTLS: useTLS,
+            values: ["basedir": basedir.path, "buildmaster_host": masterHost, "workername": name, "passwd": password],
+            port: masterPort)
         let output = directory.appendingPathComponent("\(name).log")
         self.output = output
         let process = try pythonTool(
@@ -72,5 +69,66 @@ public final class BuildbotWorkerProcess: Sendable {
     public func stop() async {
         if process.isRunning { send(SIGKILL) }
         _ = await waitForExit()
+    }
+}
+
+/// What `buildbot-worker create-worker` writes, made once per test process (for each TLS choice) and written for
+/// each worker with its own values in `buildbot.tac`: every worker a test starts would otherwise cost a Python start
+/// of its own before its real one, and on two cores the tests running beside it starve on those. The worker itself
+/// runs unmodified, from the file `create-worker` writes.
+private actor WorkerDirectoryTemplate {
+    static let shared = WorkerDirectoryTemplate()
+
+    private var making: [Bool: Task<URL, any Error>] = [:]
+
+    /// A worker directory at `basedir` as `create-worker` makes it, with `values` (as Python strings) and `port`.
+    func create(
+        _ basedir: URL, executable: String, useTLS: Bool, values: [String: String], port: Int
+    ) async throws {
+        let template = try await template(executable: executable, useTLS: useTLS)
+        let files = FileManager.default
+        try files.createDirectory(at: basedir, withIntermediateDirectories: true)
+        let info = basedir.appendingPathComponent("info")
+        if !files.fileExists(atPath: info.path) {
+            try files.copyItem(at: template.appendingPathComponent("info"), to: info)
+        }
+        let text = try String(contentsOf: template.appendingPathComponent("buildbot.tac"), encoding: .utf8)
+        var lines = text.components(separatedBy: "\n")
+        for (index, line) in lines.enumerated() {
+            guard let equals = line.range(of: " = "), !line.hasPrefix(" ") else { continue }
+            let key = String(line[..<equals.lowerBound])
+            if let value = values[key] {
+                lines[index] = "\(key) = \(Self.pythonString(value))"
+            } else if key == "port" {
+                lines[index] = "port = \(port)"
+            }
+        }
+        try lines.joined(separator: "\n").write(
+            to: basedir.appendingPathComponent("buildbot.tac"), atomically: true, encoding: .utf8)
+    }
+
+    /// The template's directory, made by the first caller; later ones wait for it.
+    private func template(executable: String, useTLS: Bool) async throws -> URL {
+        if let task = making[useTLS] { return try await task.value }
+        let task = Task {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gantry-worker-template-\(ProcessInfo.processInfo.processIdentifier)-\(useTLS)")
+            try? FileManager.default.removeItem(at: directory)
+            let created = Process()
+            created.executableURL = URL(fileURLWithPath: executable)
+            var arguments = ["create-worker", "--protocol=msgpack_experimental_v7", "--umask=0o22"]
+            if useTLS { arguments.append("--use-tls") }
+            created.arguments = arguments + [directory.path, "127.0.0.1:1", "template", "template"]
+            created.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            guard try await created.runUntilExit() == 0 else { throw CocoaError(.executableLoad) }
+            return directory
+        }
+        making[useTLS] = task
+        return try await task.value
+    }
+
+    /// `text` as a Python string literal.
+    private static func pythonString(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }
