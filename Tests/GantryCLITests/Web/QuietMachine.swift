@@ -3,13 +3,16 @@ import Foundation
 /// Waits for the machine to be mostly idle before a heavy test starts: on two cores, Chromium, a master and its
 /// workers beside the rest of the suite starve the tests that have time limits of seconds.
 enum QuietMachine {
-    /// Returns once the CPUs were at least `idleShare` idle over two consecutive seconds, or after `limit`.
-    static func wait(idleShare: Double = 0.6, limit: Duration = .seconds(240)) async throws {
+    /// Returns once the CPUs were at least `idleShare` idle over three consecutive seconds and the load average of
+    /// the last minute is below `load`, or after `limit`. The parallel suites pause now and then (all waiting on
+    /// timers at once); the minute's load average stays high through such a lull, so the browser suite does not
+    /// start in one and starve the tests still running.
+    static func wait(idleShare: Double = 0.6, load: Double = 2, limit: Duration = .seconds(300)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: limit)
         var quietSeconds = 0
         var previous = try ticks()
-        while quietSeconds < 2, clock.now < deadline {
+        while try quietSeconds < 3 || loadAverage() >= load, clock.now < deadline {
             try await Task.sleep(for: .seconds(1))
             let current = try ticks()
             let total = current.total - previous.total
@@ -17,6 +20,12 @@ enum QuietMachine {
             quietSeconds = total > 0 && Double(idle) / Double(total) >= idleShare ? quietSeconds + 1 : 0
             previous = current
         }
+    }
+
+    /// The load average of the last minute, from `/proc/loadavg`.
+    private static func loadAverage() throws -> Double {
+        let text = try String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
+        return Double(text.prefix { $0 != " " }) ?? 0
     }
 
     /// The CPUs' time so far, in clock ticks, from the first line of `/proc/stat`.
