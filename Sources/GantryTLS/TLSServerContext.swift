@@ -29,13 +29,6 @@ public final class TLSServerContext: Sendable {
     /// The files the certificate now served was read from.
     public var files: TLSFiles { current.withLock { $0.files } }
 
-    /// Reads the files again, from the same paths.
-    /// - Throws: `GantryError.invalidArgument` naming the file that cannot be read or used; the certificate
-    ///   served stays the one read before.
-    public func reload() throws {
-        try reload(files)
-    }
-
     /// Reads `files` (the same paths or new ones) and serves them to connections accepted from now on.
     /// - Throws: `GantryError.invalidArgument` naming the file that cannot be read or used; the certificate
     ///   served stays the one read before.

@@ -134,7 +134,7 @@ struct WorkerPortTLSTests {
                     try FileManager.default.removeItem(atPath: to)
                     try FileManager.default.copyItem(atPath: from, toPath: to)
                 }
-                try tls.reload()
+                try tls.reload(renewed)
                 #expect(await TLSProbe.upgrade(port: harness.number, trusting: first.ca) == .status(101))
             }
         }

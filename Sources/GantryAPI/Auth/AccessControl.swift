@@ -53,6 +53,28 @@ public final class AccessControl: Sendable {
         (settings?.policy ?? .open).reach(action, for: caller)
     }
 
+    /// How a password attempt ended.
+    enum PasswordAttempt {
+        /// Too many failures from the address or for the user: not even checked.
+        case limited(Duration)
+        case wrong
+        case accepted(UserAccount)
+    }
+
+    /// One password attempt, as the login form and HTTP Basic both make it: refused unchecked while the address or
+    /// the user is over its limit, else checked against `settings`' users and counted.
+    func checkPassword(
+        _ password: String, user: String, address: String?, in settings: AuthSettings
+    ) async -> PasswordAttempt {
+        if let wait = retryAfter(address: address, user: user) { return .limited(wait) }
+        guard let account = await PasswordCheck.verify(password, user: user, in: settings) else {
+            recordFailure(address: address, user: user)
+            return .wrong
+        }
+        recordSuccess(user: account.name)
+        return .accepted(account)
+    }
+
     /// `nil` when an attempt from `address` for `user` may go ahead; else how long until one may.
     func retryAfter(address: String?, user: String?) -> Duration? {
         let now = clock.now

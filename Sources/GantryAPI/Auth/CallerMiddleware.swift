@@ -118,16 +118,15 @@ struct CallerMiddleware: RouterMiddleware {
     private func password(
         _ basic: BasicAuthentication, address: String?, settings: AuthSettings
     ) async -> Identification {
-        if let wait = access.retryAfter(address: address, user: basic.username) {
+        switch await access.checkPassword(basic.password, user: basic.username, address: address, in: settings) {
+        case .limited(let wait):
             return .refused(Self.tooManyAttempts(wait))
-        }
-        guard let account = await PasswordCheck.verify(basic.password, user: basic.username, in: settings) else {
-            access.recordFailure(address: address, user: basic.username)
+        case .wrong:
             logger.warning("refused a wrong user name or password", metadata: Self.from(address))
             return .refused(Self.unauthorized("wrong user name or password", challenge: #"Basic realm="gantry""#))
+        case .accepted(let account):
+            return .caller(settings.caller(account.name, groups: account.groups, source: .password))
         }
-        access.recordSuccess(user: account.name)
-        return .caller(settings.caller(account.name, groups: account.groups, source: .password))
     }
 
     /// The caller a trusted proxy names, with the groups it sends besides the account's own; 400 when either

@@ -3,18 +3,15 @@ public struct AccessTarget: Sendable, Hashable {
     public var builder: String?
     public var scheduler: String?
     public var worker: String?
-    public var pool: String?
     /// The owner of the build or buildset (its `owner` property), which the `owner` role matches.
     public var owner: String?
 
     public init(
-        builder: String? = nil, scheduler: String? = nil, worker: String? = nil, pool: String? = nil,
-        owner: String? = nil
+        builder: String? = nil, scheduler: String? = nil, worker: String? = nil, owner: String? = nil
     ) {
         self.builder = builder
         self.scheduler = scheduler
         self.worker = worker
-        self.pool = pool
         self.owner = owner
     }
 

@@ -24,20 +24,22 @@ extension WebUI {
                 guard let settings = access.settings else {
                     return messagePage(.notFound, "This master has no authentication: everyone may use it.")
                 }
-                let user = form.text("user") ?? ""
                 let address = context.peerAddress
-                if let wait = access.retryAfter(address: address, user: user) {
+                let account: UserAccount
+                switch await access.checkPassword(
+                    form["password"] ?? "", user: form.text("user") ?? "", address: address, in: settings)
+                {
+                case .limited(let wait):
                     var response = loginPage(
                         next: form.next, error: "Too many failed attempts; try again later.", status: .tooManyRequests)
                     response.headers[.retryAfter] = String(max(1, wait.components.seconds))
                     return response
-                }
-                guard let account = await PasswordCheck.verify(form["password"] ?? "", user: user, in: settings) else {
-                    access.recordFailure(address: address, user: user)
+                case .wrong:
                     logger.warning("refused a web login", metadata: [LogKey.httpClient: "\(address ?? "unknown")"])
                     return loginPage(next: form.next, error: "Wrong user name or password.", status: .unauthorized)
+                case .accepted(let accepted):
+                    account = accepted
                 }
-                access.recordSuccess(user: account.name)
                 let now = Date()
                 // Sessions are only made here, so clearing the expired ones here keeps the table as small as the
                 // logins of one lifetime.
