@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
@@ -155,6 +156,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryReporters",
+            dependencies: [
+                "GantryCluster",
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "GantryChangeSources",
+            dependencies: [
+                "GantryCluster",
+                "GantryModel",
+                "GantryStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryBuilds",
             dependencies: [
                 "GantryModel",
@@ -172,6 +202,9 @@ let package = Package(
                 "GantryTLS",
                 "GantryWorkers",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
@@ -185,6 +218,8 @@ let package = Package(
                 "GantryConfig",
                 "GantryModel",
                 "GantryPools",
+                "GantryChangeSources",
+                "GantryReporters",
                 "GantryScheduling",
                 "GantryStorage",
                 "GantryTLS",
@@ -280,6 +315,21 @@ let package = Package(
             dependencies: [
                 "GantryCluster", "GantryModel", "GantryPools", "GantryStorage", "GantryTesting", "GantryWorkers",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryReportersTests",
+            dependencies: [
+                "GantryCluster", "GantryModel", "GantryReporters", "GantryStorage", "GantryTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryChangeSourcesTests",
+            dependencies: ["GantryChangeSources", "GantryCluster", "GantryModel", "GantryStorage", "GantryTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -74,6 +74,7 @@ public struct HTTPAPI: Sendable {
         addEvents(to: router)
         addControl(to: router)
         addPools(to: router)
+        addReporters(to: router)
         addWhoAmI(to: router)
         addAudit(to: router)
         addChangeHooks(to: router)

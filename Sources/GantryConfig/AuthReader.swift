@@ -249,7 +249,7 @@ extension ConfigReader {
     }
 
     /// Globs of names, as builders' and workers' names are matched; a regular expression after `re:`.
-    private mutating func globs(_ node: Node?, at path: String) -> [Pattern] {
+    mutating func globs(_ node: Node?, at path: String) -> [Pattern] {
         guard let node else { return [] }
         guard let items = node.sequence else {
             problem(path, "must be a list of globs (or regular expressions after 're:')")

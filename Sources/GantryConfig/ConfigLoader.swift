@@ -42,7 +42,8 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
-                "schedulers", "workers", "workerPort", "secrets", "pools", "auth",
+                "schedulers", "workers", "workerPort", "secrets", "pools", "auth", "reporters", "publicURL",
+                "changeSources",
             ],
             at: "")
         var config = MasterConfig(
@@ -98,6 +99,19 @@ public struct ConfigLoader {
         config.pools = reader.pools(
             top["pools"], builders: Set(config.builders.map(\.name)), workers: Set(config.workers.map(\.name)),
             basedir: basedir, secrets: config.secrets)
+        config.reporters = reader.reporters(top["reporters"], basedir: basedir)
+        config.publicURL = reader.webURL(top, "publicURL", at: "")
+        config.changeSources = reader.changeSources(top["changeSources"], basedir: basedir)
+        if config.secrets.directory == nil && config.secrets.environmentPrefix == nil {
+            if !config.reporters.isEmpty {
+                reader.problem(
+                    "reporters", "reporters read their tokens and passwords from secrets; add a 'secrets' section")
+            }
+            if config.changeSources.contains(where: \.needsSecret) {
+                reader.problem(
+                    "changeSources", "credentials are read from secrets; add a 'secrets' section")
+            }
+        }
         if config.workerPort.tls != nil, let local = config.pools.first(where: { $0.provisioner == .local }) {
             reader.problem(
                 "pools",

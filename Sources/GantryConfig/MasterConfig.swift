@@ -30,6 +30,13 @@ public struct MasterConfig: Sendable, Hashable {
     public var secrets = SecretsConfig()
     /// Workers the master starts and retires with the queue.
     public var pools: [PoolConfig] = []
+    /// Where build results are reported: code hosts' commit statuses, HTTP endpoints, mail.
+    public var reporters: [ReporterConfig] = []
+    /// What notices new commits without a webhook: pollers of repositories.
+    public var changeSources: [ChangeSourceConfig] = []
+    /// The web UI's address as users reach it (Buildbot's `buildbotURL`), for the links reports carry; the HTTP
+    /// API's own address when not set.
+    public var publicURL: String? = nil
     /// The configuration file's directory: relative paths of the configuration (and of steps' master-side
     /// files) are taken from here.
     public var basedir = "."
@@ -73,7 +80,9 @@ extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             "httpInsecure": httpInsecure, "auth": auth as Any,
             "changeHooks": changeHooks, "heartbeat": heartbeat, "expireAfter": expireAfter, "claimPoll": claimPoll,
             "builders": builders, "schedulers": schedulers, "workers": workers, "workerPort": workerPort,
-            "secrets": secrets, "pools": pools, "basedir": basedir,
+            "secrets": secrets, "pools": pools, "reporters": reporters, "changeSources": changeSources,
+            "publicURL": publicURL as Any,
+            "basedir": basedir,
         ]
         return Mirror(self, children: children, displayStyle: .struct)
     }

@@ -46,9 +46,11 @@ extension Master {
         } else {
             access.update(next.auth)
         }
-        let schedulerChanges = schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
+        let clusteredChanges =
+            schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
+            + integrations.changes(from: running, to: next)
         // The builders are registered before the distributor records which workers serve them.
-        await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: schedulerChanges)
+        await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: clusteredChanges)
         var poolChanges: [ServiceChange] = []
         if let farm {
             // The pool manager has the new pools before their services start or stop.
@@ -58,9 +60,13 @@ extension Master {
             running.pools = next.pools
         }
         logger.info(
-            "configuration reloaded", metadata: [LogKey.configChanges: "\(schedulerChanges.count + poolChanges.count)"])
+            "configuration reloaded", metadata: [LogKey.configChanges: "\(clusteredChanges.count + poolChanges.count)"])
         running.builders = next.builders
         running.schedulers = next.schedulers
+        running.reporters = next.reporters
+        running.changeSources = next.changeSources
+        running.publicURL = next.publicURL
+        running.secrets = next.secrets
     }
 
     /// Stops the pools' services, releasing their claims, once the pools have terminated: another master takes

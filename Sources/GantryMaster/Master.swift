@@ -24,6 +24,8 @@ public actor Master: Service {
     /// The configuration running now (keys that take effect only at a restart keep their starting values).
     var running: MasterConfig
     let schedulerFactory: SchedulerFactory
+    /// Makes the reporters and change sources, at the start and at each reload.
+    let integrations: IntegrationFactory
     let forceSchedulers: ForceSchedulerRegistry
     let triggers: TriggerableSchedulers
     let passwords: WorkerPasswords
@@ -43,7 +45,8 @@ public actor Master: Service {
 
     private init(
         id: Int, database: Database, logger: Logger, running: MasterConfig, schedulerFactory: SchedulerFactory,
-        forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers, passwords: WorkerPasswords,
+        integrations: IntegrationFactory, forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers,
+        passwords: WorkerPasswords,
         access: AccessControl, lifecycle: MasterLifecycle, membership: ClusterMembership, events: EventFeed,
         http: HTTPServer,
         farm: WorkerFarm?, tls: MasterTLS
@@ -53,6 +56,7 @@ public actor Master: Service {
         self.logger = logger
         self.running = running
         self.schedulerFactory = schedulerFactory
+        self.integrations = integrations
         self.forceSchedulers = forceSchedulers
         self.triggers = triggers
         self.passwords = passwords
@@ -89,6 +93,7 @@ public actor Master: Service {
         let id = try await database.masters.findMasterId(configuration.name)
         let clock = ContinuousClock()
         let factory = SchedulerFactory(database: database, clock: clock, logger: logger)
+        let integrations = IntegrationFactory(database: database, clock: clock, logger: logger)
         let schedulers = configuration.schedulers.map(factory.make)
         let forceSchedulers = ForceSchedulerRegistry(schedulers.compactMap { $0 as? ForceScheduler })
         let triggers = TriggerableSchedulers(schedulers)
@@ -111,7 +116,9 @@ public actor Master: Service {
                 claimPoll: configuration.claimPoll),
             clock: clock,
             builders: configuration.builders.map(\.name),
-            services: schedulers + poolServices,
+            services: schedulers + poolServices
+                + IntegrationFactory.reporters(of: configuration).map(integrations.reporter)
+                + IntegrationFactory.changeSources(of: configuration).map(integrations.changeSource),
             logger: logger
         ) { event in
             logger.info("\(event.topic)", metadata: [LogKey.masterEvent: "\(event)"])
@@ -141,7 +148,8 @@ public actor Master: Service {
         }
         return Master(
             id: id, database: database, logger: logger, running: configuration, schedulerFactory: factory,
-            forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords, access: access,
+            integrations: integrations, forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords,
+            access: access,
             lifecycle: lifecycle,
             membership: membership, events: events, http: http, farm: farm, tls: tls)
     }

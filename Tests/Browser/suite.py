@@ -42,9 +42,12 @@ SUCCESS = re.compile(r"success", re.IGNORECASE)
 MAIN_PAGES = {
     "home": "/", "builders": "/builders", "grid": "/grid", "workers": "/workers", "pools": "/pools",
     "buildrequests": "/buildrequests", "changes": "/changes", "schedulers": "/schedulers", "masters": "/masters",
-    "audit": "/audit",
+    "reporters": "/reporters", "audit": "/audit",
 }
-NAVIGATION = ["Home", "Builders", "Grid", "Workers", "Pools", "Requests", "Changes", "Schedulers", "Masters", "Audit"]
+NAVIGATION = [
+    "Home", "Builders", "Grid", "Workers", "Pools", "Requests", "Changes", "Schedulers", "Masters", "Reporters",
+    "Audit",
+]
 # The users of CONFIG's `auth`: ada may do everything, dave (a developer) may force and rebuild only.
 ADMIN, ADMIN_PASSWORD = "ada", "ada-secret"
 DEVELOPER, DEVELOPER_PASSWORD = "dave", "dave-secret"

@@ -72,8 +72,8 @@ struct ConfigLoaderTests {
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: auth, builders, changeHooks, claimPoll, database, expireAfter, heartbeat, http, name, "
-                    + "pools, schedulers, secrets, workerPort, workers)",
+                "extra: unknown key (expected one of: auth, builders, changeHooks, changeSources, claimPoll, database, expireAfter, "
+                    + "heartbeat, http, name, pools, publicURL, reporters, schedulers, secrets, workerPort, workers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",

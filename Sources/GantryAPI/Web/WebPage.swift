@@ -22,7 +22,8 @@ extension WebUI {
         ("home", "Home", "/"), ("builders", "Builders", "/builders"), ("grid", "Grid", "/grid"),
         ("workers", "Workers", "/workers"), ("pools", "Pools", "/pools"),
         ("buildrequests", "Requests", "/buildrequests"), ("changes", "Changes", "/changes"),
-        ("schedulers", "Schedulers", "/schedulers"), ("masters", "Masters", "/masters"), ("audit", "Audit", "/audit"),
+        ("schedulers", "Schedulers", "/schedulers"), ("masters", "Masters", "/masters"),
+        ("reporters", "Reporters", "/reporters"), ("audit", "Audit", "/audit"),
     ]
 
     /// The HTML page `template` renders from `context`, inside the layout.

@@ -1,5 +1,6 @@
 extension WebTemplates {
-    /// The templates of the farm pages: workers, pools, build requests, changes, schedulers and masters.
+    /// The templates of the farm pages: workers, pools, build requests, changes, schedulers, masters and
+    /// reporters.
     static let farmPages: [(name: String, bytes: [UInt8])] = [
         ("workers", PackageResources.workers_mustache),
         ("pools", PackageResources.pools_mustache),
@@ -7,5 +8,6 @@ extension WebTemplates {
         ("changes", PackageResources.changes_mustache),
         ("schedulers", PackageResources.schedulers_mustache),
         ("masters", PackageResources.masters_mustache),
+        ("reporters", PackageResources.reporters_mustache),
     ]
 }

@@ -40,6 +40,7 @@ struct WebUI: Sendable {
         addChangePages(to: router)
         addSchedulerPages(to: router)
         addMasterPages(to: router)
+        addReporterPages(to: router)
         addLoginPages(to: router)
         addAuditPages(to: router)
     }

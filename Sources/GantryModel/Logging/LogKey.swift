@@ -1,5 +1,6 @@
 /// The metadata keys of Gantry's logs, in one place so that every part names a thing the same way.
 public enum LogKey {
+    public static let attempt = "gantry.attempt"
     public static let build = "gantry.build.id"
     public static let builder = "gantry.builder"
     public static let buildRequest = "gantry.buildrequest.id"
@@ -26,6 +27,7 @@ public enum LogKey {
     public static let pool = "gantry.pool"
     public static let quarantine = "gantry.quarantine"
     public static let reason = "gantry.reason"
+    public static let reporter = "gantry.reporter"
     public static let results = "gantry.results"
     public static let retry = "gantry.retry"
     public static let rpcMethod = "gantry.rpc.method"
@@ -36,6 +38,7 @@ public enum LogKey {
     public static let services = "gantry.services"
     public static let settings = "gantry.settings"
     public static let status = "gantry.status"
+    public static let target = "gantry.target"
     public static let tlsCertificate = "gantry.tls.certificate"
     public static let topic = "gantry.topic"
     public static let unknownBuilders = "gantry.builders.unknown"

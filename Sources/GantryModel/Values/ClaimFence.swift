@@ -3,6 +3,7 @@ public enum ServiceKind: String, Sendable, Hashable, Codable {
     case scheduler
     case changeSource = "changesource"
     case pool
+    case reporter
 }
 
 /// Proof that a master holds a service's claim: the fencing token every write on the service's behalf carries.

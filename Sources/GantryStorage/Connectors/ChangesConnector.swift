@@ -20,14 +20,34 @@ public struct ChangesConnector: Sendable {
     @discardableResult
     public func addChanges(_ changes: [NewChange]) async throws -> [Int] {
         guard !changes.isEmpty else { return [] }
+        return try await store(changes, state: nil, fence: nil)
+    }
+
+    /// Stores `changes` as ``addChanges(_:)`` does, together with the state of the change source that found them,
+    /// in one transaction while `fence` is current: a poller's last seen revisions are never apart from the changes
+    /// they produced, so a failover neither loses nor repeats a change. With no changes (a deleted branch) only the
+    /// state is written, and nothing is posted.
+    /// - Throws: `GantryError.fenced` when `fence` is no longer current; `GantryError.conflict` when `state`
+    ///   expects a version that is no longer stored. Nothing is written then.
+    /// - Returns: The new change ids, in order.
+    @discardableResult
+    public func addChanges(_ changes: [NewChange], state: StateWrite, fence: ClaimFence) async throws -> [Int] {
+        try await store(changes, state: state, fence: fence)
+    }
+
+    /// The one write path of changes: the fence checked first, then the state and the changes, then their events.
+    private func store(_ changes: [NewChange], state: StateWrite?, fence: ClaimFence?) async throws -> [Int] {
         let now = database.clock.epochSeconds()
+        let dialect = database.dialect
         let ids = try await database.withTransaction { sql in
+            if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
+            try await state?.write(in: sql)
             var ids: [Int] = []
             for change in changes { ids.append(try await Self.insert(change, now: now, in: sql)) }
             try await EventsConnector.record(FeedChanges(.changes, ids, "new"), in: sql, database: database)
             return ids
         }
-        await database.notifier.post(.changesNew)
+        if !ids.isEmpty { await database.notifier.post(.changesNew) }
         return ids
     }
 

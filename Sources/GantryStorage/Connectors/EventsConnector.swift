@@ -37,12 +37,15 @@ public struct EventsConnector: Sendable {
     /// The id of the newest event, or the highest id ever trimmed when every event was trimmed; 0 when there
     /// never was one. A reader starting here sees only events recorded after it asked.
     public func latestEventID() async throws -> Int {
-        try await database.withTransaction { sql in
-            let latest =
-                try await sql.select().column(SQLFunction("MAX", args: SQLColumn("id")), as: "latest")
-                .from("events").first(decodingColumn: "latest", as: Int?.self) ?? nil
-            return max(latest ?? 0, try await Self.trimmedThrough(in: sql))
-        }
+        try await database.withTransaction { sql in try await Self.latestEventID(in: sql) }
+    }
+
+    /// ``latestEventID()`` in the caller's transaction.
+    static func latestEventID(in sql: any SQLDatabase) async throws -> Int {
+        let latest =
+            try await sql.select().column(SQLFunction("MAX", args: SQLColumn("id")), as: "latest")
+            .from("events").first(decodingColumn: "latest", as: Int?.self) ?? nil
+        return max(latest ?? 0, try await trimmedThrough(in: sql))
     }
 
     /// The highest id ever trimmed; 0 when none was. A reader whose cursor is below it may have missed events.

@@ -71,26 +71,29 @@ public struct LogsConnector: Sendable {
 
     /// Lines `first...last` of the log (those that exist), each ending in `\n`.
     public func getLogLines(_ logid: Int, first: Int, last: Int) async throws -> String {
+        try await database.withTransaction { sql in try await Self.lines(logid, first: first, last: last, in: sql) }
+    }
+
+    /// ``getLogLines(_:first:last:)`` in the caller's transaction.
+    static func lines(_ logid: Int, first: Int, last: Int, in sql: any SQLDatabase) async throws -> String {
         guard first <= last else { return "" }
-        return try await database.withTransaction { sql in
-            var text = ""
-            for row in try await sql.select().columns("first_line", "content").from("logchunks")
-                .where("logid", .equal, logid)
-                .where("last_line", .greaterThanOrEqual, first)
-                .where("first_line", .lessThanOrEqual, last)
-                .orderBy("first_line")
-                .all()
-            {
-                let start = try row.decode(column: "first_line", as: Int.self)
-                // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
-                let lines = try row.decode(column: "content", as: Data.self).split(
-                    separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-                for (offset, line) in lines.enumerated() where (first...last).contains(start.addingSaturated(offset)) {
-                    text += Self.text(line) + "\n"
-                }
+        var text = ""
+        for row in try await sql.select().columns("first_line", "content").from("logchunks")
+            .where("logid", .equal, logid)
+            .where("last_line", .greaterThanOrEqual, first)
+            .where("first_line", .lessThanOrEqual, last)
+            .orderBy("first_line")
+            .all()
+        {
+            let start = try row.decode(column: "first_line", as: Int.self)
+            // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
+            let lines = try row.decode(column: "content", as: Data.self).split(
+                separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            for (offset, line) in lines.enumerated() where (first...last).contains(start.addingSaturated(offset)) {
+                text += Self.text(line) + "\n"
             }
-            return text
         }
+        return text
     }
 
     /// Every line of the log in order, handed to `body` a few chunks at a time (each line ending in `\n`), so a

@@ -19,6 +19,10 @@ enum MasterCleanup {
             try await sql.delete(from: "pool_masters").where("masterid", .equal, masterid).run()
             return FeedChanges()
         },
+        { sql, masterid, _ in
+            try await sql.delete(from: "reporter_masters").where("masterid", .equal, masterid).run()
+            return FeedChanges()
+        },
         // Deleting the builder links removes the workers configured on them too (cascade).
         { sql, masterid, _ in
             try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run()
@@ -55,7 +59,8 @@ enum MasterCleanup {
     static func holders(in sql: any SQLDatabase) async throws -> Set<Int> {
         var holders: Set<Int> = []
         for table in [
-            "scheduler_masters", "changesource_masters", "pool_masters", "builder_masters", "connected_workers",
+            "scheduler_masters", "changesource_masters", "pool_masters", "reporter_masters", "builder_masters",
+            "connected_workers",
         ] {
             holders.formUnion(
                 try await sql.select().distinct().column("masterid").from(table)

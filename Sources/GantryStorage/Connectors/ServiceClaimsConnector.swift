@@ -1,9 +1,9 @@
 public import GantryModel
 import SQLKit
 
-/// The claims of one kind of clustered service (schedulers, change sources, pools): which master runs each.
-/// The schedulers and change-sources connectors offer these under Buildbot's names; pools, which Buildbot does
-/// not have, use them directly.
+/// The claims of one kind of clustered service (schedulers, change sources, pools, reporters): which master runs
+/// each. The schedulers and change-sources connectors offer these under Buildbot's names; pools and reporters, whose
+/// claims Buildbot does not have, use them directly.
 public struct ServiceClaimsConnector: Sendable {
     let database: Database
     let kind: ServiceKind

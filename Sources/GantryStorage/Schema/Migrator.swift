@@ -6,7 +6,7 @@ public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
     static let history: [Migration] = [
         .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims, .poolEvents,
-        .logBytes, .events, .authentication,
+        .logBytes, .events, .authentication, .reporters,
     ]
 
     /// The schema version this Gantry writes.

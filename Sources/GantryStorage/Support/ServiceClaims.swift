@@ -1,8 +1,9 @@
 import GantryModel
 import SQLKit
 
-/// Claims on clustered services, shared by schedulers, change sources and pools: the claim table's primary key on the
-/// service id makes "one owner" a database constraint, and the service row's `last_epoch` numbers the claims.
+/// Claims on clustered services, shared by schedulers, change sources, pools and reporters: the claim table's
+/// primary key on the service id makes "one owner" a database constraint, and the service row's `last_epoch`
+/// numbers the claims.
 struct ServiceClaims: Sendable {
     let kind: ServiceKind
     let dialect: Dialect

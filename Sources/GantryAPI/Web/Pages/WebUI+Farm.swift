@@ -3,8 +3,8 @@ import GantryModel
 import GantryStorage
 import Hummingbird
 
-/// What the farm pages (workers, pools, build requests, changes, schedulers, masters) share: paging a list read
-/// from the database, naming masters, and reading names from paths.
+/// What the farm pages (workers, pools, build requests, changes, schedulers, masters, reporters) share: paging a
+/// list read from the database, naming masters, and reading names from paths.
 extension WebUI {
     /// The page of a list that `request` asks for, with its paging links. `load` reads the list at an offset and
     /// limit, with the list's total; a page's place does not depend on the total, so one read serves both.

@@ -1,5 +1,5 @@
 import Foundation
-import GantryBuilds
+import GantryModel
 import Testing
 
 @Suite("Secrets")

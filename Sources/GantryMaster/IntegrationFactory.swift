@@ -1,0 +1,80 @@
+import GantryChangeSources
+import GantryCluster
+import GantryConfig
+import GantryModel
+import GantryReporters
+import GantryStorage
+import Logging
+
+/// Turns configured reporters and change sources into the clustered services a master runs.
+struct IntegrationFactory: Sendable {
+    /// A reporter with what it is built from besides its own settings: a change to any of it restarts the
+    /// reporter at a reload.
+    struct ReporterSetup: Hashable {
+        var config: ReporterConfig
+        var baseURL: String
+        var secrets: SecretsConfig
+    }
+
+    /// A change source with the secrets it reads.
+    struct ChangeSourceSetup: Hashable {
+        var config: ChangeSourceConfig
+        var secrets: SecretsConfig
+    }
+
+    let database: Database
+    let clock: any Clock<Duration>
+    let logger: Logger
+    let transport = HTTPTransport()
+
+    /// The reporters of `configuration`.
+    static func reporters(of configuration: MasterConfig) -> [ReporterSetup] {
+        let scheme = configuration.httpTLS == nil ? "http" : "https"
+        let baseURL = configuration.publicURL ?? "\(scheme)://\(configuration.http)"
+        return configuration.reporters.map {
+            ReporterSetup(config: $0, baseURL: baseURL, secrets: configuration.secrets)
+        }
+    }
+
+    /// The change sources of `configuration`.
+    static func changeSources(of configuration: MasterConfig) -> [ChangeSourceSetup] {
+        configuration.changeSources.map { ChangeSourceSetup(config: $0, secrets: configuration.secrets) }
+    }
+
+    func reporter(_ setup: ReporterSetup) -> any ClusteredServiceBehavior {
+        let links = ReportLinks(baseURL: setup.baseURL)
+        let secrets = Self.store(setup.secrets)
+        let config = setup.config
+        let reporter: any Reporter =
+            switch config.kind {
+            case .github: GitHubStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
+            case .gitlab: GitLabStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
+            case .gitea: GiteaStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
+            case .http: HTTPPushReporter(config: config, links: links, secrets: secrets, transport: transport)
+            case .mail: MailReporter(config: config, links: links, secrets: secrets, clock: database.clock)
+            }
+        return ReporterService(reporter: reporter, database: database, clock: clock, logger: logger)
+    }
+
+    func changeSource(_ setup: ChangeSourceSetup) -> any ClusteredServiceBehavior {
+        switch setup.config.kind {
+        case .gitPoller(let settings):
+            GitPoller(
+                name: setup.config.name, settings: settings, database: database, secrets: Self.store(setup.secrets),
+                workdir: settings.workdir ?? "gitpoller-work", clock: clock, logger: logger)
+        }
+    }
+
+    /// What changes the running reporters and change sources (of `old`) into those of `new`.
+    func changes(from old: MasterConfig, to new: MasterConfig) -> [ServiceChange] {
+        serviceChanges(
+            .reporter, from: Self.reporters(of: old), to: Self.reporters(of: new), name: \.config.name, make: reporter)
+            + serviceChanges(
+                .changeSource, from: Self.changeSources(of: old), to: Self.changeSources(of: new),
+                name: \.config.name, make: changeSource)
+    }
+
+    private static func store(_ secrets: SecretsConfig) -> SecretStore {
+        SecretStore(directory: secrets.directory, environmentPrefix: secrets.environmentPrefix)
+    }
+}

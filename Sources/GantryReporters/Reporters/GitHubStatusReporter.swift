@@ -1,0 +1,120 @@
+import Foundation
+public import GantryModel
+
+/// Puts a commit status (or, with `checks`, a check run) on each revision a build request builds, at each of
+/// its moments, as Buildbot's `GitHubStatusPush`; a request cancelled before it was built gets `error`, so its
+/// pending status does not stay (buildbot#6625).
+public struct GitHubStatusReporter: Reporter {
+    public let config: ReporterConfig
+    /// A status replaces the previous one of its context; a check run with the same name is shown instead of
+    /// the older.
+    public var isIdempotent: Bool { true }
+    public var needsDetails: Bool { false }
+
+    private let settings: CommitStatusSettings
+    private let links: ReportLinks
+    private let secrets: SecretStore
+    private let transport: HTTPTransport
+
+    /// GitHub's longest status description.
+    static let maxDescription = 140
+
+    /// - Precondition: `config.kind` is `.github`.
+    public init(config: ReporterConfig, links: ReportLinks, secrets: SecretStore, transport: HTTPTransport) {
+        guard case .github(let settings) = config.kind else {
+            preconditionFailure("a GitHub reporter configured as \(config.kind.typeName)")
+        }
+        self.config = config
+        self.settings = settings
+        self.links = links
+        self.secrets = secrets
+        self.transport = transport
+    }
+
+    public func reports(for subject: ReportSubject) -> [Report] {
+        CommitStatus.all(for: subject, context: settings.context, links: links, nested: false).map { status in
+            let request = settings.checks ? Self.checkRun(status, subject: subject) : Self.status(status)
+            return Report(target: status.target, payload: request.payload)
+        }
+    }
+
+    public func deliver(_ payload: JSONValue, deliveryID: Int) async -> DeliveryOutcome {
+        guard let token = secrets.value(settings.tokenSecret) else { return .missingSecret(settings.tokenSecret) }
+        return await HTTPReport.send(payload, base: settings.baseURL, via: transport) { _, _ in
+            [
+                ("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"),
+                ("X-GitHub-Api-Version", "2022-11-28"),
+            ]
+        }
+    }
+
+    /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
+    static func status(_ status: CommitStatus) -> HTTPReport {
+        HTTPReport(
+            location: .path("/repos/\(status.repository.path)/statuses/\(status.revision)"),
+            body: [
+                "state": .string(state(status.phase)),
+                "target_url": .string(status.targetURL),
+                "description": .string(String(status.description.prefix(maxDescription))),
+                "context": .string(status.context),
+            ])
+    }
+
+    /// `POST /repos/{owner}/{repo}/check-runs`: queued, in progress, or completed with a conclusion.
+    static func checkRun(_ status: CommitStatus, subject: ReportSubject) -> HTTPReport {
+        var body: [String: JSONValue] = [
+            "name": .string(status.context),
+            "head_sha": .string(status.revision),
+            "details_url": .string(status.targetURL),
+            "external_id": .string("\(subject.buildRequestID)"),
+            "output": [
+                "title": .string(status.description),
+                "summary": .string("\(subject.builder.name): \(status.description) \(status.targetURL)"),
+            ],
+        ]
+        switch status.phase {
+        case .pending, .done(.retry):
+            body["status"] = .string("queued")
+        case .running:
+            body["status"] = .string("in_progress")
+        case .done(let results):
+            body["status"] = .string("completed")
+            body["conclusion"] = .string(conclusion(results))
+            if let completed = subject.build?.completeAt { body["completed_at"] = .string(timestamp(completed)) }
+        }
+        if let started = subject.build?.startedAt { body["started_at"] = .string(timestamp(started)) }
+        return HTTPReport(location: .path("/repos/\(status.repository.path)/check-runs"), body: .object(body))
+    }
+
+    /// The commit status state: pending until done; warnings and skipped count as success; an exception or a
+    /// cancellation is an `error`, which GitHub shows apart from a failure.
+    static func state(_ phase: CommitStatus.Phase) -> String {
+        switch phase {
+        case .pending, .running: "pending"
+        case .done(let results):
+            switch results {
+            case .success, .warnings, .skipped: "success"
+            case .failure: "failure"
+            case .exception, .cancelled: "error"
+            case .retry: "pending"
+            }
+        }
+    }
+
+    /// The check run's conclusion for a build that is over.
+    static func conclusion(_ results: BuildResult) -> String {
+        switch results {
+        case .success, .warnings: "success"
+        case .skipped: "neutral"
+        case .failure, .exception: "failure"
+        case .cancelled: "cancelled"
+        // Not over: a retried build's check run is queued again (see `checkRun`).
+        case .retry: "neutral"
+        }
+    }
+
+    /// ISO 8601 in UTC, as GitHub's timestamps.
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}
