@@ -45,13 +45,20 @@ struct IntegrationFactory: Sendable {
         let links = ReportLinks(baseURL: setup.baseURL)
         let secrets = Self.store(setup.secrets)
         let config = setup.config
+        func statuses(_ host: CommitStatusHost, _ settings: CommitStatusSettings) -> any Reporter {
+            CommitStatusReporter(
+                config: config, host: host, settings: settings, links: links, secrets: secrets, transport: transport)
+        }
         let reporter: any Reporter =
             switch config.kind {
-            case .github: GitHubStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
-            case .gitlab: GitLabStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
-            case .gitea: GiteaStatusReporter(config: config, links: links, secrets: secrets, transport: transport)
-            case .http: HTTPPushReporter(config: config, links: links, secrets: secrets, transport: transport)
-            case .mail: MailReporter(config: config, links: links, secrets: secrets, clock: database.clock)
+            case .github(let settings): statuses(.github(checks: settings.checks), settings)
+            case .gitlab(let settings): statuses(.gitlab, settings)
+            case .gitea(let settings): statuses(.gitea, settings)
+            case .http(let settings):
+                HTTPPushReporter(
+                    config: config, settings: settings, links: links, secrets: secrets, transport: transport)
+            case .mail(let settings):
+                MailReporter(config: config, settings: settings, links: links, secrets: secrets, clock: database.clock)
             }
         return ReporterService(reporter: reporter, database: database, clock: clock, logger: logger)
     }

@@ -24,24 +24,18 @@ extension ProcessTests {
 
         /// A master's configuration: every master serves every worker, and each worker connects to one of them.
         private func config(_ name: String, url: DatabaseURL, workerPort: Int, workers: [String]) -> String {
-            """
-            name: \(name)
-            database: \(url.textWithPassword)
-            http: 127.0.0.1:0
-            heartbeat: 1s
-            expireAfter: 3s
-            claimPoll: 1s
-            workerPort: {address: "127.0.0.1:\(workerPort)", keepalive: 2s}
-            workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
-            builders:
-              - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.05"}]}
-              - {name: on-c2, workers: [c2-a, c2-b], steps: [{name: work, shell: "true"}]}
-            pools:
-              - {name: pool, builders: [build], maxWorkers: 2}
-            schedulers:
-              - {name: force, type: force, builderNames: [build]}
-              - {name: force-c2, type: force, builderNames: [on-c2]}
-            """
+            fastClusterConfig(name, url: url) + """
+                workerPort: {address: "127.0.0.1:\(workerPort)", keepalive: 2s}
+                workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
+                builders:
+                  - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.05"}]}
+                  - {name: on-c2, workers: [c2-a, c2-b], steps: [{name: work, shell: "true"}]}
+                pools:
+                  - {name: pool, builders: [build], maxWorkers: 2}
+                schedulers:
+                  - {name: force, type: force, builderNames: [build]}
+                  - {name: force-c2, type: force, builderNames: [on-c2]}
+                """
         }
 
         @Test(

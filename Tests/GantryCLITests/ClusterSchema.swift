@@ -15,3 +15,17 @@ func withCluster(_ body: (DatabaseURL, URL) async throws -> Void) async throws {
         try await body(url, directory)
     }
 }
+
+/// The start of a cluster master's configuration on fast timings: heartbeat 1 s, expireAfter 3 s, claimPoll 1 s,
+/// so a killed master's work moves within seconds; the HTTP API on any free port.
+func fastClusterConfig(_ name: String, url: DatabaseURL) -> String {
+    """
+    name: \(name)
+    database: \(url.textWithPassword)
+    http: 127.0.0.1:0
+    heartbeat: 1s
+    expireAfter: 3s
+    claimPoll: 1s
+
+    """
+}

@@ -19,17 +19,11 @@ extension ProcessTests {
 
         /// A cluster master's configuration with `schedulers`, each a YAML list item.
         private func config(_ name: String, url: DatabaseURL, schedulers: [String]) -> String {
-            """
-            name: \(name)
-            database: \(url.textWithPassword)
-            http: 127.0.0.1:0
-            heartbeat: 1s
-            expireAfter: 3s
-            claimPoll: 1s
-            builders: [{name: build}]
-            schedulers:
+            fastClusterConfig(name, url: url) + """
+                builders: [{name: build}]
+                schedulers:
 
-            """ + schedulers.map { "  - \($0)\n" }.joined()
+                """ + schedulers.map { "  - \($0)\n" }.joined()
         }
 
         /// A master running the periodic schedulers of this suite.

@@ -10,15 +10,16 @@ struct MailReporterTests {
     typealias Fixtures = ReportFixtures
     /// The clock the mails are dated by: Friday, 15 January 2027, 08:00 UTC.
     static let date = Date(timeIntervalSince1970: 1_800_000_000)
+    static let recipients = ["ops@example.com", "dev@example.com"]
 
     static func reporter(
         modes: Set<MailMode> = MailMode.defaults, smtp: SMTPSettings = SMTPSettings(host: "smtp.example.com"),
-        to: [String] = ["ops@example.com", "dev@example.com"], secrets: [String: String] = [:]
+        to: [String] = recipients, secrets: [String: String] = [:]
     ) -> MailReporter {
         let settings = MailSettings(
             smtp: smtp, from: "ci@example.com", to: to, modes: modes, subjectPrefix: "[CI – nightly] ")
         return MailReporter(
-            config: ReporterConfig(name: "mail", kind: .mail(settings)), links: Fixtures.links,
+            config: ReporterConfig(name: "mail", kind: .mail(settings)), settings: settings, links: Fixtures.links,
             secrets: Fixtures.secrets(secrets), clock: WallClock { date })
     }
 
@@ -142,14 +143,36 @@ extension MailReporterTests {
         .enabled(if: SMTPTestServer.python != nil, "GANTRY_TEST_PLAYWRIGHT_PYTHON (a Python with aiosmtpd) is not set"))
     struct ThroughSMTP {
         typealias Mail = MailReporterTests
+
+        /// Mails build #12's failure (after `previous`) through `server`, secured by `security`, logging in with
+        /// `password`; returns the mail's report and how sending it went.
+        static func send(
+            through server: SMTPTestServer, _ security: SMTPSettings.Security,
+            password: String = SMTPTestServer.password, to: [String] = Mail.recipients,
+            after previous: BuildResult? = nil, deliveryID: Int
+        ) async throws -> (report: Report, outcome: DeliveryOutcome) {
+            let reporter = Mail.reporter(smtp: server.settings(security), to: to, secrets: ["smtp-password": password])
+            let report = try #require(reporter.reports(for: Mail.finished(.failure, after: previous)).first)
+            return (report, await reporter.deliver(report.payload, deliveryID: deliveryID))
+        }
+
+        /// Mails build #12's failure through `server` as ``send(through:_:password:to:after:deliveryID:)`` does,
+        /// expecting the server to take it; returns what the server received.
+        static func received(
+            through server: SMTPTestServer, _ security: SMTPSettings.Security, deliveryID: Int,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws -> [SMTPTestServer.Received] {
+            let (_, outcome) = try await send(through: server, security, deliveryID: deliveryID)
+            #expect(outcome == .delivered(status: 250), sourceLocation: sourceLocation)
+            return try server.received()
+        }
+
         @Test(
             "a mail goes through STARTTLS and a login to a real SMTP server, its headers and text intact")
         func deliveredOverSTARTTLS() async throws {
             try await SMTPTestServer.with(.startTLS) { server in
-                let reporter = Mail.reporter(
-                    smtp: server.settings(.startTLS), secrets: ["smtp-password": SMTPTestServer.password])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure, after: .success)).first)
-                #expect(await reporter.deliver(report.payload, deliveryID: 41) == .delivered(status: 250))
+                let (report, outcome) = try await Self.send(through: server, .startTLS, after: .success, deliveryID: 41)
+                #expect(outcome == .delivered(status: 250))
                 let received = try server.received()
                 #expect(received.count == 1)
                 let mail = try #require(received.first)
@@ -171,9 +194,7 @@ extension MailReporterTests {
         func wrongPassword() async throws {
             try await SMTPTestServer.with(.startTLS) { server in
                 let wrong = "not-the-pa55word"
-                let reporter = Mail.reporter(smtp: server.settings(.startTLS), secrets: ["smtp-password": wrong])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure)).first)
-                let outcome = await reporter.deliver(report.payload, deliveryID: 1)
+                let (_, outcome) = try await Self.send(through: server, .startTLS, password: wrong, deliveryID: 1)
                 guard case .failed(let reason) = outcome else {
                     Issue.record("not failed: \(outcome)")
                     return
@@ -187,11 +208,7 @@ extension MailReporterTests {
         @Test("a server that offers only LOGIN gets the login by LOGIN")
         func loginMechanism() async throws {
             try await SMTPTestServer.with(.startTLSLoginOnly) { server in
-                let reporter = Mail.reporter(
-                    smtp: server.settings(.startTLS), secrets: ["smtp-password": SMTPTestServer.password])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure)).first)
-                #expect(await reporter.deliver(report.payload, deliveryID: 5) == .delivered(status: 250))
-                let received = try server.received()
+                let received = try await Self.received(through: server, .startTLS, deliveryID: 5)
                 #expect(received.map { $0.login?.mechanism } == ["LOGIN"])
                 #expect(received.map { $0.login?.overTLS } == [true])
             }
@@ -200,11 +217,7 @@ extension MailReporterTests {
         @Test("TLS from the first byte (port 465's way) delivers too")
         func deliveredOverTLS() async throws {
             try await SMTPTestServer.with(.tls) { server in
-                let reporter = Mail.reporter(
-                    smtp: server.settings(.tls), secrets: ["smtp-password": SMTPTestServer.password])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure)).first)
-                #expect(await reporter.deliver(report.payload, deliveryID: 2) == .delivered(status: 250))
-                let received = try server.received()
+                let received = try await Self.received(through: server, .tls, deliveryID: 2)
                 #expect(received.map(\.overTLS) == [true])
                 #expect(received.map { $0.login?.mechanism } == ["PLAIN"])
             }
@@ -213,12 +226,9 @@ extension MailReporterTests {
         @Test("a recipient the server defers (451) defers the whole mail: retried, and no one got it yet")
         func deferredRecipient() async throws {
             try await SMTPTestServer.with(.startTLS) { server in
-                let reporter = Mail.reporter(
-                    smtp: server.settings(.startTLS), to: ["ops@example.com", "later@example.com"],
-                    secrets: ["smtp-password": SMTPTestServer.password])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure)).first)
+                let (_, outcome) = try await Self.send(
+                    through: server, .startTLS, to: ["ops@example.com", "later@example.com"], deliveryID: 3)
                 let refusal = "refused RCPT TO:<later@example.com>: 451 4.7.1 Greylisted, try again later"
-                let outcome = await reporter.deliver(report.payload, deliveryID: 3)
                 #expect(outcome == .retry(reason: "127.0.0.1:\(server.port) \(refusal)"))
                 #expect(try server.received().isEmpty)
             }
@@ -227,11 +237,8 @@ extension MailReporterTests {
         @Test("a server that does not offer STARTTLS gets no mail and no password when STARTTLS is required")
         func startTLSRequired() async throws {
             try await SMTPTestServer.with(.plain) { server in
-                let reporter = Mail.reporter(
-                    smtp: server.settings(.startTLS), secrets: ["smtp-password": SMTPTestServer.password])
-                let report = try #require(reporter.reports(for: Mail.finished(.failure)).first)
+                let (_, outcome) = try await Self.send(through: server, .startTLS, deliveryID: 4)
                 let refusal = "does not offer STARTTLS, which the reporter's security requires"
-                let outcome = await reporter.deliver(report.payload, deliveryID: 4)
                 #expect(outcome == .failed(reason: "127.0.0.1:\(server.port) \(refusal)"))
                 #expect(try server.received().isEmpty)
             }

@@ -1,6 +1,8 @@
 import Foundation
 import GantryModel
 import GantryReporters
+import GantryTesting
+import Testing
 
 /// The subjects and reporters the reporters' tests render and deliver.
 enum ReportFixtures {
@@ -53,25 +55,56 @@ enum ReportFixtures {
     static func github(
         base: String = "https://api.github.com", checks: Bool = false,
         secrets: [String: String] = ["gh-token": token], transport: HTTPTransport = HTTPTransport()
-    ) -> GitHubStatusReporter {
+    ) -> CommitStatusReporter {
         let settings = CommitStatusSettings(baseURL: base, tokenSecret: "gh-token", checks: checks)
-        return GitHubStatusReporter(
-            config: ReporterConfig(name: "gh", kind: .github(settings)), links: links,
+        return statuses(.github(checks: checks), settings, secrets: secrets, transport: transport)
+    }
+
+    static func gitlab(base: String = "https://gitlab.example.com") -> CommitStatusReporter {
+        statuses(.gitlab, CommitStatusSettings(baseURL: base, tokenSecret: "gl-token"), secrets: ["gl-token": token])
+    }
+
+    static func gitea(base: String = "https://gitea.example.com") -> CommitStatusReporter {
+        statuses(.gitea, CommitStatusSettings(baseURL: base, tokenSecret: "gt-token"), secrets: ["gt-token": token])
+    }
+
+    /// A commit-status reporter configured, as a master would, with the kind of reporter `host` stands for.
+    private static func statuses(
+        _ host: CommitStatusHost, _ settings: CommitStatusSettings, secrets: [String: String],
+        transport: HTTPTransport = HTTPTransport()
+    ) -> CommitStatusReporter {
+        let kind: ReporterConfig.Kind =
+            switch host {
+            case .github: .github(settings)
+            case .gitlab: .gitlab(settings)
+            case .gitea: .gitea(settings)
+            }
+        return CommitStatusReporter(
+            config: ReporterConfig(name: kind.typeName, kind: kind), host: host, settings: settings, links: links,
             secrets: Self.secrets(secrets), transport: transport)
     }
 
-    static func gitlab(base: String = "https://gitlab.example.com") -> GitLabStatusReporter {
-        let settings = CommitStatusSettings(baseURL: base, tokenSecret: "gl-token")
-        return GitLabStatusReporter(
-            config: ReporterConfig(name: "gl", kind: .gitlab(settings)), links: links,
-            secrets: secrets(["gl-token": token]), transport: HTTPTransport())
+    /// The report of a status: a POST of `body` to `path`, replacing the earlier reports of `target`.
+    static func status(path: String, body: JSONValue, target: String = "acme/widget@\(sha)#gantry/linux") -> Report {
+        Report(target: target, payload: ["method": "POST", "path": .string(path), "body": body])
     }
 
-    static func gitea(base: String = "https://gitea.example.com") -> GiteaStatusReporter {
-        let settings = CommitStatusSettings(baseURL: base, tokenSecret: "gt-token")
-        return GiteaStatusReporter(
-            config: ReporterConfig(name: "gt", kind: .gitea(settings)), links: links,
-            secrets: secrets(["gt-token": token]), transport: HTTPTransport())
+    /// Delivers the reports of `subjects`, in order, by the reporter `make` builds for a fake of `api`, expecting
+    /// the fake to accept each (201) and to record no violation; returns the requests it received.
+    static func requests<R: Reporter>(
+        _ api: FakeCodeHost.API, delivering subjects: [ReportSubject], by make: (_ baseURL: String) -> R,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [FakeCodeHost.Request] {
+        try await FakeCodeHost.with(api) { host in
+            let reporter = make(host.baseURL)
+            for subject in subjects {
+                #expect(
+                    await deliver(subject, by: reporter) == [.delivered(status: 201)], "\(subject.moment)",
+                    sourceLocation: sourceLocation)
+            }
+            #expect(host.violations == [], sourceLocation: sourceLocation)
+            return host.requests
+        }
     }
 
     static func push(
@@ -80,7 +113,7 @@ enum ReportFixtures {
     ) -> HTTPPushReporter {
         let settings = HTTPPushSettings(url: url, signingSecret: signingSecret, headers: headers)
         return HTTPPushReporter(
-            config: ReporterConfig(name: "push", kind: .http(settings)), links: links,
+            config: ReporterConfig(name: "push", kind: .http(settings)), settings: settings, links: links,
             secrets: Self.secrets(secrets), transport: HTTPTransport())
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import GantryModel
 
 /// One status a commit-status reporter (GitHub, GitLab, Gitea) posts: a revision of a repository, in a
-/// context, at a moment of a build request; each reporter turns it into its API's request.
+/// context, at a moment of a build request; each host's ``CommitStatusAPI`` turns it into its request.
 struct CommitStatus: Sendable, Hashable {
     /// Where the build request stands, in the terms every code host's states are mapped from.
     enum Phase: Sendable, Hashable {

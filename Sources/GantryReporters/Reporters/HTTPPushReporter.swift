@@ -17,11 +17,10 @@ public struct HTTPPushReporter: Reporter {
     private let secrets: SecretStore
     private let transport: HTTPTransport
 
-    /// - Precondition: `config.kind` is `.http`.
-    public init(config: ReporterConfig, links: ReportLinks, secrets: SecretStore, transport: HTTPTransport) {
-        guard case .http(let settings) = config.kind else {
-            preconditionFailure("an HTTP push reporter configured as \(config.kind.typeName)")
-        }
+    public init(
+        config: ReporterConfig, settings: HTTPPushSettings, links: ReportLinks, secrets: SecretStore,
+        transport: HTTPTransport
+    ) {
         self.config = config
         self.settings = settings
         self.links = links

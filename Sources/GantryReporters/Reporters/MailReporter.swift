@@ -18,11 +18,10 @@ public struct MailReporter: Reporter {
     private let clock: WallClock
 
     /// - Parameter clock: Dates each mail as it is sent.
-    /// - Precondition: `config.kind` is `.mail`.
-    public init(config: ReporterConfig, links: ReportLinks, secrets: SecretStore, clock: WallClock = .system) {
-        guard case .mail(let settings) = config.kind else {
-            preconditionFailure("a mail reporter configured as \(config.kind.typeName)")
-        }
+    public init(
+        config: ReporterConfig, settings: MailSettings, links: ReportLinks, secrets: SecretStore,
+        clock: WallClock = .system
+    ) {
         self.config = config
         self.settings = settings
         self.links = links

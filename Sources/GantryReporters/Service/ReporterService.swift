@@ -12,7 +12,8 @@ import Metrics
 /// transaction that moves the reporter's cursor past the event, and a report leaves the outbox only once the
 /// target has answered. A master that dies between sending and recording leaves the report pending, and the next
 /// holder sends it again: the one re-send, made only to idempotent targets; a mail caught in flight is marked
-/// interrupted instead.
+/// interrupted instead. With reports sent ``inFlight`` at a time, that is at most ``inFlight`` reports sent
+/// twice, each once more.
 public final class ReporterService: ClusteredServiceBehavior {
     public var kind: ServiceKind { .reporter }
     public var name: String { reporter.config.name }
@@ -25,6 +26,8 @@ public final class ReporterService: ClusteredServiceBehavior {
 
     /// The most events read, and reports sent, per round.
     static let batch = 200
+    /// How many reports of an idempotent reporter are sent at once.
+    static let inFlight = 8
     /// How long settled reports stay in the outbox for the reporters page and the API.
     static let keep: TimeInterval = 7 * 24 * 3600
     /// How often settled reports older than ``keep`` are deleted.
@@ -155,7 +158,8 @@ public final class ReporterService: ClusteredServiceBehavior {
     // MARK: - Reports out
 
     /// Sends the reports that are due, oldest first, until none is; a report that a newer one for the same
-    /// target follows is dropped unsent, since the newer replaces it.
+    /// target follows is dropped unsent, since the newer replaces it. An idempotent reporter's reports go
+    /// ``inFlight`` at a time (their targets all differ); a mail reporter's one at a time, each marked sending first.
     private func send(_ round: inout Round) async throws {
         while !Task.isCancelled {
             let due = try await database.reporters.due(round.fence.serviceID, now: now, limit: Self.batch)
@@ -165,22 +169,42 @@ public final class ReporterService: ClusteredServiceBehavior {
                 try await database.reporters.supersede(replaced, fence: round.fence)
                 count("superseded", by: replaced.count)
             }
-            for delivery in due where newest[delivery.target] == delivery.id {
-                let wait = round.limiter.wait(at: now)
-                if wait > .zero {
-                    guard (try? await clock.sleep(for: wait)) != nil else { return }
+            let sendable = due.filter { newest[$0.target] == $0.id }
+            let width = reporter.isIdempotent ? Self.inFlight : 1
+            for start in stride(from: 0, to: sendable.count, by: width) {
+                let wave = sendable[start..<min(start + width, sendable.count)]
+                for (delivery, outcome) in try await send(wave, &round) {
+                    try await record(outcome, of: delivery, fence: round.fence)
                 }
-                round.limiter.took(at: now)
-                try await send(delivery, fence: round.fence)
+                if Task.isCancelled { return }
             }
             if due.count < Self.batch { return }
         }
     }
 
-    /// Sends one report and records how it went.
-    private func send(_ delivery: Delivery, fence: ClaimFence) async throws {
-        if !reporter.isIdempotent { try await database.reporters.markSending(delivery.id, fence: fence) }
-        let outcome = await reporter.deliver(delivery.payload, deliveryID: delivery.id)
+    /// Sends `wave` at once, each when the rate limit lets it go; the outcome of each that was sent.
+    private func send(_ wave: ArraySlice<Delivery>, _ round: inout Round) async throws -> [(Delivery, DeliveryOutcome)]
+    {
+        try await withThrowingTaskGroup(of: (Delivery, DeliveryOutcome).self) { group in
+            for delivery in wave {
+                let wait = round.limiter.wait(at: now)
+                if wait > .zero {
+                    guard (try? await clock.sleep(for: wait)) != nil else { break }
+                }
+                round.limiter.took(at: now)
+                if !reporter.isIdempotent { try await database.reporters.markSending(delivery.id, fence: round.fence) }
+                group.addTask { [reporter] in
+                    (delivery, await reporter.deliver(delivery.payload, deliveryID: delivery.id))
+                }
+            }
+            var outcomes: [(Delivery, DeliveryOutcome)] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+    }
+
+    /// Records how sending `delivery` went: delivered, due again after the backoff, or given up.
+    private func record(_ outcome: DeliveryOutcome, of delivery: Delivery, fence: ClaimFence) async throws {
         let attempt = delivery.attempts + 1
         let policy = RetryPolicy(maxAttempts: reporter.config.maxAttempts)
         let metadata: Logger.Metadata = [LogKey.target: "\(delivery.target)", LogKey.attempt: "\(attempt)"]

@@ -4,46 +4,21 @@ import GantryTesting
 import Testing
 
 @Suite("GitLab commit statuses", .timeLimit(.minutes(1)))
-struct GitLabStatusReporterTests {
+struct GitLabStatusesTests {
     typealias Fixtures = ReportFixtures
     static let nested = ReportSourceStamp(
         repository: "git@gitlab.example.com:group/sub/widget.git", branch: "main", revision: ReportFixtures.sha)
 
-    @Test("a status at every moment: running once started, failed for an exception, canceled when cancelled")
-    func states() {
-        let expected: [(ReportSubject.Moment, BuildResult?, String)] = [
-            (.requested, nil, "pending"),
-            (.started, nil, "running"),
-            (.finished, .success, "success"),
-            (.finished, .warnings, "success"),
-            (.finished, .skipped, "success"),
-            (.finished, .failure, "failed"),
-            (.finished, .exception, "failed"),
-            (.finished, .cancelled, "canceled"),
-            (.finished, .retry, "pending"),
-            (.cancelled, nil, "canceled"),
-        ]
-        let reporter = Fixtures.gitlab()
-        for (moment, results, state) in expected {
-            let reports = reporter.reports(for: Fixtures.subject(moment, results: results, stamps: [Self.nested]))
-            #expect(
-                reports.map { $0.payload["body"]?["state"]?.string } == [state],
-                "\(moment) \(String(describing: results))")
-        }
-    }
-
     @Test("the stored request: the project's path encoded as one segment, the name, and the branch as ref")
     func payload() {
         let reports = Fixtures.gitlab().reports(for: Fixtures.subject(.started, stamps: [Self.nested]))
-        let expected = Report(
-            target: "group/sub/widget@\(Fixtures.sha)#gantry/linux",
-            payload: [
-                "method": "POST", "path": .string("/api/v4/projects/group%2Fsub%2Fwidget/statuses/\(Fixtures.sha)"),
-                "body": [
-                    "state": "running", "name": "gantry/linux", "target_url": .string(Fixtures.buildPage),
-                    "description": "Build started.", "ref": "main",
-                ],
-            ])
+        let expected = Fixtures.status(
+            path: "/api/v4/projects/group%2Fsub%2Fwidget/statuses/\(Fixtures.sha)",
+            body: [
+                "state": "running", "name": "gantry/linux", "target_url": .string(Fixtures.buildPage),
+                "description": "Build started.", "ref": "main",
+            ],
+            target: "group/sub/widget@\(Fixtures.sha)#gantry/linux")
         #expect(reports == [expected])
         let unbranched = ReportSourceStamp(repository: Self.nested.repository, revision: Fixtures.sha)
         let report = Fixtures.gitlab().reports(for: Fixtures.subject(.started, stamps: [unbranched])).first

@@ -4,44 +4,18 @@ import GantryTesting
 import Testing
 
 @Suite("GitHub commit statuses and check runs", .timeLimit(.minutes(1)))
-struct GitHubStatusReporterTests {
+struct GitHubStatusesTests {
     typealias Fixtures = ReportFixtures
     static let statusPath = "/repos/acme/widget/statuses/\(ReportFixtures.sha)"
-
-    @Test("a status at every moment: pending until done, success for warnings and skipped, error when cancelled")
-    func states() {
-        let expected: [(ReportSubject.Moment, BuildResult?, String)] = [
-            (.requested, nil, "pending"),
-            (.started, nil, "pending"),
-            (.finished, .success, "success"),
-            (.finished, .warnings, "success"),
-            (.finished, .skipped, "success"),
-            (.finished, .failure, "failure"),
-            (.finished, .exception, "error"),
-            (.finished, .cancelled, "error"),
-            (.finished, .retry, "pending"),
-            (.cancelled, nil, "error"),
-        ]
-        let reporter = Fixtures.github()
-        for (moment, results, state) in expected {
-            let reports = reporter.reports(for: Fixtures.subject(moment, results: results))
-            #expect(
-                reports.map { $0.payload["body"]?["state"]?.string } == [state],
-                "\(moment) \(String(describing: results))")
-        }
-    }
 
     @Test("the stored request: POST to the revision's statuses with state, page, description and context")
     func payload() {
         let reports = Fixtures.github().reports(for: Fixtures.subject(.finished, results: .failure))
-        let expected = Report(
-            target: "acme/widget@\(Fixtures.sha)#gantry/linux",
-            payload: [
-                "method": "POST", "path": .string(Self.statusPath),
-                "body": [
-                    "state": "failure", "target_url": .string(Fixtures.buildPage),
-                    "description": "Build done: failure.", "context": "gantry/linux",
-                ],
+        let expected = Fixtures.status(
+            path: Self.statusPath,
+            body: [
+                "state": "failure", "target_url": .string(Fixtures.buildPage), "description": "Build done: failure.",
+                "context": "gantry/linux",
             ])
         #expect(reports == [expected])
     }
@@ -81,44 +55,31 @@ struct GitHubStatusReporterTests {
 
     @Test("delivered with the token as a bearer, GitHub's headers, and bodies the API accepts")
     func delivery() async throws {
-        try await FakeCodeHost.with(.github) { host in
-            let reporter = Fixtures.github(base: host.baseURL)
-            let subjects = [
-                Fixtures.subject(.requested), Fixtures.subject(.started),
-                Fixtures.subject(.finished, results: .failure),
-            ]
-            for subject in subjects {
-                #expect(await Fixtures.deliver(subject, by: reporter) == [.delivered(status: 201)])
-            }
-            #expect(host.violations == [])
-            let requests = host.requests
-            #expect(requests.map(\.path) == Array(repeating: Self.statusPath, count: 3))
-            #expect(requests.map { $0.json?["state"]?.string } == ["pending", "pending", "failure"])
-            for request in requests {
-                #expect(request.header("Authorization") == "Bearer \(Fixtures.token)")
-                #expect(request.header("Accept") == "application/vnd.github+json")
-                #expect(request.header("X-GitHub-Api-Version") == "2022-11-28")
-                #expect(request.header("User-Agent") == "Gantry")
-                #expect(request.header("Content-Type") == "application/json")
-            }
+        let subjects = [
+            Fixtures.subject(.requested), Fixtures.subject(.started), Fixtures.subject(.finished, results: .failure),
+        ]
+        let requests = try await Fixtures.requests(.github, delivering: subjects) { Fixtures.github(base: $0) }
+        #expect(requests.map(\.path) == Array(repeating: Self.statusPath, count: 3))
+        #expect(requests.map { $0.json?["state"]?.string } == ["pending", "pending", "failure"])
+        for request in requests {
+            #expect(request.header("Authorization") == "Bearer \(Fixtures.token)")
+            #expect(request.header("Accept") == "application/vnd.github+json")
+            #expect(request.header("X-GitHub-Api-Version") == "2022-11-28")
+            #expect(request.header("User-Agent") == "Gantry")
+            #expect(request.header("Content-Type") == "application/json")
         }
     }
 
     @Test("check runs are delivered in the shape GitHub's check-runs endpoint accepts")
     func checkRunDelivery() async throws {
-        try await FakeCodeHost.with(.github) { host in
-            let reporter = Fixtures.github(base: host.baseURL, checks: true)
-            let subjects = [
-                Fixtures.subject(.requested), Fixtures.subject(.started),
-                Fixtures.subject(.finished, results: .success), Fixtures.subject(.cancelled),
-            ]
-            for subject in subjects {
-                #expect(await Fixtures.deliver(subject, by: reporter) == [.delivered(status: 201)])
-            }
-            #expect(host.violations == [])
-            #expect(
-                host.requests.map { $0.json?["status"]?.string } == ["queued", "in_progress", "completed", "completed"])
+        let subjects = [
+            Fixtures.subject(.requested), Fixtures.subject(.started), Fixtures.subject(.finished, results: .success),
+            Fixtures.subject(.cancelled),
+        ]
+        let requests = try await Fixtures.requests(.github, delivering: subjects) {
+            Fixtures.github(base: $0, checks: true)
         }
+        #expect(requests.map { $0.json?["status"]?.string } == ["queued", "in_progress", "completed", "completed"])
     }
 
     @Test("a missing token fails the report at once, naming the secret; nothing is sent")

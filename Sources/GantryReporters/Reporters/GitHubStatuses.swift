@@ -1,51 +1,24 @@
 import Foundation
-public import GantryModel
+import GantryModel
 
-/// Puts a commit status (or, with `checks`, a check run) on each revision a build request builds, at each of
-/// its moments, as Buildbot's `GitHubStatusPush`; a request cancelled before it was built gets `error`, so its
-/// pending status does not stay (buildbot#6625).
-public struct GitHubStatusReporter: Reporter {
-    public let config: ReporterConfig
-    /// A status replaces the previous one of its context; a check run with the same name is shown instead of
-    /// the older.
-    public var isIdempotent: Bool { true }
-    public var needsDetails: Bool { false }
-
-    private let settings: CommitStatusSettings
-    private let links: ReportLinks
-    private let secrets: SecretStore
-    private let transport: HTTPTransport
+/// GitHub's commit statuses, or its check runs, as Buildbot's `GitHubStatusPush`; a request cancelled before it
+/// was built gets `error`, so its pending status does not stay (buildbot#6625).
+struct GitHubStatuses: CommitStatusAPI {
+    /// Check runs (a GitHub App's token) instead of commit statuses.
+    var checks: Bool
 
     /// GitHub's longest status description.
     static let maxDescription = 140
 
-    /// - Precondition: `config.kind` is `.github`.
-    public init(config: ReporterConfig, links: ReportLinks, secrets: SecretStore, transport: HTTPTransport) {
-        guard case .github(let settings) = config.kind else {
-            preconditionFailure("a GitHub reporter configured as \(config.kind.typeName)")
-        }
-        self.config = config
-        self.settings = settings
-        self.links = links
-        self.secrets = secrets
-        self.transport = transport
+    func request(for status: CommitStatus, of subject: ReportSubject) -> HTTPReport {
+        checks ? Self.checkRun(status, subject: subject) : Self.status(status)
     }
 
-    public func reports(for subject: ReportSubject) -> [Report] {
-        CommitStatus.all(for: subject, context: settings.context, links: links, nested: false).map { status in
-            let request = settings.checks ? Self.checkRun(status, subject: subject) : Self.status(status)
-            return Report(target: status.target, payload: request.payload)
-        }
-    }
-
-    public func deliver(_ payload: JSONValue, deliveryID: Int) async -> DeliveryOutcome {
-        guard let token = secrets.value(settings.tokenSecret) else { return .missingSecret(settings.tokenSecret) }
-        return await HTTPReport.send(payload, base: settings.baseURL, via: transport) { _, _ in
-            [
-                ("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"),
-                ("X-GitHub-Api-Version", "2022-11-28"),
-            ]
-        }
+    func headers(token: String) -> [(String, String)] {
+        [
+            ("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"),
+            ("X-GitHub-Api-Version", "2022-11-28"),
+        ]
     }
 
     /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
