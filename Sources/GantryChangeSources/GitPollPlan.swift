@@ -6,7 +6,8 @@ import GantryModel
 /// As Buildbot's GitPoller: the first poll only records the heads, so history is never replayed; a ref's new
 /// commits are its first-parent commits that no head known before it reaches (the ref's previous head, every other
 /// ref's, and the new heads of the refs reported before it in the same poll), so a force-push yields the new
-/// commits only and a new branch only the commits no other branch has.
+/// commits only and a new branch only the commits no other branch has. A poll that stopped part way through a
+/// ref's commits left the last one it recorded as the ref's head, so the next walk goes on after it.
 struct GitPollPlan: Sendable, Equatable {
     /// How to find the commits a changed ref reports.
     enum Walk: Sendable, Equatable {
@@ -25,7 +26,7 @@ struct GitPollPlan: Sendable, Equatable {
     let changed: [GitRef]
     /// Refs recorded last time that the remote no longer lists: dropped from the state, with no change.
     let deleted: [String]
-    /// Every watched ref's head now: the state written with the changes.
+    /// Every watched ref's head now: the state once the poll has written all it reports.
     let state: [String: String]
     /// The heads recorded last time, each once: what they reach has been reported, or was history when polling
     /// began.
@@ -47,9 +48,6 @@ struct GitPollPlan: Sendable, Equatable {
     /// Whether the poll has anything to write.
     var writesState: Bool { isFirstPoll || !changed.isEmpty || !deleted.isEmpty }
 
-    /// The state to store: every watched ref's head, by ref.
-    var stateValue: JSONValue { .object(state.mapValues { .string($0) }) }
-
     /// The heads whose commits the walks need: the known ones and the changed refs' new ones.
     var headsToResolve: [String] { Array(Set(knownHeads + changed.map(\.sha))).sorted() }
 
@@ -62,6 +60,11 @@ struct GitPollPlan: Sendable, Equatable {
         let excluded = Set((knownHeads + changed[..<index].map(\.sha)).compactMap { commits[$0] })
         guard !excluded.isEmpty else { return .headOnly(head) }
         return .commits(head: head, excluding: excluded.sorted())
+    }
+
+    /// The `lastRev` state that records `heads`, by full ref name.
+    static func stateValue(of heads: [String: String]) -> JSONValue {
+        .object(heads.mapValues { .string($0) })
     }
 
     /// The heads of a stored `lastRev` state, by full ref name; nil when there is none (or it is not an object of

@@ -7,9 +7,10 @@ public import Logging
 /// Buildbot's `GitPoller`: polls a remote git repository and records its new commits as changes.
 ///
 /// The heads seen last are kept in the poller's state (`lastRev`, Buildbot's key) and written in the same fenced
-/// transaction as the changes they produced, so a master that takes the poller over neither loses nor repeats a
-/// commit, a deposed master writes nothing, and a restart does not replay history. ``GitPollPlan`` decides which
-/// commits a poll reports; git runs as a child process on a copy of the repository in `workdir`.
+/// transaction as the changes they produced, at most ``chunkSize`` commits at a time (``GitPollWriter``), so a poll
+/// that fails part way, or a master that takes the poller over, goes on from the last write, neither losing nor
+/// repeating a commit; a deposed master writes nothing, and a restart does not replay history. ``GitPollPlan``
+/// decides which commits a poll reports; git runs as a child process on a copy of the repository in `workdir`.
 public struct GitPoller: ClusteredServiceBehavior {
     public let kind = ServiceKind.changeSource
     public let name: String
@@ -25,6 +26,9 @@ public struct GitPoller: ClusteredServiceBehavior {
     static let className = "GitPoller"
     /// The state key of the heads seen last, as in Buildbot.
     static let stateKey = "lastRev"
+    /// The most commits a write records: a write is one transaction, which the database ends after
+    /// `Database.transactionTimeLimit`. Lowered by tests.
+    var chunkSize = 500
 
     /// - Parameter workdir: The poller's own directory, absolute.
     public init(
@@ -79,54 +83,72 @@ public struct GitPoller: ClusteredServiceBehavior {
             try await fetch(remote, git: git)
         }
         guard plan.writesState else { return [] }
-        var changes: [NewChange] = []
-        if !plan.changed.isEmpty { changes = try await newChanges(plan, git: git) }
-        let ids = try await database.changes.addChanges(
-            changes,
-            state: StateWrite(
-                objectID: objectID, key: Self.stateKey, value: plan.stateValue, expectedVersion: stored?.version ?? 0),
-            fence: fence)
+        var writer = GitPollWriter(
+            database: database, objectID: objectID, fence: fence, stored: plan.recorded, version: stored?.version ?? 0)
+        var ids: [Int] = []
+        if !plan.changed.isEmpty {
+            let commits = try await resolve(plan.headsToResolve, git: git)
+            for index in plan.changed.indices {
+                ids += try await report(plan.changed[index], plan.walk(index, commits: commits), git: git, to: &writer)
+            }
+        }
+        // Written after every part: the first poll's heads, those of refs with nothing to report, and the deleted
+        // refs' removal (until then their heads still bound the walks of a poll that goes on from a part).
+        if writer.heads != plan.state { _ = try await writer.write([], heads: plan.state) }
         if plan.isFirstPoll {
             logger.info("recorded the heads of the watched refs", metadata: [LogKey.detail: "\(remote.count) refs"])
-        } else if !changes.isEmpty {
-            logger.info("new changes", metadata: [LogKey.detail: "\(changes.count) changes"])
+        } else if !ids.isEmpty {
+            logger.info("new changes", metadata: [LogKey.detail: "\(ids.count) changes"])
         }
         return ids
     }
 
-    /// The changes of the plan's changed refs, ref by ref in the remote's order, each ref's oldest first, read
-    /// from the copy.
-    private func newChanges(_ plan: GitPollPlan, git: GitRunner) async throws -> [NewChange] {
-        let commits = try await resolve(plan.headsToResolve, git: git)
-        var revisions: [(ref: GitRef, shas: [String])] = []
-        for index in plan.changed.indices {
-            let shas: [String]
-            switch plan.walk(index, commits: commits) {
-            case .nothing:
-                shas = []
-            case .headOnly(let head):
-                shas = [head]
-            case .commits(let head, let excluding):
-                let input = ([head] + excluding.map { "^" + $0 }).joined(separator: "\n") + "\n"
-                let listed = try await git.run(
-                    "rev-list", ["--reverse", "--first-parent", "--ignore-missing", "--stdin"], gitDir: repository,
-                    input: input
-                ).split(whereSeparator: \.isNewline).map(String.init)
-                shas = listed.isEmpty && settings.buildPushesWithNoCommits ? [head] : listed
-            }
-            revisions.append((plan.changed[index], shas))
+    /// Records the changes `walk` finds on `ref`, oldest first, at most ``chunkSize`` in a write. Each write records
+    /// as the ref's head its last commit (the ref's own head for the last), the other refs' heads as they are, so
+    /// the walk of the next poll goes on from the last write.
+    /// - Returns: The ids of the changes recorded.
+    private func report(_ ref: GitRef, _ walk: GitPollPlan.Walk, git: GitRunner, to writer: inout GitPollWriter)
+        async throws -> [Int]
+    {
+        let shas = try await revisions(walk, git: git)
+        var ids: [Int] = []
+        for start in stride(from: 0, to: shas.count, by: chunkSize) {
+            let chunk = shas[start..<min(start + chunkSize, shas.count)]
+            var heads = writer.heads ?? [:]
+            // The last part records the head as listed (an annotated tag's own object), or the next poll would
+            // see the ref as moved; an earlier part, its last commit, after which the next walk goes on.
+            heads[ref.name] = chunk.endIndex == shas.endIndex ? ref.sha : chunk.last
+            ids += try await writer.write(try await changes(chunk, on: ref, git: git), heads: heads)
         }
-        let wanted = Array(Set(revisions.flatMap { $0.shas })).sorted()
-        guard !wanted.isEmpty else { return [] }
+        return ids
+    }
+
+    /// The commits `walk` reports, oldest first.
+    private func revisions(_ walk: GitPollPlan.Walk, git: GitRunner) async throws -> [String] {
+        switch walk {
+        case .nothing:
+            return []
+        case .headOnly(let head):
+            return [head]
+        case .commits(let head, let excluding):
+            let input = ([head] + excluding.map { "^" + $0 }).joined(separator: "\n") + "\n"
+            let listed = try await git.run(
+                "rev-list", ["--reverse", "--first-parent", "--ignore-missing", "--stdin"], gitDir: repository,
+                input: input
+            ).split(whereSeparator: \.isNewline).map(String.init)
+            return listed.isEmpty && settings.buildPushesWithNoCommits ? [head] : listed
+        }
+    }
+
+    /// The changes the commits `shas` make on `ref`, in order, read from the copy with one `git log`.
+    private func changes(_ shas: ArraySlice<String>, on ref: GitRef, git: GitRunner) async throws -> [NewChange] {
         let output = try await git.run(
-            "log", GitLogParser.arguments, gitDir: repository, input: wanted.joined(separator: "\n") + "\n")
+            "log", GitLogParser.arguments, gitDir: repository, input: shas.joined(separator: "\n") + "\n")
         let details = Dictionary(
             try GitLogParser.parse(output).map { ($0.sha, $0) }, uniquingKeysWith: { first, _ in first })
-        return try revisions.flatMap { entry in
-            try entry.shas.map { sha -> NewChange in
-                guard let commit = details[sha] else { throw GitError.unreadableOutput(command: "log") }
-                return change(commit, on: entry.ref)
-            }
+        return try shas.map { sha in
+            guard let commit = details[sha] else { throw GitError.unreadableOutput(command: "log") }
+            return change(commit, on: ref)
         }
     }
 

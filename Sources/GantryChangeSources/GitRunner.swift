@@ -6,7 +6,8 @@ import Subprocess
 /// command line), its output bounded, and killed with everything it started when it runs too long or the poll is
 /// cancelled.
 struct GitRunner: Sendable {
-    /// Added to the master's environment for every command.
+    /// The whole environment of every command: none of the master's own (its secrets, a stray `GIT_DIR`) but what
+    /// git and ssh need to find their programs, configuration and network, with messages in English.
     let environment: [String: String]
     /// The repository's URL, whose password (if it has one) is masked in what git prints.
     let repourl: String
@@ -18,13 +19,26 @@ struct GitRunner: Sendable {
     static let errorLimit = 1 << 20
     /// How much of git's standard error an error message keeps: its end, where git says what failed.
     static let shownErrorLength = 1000
+    /// The master's variables git gets: its programs and the user's configuration (git's and ssh's), an ssh agent,
+    /// and the proxies and certificate authorities curl reads.
+    static let passedVariables = [
+        "PATH", "HOME", "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+        "no_proxy", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    ]
 
     /// A runner for `settings`' repository, its secrets read now.
     /// - Parameter workdir: The poller's directory; an ssh key is written in its `ssh` directory, which only the
     ///   master's user may enter, and ssh keeps the hosts it has seen there.
+    /// - Parameter inherited: The master's environment, of which git gets ``passedVariables``.
     /// - Throws: ``GitError/missingSecret(_:)`` when a credential's secret is not found.
-    init(settings: GitPollerSettings, secrets: SecretStore, workdir: String, timeout: Duration = .seconds(600)) throws {
-        var environment = ["GIT_TERMINAL_PROMPT": "0"]
+    init(
+        settings: GitPollerSettings, secrets: SecretStore, workdir: String, timeout: Duration = .seconds(600),
+        inherited: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        var environment = inherited.filter { Self.passedVariables.contains($0.key) }
+        environment["LANG"] = "C.UTF-8"
+        environment["LC_ALL"] = "C.UTF-8"
+        environment["GIT_TERMINAL_PROMPT"] = "0"
         switch settings.credentials {
         case nil:
             break
@@ -64,11 +78,11 @@ struct GitRunner: Sendable {
         options.teardownSequence = [
             .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: .seconds(2))
         ]
-        var overrides: [Environment.Key: String?] = [:]
-        for (name, value) in environment { overrides[Environment.Key(stringLiteral: name)] = value }
+        var variables: [Environment.Key: String] = [:]
+        for (name, value) in environment { variables[Environment.Key(stringLiteral: name)] = value }
         let words = (gitDir.map { ["--git-dir=\($0)"] } ?? []) + [command] + arguments
         let configuration = Configuration(
-            executable: .name("git"), arguments: Arguments(words), environment: .inherit.updating(overrides),
+            executable: .name("git"), arguments: Arguments(words), environment: .custom(variables),
             platformOptions: options)
         let bytes = Array(input.utf8)
         let finished = try await withThrowingTaskGroup(of: Finished?.self) { group in
@@ -79,6 +93,8 @@ struct GitRunner: Sendable {
                         error: .bytes(limit: Self.errorLimit))
                     return Finished(
                         status: result.terminationStatus, output: result.standardOutput, error: result.standardError)
+                } catch let error as SubprocessError where error.code == .outputLimitExceeded {
+                    throw GitError.outputTooLarge(command: command)
                 } catch let error as SubprocessError {
                     throw GitError.notRun(command: command, reason: "\(error)")
                 }

@@ -1,3 +1,4 @@
+import Foundation
 import GantryModel
 import Yams
 
@@ -27,6 +28,13 @@ extension ConfigReader {
             }
             guard let repourl = string(mapping, "repourl", at: path) else {
                 if mapping["repourl"] == nil { problem(join(path, "repourl"), "is required") }
+                continue
+            }
+            if let url = URLComponents(string: repourl), url.password != nil {
+                problem(
+                    join(path, "repourl"),
+                    "must not hold a password (it would reach git's command line, the changes and the logs); use "
+                        + "username and passwordSecret")
                 continue
             }
             let name = string(mapping, "name", at: path) ?? repourl
@@ -91,7 +99,9 @@ extension ConfigReader {
 
     /// A name made into one path component.
     private static func pathSafe(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        let safe = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        // `.` and `..` would name the directory itself or its parent.
+        return safe.allSatisfy { $0 == "." } ? String(repeating: "_", count: safe.count) : safe
     }
 }
 

@@ -27,6 +27,11 @@ extension ConfigReader {
             let kind = reporterKind(type, mapping, basedir: basedir, at: path)
             guard let name = entry.name, let kind else { continue }
             var reporter = ReporterConfig(name: name, kind: kind, filter: reportFilter(mapping, at: path))
+            if reporter.filter.results != nil, kind.isCommitStatus {
+                problem(
+                    join(path, "results"),
+                    "a commit-status reporter reports every result: leaving some out would leave their commits pending")
+            }
             // GitHub's secondary limits: at most 80 content-creating requests a minute.
             if case .github = kind { reporter.maxPerMinute = 80 }
             if let node = mapping["maxPerMinute"] {
@@ -252,5 +257,15 @@ extension ConfigReader {
 
     private static func isHeaderName(_ text: String) -> Bool {
         !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
+    }
+}
+
+extension ReporterConfig.Kind {
+    /// Whether it puts commit statuses on a code host, where a pending status must always be followed by a result.
+    fileprivate var isCommitStatus: Bool {
+        switch self {
+        case .github, .gitlab, .gitea: true
+        case .http, .mail: false
+        }
     }
 }

@@ -16,10 +16,11 @@ struct IntegrationFactory: Sendable {
         var secrets: SecretsConfig
     }
 
-    /// A change source with the secrets it reads.
+    /// A change source with the secrets it reads and the directory its working copy defaults to.
     struct ChangeSourceSetup: Hashable {
         var config: ChangeSourceConfig
         var secrets: SecretsConfig
+        var basedir: String
     }
 
     let database: Database
@@ -38,7 +39,9 @@ struct IntegrationFactory: Sendable {
 
     /// The change sources of `configuration`.
     static func changeSources(of configuration: MasterConfig) -> [ChangeSourceSetup] {
-        configuration.changeSources.map { ChangeSourceSetup(config: $0, secrets: configuration.secrets) }
+        configuration.changeSources.map {
+            ChangeSourceSetup(config: $0, secrets: configuration.secrets, basedir: configuration.basedir)
+        }
     }
 
     func reporter(_ setup: ReporterSetup) -> any ClusteredServiceBehavior {
@@ -68,7 +71,7 @@ struct IntegrationFactory: Sendable {
         case .gitPoller(let settings):
             GitPoller(
                 name: setup.config.name, settings: settings, database: database, secrets: Self.store(setup.secrets),
-                workdir: settings.workdir ?? "gitpoller-work", clock: clock, logger: logger)
+                workdir: settings.workdir ?? setup.basedir + "/gitpoller-work", clock: clock, logger: logger)
         }
     }
 

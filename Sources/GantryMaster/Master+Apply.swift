@@ -46,9 +46,13 @@ extension Master {
         } else {
             access.update(next.auth)
         }
+        // Reports link to the address the master serves, which changes only at a restart.
+        var served = next
+        served.http = running.http
+        served.httpTLS = running.httpTLS
         let clusteredChanges =
             schedulerFactory.changes(from: running.schedulers, to: next.schedulers)
-            + integrations.changes(from: running, to: next)
+            + integrations.changes(from: running, to: served)
         // The builders are registered before the distributor records which workers serve them.
         await lifecycle.reconfigure(builders: next.builders.map(\.name), changes: clusteredChanges)
         var poolChanges: [ServiceChange] = []

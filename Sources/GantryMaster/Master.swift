@@ -127,6 +127,11 @@ public actor Master: Service {
         let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
         let events = EventFeed(database: database, clock: clock, logger: logger)
         let access = AccessControl(configuration.auth, insecure: configuration.httpInsecure)
+        if !configuration.reporters.isEmpty && configuration.publicURL == nil {
+            logger.warning(
+                "reports link to the HTTP API's own address; set publicURL to the address users reach the UI at",
+                metadata: [LogKey.httpAddress: "\(configuration.http)"])
+        }
         if configuration.auth == nil && !AddressRange.isLoopback(configuration.http.host) {
             logger.warning(
                 "no authentication on an HTTP address beyond this machine (http.insecure): anyone who can connect may control builds and workers",

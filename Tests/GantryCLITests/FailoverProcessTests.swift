@@ -300,20 +300,14 @@ extension ProcessTests {
             try await withCluster { url, directory in
                 let workers = (1...4).map { "wk\($0)" }
                 let config = { (name: String) in
-                    """
-                    name: \(name)
-                    database: \(url.textWithPassword)
-                    http: 127.0.0.1:0
-                    heartbeat: 1s
-                    expireAfter: 3s
-                    claimPoll: 1s
-                    workerPort: {address: "127.0.0.1:0"}
-                    workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
-                    builders:
-                      - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.1"}]}
-                    schedulers:
-                      - {name: force, type: force, builderNames: [build]}
-                    """
+                    fastClusterConfig(name, url: url) + """
+                        workerPort: {address: "127.0.0.1:0"}
+                        workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
+                        builders:
+                          - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.1"}]}
+                        schedulers:
+                          - {name: force, type: force, builderNames: [build]}
+                        """
                 }
                 let masters = try ["m1", "m2"].map {
                     try MasterProcess(name: $0, config: config($0), directory: directory)

@@ -17,7 +17,7 @@ struct GitPollPlanTests {
         #expect(plan.isFirstPoll && plan.writesState)
         #expect(plan.changed.isEmpty && plan.deleted.isEmpty && plan.knownHeads.isEmpty)
         #expect(plan.state == ["refs/heads/main": a])
-        #expect(plan.stateValue == ["refs/heads/main": .string(a)])
+        #expect(GitPollPlan.stateValue(of: plan.state) == ["refs/heads/main": .string(a)])
     }
 
     @Test("new and moved refs are reported in the remote's order, gone ones dropped; nothing new writes nothing")

@@ -10,13 +10,16 @@ import Testing
 struct GitPollerTests {
     private let name = "poller"
 
+    /// - Parameter chunkSize: The most commits a write records, when not the poller's own.
     private func makePoller(
         _ db: Database, _ settings: GitPollerSettings, workdir: String, clock: ManualClock = ManualClock(),
-        capture: LogCapture? = nil
+        capture: LogCapture? = nil, chunkSize: Int? = nil
     ) -> GitPoller {
-        GitPoller(
+        var poller = GitPoller(
             name: name, settings: settings, database: db, secrets: SecretStore(environment: [:]), workdir: workdir,
             clock: clock, logger: capture?.logger ?? silentLogger)
+        if let chunkSize { poller.chunkSize = chunkSize }
+        return poller
     }
 
     /// The poller's claim, held by `master`.
@@ -103,7 +106,8 @@ struct GitPollerTests {
         try await withTestDatabase(.sqlite) { db in
             let fence = try await claim(db)
             let settings = GitPollerSettings(repourl: repo.fileURL, onlyTags: true)
-            let poller = makePoller(db, settings, workdir: repo.workdir())
+            // A write per commit: the last of a tag's records the tag, not its commit.
+            let poller = makePoller(db, settings, workdir: repo.workdir(), chunkSize: 1)
             try await poller.poll(fence: fence)
             #expect(try await recorded(db) == [:])
 
@@ -212,6 +216,48 @@ struct GitPollerTests {
             try await makePoller(db, settings, workdir: repo.workdir()).poll(fence: fence)
             let watched = try await recorded(db).map { Set($0.keys) }
             #expect(watched == ["refs/heads/release/1.0", "refs/heads/release/2.0"])
+        }
+    }
+
+    @Test(
+        "more commits than a write holds arrive once, oldest first; a failed write leaves the heads at the last one, and the next poll goes on from there"
+    )
+    func chunks() async throws {
+        let repo = try await TestRepository()
+        let base = try await repo.commit("base")
+        try await repo.git("branch", "dev")
+        try await repo.git("branch", "gone")
+        try await withTestDatabase(.sqlite) { db in
+            let fence = try await claim(db)
+            let poller = makePoller(
+                db, GitPollerSettings(repourl: repo.fileURL, branches: .all), workdir: repo.workdir(), chunkSize: 2)
+            try await poller.poll(fence: fence)
+
+            var main: [String] = []
+            for number in 1...5 { main.append(try await repo.commit("main \(number)")) }
+            try await repo.git("checkout", "-q", "dev")
+            var dev: [String] = []
+            for number in 1...3 { dev.append(try await repo.commit("dev \(number)")) }
+            try await repo.git("checkout", "-q", "main")
+            try await repo.git("branch", "-q", "-D", "gone")
+            // Writes of dev 1-2, dev 3 and main 1-2, then the one of main 3-4 fails.
+            try await db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON changes WHEN NEW.revision = '\(main[3])' "
+                    + "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            await #expect(throws: (any Error).self) { try await poller.poll(fence: fence) }
+            #expect(try await db.changes.getChanges().compactMap { $0.revision } == dev + Array(main[..<2]))
+            #expect(
+                try await recorded(db) == [
+                    "refs/heads/dev": dev[2], "refs/heads/gone": base, "refs/heads/main": main[1],
+                ], "a deleted branch is dropped by the poll's last write")
+
+            try await db.execute("DROP TRIGGER refuse")
+            #expect(try await revisions(db, try await poller.poll(fence: fence)) == Array(main[2...]))
+            #expect(try await recorded(db) == ["refs/heads/dev": dev[2], "refs/heads/main": main[4]])
+            #expect(try await poller.poll(fence: fence).isEmpty)
+            let changes = try await db.changes.getChanges()
+            #expect(changes.compactMap { $0.revision } == dev + main)
+            #expect(changes.compactMap { $0.branch } == ["dev", "dev", "dev", "main", "main", "main", "main", "main"])
         }
     }
 

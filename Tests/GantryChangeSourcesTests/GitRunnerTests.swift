@@ -58,6 +58,39 @@ struct GitRunnerTests {
         #expect(GitError.missingSecret("absent").description == "secret 'absent' not found")
     }
 
+    @Test("git gets a few of the master's variables, never its secrets, and speaks English")
+    func environment() async throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let inherited = [
+            "PATH": path, "HOME": "/nonexistent", "GANTRY_SECRET_token": "s3cret", "GIT_DIR": "/elsewhere",
+            "LANG": "fr_FR.UTF-8",
+        ]
+        let git = try GitRunner(
+            settings: GitPollerSettings(repourl: ""), secrets: secrets, workdir: "/nonexistent", inherited: inherited)
+        let expected = [
+            "PATH": path, "HOME": "/nonexistent", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "GIT_TERMINAL_PROMPT": "0",
+        ]
+        #expect(git.environment == expected)
+        // What the programs git starts see (ssh among them): git's own variables, then these.
+        let printed = try await git.run("-c", ["alias.environment=!env", "environment"])
+        let lines = Set(printed.split(whereSeparator: \.isNewline))
+        #expect(
+            lines.isSuperset(of: ["LC_ALL=C.UTF-8", "LANG=C.UTF-8", "HOME=/nonexistent", "GIT_TERMINAL_PROMPT=0"]))
+        #expect(!printed.contains("s3cret") && !printed.contains("/elsewhere") && !printed.contains("fr_FR"))
+    }
+
+    @Test("a command that prints too much fails with an error naming the limits")
+    func outputTooLarge() async throws {
+        let git = try GitRunner(
+            settings: GitPollerSettings(repourl: ""), secrets: secrets, workdir: "/nonexistent",
+            timeout: .seconds(30))
+        let flood = "alias.flood=!head -c \(GitRunner.errorLimit + 1) /dev/zero >&2"
+        await #expect(throws: GitError.outputTooLarge(command: "-c")) { try await git.run("-c", [flood, "flood"]) }
+        #expect(
+            GitError.outputTooLarge(command: "log").description
+                == "git log printed more than the poller reads (64 MiB of output, 1 MiB of errors)")
+    }
+
     @Test("a failure carries the end of git's error, the URL's password masked")
     func failure() async throws {
         let port = try freeLocalPort()

@@ -82,6 +82,26 @@ struct MailMessageTests {
         #expect(SMTPConnection.dotStuffed("no line end") == "no line end\r\n")
     }
 
+    @Test("whatever the subject and text hold, DATA has no bare CR or LF, no added header, and one lone dot: its end")
+    func dataCannotBeSplit() {
+        let message = MailMessage(
+            from: "ci@example.com", to: ["ops@example.com"], subject: "a\r\n.\r\nMAIL FROM:<x@evil.example>\rb\nc",
+            text: ".\n.\r\n\r.\r\nRCPT TO:<x@evil.example>\n\r\n.\nend\r", date: Date(timeIntervalSince1970: 0),
+            deliveryID: 1)
+        let data = Array((SMTPConnection.dotStuffed(message.rendered) + ".\r\n").utf8)
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
+        for index in data.indices {
+            if data[index] == cr { #expect(index + 1 < data.count && data[index + 1] == lf, "bare CR at \(index)") }
+            if data[index] == lf { #expect(index > 0 && data[index - 1] == cr, "bare LF at \(index)") }
+        }
+        let lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(lines.firstIndex(of: ".") == lines.count - 2)
+        let headers = lines.prefix { !$0.isEmpty }
+        #expect(headers.count == 9)
+        #expect(headers.contains("Subject: a . MAIL FROM:<x@evil.example> b c"))
+    }
+
     /// Quoted-printable decoded, as a mail reader does: soft line breaks removed, `=XX` turned into its byte.
     private static func decodeQuotedPrintable(_ encoded: String) -> String {
         let joined = Array(

@@ -9,6 +9,8 @@ struct SMTPConnection {
     private let commands: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let channel: any Channel
     private let timeout: Duration
+    /// The replies read so far; at STARTTLS, ``SMTPReplyHandler`` must have passed on no more.
+    private var repliesRead = 0
 
     init(
         replies: NIOAsyncChannelInboundStream<SMTPReply>, commands: NIOAsyncChannelOutboundWriter<ByteBuffer>,
@@ -36,6 +38,7 @@ struct SMTPConnection {
         defer { deadline.cancel() }
         if let text { try await commands.write(ByteBuffer(string: text)) }
         guard let reply = try await replies.next() else { throw SMTPFailure.closed(step: step) }
+        repliesRead += 1
         guard expected.contains(reply.code) else { throw SMTPFailure.refused(reply, step: step) }
         return reply
     }
@@ -53,10 +56,20 @@ struct SMTPConnection {
 
     /// Puts TLS under the connection once the server has said 220 to STARTTLS: the next command waits for the
     /// handshake, in which the server's certificate is checked.
+    /// - Throws: ``SMTPFailure/dataAfterStartTLS`` when anything came after the 220, whole replies or part of one:
+    ///   it came in plain text, and read after the handshake it would pass for the server's answers over TLS.
     func startTLS(context: NIOSSLContext, serverHostname: String?) async throws {
         let channel = self.channel
+        let repliesRead = self.repliesRead
         try await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(
+            let pipeline = channel.pipeline.syncOperations
+            // Checked in the turn of the event loop that puts TLS first: every byte read later goes through TLS,
+            // so the replies after the handshake start from nothing.
+            let received = try pipeline.handler(type: SMTPReplyHandler.self)
+            guard received.repliesPassedOn == repliesRead, !received.holdsBytes else {
+                throw SMTPFailure.dataAfterStartTLS
+            }
+            try pipeline.addHandler(
                 NIOSSLClientHandler(context: context, serverHostname: serverHostname), position: .first)
         }.get()
     }

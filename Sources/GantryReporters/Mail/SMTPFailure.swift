@@ -13,6 +13,9 @@ enum SMTPFailure: Error, Sendable, Equatable {
     case tlsSetup(String)
     /// `security: starttls` and the server does not offer STARTTLS.
     case startTLSNotOffered
+    /// More came after the server's 220 to STARTTLS. It came in plain text, where anyone on the way could have
+    /// put it to be read as the server's answers over TLS (CVE-2011-0411), so the connection ends before TLS.
+    case dataAfterStartTLS
     /// A login asked for over plain SMTP to another machine, where anyone on the way would read the password.
     case unprotectedLogin
     /// A login asked for, and the server offers neither PLAIN nor LOGIN.
@@ -45,6 +48,10 @@ enum SMTPFailure: Error, Sendable, Equatable {
             return .failed(reason: "cannot set up TLS for \(server): \(problem)")
         case .startTLSNotOffered:
             return .failed(reason: "\(server) does not offer STARTTLS, which the reporter's security requires")
+        case .dataAfterStartTLS:
+            return .retry(
+                reason: "\(server) sent data after agreeing to STARTTLS, which someone on the way may have injected;"
+                    + " the connection was dropped before TLS")
         case .unprotectedLogin:
             return .failed(
                 reason:

@@ -5,9 +5,7 @@ import NIOCore
 ///
 /// A reply may be at most ``maxReplyBytes`` long, so a server that never ends a line cannot make a master
 /// buffer without limit.
-struct SMTPReplyDecoder: ByteToMessageDecoder {
-    typealias InboundOut = SMTPReply
-
+struct SMTPReplyDecoder {
     /// The longest reply read: far more than any server's EHLO list.
     static let maxReplyBytes = 64 << 10
 
@@ -17,11 +15,8 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
     /// The bytes of those lines.
     private var size = 0
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let reply = try next(from: &buffer) else { return .needMoreData }
-        context.fireChannelRead(Self.wrapInboundOut(reply))
-        return .continue
-    }
+    /// Whether lines of a reply that says more follow have been taken and the reply is not whole yet.
+    var isWithinReply: Bool { !lines.isEmpty }
 
     /// Reads the next whole reply from `buffer`, taking its bytes; nil while it is not whole yet.
     /// - Throws: ``SMTPFailure/malformedReply`` for a line that is not a reply line, a line whose code differs

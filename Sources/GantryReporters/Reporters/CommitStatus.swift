@@ -29,7 +29,14 @@ struct CommitStatus: Sendable, Hashable {
     /// Where reports of this status replace one another: `<repository path>@<revision>#<context>`.
     var target: String { "\(repository.path)@\(revision)#\(context)" }
 
-    /// The statuses `subject` calls for: one per source stamp that has a revision and whose repository URL
+    /// Whether `revision` is a full commit id (SHA-1 or SHA-256, in hex): the only thing code hosts put a status
+    /// on, and nothing typed into a force form can reach another API path through it.
+    static func isCommitID(_ revision: String) -> Bool {
+        [40, 64].contains(revision.utf8.count)
+            && revision.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+    }
+
+    /// The statuses `subject` calls for: one per source stamp that has a full commit id and whose repository URL
     /// names a repository the host's API can address (`nested`: GitLab's groups); none for a finished build
     /// that has no results.
     /// - Parameter context: The configured context; `{builder}` is replaced by the builder's name.
@@ -38,8 +45,8 @@ struct CommitStatus: Sendable, Hashable {
         let context = context.replacingOccurrences(of: "{builder}", with: subject.builder.name)
         let page = links.page(of: subject)
         return subject.sourceStamps.compactMap { stamp in
-            guard let revision = stamp.revision, let repository = RepositoryPath(url: stamp.repository),
-                nested || repository.components.count == 2
+            guard let revision = stamp.revision, Self.isCommitID(revision),
+                let repository = RepositoryPath(url: stamp.repository), nested || repository.components.count == 2
             else { return nil }
             return CommitStatus(
                 repository: repository, revision: revision, branch: stamp.branch, context: context, phase: phase,

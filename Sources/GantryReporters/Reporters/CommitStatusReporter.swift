@@ -5,8 +5,8 @@ public import GantryModel
 /// `GiteaStatuses`).
 public struct CommitStatusReporter: Reporter {
     public let config: ReporterConfig
-    /// A status replaces the previous one of its context, a check run the older one of its name; GitLab refusing
-    /// to set a state twice counts as sent.
+    /// A status replaces the previous one of its context; a check run sent twice is a second identical run, shown
+    /// in the one place of its name; GitLab refusing to set a state twice counts as sent.
     public var isIdempotent: Bool { true }
     public var needsDetails: Bool { false }
 

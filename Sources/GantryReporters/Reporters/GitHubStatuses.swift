@@ -24,7 +24,7 @@ struct GitHubStatuses: CommitStatusAPI {
     /// `POST /repos/{owner}/{repo}/statuses/{sha}`.
     static func status(_ status: CommitStatus) -> HTTPReport {
         HTTPReport(
-            location: .path("/repos/\(status.repository.path)/statuses/\(status.revision)"),
+            path: "/repos/\(status.repository.path)/statuses/\(status.revision)",
             body: [
                 "state": .string(state(status.phase)),
                 "target_url": .string(status.targetURL),
@@ -56,7 +56,7 @@ struct GitHubStatuses: CommitStatusAPI {
             if let completed = subject.build?.completeAt { body["completed_at"] = .string(timestamp(completed)) }
         }
         if let started = subject.build?.startedAt { body["started_at"] = .string(timestamp(started)) }
-        return HTTPReport(location: .path("/repos/\(status.repository.path)/check-runs"), body: .object(body))
+        return HTTPReport(path: "/repos/\(status.repository.path)/check-runs", body: .object(body))
     }
 
     /// The commit status state: pending until done; warnings and skipped count as success; an exception or a

@@ -22,7 +22,7 @@ struct GitLabStatuses: CommitStatusAPI {
         ]
         if let branch = status.branch { body["ref"] = .string(branch) }
         return HTTPReport(
-            location: .path("/api/v4/projects/\(project ?? status.repository.path)/statuses/\(status.revision)"),
+            path: "/api/v4/projects/\(project ?? status.repository.path)/statuses/\(status.revision)",
             body: .object(body))
     }
 

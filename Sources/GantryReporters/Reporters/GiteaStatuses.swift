@@ -5,7 +5,7 @@ struct GiteaStatuses: CommitStatusAPI {
     /// `POST /api/v1/repos/{owner}/{repo}/statuses/{sha}`.
     func request(for status: CommitStatus, of subject: ReportSubject) -> HTTPReport {
         HTTPReport(
-            location: .path("/api/v1/repos/\(status.repository.path)/statuses/\(status.revision)"),
+            path: "/api/v1/repos/\(status.repository.path)/statuses/\(status.revision)",
             body: [
                 "state": .string(Self.state(status.phase)),
                 "target_url": .string(status.targetURL),

@@ -32,7 +32,7 @@ public struct HTTPPushReporter: Reporter {
     /// replaces another.
     public func reports(for subject: ReportSubject) -> [Report] {
         guard subject.moment != .requested else { return [] }
-        let request = HTTPReport(location: .url(settings.url), body: document(subject))
+        let request = HTTPReport(path: "", body: document(subject))
         return [Report(target: "event \(subject.eventID)", payload: request.payload)]
     }
 
@@ -42,7 +42,7 @@ public struct HTTPPushReporter: Reporter {
             guard let secret = secrets.value(name) else { return .missingSecret(name) }
             key = SymmetricKey(data: Array(secret.utf8))
         }
-        return await HTTPReport.send(payload, via: transport) { request, body in
+        return await HTTPReport.send(payload, base: settings.url, via: transport) { request, body in
             // The configured headers first, so none of them can replace the event, the delivery or the signature.
             var headers = settings.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             headers.append(("X-Gantry-Event", request.body["event"]?.string ?? ""))

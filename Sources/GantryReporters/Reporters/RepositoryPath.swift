@@ -45,10 +45,16 @@ struct RepositoryPath: Sendable, Hashable {
         if let name = components.last, name.hasSuffix(".git") {
             components[components.count - 1] = String(name.dropLast(4))
         }
+        // Names as code hosts allow them (letters, digits, `.`, `-`, `_`): a component is put in an API path as
+        // it is, so nothing in it may end the path or climb out of it.
         guard !host.isEmpty, components.count >= 2,
-            !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            components.allSatisfy({ Self.isName($0) && $0 != "." && $0 != ".." })
         else { return nil }
         self.host = String(host)
         self.components = components
+    }
+
+    private static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 }

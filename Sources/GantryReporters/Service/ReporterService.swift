@@ -10,10 +10,9 @@ import Metrics
 ///
 /// Reading and sending are separate so neither is lost: the reports an event calls for are stored in the same
 /// transaction that moves the reporter's cursor past the event, and a report leaves the outbox only once the
-/// target has answered. A master that dies between sending and recording leaves the report pending, and the next
-/// holder sends it again: the one re-send, made only to idempotent targets; a mail caught in flight is marked
-/// interrupted instead. With reports sent ``inFlight`` at a time, that is at most ``inFlight`` reports sent
-/// twice, each once more.
+/// target has answered. A report sent but not recorded (its master died, or the database failed just then) is
+/// still pending and is sent again: only idempotent targets are sent reports that way (at most the ``inFlight``
+/// sent together); a mail caught in flight is marked interrupted instead.
 public final class ReporterService: ClusteredServiceBehavior {
     public var kind: ServiceKind { .reporter }
     public var name: String { reporter.config.name }
@@ -28,6 +27,8 @@ public final class ReporterService: ClusteredServiceBehavior {
     static let batch = 200
     /// How many reports of an idempotent reporter are sent at once.
     static let inFlight = 8
+    /// How long one round sends before the feed is read again, in seconds.
+    static let sendingRound: TimeInterval = 1
     /// How long settled reports stay in the outbox for the reporters page and the API.
     static let keep: TimeInterval = 7 * 24 * 3600
     /// How often settled reports older than ``keep`` are deleted.
@@ -47,24 +48,11 @@ public final class ReporterService: ClusteredServiceBehavior {
         self.logger = logger
     }
 
-    public func activate(fence: ClaimFence) async throws {
-        let recovered = try await database.reporters.recoverInterrupted(fence, resend: reporter.isIdempotent)
-        guard recovered > 0 else { return }
-        if reporter.isIdempotent {
-            logger.warning(
-                "reports the previous holder was sending will be sent again",
-                metadata: [LogKey.detail: "\(recovered) reports"])
-        } else {
-            logger.error(
-                "reports the previous holder was sending are marked interrupted, not sent again",
-                metadata: [LogKey.detail: "\(recovered) reports"])
-        }
-    }
-
     public func runWhileActive(fence: ClaimFence) async {
-        var round = Round(fence: fence)
+        var round = Round(fence: fence, perMinute: reporter.config.maxPerMinute)
         for await _ in database.notifier.wakeups(for: [.events], poll: poll, clock: clock) {
             do {
+                try await recover(&round)
                 try await read(&round)
                 try await send(&round)
                 try await clean(&round)
@@ -79,13 +67,30 @@ public final class ReporterService: ClusteredServiceBehavior {
                 return
             } catch {
                 if Task.isCancelled { return }
+                // Whatever was written, the cursor is read again: a commit whose answer was lost moved it.
+                round.cursor = nil
                 if !round.isFailing {
                     round.isFailing = true
-                    logger.error(
-                        "the reporter cannot reach the database; retrying", metadata: [LogKey.error: "\(error)"])
+                    logger.error("the reporter failed a round; retrying", metadata: [LogKey.error: "\(error)"])
                 }
             }
         }
+    }
+
+    /// Once per claim, before anything is sent: a mail the previous holder was sending is marked interrupted, as
+    /// whether it arrived is unknown. (Idempotent reports are never marked sending: still pending, they are sent
+    /// again.)
+    private func recover(_ round: inout Round) async throws {
+        guard !round.recovered else { return }
+        if !reporter.isIdempotent {
+            let interrupted = try await database.reporters.recoverInterrupted(round.fence)
+            if interrupted > 0 {
+                logger.error(
+                    "reports the previous holder was sending are marked interrupted, not sent again",
+                    metadata: [LogKey.detail: "\(interrupted) reports"])
+            }
+        }
+        round.recovered = true
     }
 
     /// What the loop keeps between rounds.
@@ -93,13 +98,18 @@ public final class ReporterService: ClusteredServiceBehavior {
         let fence: ClaimFence
         /// The id of the last event read; nil until read from the database.
         var cursor: Int?
-        var limiter = RateLimiter(perMinute: nil)
+        var limiter: RateLimiter
+        /// Set when the target asked to wait (a rate limit's `Retry-After`): nothing is sent before then.
+        var pausedUntil: Date?
+        /// Whether what a previous holder left in flight has been settled.
+        var recovered = false
         var isFailing = false
         /// When settled reports were last deleted.
         var cleanedAt: Date?
 
-        init(fence: ClaimFence) {
+        init(fence: ClaimFence, perMinute: Int?) {
             self.fence = fence
+            self.limiter = RateLimiter(perMinute: perMinute)
         }
     }
 
@@ -113,7 +123,6 @@ public final class ReporterService: ClusteredServiceBehavior {
             cursor = known
         } else {
             cursor = try await database.reporters.cursor(round.fence)
-            round.limiter = RateLimiter(perMinute: reporter.config.maxPerMinute)
         }
         while true {
             let trimmed = try await database.events.trimmedThrough()
@@ -157,28 +166,26 @@ public final class ReporterService: ClusteredServiceBehavior {
 
     // MARK: - Reports out
 
-    /// Sends the reports that are due, oldest first, until none is; a report that a newer one for the same
-    /// target follows is dropped unsent, since the newer replaces it. An idempotent reporter's reports go
-    /// ``inFlight`` at a time (their targets all differ); a mail reporter's one at a time, each marked sending first.
+    /// Sends the reports that are due, oldest first, for at most ``sendingRound`` so that reading the feed never
+    /// waits long behind a backlog; a report that a newer one for the same target follows is dropped unsent, since
+    /// the newer replaces it. An idempotent reporter's reports go ``inFlight`` at a time (their targets all
+    /// differ); a mail reporter's one at a time, each marked sending first.
     private func send(_ round: inout Round) async throws {
-        while !Task.isCancelled {
-            let due = try await database.reporters.due(round.fence.serviceID, now: now, limit: Self.batch)
-            let newest = Dictionary(due.map { ($0.target, $0.id) }, uniquingKeysWith: max)
-            let replaced = due.filter { newest[$0.target] != $0.id }.map(\.id)
-            if !replaced.isEmpty {
-                try await database.reporters.supersede(replaced, fence: round.fence)
-                count("superseded", by: replaced.count)
+        if let pausedUntil = round.pausedUntil, now < pausedUntil { return }
+        round.pausedUntil = nil
+        let superseded = try await database.reporters.supersedeStale(round.fence)
+        if superseded > 0 { count("superseded", by: superseded) }
+        let started = now
+        let due = try await database.reporters.due(round.fence.serviceID, now: started, limit: Self.batch)
+        let width = reporter.isIdempotent ? Self.inFlight : 1
+        for first in stride(from: 0, to: due.count, by: width) {
+            let wave = due[first..<min(first + width, due.count)]
+            for (delivery, outcome) in try await send(wave, &round) {
+                try await record(outcome, of: delivery, &round)
             }
-            let sendable = due.filter { newest[$0.target] == $0.id }
-            let width = reporter.isIdempotent ? Self.inFlight : 1
-            for start in stride(from: 0, to: sendable.count, by: width) {
-                let wave = sendable[start..<min(start + width, sendable.count)]
-                for (delivery, outcome) in try await send(wave, &round) {
-                    try await record(outcome, of: delivery, fence: round.fence)
-                }
-                if Task.isCancelled { return }
+            if Task.isCancelled || round.pausedUntil != nil || now.timeIntervalSince(started) > Self.sendingRound {
+                return
             }
-            if due.count < Self.batch { return }
         }
     }
 
@@ -203,8 +210,10 @@ public final class ReporterService: ClusteredServiceBehavior {
         }
     }
 
-    /// Records how sending `delivery` went: delivered, due again after the backoff, or given up.
-    private func record(_ outcome: DeliveryOutcome, of delivery: Delivery, fence: ClaimFence) async throws {
+    /// Records how sending `delivery` went: delivered, due again after the backoff, or given up. A target that
+    /// said how long to wait (a rate limit) pauses the whole reporter that long, not only this report.
+    private func record(_ outcome: DeliveryOutcome, of delivery: Delivery, _ round: inout Round) async throws {
+        let fence = round.fence
         let attempt = delivery.attempts + 1
         let policy = RetryPolicy(maxAttempts: reporter.config.maxAttempts)
         let metadata: Logger.Metadata = [LogKey.target: "\(delivery.target)", LogKey.attempt: "\(attempt)"]
@@ -217,6 +226,7 @@ public final class ReporterService: ClusteredServiceBehavior {
         case .retry(let reason, let asked):
             switch policy.decision(afterAttempt: attempt, asked: asked) {
             case .retry(let after):
+                if asked != nil { round.pausedUntil = now.addingTimeInterval(after.timeInterval) }
                 try await database.reporters.markRetry(
                     delivery.id, error: reason, next: now.addingTimeInterval(after.timeInterval), fence: fence)
                 count("retried")

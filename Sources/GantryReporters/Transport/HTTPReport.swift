@@ -4,60 +4,46 @@ import GantryModel
 /// secrets (tokens, signatures) are added only when it is sent.
 struct HTTPReport: Sendable, Hashable {
     /// Where the request goes.
-    enum Location: Sendable, Hashable {
-        /// A path under the reporter's API root (`/repos/o/r/statuses/sha`), so queued statuses follow a changed
-        /// base URL.
-        case path(String)
-        /// A whole URL (the HTTP push reporter's).
-        case url(String)
-    }
-
     var method: String
-    var location: Location
+    /// Under the reporter's URL (`/repos/o/r/statuses/sha`; empty for the URL itself), which is added when the
+    /// report is sent: queued reports follow a changed URL, and a URL holding a key never reaches the database.
+    var path: String
     var body: JSONValue
 
-    init(method: String = "POST", location: Location, body: JSONValue) {
+    init(method: String = "POST", path: String, body: JSONValue) {
         self.method = method
-        self.location = location
+        self.path = path
         self.body = body
     }
 
-    /// The stored report: `{"method", "path" or "url", "body"}`.
+    /// The stored report: `{"method", "path", "body"}`.
     var payload: JSONValue {
-        switch location {
-        case .path(let path): ["method": .string(method), "path": .string(path), "body": body]
-        case .url(let url): ["method": .string(method), "url": .string(url), "body": body]
-        }
+        ["method": .string(method), "path": .string(path), "body": body]
     }
 
     /// The request a stored report holds; nil when it holds none.
     init?(payload: JSONValue) {
-        guard let method = payload["method"]?.string, let body = payload["body"] else { return nil }
-        if let path = payload["path"]?.string {
-            self.init(method: method, location: .path(path), body: body)
-        } else if let url = payload["url"]?.string {
-            self.init(method: method, location: .url(url), body: body)
-        } else {
-            return nil
-        }
+        guard let method = payload["method"]?.string, let path = payload["path"]?.string,
+            let body = payload["body"]
+        else { return nil }
+        self.init(method: method, path: path, body: body)
     }
 
-    /// The URL the request goes to; a path is put under `base` (a trailing slash of `base` is dropped).
+    /// The URL the request goes to: the path under `base` (a trailing slash of `base` is dropped), or `base`
+    /// itself for an empty path.
     func url(base: String) -> String {
-        switch location {
-        case .path(let path): (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
-        case .url(let url): url
-        }
+        guard !path.isEmpty else { return base }
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
     }
 
     /// Sends a stored report: the body rendered to text once, so a signature covers exactly the bytes sent.
     /// - Parameters:
-    ///   - base: The API root a path goes under.
+    ///   - base: The reporter's URL (an API's root) the path goes under.
     ///   - headers: The reporter's headers (its token, a signature of the body text); they may replace the
     ///     JSON content type and the user agent set here.
     ///   - alreadyApplied: See ``HTTPTransport/send(method:url:headers:body:alreadyApplied:)``.
     static func send(
-        _ payload: JSONValue, base: String = "", via transport: HTTPTransport,
+        _ payload: JSONValue, base: String, via transport: HTTPTransport,
         headers: (_ request: HTTPReport, _ body: String) -> [(String, String)],
         alreadyApplied: (HTTPReply) -> Bool = { _ in false }
     ) async -> DeliveryOutcome {

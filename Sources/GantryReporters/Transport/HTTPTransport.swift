@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
 /// Sends the HTTP reporters' requests and says how each went in the terms the outbox retries by.
 ///
-/// Built on the process-wide `HTTPClient.shared`, so connections to a code host are reused across reporters and
-/// nothing has to be shut down.
+/// Built on one client for the process, so connections to a code host are reused across reporters and nothing
+/// has to be shut down.
 public struct HTTPTransport: Sendable {
     /// How long a request may take, the answer's body included.
     public var timeout: Duration
@@ -14,6 +15,18 @@ public struct HTTPTransport: Sendable {
     /// The most of an answer's body read: enough for any error message, and a hostile target cannot make a
     /// master buffer more.
     static let maxBodyBytes = 64 << 10
+
+    /// `HTTPClient.shared`'s settings, but never following a redirect: that would carry a token header to another
+    /// host, or turn the POST into a GET whose 200 would count as delivered. A 3xx fails with its status instead.
+    /// A static lives as long as the process, so the client is never shut down, as the shared one.
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
+            backgroundActivityLogger: Logger(label: "gantry.reporters.http", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+    }()
 
     public init(timeout: Duration = .seconds(30)) {
         self.timeout = timeout
@@ -35,7 +48,7 @@ public struct HTTPTransport: Sendable {
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let reply: HTTPReply
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: TimeAmount(timeout))
+            let response = try await Self.client.execute(request, timeout: TimeAmount(timeout))
             reply = HTTPReply(
                 status: Int(response.status.code),
                 headers: Dictionary(

@@ -53,7 +53,8 @@ public struct EventsConnector: Sendable {
         try await database.withTransaction { sql in try await Self.trimmedThrough(in: sql) }
     }
 
-    /// Deletes the oldest events: those recorded before `olderThan`, and any beyond the newest `keepingAtMost`.
+    /// Deletes the oldest events: those recorded before `olderThan`, and any beyond the newest `keepingAtMost` that
+    /// every running reporter has read.
     /// What is deleted is always every event up to an id, so ``trimmedThrough()`` says exactly what is gone.
     /// Works in transactions of ``trimBatch`` events, each recording how far it trimmed.
     /// - Returns: The number of events deleted.
@@ -74,7 +75,18 @@ public struct EventsConnector: Sendable {
                 try await sql.select().column("id").from("events").orderBy("id", .descending)
                 .limit(1).offset(max(keepingAtMost, 0))
                 .first(decodingColumn: "id", as: Int.self) ?? 0
-            return max(old, excess)
+            // Events a running reporter has not read yet are kept beyond the count (never beyond the age), so a
+            // busy farm's log events cannot push a report out of the feed before its reporter got to it.
+            let unread =
+                try await sql.select()
+                .column(SQLFunction("MIN", args: SQLColumn("event_cursor", table: "reporters")), as: "unread")
+                .from("reporters")
+                .join(
+                    "reporter_masters", method: SQLJoinMethod.inner,
+                    on: SQLColumn("reporterid", table: "reporter_masters"), .equal, SQLColumn("id", table: "reporters")
+                )
+                .first(decodingColumn: "unread", as: Int?.self) ?? nil
+            return max(old, unread.map { min(excess, $0) } ?? excess)
         }
         var deleted = 0
         while true {

@@ -95,44 +95,17 @@ public struct ReportersConnector: Sendable {
         }
     }
 
-    /// When the reporter's earliest pending delivery is due; nil when none is pending.
-    public func nextAttempt(_ reporterid: Int) async throws -> Date? {
-        try await database.withTransaction { sql in
-            let earliest =
-                try await sql.select().column(SQLFunction("MIN", args: SQLColumn("next_attempt_at")), as: "earliest")
-                .from("reporter_deliveries")
-                .where("reporterid", .equal, reporterid)
-                .where("state", .equal, DeliveryState.pending.rawValue)
-                .first(decodingColumn: "earliest", as: Int?.self) ?? nil
-            return earliest.map(Date.init(epochSeconds:))
-        }
-    }
-
     /// Marks delivery `id` as being sent, before it is: a master that dies now leaves it `sending`, for the next
-    /// holder's ``recoverInterrupted(_:resend:)``.
+    /// holder's ``recoverInterrupted(_:)``.
     public func markSending(_ id: Int, fence: ClaimFence) async throws {
         try await mark(id, fence: fence) { $0.set("state", to: DeliveryState.sending.rawValue) }
     }
 
-    /// Marks delivery `id` delivered at `at`, with the target's answer; older reports for its target still waiting
-    /// are dropped.
+    /// Marks delivery `id` delivered at `at`, with the target's answer.
     public func markDelivered(_ id: Int, status: Int?, at: Date, fence: ClaimFence) async throws {
         try await mark(id, fence: fence) {
             $0.set("state", to: DeliveryState.delivered.rawValue).set("status", to: status)
                 .set("delivered_at", to: at.epochSeconds)
-        } then: { sql in
-            // An older report for the same target still waiting on its backoff would, sent later, undo this one.
-            try await sql.update("reporter_deliveries")
-                .set("state", to: DeliveryState.superseded.rawValue)
-                .where("reporterid", .equal, fence.serviceID)
-                .where("state", .equal, DeliveryState.pending.rawValue)
-                .where("id", .lessThan, id)
-                .where(
-                    SQLColumn("target"), .equal,
-                    SQLGroupExpression(
-                        sql.select().column("target").from("reporter_deliveries").where("id", .equal, id).query)
-                )
-                .run()
         }
     }
 
@@ -155,45 +128,43 @@ public struct ReportersConnector: Sendable {
         }
     }
 
-    /// Marks those of `ids` that are still pending superseded: newer reports for their targets replace them.
+    /// Marks superseded every pending delivery that a newer one for the same target follows (pending, being sent
+    /// or delivered): sent later, as after its backoff, it would undo the newer one.
     /// - Returns: How many were.
     @discardableResult
-    public func supersede(_ ids: [Int], fence: ClaimFence) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return try await database.withTransaction { sql in
+    public func supersedeStale(_ fence: ClaimFence) async throws -> Int {
+        try await database.withTransaction { sql in
             try await claims.requireCurrent(fence, in: sql)
-            var superseded = 0
-            for batch in Batches.of(Set(ids).sorted()) {
-                superseded += try await sql.update("reporter_deliveries")
-                    .set("state", to: DeliveryState.superseded.rawValue)
-                    .where("id", .in, SQLBind.group(Array(batch)))
-                    .where("reporterid", .equal, fence.serviceID)
-                    .where("state", .equal, DeliveryState.pending.rawValue)
-                    .returning("id").all().count
-            }
-            return superseded
+            let pending = DeliveryState.pending.rawValue
+            let newer = [DeliveryState.pending, .sending, .delivered].map(\.rawValue)
+            return try await sql.raw(
+                """
+                UPDATE reporter_deliveries SET state = \(bind: DeliveryState.superseded.rawValue)
+                WHERE reporterid = \(bind: fence.serviceID) AND state = \(bind: pending) AND EXISTS (
+                    SELECT 1 FROM reporter_deliveries newer
+                    WHERE newer.reporterid = reporter_deliveries.reporterid AND newer.target = reporter_deliveries.target
+                    AND newer.id > reporter_deliveries.id
+                    AND newer.state IN (\(bind: newer[0]), \(bind: newer[1]), \(bind: newer[2])))
+                RETURNING id
+                """
+            ).all().count
         }
     }
 
-    /// Settles the deliveries a previous holder left `sending` (it died while sending them): pending again when
-    /// `resend` (the target is idempotent, so a second copy does no harm), else `interrupted`, since whether they
-    /// arrived is unknown and the target must not get them twice.
+    /// Marks `interrupted` the deliveries a previous holder left `sending` (it died while sending them): whether
+    /// they arrived is unknown, and only reports to targets that must not get them twice are ever marked sending.
     /// - Returns: How many there were.
     @discardableResult
-    public func recoverInterrupted(_ fence: ClaimFence, resend: Bool) async throws -> Int {
+    public func recoverInterrupted(_ fence: ClaimFence) async throws -> Int {
         let now = database.clock.epochSeconds()
         return try await database.withTransaction { sql in
             try await claims.requireCurrent(fence, in: sql)
-            let update = sql.update("reporter_deliveries")
+            return try await sql.update("reporter_deliveries")
+                .set("state", to: DeliveryState.interrupted.rawValue)
+                .set("last_error", to: Self.interruptedError).set("last_error_at", to: now)
                 .where("reporterid", .equal, fence.serviceID)
                 .where("state", .equal, DeliveryState.sending.rawValue)
-            if resend {
-                update.set("state", to: DeliveryState.pending.rawValue)
-            } else {
-                update.set("state", to: DeliveryState.interrupted.rawValue)
-                    .set("last_error", to: Self.interruptedError).set("last_error_at", to: now)
-            }
-            return try await update.returning("id").all().count
+                .returning("id").all().count
         }
     }
 
@@ -201,8 +172,7 @@ public struct ReportersConnector: Sendable {
     /// fence.
     /// - Throws: `GantryError.fenced`; `GantryError.notFound` when the reporter has no such delivery.
     private func mark(
-        _ id: Int, fence: ClaimFence, _ assignments: (SQLUpdateBuilder) -> SQLUpdateBuilder,
-        then: @Sendable (any SQLDatabase) async throws -> Void = { _ in }
+        _ id: Int, fence: ClaimFence, _ assignments: (SQLUpdateBuilder) -> SQLUpdateBuilder
     ) async throws {
         try await database.withTransaction { sql in
             try await claims.requireCurrent(fence, in: sql)
@@ -211,7 +181,6 @@ public struct ReportersConnector: Sendable {
             guard try await !update.returning("id").all().isEmpty else {
                 throw GantryError(.notFound, "reporter \(fence.serviceID) has no delivery \(id)")
             }
-            try await then(sql)
         }
     }
 

@@ -3,7 +3,8 @@ extension Migration {
     /// feed it has turned events into deliveries (NULL until it first runs, so it starts at the feed's end rather
     /// than replaying history); a delivery is one report to send, kept with its attempts so that whichever master
     /// holds the reporter finishes what another began. The unique (reporter, event, index) makes queueing an
-    /// event's reports twice impossible; the indexes serve the due deliveries and the newest-first listing.
+    /// event's reports twice impossible; the indexes serve the due deliveries, the older reports of a target (which a
+    /// newer one supersedes) and the newest-first listing.
     static let reporters = Migration(version: 11, summary: "reporter claims and outbox") { dialect in
         [
             """
@@ -46,6 +47,7 @@ extension Migration {
             """,
             "CREATE INDEX reporter_deliveries_due ON reporter_deliveries (reporterid, state, next_attempt_at)",
             "CREATE INDEX reporter_deliveries_reporter ON reporter_deliveries (reporterid, id)",
+            "CREATE INDEX reporter_deliveries_target ON reporter_deliveries (reporterid, target, id)",
         ]
     }
 }
