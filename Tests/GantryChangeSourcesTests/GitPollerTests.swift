@@ -6,7 +6,8 @@ import Testing
 
 @testable import GantryChangeSources
 
-@Suite("GitPoller on real repositories", .timeLimit(.minutes(5)))
+/// One test at a time: each runs git many times, and beside the rest of the suites in parallel, two cores.
+@Suite("GitPoller on real repositories", .serialized, .timeLimit(.minutes(5)))
 struct GitPollerTests {
     private let name = "poller"
 

@@ -138,8 +138,9 @@ struct MailReporterTests {
 }
 
 extension MailReporterTests {
+    /// One at a time: each starts a Python server and makes its certificates.
     @Suite(
-        "Mail through a real SMTP server (aiosmtpd)",
+        "Mail through a real SMTP server (aiosmtpd)", .serialized,
         .enabled(if: SMTPTestServer.python != nil, "GANTRY_TEST_PLAYWRIGHT_PYTHON (a Python with aiosmtpd) is not set"))
     struct ThroughSMTP {
         typealias Mail = MailReporterTests

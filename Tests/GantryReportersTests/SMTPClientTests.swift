@@ -7,7 +7,9 @@ import Testing
 
 @testable import GantryReporters
 
-@Suite("The SMTP client against a scripted server, which says what no real server would", .timeLimit(.minutes(1)))
+@Suite(
+    "The SMTP client against a scripted server, which says what no real server would", .serialized,
+    .timeLimit(.minutes(1)))
 struct SMTPClientTests {
     static let message = MailMessage(
         from: "ci@example.com", to: ["ops@example.com"], subject: "Build failed on linux #12", text: "failed\n",
