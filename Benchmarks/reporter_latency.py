@@ -76,6 +76,7 @@ def main():
         os.environ["GANTRY_SECRET_github_token"] = "bench-token"
         master, port = start_master(directory, f"""name: reporter-bench
 http: 127.0.0.1:0
+publicURL: https://ci.example.com
 changeHooks: {{base: {{}}}}
 secrets: {{environmentPrefix: GANTRY_SECRET_}}
 builders: [{{name: bench, steps: [{{name: noop, shell: [true]}}]}}]
