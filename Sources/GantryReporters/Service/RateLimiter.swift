@@ -30,10 +30,13 @@ struct RateLimiter: Sendable, Hashable {
     }
 
     private mutating func refill(at now: Date, perMinute: Int) {
-        defer { refilledAt = now }
-        guard let refilledAt else { return }
-        // A clock stepping back adds nothing.
-        let elapsed = max(0, now.timeIntervalSince(refilledAt))
+        guard let last = refilledAt else {
+            refilledAt = now
+            return
+        }
+        // A clock stepping back adds nothing, and the time it steps over is not counted twice.
+        refilledAt = max(last, now)
+        let elapsed = max(0, now.timeIntervalSince(last))
         tokens = min(Double(perMinute), tokens + elapsed * Double(perMinute) / 60)
     }
 }
