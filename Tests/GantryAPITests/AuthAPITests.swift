@@ -6,7 +6,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: authentication, authorization and the audit log", .timeLimit(.minutes(3)))
+@Suite("HTTP API: authentication, authorization and the audit log", .paced, .timeLimit(.minutes(3)))
 struct AuthAPITests {
     /// alice (admin) and dave (developer: may rebuild and force, nothing else); passwords `alice-pw`, `dave-pw`.
     static let settings = AuthSettings(

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: builders, builds, steps and logs", .timeLimit(.minutes(3)))
+@Suite("HTTP API: builders, builds, steps and logs", .paced, .timeLimit(.minutes(3)))
 struct BuildsAPITests {
     @Test("a build with its steps and logs, filtered and read back; unknown parents are 404")
     func builds() async throws {

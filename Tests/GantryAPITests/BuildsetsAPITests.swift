@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: buildsets and build requests", .timeLimit(.minutes(3)))
+@Suite("HTTP API: buildsets and build requests", .paced, .timeLimit(.minutes(3)))
 struct BuildsetsAPITests {
     @Test("buildsets with their source stamps, and build requests with their claims", arguments: TestBackend.enabled)
     func buildsetsAndRequests(_ backend: TestBackend) async throws {

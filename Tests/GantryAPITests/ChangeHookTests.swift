@@ -6,7 +6,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Change hooks", .timeLimit(.minutes(3)))
+@Suite("Change hooks", .paced, .timeLimit(.minutes(3)))
 struct ChangeHookTests {
     let hooks = ChangeHookSettings(
         base: true, github: HookSecret(secret: "s3cret"), gitlab: HookSecret(secret: "t0ken"))

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: changes", .timeLimit(.minutes(3)))
+@Suite("HTTP API: changes", .paced, .timeLimit(.minutes(3)))
 struct ChangesAPITests {
     @Test(
         "changes filtered, ordered and paged in the database, each with its source stamp",

@@ -7,7 +7,7 @@ import Testing
 
 /// Query options are whatever a client sends: any keys and values, in any number, parse or are refused as an
 /// invalid argument (a 400), and never stop the master. Sampled from a fixed seed, so a failure repeats.
-@Suite("HTTP API: query options, sampled")
+@Suite("HTTP API: query options, sampled", .paced)
 struct CollectionQueryPropertyTests {
     static let iterations = 4000
 

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: control of builds, build requests and workers", .timeLimit(.minutes(3)))
+@Suite("HTTP API: control of builds, build requests and workers", .paced, .timeLimit(.minutes(3)))
 struct ControlAPITests {
     private func call(_ base: URL, _ path: String, _ method: String, _ params: String = "{}") async throws
         -> HTTPAnswer

@@ -1,10 +1,11 @@
 import Foundation
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryAPI
 
-@Suite("The event feed's window: what a subscriber at a cursor is served")
+@Suite("The event feed's window: what a subscriber at a cursor is served", .paced)
 struct EventFeedWindowTests {
     private func event(_ id: Int) -> FeedEvent {
         FeedEvent(

@@ -1,9 +1,10 @@
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryAPI
 
-@Suite("Event paths")
+@Suite("Event paths", .paced)
 struct EventPathTests {
     @Test("a pattern matches keys of as many segments, `*` standing for any one")
     func matching() throws {

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: the event stream", .timeLimit(.minutes(3)))
+@Suite("HTTP API: the event stream", .paced, .timeLimit(.minutes(3)))
 struct EventsEndpointTests {
     @Test("a stream delivers the events its paths match, each with id, event and data", arguments: TestBackend.enabled)
     func delivers(_ backend: TestBackend) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The farm pages of the web UI: workers, pools, build requests, changes, schedulers and masters, each rendered
 /// from a small cluster, and the forms that control workers and schedulers.
-@Suite("Web UI: farm pages", .timeLimit(.minutes(3)))
+@Suite("Web UI: farm pages", .paced, .timeLimit(.minutes(3)))
 struct FarmPagesTests {
     /// The ids of ``seed(_:)``'s cluster.
     struct Farm {

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: force schedulers and scheduler control", .timeLimit(.minutes(3)))
+@Suite("HTTP API: force schedulers and scheduler control", .paced, .timeLimit(.minutes(3)))
 struct ForceSchedulersAPITests {
     private func force(_ db: Database) -> ForceScheduler {
         ForceScheduler(

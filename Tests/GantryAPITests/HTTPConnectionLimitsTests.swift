@@ -9,7 +9,7 @@ import Testing
 
 /// Clients that send slowly or not at all cannot hold the HTTP port: a request head has a deadline, and while
 /// such clients are connected the API still answers.
-@Suite("HTTP API: slow and silent clients", .timeLimit(.minutes(2)))
+@Suite("HTTP API: slow and silent clients", .paced, .timeLimit(.minutes(2)))
 struct HTTPConnectionLimitsTests {
     /// A short header timeout, and an idle timeout far beyond any wait here, so only the header timeout can be
     /// what closes a connection.

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: searching a log", .timeLimit(.minutes(3)))
+@Suite("HTTP API: searching a log", .paced, .timeLimit(.minutes(3)))
 struct LogSearchTests {
     @Test(
         "next and previous find lines across chunks, ignoring case, SGR codes and the stream character",

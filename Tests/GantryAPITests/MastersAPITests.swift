@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: masters, query options and errors", .timeLimit(.minutes(3)))
+@Suite("HTTP API: masters, query options and errors", .paced, .timeLimit(.minutes(3)))
 struct MastersAPITests {
     let time = ManualWallClock()
 

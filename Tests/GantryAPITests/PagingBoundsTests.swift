@@ -6,7 +6,7 @@ import Testing
 
 /// Paging numbers are the caller's to choose: no value of `limit`, `offset` or `order`, however large, may stop
 /// the master; each is answered 200 or refused 400.
-@Suite("HTTP API: paging bounds", .timeLimit(.minutes(3)))
+@Suite("HTTP API: paging bounds", .paced, .timeLimit(.minutes(3)))
 struct PagingBoundsTests {
     static let collections = [
         "/api/v2/masters", "/api/v2/builders", "/api/v2/workers", "/api/v2/schedulers", "/api/v2/changes",

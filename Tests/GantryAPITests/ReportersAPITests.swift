@@ -7,7 +7,7 @@ import Testing
 
 /// The reporters' state as the data API and the web UI show it, read from outboxes written through the storage
 /// connector as a running reporter writes them.
-@Suite("HTTP API and web UI: reporters", .timeLimit(.minutes(3)))
+@Suite("HTTP API and web UI: reporters", .paced, .timeLimit(.minutes(3)))
 struct ReportersAPITests {
     let time = ManualWallClock()
 

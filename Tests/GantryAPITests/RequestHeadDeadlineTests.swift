@@ -1,9 +1,10 @@
+import GantryTesting
 import Testing
 
 @testable import GantryAPI
 
 /// The deadline for request heads, driven event by event without a channel.
-@Suite("HTTP API: request head deadline")
+@Suite("HTTP API: request head deadline", .paced)
 struct RequestHeadDeadlineTests {
     enum Event {
         case opened, bytes, head, response, timer, closed

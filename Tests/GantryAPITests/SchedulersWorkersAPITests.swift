@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("HTTP API: schedulers and workers", .timeLimit(.minutes(3)))
+@Suite("HTTP API: schedulers and workers", .paced, .timeLimit(.minutes(3)))
 struct SchedulersWorkersAPITests {
     @Test("schedulers carry the master that runs them, or null", arguments: TestBackend.enabled)
     func schedulers(_ backend: TestBackend) async throws {

@@ -1,10 +1,11 @@
 import Foundation
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryAPI
 
-@Suite("Web UI: times, forms and log text as the pages write and read them")
+@Suite("Web UI: times, forms and log text as the pages write and read them", .paced)
 struct WebFormattingTests {
     @Test("durations keep their two largest units; times are UTC to the second")
     func durations() {

@@ -6,7 +6,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Web UI: the build pages and their forms", .timeLimit(.minutes(3)))
+@Suite("Web UI: the build pages and their forms", .paced, .timeLimit(.minutes(3)))
 struct WebPagesTests {
     /// A builder `linux` with a finished build (#1: a step `compile` with a 1,200-line stdio log, a property and a
     /// change), a running build (#2 on worker w1) and a waiting request; and a builder `windows` with none.

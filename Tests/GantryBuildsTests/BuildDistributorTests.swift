@@ -9,7 +9,7 @@ import Testing
 /// The distributor on a worker port served by a `WorkerManager` reporting to it, with unmodified
 /// buildbot-workers 4.3.
 @Suite(
-    "Distributing builds to real buildbot-workers",
+    "Distributing builds to real buildbot-workers", .paced,
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
     .timeLimit(.minutes(3))
 )

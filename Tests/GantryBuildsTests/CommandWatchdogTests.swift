@@ -1,8 +1,9 @@
+import GantryTesting
 import Testing
 
 @testable import GantryBuilds
 
-@Suite("CommandWatchdog")
+@Suite("CommandWatchdog", .paced)
 struct CommandWatchdogTests {
     let start = ContinuousClock.now
 

@@ -6,7 +6,7 @@ import GantryWorkers
 import Testing
 
 /// Where the distributor records its workers as configured, at start and on each reload; no worker connects.
-@Suite("The distributor's configured workers")
+@Suite("The distributor's configured workers", .paced)
 struct DistributorConfigurationTests {
     /// The builders of master `masterid` each worker is configured on, by worker name.
     private func configured(_ db: Database, on masterid: Int) async throws -> [String: [Int]] {

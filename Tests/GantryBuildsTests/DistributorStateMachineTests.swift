@@ -4,6 +4,7 @@ import GantryModel
 import GantryStorage
 import GantryWire
 import GantryWorkers
+import GantryTesting
 import Testing
 
 /// A connection as the machine sees it: an identity, nothing more.
@@ -58,7 +59,7 @@ private final class Fixture {
     }
 }
 
-@Suite("The distributor's state machine")
+@Suite("The distributor's state machine", .paced)
 struct DistributorStateMachineTests {
     fileprivate typealias Claim = Fixture.Claim
 

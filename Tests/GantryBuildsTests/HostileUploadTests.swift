@@ -10,7 +10,7 @@ import Testing
 
 /// Uploads from a worker that ignores `maxsize` and reports rc 0 whatever the master answered, played by the
 /// test over a real `WorkerLink`: the master's own checks decide the step.
-@Suite("Uploads from a worker that ignores the master's refusals", .timeLimit(.minutes(3)))
+@Suite("Uploads from a worker that ignores the master's refusals", .paced, .timeLimit(.minutes(3)))
 struct HostileUploadTests {
     private static let marker = "gantry-hostile-escape"
 

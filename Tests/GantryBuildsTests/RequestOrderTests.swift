@@ -1,9 +1,10 @@
 import Foundation
 import GantryBuilds
 import GantryModel
+import GantryTesting
 import Testing
 
-@Suite("The order requests are served in")
+@Suite("The order requests are served in", .paced)
 struct RequestOrderTests {
     private func request(_ id: Int, builder: Int, priority: Int = 0, at seconds: Double) -> BuildRequest {
         BuildRequest(

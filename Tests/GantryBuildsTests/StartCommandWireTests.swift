@@ -11,7 +11,7 @@ import Testing
 /// The `start_command` frames the steps send, byte for byte. buildbot-worker and the native worker read these
 /// keys and value types (integers as integers, an argument vector as an array, `nil` for an unset `maxsize`),
 /// as the captured transcripts show; the test plays the worker over raw frames, so it speaks the wire itself.
-@Suite("The start_command frames of every kind of step", .timeLimit(.minutes(3)))
+@Suite("The start_command frames of every kind of step", .paced, .timeLimit(.minutes(3)))
 struct StartCommandWireTests {
     @Test("shell, SetPropertyFromCommand, uploads, a download and a Git checkout send the arguments workers read")
     func frames() async throws {

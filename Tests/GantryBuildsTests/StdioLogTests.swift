@@ -6,7 +6,7 @@ import Testing
 @testable import GantryBuilds
 
 /// Output reaches the log as whole lines, whatever the worker's cuts, and keeps every byte it printed.
-@Suite("A step's stdio log", .timeLimit(.minutes(3)))
+@Suite("A step's stdio log", .paced, .timeLimit(.minutes(3)))
 struct StdioLogTests {
     /// A log of a fresh step, and the function that reads all of its lines.
     private func stdioLog(_ db: Database) async throws -> (StdioLog, () async throws -> String) {

@@ -8,7 +8,7 @@ import Testing
 
 /// Every kind of step, run by `BuildRunner` on an unmodified buildbot-worker 4.3.
 @Suite(
-    "Steps on a real buildbot-worker",
+    "Steps on a real buildbot-worker", .paced,
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
     .timeLimit(.minutes(3))
 )

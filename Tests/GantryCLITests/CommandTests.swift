@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("gantry commands")
+@Suite("gantry commands", .paced)
 struct CommandTests {
     @Test("upgrade-master creates the schema, is a no-op the second time, and forces housekeeping")
     func upgradeMasterSQLite() async throws {

@@ -1,9 +1,10 @@
 import Foundation
+import GantryTesting
 import Testing
 
 @testable import GantryChangeSources
 
-@Suite("GitPoller's log parser")
+@Suite("GitPoller's log parser", .paced)
 struct GitLogParserTests {
     private let a = String(repeating: "a", count: 40)
     private let b = String(repeating: "b", count: 40)

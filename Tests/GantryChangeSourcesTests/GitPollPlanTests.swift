@@ -1,9 +1,10 @@
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryChangeSources
 
-@Suite("GitPoller's poll plan")
+@Suite("GitPoller's poll plan", .paced)
 struct GitPollPlanTests {
     private let a = String(repeating: "a", count: 40)
     private let b = String(repeating: "b", count: 40)

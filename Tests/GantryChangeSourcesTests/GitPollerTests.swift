@@ -7,7 +7,7 @@ import Testing
 @testable import GantryChangeSources
 
 /// One test at a time: each runs git many times, and beside the rest of the suites in parallel, two cores.
-@Suite("GitPoller on real repositories", .serialized, .timeLimit(.minutes(5)))
+@Suite("GitPoller on real repositories", .paced, .serialized, .timeLimit(.minutes(5)))
 struct GitPollerTests {
     private let name = "poller"
 

@@ -1,9 +1,10 @@
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryChangeSources
 
-@Suite("GitPoller's refs")
+@Suite("GitPoller's refs", .paced)
 struct GitRefsTests {
     private let a = String(repeating: "a", count: 40)
     private let b = String(repeating: "b", count: 40)

@@ -5,7 +5,7 @@ import Testing
 
 @testable import GantryChangeSources
 
-@Suite("GitPoller's git runner", .timeLimit(.minutes(1)))
+@Suite("GitPoller's git runner", .paced, .timeLimit(.minutes(1)))
 struct GitRunnerTests {
     private let secrets = SecretStore(
         environmentPrefix: "S_",

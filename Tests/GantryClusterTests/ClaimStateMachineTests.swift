@@ -1,9 +1,10 @@
 import GantryCluster
 import GantryModel
+import GantryTesting
 import Testing
 
 /// The claim machine driven directly: no database, clock or task.
-@Suite("ClaimStateMachine")
+@Suite("ClaimStateMachine", .paced)
 struct ClaimStateMachineTests {
     typealias State = ClaimStateMachine.State
     typealias Polling = ClaimStateMachine.Polling

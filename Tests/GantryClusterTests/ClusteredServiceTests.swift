@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("ClusteredService")
+@Suite("ClusteredService", .paced)
 struct ClusteredServiceTests {
     let clock = ManualClock()
     let poll = Duration.seconds(10)

@@ -5,7 +5,7 @@ import GantryTesting
 import Synchronization
 import Testing
 
-@Suite("MasterLifecycle")
+@Suite("MasterLifecycle", .paced)
 struct MasterLifecycleTests {
     let clock = ManualClock()
     let settings = ClusterSettings(heartbeat: .seconds(1), expireAfter: .seconds(3), claimPoll: .seconds(1))

@@ -1,8 +1,9 @@
+import GantryTesting
 import Testing
 
 @testable import GantryCluster
 
-@Suite("SessionSuspects")
+@Suite("SessionSuspects", .paced)
 struct SessionSuspectsTests {
     let start = ContinuousClock.now
 

@@ -10,7 +10,7 @@ import Testing
 
 /// A master started in this process, without the executable: it joins the cluster, serves its API and its
 /// workers, takes a reload, and leaves the cluster cleanly when shut down.
-@Suite("Master in process", .serialized)
+@Suite("Master in process", .paced, .serialized)
 struct InProcessMasterTests {
     /// Runs a master of `yaml` on `database` for the length of `body`, which gets it and its API's address, then
     /// shuts it down gracefully and waits until it has stopped.

@@ -6,7 +6,7 @@ import GantryScheduling
 import GantryTesting
 import Testing
 
-@Suite("Reconfiguration plan")
+@Suite("Reconfiguration plan", .paced)
 struct SchedulerChangesTests {
     @Test("matched by name: unchanged untouched, changed or retyped restarted, removed stopped, new started")
     func plan() async throws {

@@ -5,7 +5,7 @@ import GantryTesting
 import Testing
 
 /// The local provisioner with a stand-in for `gantry worker`: a script that writes the environment it got.
-@Suite("Local provisioner")
+@Suite("Local provisioner", .paced)
 struct LocalProvisionerTests {
     /// The master's environment: what programs need, secrets and other variables.
     private let environment = [

@@ -9,7 +9,7 @@ import Testing
 
 /// The pool manager on an injected clock, with the `command` provisioner running real shell commands whose
 /// workers never connect; pool `c`'s claim is hosted by a clustered service, as the master's lifecycle hosts it.
-@Suite("Pool manager")
+@Suite("Pool manager", .paced)
 struct PoolManagerTests {
     /// A directory for the provisioner's files, removed afterwards.
     private func withDirectory(_ body: (URL) async throws -> Void) async throws {

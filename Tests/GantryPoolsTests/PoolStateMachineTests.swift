@@ -1,9 +1,10 @@
 import GantryModel
 import GantryPools
+import GantryTesting
 import Testing
 
 /// The pool machine driven directly, on 1 s ticks: no database, clock, process or socket.
-@Suite("Pool state machine")
+@Suite("Pool state machine", .paced)
 struct PoolStateMachineTests {
     typealias Action = PoolStateMachine.Action
     typealias Observation = PoolStateMachine.Observation

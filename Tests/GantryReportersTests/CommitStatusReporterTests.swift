@@ -1,8 +1,9 @@
 import GantryModel
 import GantryReporters
+import GantryTesting
 import Testing
 
-@Suite("Commit statuses on GitHub, GitLab and Gitea")
+@Suite("Commit statuses on GitHub, GitLab and Gitea", .paced)
 struct CommitStatusReporterTests {
     typealias Fixtures = ReportFixtures
 

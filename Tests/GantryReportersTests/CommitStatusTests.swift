@@ -1,9 +1,10 @@
 import GantryModel
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("Commit statuses a subject calls for")
+@Suite("Commit statuses a subject calls for", .paced)
 struct CommitStatusTests {
     typealias Fixtures = ReportFixtures
 

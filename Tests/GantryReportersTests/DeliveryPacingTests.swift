@@ -1,9 +1,10 @@
 import Foundation
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("Retries and the rate limit, without a clock or a target")
+@Suite("Retries and the rate limit, without a clock or a target", .paced)
 struct DeliveryPacingTests {
     @Test("the backoff doubles from 10 s up to 10 minutes; the target's own delay wins, within 1 s and 10 minutes")
     func backoff() {

@@ -5,7 +5,7 @@ import Testing
 
 /// The fakes stand for APIs the tests cannot reach, so their empty lists of violations mean something only if
 /// they refuse what the real APIs refuse.
-@Suite("Fake code hosts refuse what the real APIs refuse", .timeLimit(.minutes(1)))
+@Suite("Fake code hosts refuse what the real APIs refuse", .paced, .timeLimit(.minutes(1)))
 struct FakeCodeHostTests {
     typealias Fixtures = ReportFixtures
     static let statusPath = "/repos/acme/widget/statuses/\(ReportFixtures.sha)"

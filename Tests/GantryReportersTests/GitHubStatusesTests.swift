@@ -3,7 +3,7 @@ import GantryReporters
 import GantryTesting
 import Testing
 
-@Suite("GitHub commit statuses and check runs", .timeLimit(.minutes(1)))
+@Suite("GitHub commit statuses and check runs", .paced, .timeLimit(.minutes(1)))
 struct GitHubStatusesTests {
     typealias Fixtures = ReportFixtures
     static let statusPath = "/repos/acme/widget/statuses/\(ReportFixtures.sha)"

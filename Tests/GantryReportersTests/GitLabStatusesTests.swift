@@ -3,7 +3,7 @@ import GantryReporters
 import GantryTesting
 import Testing
 
-@Suite("GitLab commit statuses", .timeLimit(.minutes(1)))
+@Suite("GitLab commit statuses", .paced, .timeLimit(.minutes(1)))
 struct GitLabStatusesTests {
     typealias Fixtures = ReportFixtures
     static let nested = ReportSourceStamp(

@@ -3,7 +3,7 @@ import GantryReporters
 import GantryTesting
 import Testing
 
-@Suite("Gitea commit statuses", .timeLimit(.minutes(1)))
+@Suite("Gitea commit statuses", .paced, .timeLimit(.minutes(1)))
 struct GiteaStatusesTests {
     typealias Fixtures = ReportFixtures
 

@@ -5,7 +5,7 @@ import GantryReporters
 import GantryTesting
 import Testing
 
-@Suite("HTTP push of build documents", .timeLimit(.minutes(1)))
+@Suite("HTTP push of build documents", .paced, .timeLimit(.minutes(1)))
 struct HTTPPushReporterTests {
     typealias Fixtures = ReportFixtures
 

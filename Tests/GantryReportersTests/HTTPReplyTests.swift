@@ -1,9 +1,10 @@
 import Foundation
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("How an HTTP answer is judged")
+@Suite("How an HTTP answer is judged", .paced)
 struct HTTPReplyTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 

@@ -4,7 +4,7 @@ import GantryReporters
 import GantryTesting
 import Testing
 
-@Suite("Sending HTTP reports: what is retried, what fails", .timeLimit(.minutes(1)))
+@Suite("Sending HTTP reports: what is retried, what fails", .paced, .timeLimit(.minutes(1)))
 struct HTTPTransportTests {
     typealias Fixtures = ReportFixtures
 

@@ -1,9 +1,10 @@
 import Foundation
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("Mail messages as RFC 5322 writes them, and as SMTP's DATA carries them")
+@Suite("Mail messages as RFC 5322 writes them, and as SMTP's DATA carries them", .paced)
 struct MailMessageTests {
     @Test("a plain subject is written as it is; any other as UTF-8 encoded words that decode to it")
     func subjects() throws {

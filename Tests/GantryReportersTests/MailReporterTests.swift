@@ -1,10 +1,11 @@
 import Foundation
 import GantryModel
 import GantryReporters
+import GantryTesting
 import Testing
 
 @Suite(
-    "Mail: the builds each mode mails, what the mail says, and sending it to a real SMTP server",
+    "Mail: the builds each mode mails, what the mail says, and sending it to a real SMTP server", .paced,
     .timeLimit(.minutes(1)))
 struct MailReporterTests {
     typealias Fixtures = ReportFixtures
@@ -140,7 +141,7 @@ struct MailReporterTests {
 extension MailReporterTests {
     /// One at a time: each starts a Python server and makes its certificates.
     @Suite(
-        "Mail through a real SMTP server (aiosmtpd)", .serialized,
+        "Mail through a real SMTP server (aiosmtpd)", .paced, .serialized,
         .enabled(if: SMTPTestServer.python != nil, "GANTRY_TEST_PLAYWRIGHT_PYTHON (a Python with aiosmtpd) is not set"))
     struct ThroughSMTP {
         typealias Mail = MailReporterTests

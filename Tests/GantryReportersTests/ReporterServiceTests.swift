@@ -37,7 +37,7 @@ private final class ScriptedReporter: Reporter {
     }
 }
 
-@Suite("The reporter service: events in, reports out")
+@Suite("The reporter service: events in, reports out", .paced)
 struct ReporterServiceTests {
     let time = ManualWallClock()
 

@@ -1,8 +1,9 @@
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("Repository paths from source stamp URLs")
+@Suite("Repository paths from source stamp URLs", .paced)
 struct RepositoryPathTests {
     @Test("HTTPS, SSH, git and scp-like URLs give the host and the path, without .git or credentials")
     func forms() {

@@ -8,7 +8,7 @@ import Testing
 @testable import GantryReporters
 
 @Suite(
-    "The SMTP client against a scripted server, which says what no real server would", .serialized,
+    "The SMTP client against a scripted server, which says what no real server would", .paced, .serialized,
     .timeLimit(.minutes(1)))
 struct SMTPClientTests {
     static let message = MailMessage(

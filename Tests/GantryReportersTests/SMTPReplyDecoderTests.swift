@@ -1,9 +1,10 @@
 import NIOCore
+import GantryTesting
 import Testing
 
 @testable import GantryReporters
 
-@Suite("SMTP replies from the server's bytes")
+@Suite("SMTP replies from the server's bytes", .paced)
 struct SMTPReplyDecoderTests {
     /// Every whole reply in `chunks`, fed one after the other as reads arrive.
     private func replies(_ chunks: [String]) throws -> [SMTPReply] {

@@ -6,7 +6,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("SingleBranch and AnyBranch schedulers", .timeLimit(.minutes(5)))
+@Suite("SingleBranch and AnyBranch schedulers", .paced, .timeLimit(.minutes(5)))
 struct BranchSchedulerTests {
     let clock = ManualClock()
 

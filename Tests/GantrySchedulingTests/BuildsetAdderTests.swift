@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("addBuildsetFor*", .timeLimit(.minutes(3)))
+@Suite("addBuildsetFor*", .paced, .timeLimit(.minutes(3)))
 struct BuildsetAdderTests {
     private func adder(
         _ db: Database,

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Dependent scheduler", .timeLimit(.minutes(3)))
+@Suite("Dependent scheduler", .paced, .timeLimit(.minutes(3)))
 struct DependentSchedulerTests {
     let clock = ManualClock()
 

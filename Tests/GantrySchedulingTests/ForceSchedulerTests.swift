@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("ForceScheduler", .timeLimit(.minutes(3)))
+@Suite("ForceScheduler", .paced, .timeLimit(.minutes(3)))
 struct ForceSchedulerTests {
     let clock = ManualClock()
 

@@ -6,7 +6,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Nightly scheduler", .timeLimit(.minutes(3)))
+@Suite("Nightly scheduler", .paced, .timeLimit(.minutes(3)))
 struct NightlySchedulerTests {
     /// An hour boundary, so offsets read as in Buildbot's tests.
     static let start = Date(timeIntervalSince1970: 1_348_970_400)

@@ -5,7 +5,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("PeriodicScheduler", .timeLimit(.minutes(3)))
+@Suite("PeriodicScheduler", .paced, .timeLimit(.minutes(3)))
 struct PeriodicSchedulerTests {
     let clock = ManualClock()
 

@@ -6,7 +6,7 @@ import GantryTesting
 import Synchronization
 import Testing
 
-@Suite("Triggerable scheduler", .timeLimit(.minutes(3)))
+@Suite("Triggerable scheduler", .paced, .timeLimit(.minutes(3)))
 struct TriggerableSchedulerTests {
     let clock = ManualClock()
 

@@ -5,7 +5,7 @@ import Testing
 
 @testable import GantryStorage
 
-@Suite("Authentication storage")
+@Suite("Authentication storage", .paced)
 struct AuthStorageTests {
     private let start = Date(timeIntervalSince1970: 1_700_000_000)
 

@@ -5,7 +5,7 @@ import Testing
 
 /// A build's result and its request's completion are one transaction, so no master builds a request again
 /// whose build already finished.
-@Suite("Ending a build with its request", .timeLimit(.minutes(3)))
+@Suite("Ending a build with its request", .paced, .timeLimit(.minutes(3)))
 struct BuildEndingTests {
     let time = ManualWallClock()
 

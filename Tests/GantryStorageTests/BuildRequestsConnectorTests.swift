@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("BuildRequestsConnector", .timeLimit(.minutes(3)))
+@Suite("BuildRequestsConnector", .paced, .timeLimit(.minutes(3)))
 struct BuildRequestsConnectorTests {
     let time = ManualWallClock()
 

@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("BuildersConnector")
+@Suite("BuildersConnector", .paced)
 struct BuildersConnectorTests {
     @Test("findBuilderId is find-or-create and case-sensitive", arguments: TestBackend.enabled)
     func find(_ backend: TestBackend) async throws {

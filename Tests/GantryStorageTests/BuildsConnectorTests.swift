@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Builds, steps and logs", .timeLimit(.minutes(3)))
+@Suite("Builds, steps and logs", .paced, .timeLimit(.minutes(3)))
 struct BuildsConnectorTests {
     let time = ManualWallClock()
 

@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("BuildsetsConnector")
+@Suite("BuildsetsConnector", .paced)
 struct BuildsetsConnectorTests {
     @Test(
         "a buildset gets one request per builder, its properties, and its state in one transaction",

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("ChangesConnector and SourceStampsConnector", .timeLimit(.minutes(3)))
+@Suite("ChangesConnector and SourceStampsConnector", .paced, .timeLimit(.minutes(3)))
 struct ChangesConnectorTests {
     let time = ManualWallClock()
 

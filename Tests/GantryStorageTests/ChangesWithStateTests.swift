@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Changes stored with their change source's state")
+@Suite("Changes stored with their change source's state", .paced)
 struct ChangesWithStateTests {
     @Test("a poller's changes and state are written together or not at all", arguments: TestBackend.enabled)
     func together(_ backend: TestBackend) async throws {

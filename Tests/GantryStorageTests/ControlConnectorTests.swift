@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Control requests: stopping builds, cancelling requests, controlling workers", .timeLimit(.minutes(3)))
+@Suite("Control requests: stopping builds, cancelling requests, controlling workers", .paced, .timeLimit(.minutes(3)))
 struct ControlConnectorTests {
     let time = ManualWallClock()
 

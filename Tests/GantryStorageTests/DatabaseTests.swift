@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Database")
+@Suite("Database", .paced)
 struct DatabaseTests {
     @Test("migrating twice is a no-op", arguments: TestBackend.enabled)
     func migrateTwice(_ backend: TestBackend) async throws {
@@ -146,7 +146,7 @@ struct DatabaseTests {
     }
 }
 
-@Suite("Database under cancellation")
+@Suite("Database under cancellation", .paced)
 struct DatabaseCancellationTests {
     @Test("a transaction cancelled midway ends cleanly and the next one works", arguments: TestBackend.enabled)
     func cancelled(_ backend: TestBackend) async throws {
@@ -167,7 +167,7 @@ struct DatabaseCancellationTests {
     }
 }
 
-@Suite("Database when the server ends the session", .timeLimit(.minutes(3)))
+@Suite("Database when the server ends the session", .paced, .timeLimit(.minutes(3)))
 struct EndedSessionTests {
     @Test(
         "a transaction whose session the server ended fails instead of hanging, and the next one works",

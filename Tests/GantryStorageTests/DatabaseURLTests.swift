@@ -1,8 +1,9 @@
 import GantryModel
 import GantryStorage
+import GantryTesting
 import Testing
 
-@Suite("DatabaseURL")
+@Suite("DatabaseURL", .paced)
 struct DatabaseURLTests {
     @Test("SQLite forms")
     func sqlite() throws {

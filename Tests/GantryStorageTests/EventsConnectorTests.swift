@@ -6,7 +6,7 @@ import Testing
 
 @testable import GantryStorage
 
-@Suite("EventsConnector", .timeLimit(.minutes(3)))
+@Suite("EventsConnector", .paced, .timeLimit(.minutes(3)))
 struct EventsConnectorTests {
     let time = ManualWallClock()
 

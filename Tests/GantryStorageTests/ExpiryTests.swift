@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Master expiry and housekeeping")
+@Suite("Master expiry and housekeeping", .paced)
 struct ExpiryTests {
     let time = ManualWallClock()
 
@@ -122,7 +122,7 @@ struct ExpiryTests {
     }
 }
 
-@Suite("Master expiry of a master that died while starting")
+@Suite("Master expiry of a master that died while starting", .paced)
 struct StartupDeathExpiryTests {
     @Test("an inactive master that still holds claims is cleaned by a peer's expiry", arguments: TestBackend.enabled)
     func diedWhileStarting(_ backend: TestBackend) async throws {

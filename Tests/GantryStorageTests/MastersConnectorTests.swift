@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("MastersConnector")
+@Suite("MastersConnector", .paced)
 struct MastersConnectorTests {
     let time = ManualWallClock()
 

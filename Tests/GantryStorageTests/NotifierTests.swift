@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Notifier", .timeLimit(.minutes(3)))
+@Suite("Notifier", .paced, .timeLimit(.minutes(3)))
 struct NotifierTests {
     let clock = ManualClock()
 

@@ -4,7 +4,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("PoolEventsConnector")
+@Suite("PoolEventsConnector", .paced)
 struct PoolEventsConnectorTests {
     @Test(
         "a pool's events come back oldest first, with their master; only the newest are kept",

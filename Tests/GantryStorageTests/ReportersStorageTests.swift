@@ -5,7 +5,7 @@ import Testing
 
 @testable import GantryStorage
 
-@Suite("Reporters storage")
+@Suite("Reporters storage", .paced)
 struct ReportersStorageTests {
     let time = ManualWallClock()
 

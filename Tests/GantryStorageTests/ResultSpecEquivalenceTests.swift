@@ -5,7 +5,7 @@ import GantryTesting
 import Testing
 
 /// The API filters small collections in memory and large ones in SQL; both must give the same answers.
-@Suite("ResultSpec in memory and in SQL")
+@Suite("ResultSpec in memory and in SQL", .paced)
 struct ResultSpecEquivalenceTests {
     static let specs: [ResultSpec<MasterField>] = {
         do {

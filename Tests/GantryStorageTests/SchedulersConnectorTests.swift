@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("SchedulersConnector and ChangeSourcesConnector")
+@Suite("SchedulersConnector and ChangeSourcesConnector", .paced)
 struct SchedulersConnectorTests {
     @Test("findSchedulerId creates once and enable toggles", arguments: TestBackend.enabled)
     func findAndEnable(_ backend: TestBackend) async throws {

@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("StateConnector")
+@Suite("StateConnector", .paced)
 struct StateConnectorTests {
     @Test("getObjectId is find-or-create and shortens long names", arguments: TestBackend.enabled)
     func objects(_ backend: TestBackend) async throws {

@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("Database errors name their cause", .timeLimit(.minutes(3)))
+@Suite("Database errors name their cause", .paced, .timeLimit(.minutes(3)))
 struct StatementErrorTests {
     @Test("a statement is named by its first keyword and its table, never by its text")
     func statementNames() {

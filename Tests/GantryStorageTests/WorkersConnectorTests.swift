@@ -3,7 +3,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("WorkersConnector")
+@Suite("WorkersConnector", .paced)
 struct WorkersConnectorTests {
     @Test("findWorkerId registers a new worker with empty info and finds it again", arguments: TestBackend.enabled)
     func findWorker(_ backend: TestBackend) async throws {

@@ -2,7 +2,7 @@ import GantryStorage
 import GantryTesting
 import Testing
 
-@Suite("WorkersConnector at scale")
+@Suite("WorkersConnector at scale", .paced)
 struct WorkersScaleTests {
     /// Buildbot's `test_workerConfiguredManyBuilders`: far more rows than SQLite's bound-variable limit.
     @Test("2,000 workers over 1,000 builder-master links deconfigure on SQLite")

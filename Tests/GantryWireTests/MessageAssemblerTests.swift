@@ -1,8 +1,9 @@
+import GantryTesting
 import Testing
 
 @testable import GantryWire
 
-@Suite("Joining fragmented messages")
+@Suite("Joining fragmented messages", .paced)
 struct MessageAssemblerTests {
     @Test("a whole frame is a message; fragments join on the final one; violations are refused")
     func assemble() throws {

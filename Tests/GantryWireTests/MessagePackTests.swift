@@ -2,7 +2,7 @@ import GantryTesting
 import GantryWire
 import Testing
 
-@Suite("MessagePack codec")
+@Suite("MessagePack codec", .paced)
 struct MessagePackTests {
     let decoder = MessagePackDecoder()
 

@@ -1,7 +1,8 @@
 import GantryWire
+import GantryTesting
 import Testing
 
-@Suite("Worker protocol envelope")
+@Suite("Worker protocol envelope", .paced)
 struct WireMessageTests {
     /// Scripted peers of the captures, which order keys their own way: their messages must mean the same
     /// after re-encoding, Buildbot's own must be identical.

@@ -6,7 +6,7 @@ import Testing
 
 /// An unmodified buildbot-worker 4.3 against Gantry's worker port.
 @Suite(
-    "A real buildbot-worker",
+    "A real buildbot-worker", .paced,
     .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
     .timeLimit(.minutes(2))
 )

@@ -1,10 +1,11 @@
 import Foundation
 import GantryWire
 import GantryWorkers
+import GantryTesting
 import Testing
 
 /// Tar streams as Python's `tarfile` writes them (the worker's own library), received as an upload_directory.
-@Suite("Directory uploads are extracted safely")
+@Suite("Directory uploads are extracted safely", .paced)
 struct DirectoryReceiverTests {
     /// A PAX tar stream made by `python3` from `members`: (name, kind, content or link target).
     private func tar(_ members: [(String, String, String)]) throws -> [UInt8] {

@@ -1,10 +1,11 @@
 import Foundation
 import GantryWire
 import GantryWorkers
+import GantryTesting
 import Testing
 
 /// The master's end of `upload_file`, driven as a worker would drive it.
-@Suite("File uploads are delivered whole and within maxsize")
+@Suite("File uploads are delivered whole and within maxsize", .paced)
 struct FileWriterTests {
     private func scratch() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-upload-\(UUID())")

@@ -5,7 +5,7 @@ import Testing
 
 /// The extractor against random and mutated tar streams: each is extracted or refused with a problem; none
 /// traps, and nothing is ever written outside the target.
-@Suite("Tar extraction under hostile input", .timeLimit(.minutes(3)))
+@Suite("Tar extraction under hostile input", .paced, .timeLimit(.minutes(3)))
 struct TarExtractorFuzzTests {
     /// An archive to try, where its headers start, and what a valid one must extract to (nil once mutated).
     private struct Sample {

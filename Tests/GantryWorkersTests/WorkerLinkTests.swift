@@ -4,7 +4,7 @@ import GantryWire
 import GantryWorkers
 import Testing
 
-@Suite("WorkerLink", .timeLimit(.minutes(3)))
+@Suite("WorkerLink", .paced, .timeLimit(.minutes(3)))
 struct WorkerLinkTests {
     let peer = ScriptedPeer()
 

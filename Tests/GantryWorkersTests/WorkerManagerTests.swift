@@ -29,7 +29,7 @@ private actor Recorder: WorkerConnectionDelegate {
 }
 
 /// The manager serving scripted links: the test answers the attach sequence and ends connections itself.
-@Suite("Worker manager", .timeLimit(.minutes(1)))
+@Suite("Worker manager", .paced, .timeLimit(.minutes(1)))
 struct WorkerManagerTests {
     private let clock = ManualClock()
     private let recorder = Recorder()

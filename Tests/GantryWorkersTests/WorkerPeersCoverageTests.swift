@@ -2,7 +2,7 @@ import Foundation
 import GantryTesting
 import Testing
 
-@Suite("Worker test peers")
+@Suite("Worker test peers", .paced)
 struct WorkerPeersCoverageTests {
     /// CI must run the protocol tests against a real buildbot-worker and a real Buildbot master; a missing
     /// one there is a failure.

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// Raw sockets against the real worker port, sending what no real worker sends.
-@Suite("Hostile input on the worker port", .timeLimit(.minutes(2)))
+@Suite("Hostile input on the worker port", .paced, .timeLimit(.minutes(2)))
 struct WorkerPortHostileInputTests {
     static let passwords = ["wk": "pw"]
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The worker port serving TLS, with certificates the `openssl` command makes for each test.
 @Suite(
-    "TLS on the worker port",
+    "TLS on the worker port", .paced,
     .enabled(if: TestCertificates.openssl != nil, "no openssl command to make certificates with"),
     .timeLimit(.minutes(2))
 )

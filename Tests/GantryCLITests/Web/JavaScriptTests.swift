@@ -1,9 +1,10 @@
 import Foundation
+import GantryTesting
 import Testing
 
 /// The web UI's scripts under Node.js's test runner: what `live.js` and `log.js` decide without a browser.
 @Suite(
-    "The web UI's JavaScript",
+    "The web UI's JavaScript", .paced,
     .enabled(if: WebTestTools.node != nil, "GANTRY_TEST_NODE is not set and there is no node on PATH"),
     .timeLimit(.minutes(3))
 )
