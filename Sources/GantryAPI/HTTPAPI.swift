@@ -75,6 +75,7 @@ public struct HTTPAPI: Sendable {
         addControl(to: router)
         addPools(to: router)
         addReporters(to: router)
+        addLocks(to: router)
         addWhoAmI(to: router)
         addAudit(to: router)
         addChangeHooks(to: router)

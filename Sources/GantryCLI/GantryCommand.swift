@@ -6,7 +6,8 @@ public struct GantryCommand: AsyncParsableCommand {
         commandName: "gantry",
         abstract: "A distributed build master.",
         subcommands: [
-            MasterCommand.self, CheckConfig.self, Reconfig.self, UpgradeMaster.self, Masters.self, Workers.self,
+            MasterCommand.self, CheckConfig.self, Reconfig.self, UpgradeMaster.self, CleanupDB.self, Masters.self,
+            Workers.self,
             Builds.self, BuildRequests.self, Logs.self, WorkerCommand.self, Pools.self,
             SendChange.self, Tokens.self, HashPassword.self,
         ]

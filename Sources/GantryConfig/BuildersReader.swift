@@ -1,15 +1,17 @@
 import GantryModel
 import Yams
 
-/// Reads the `builders` list: each builder's name, workers, steps, properties and tags.
+/// Reads the `builders` list: each builder's name, workers, steps, properties, tags and how it collapses requests.
 extension ConfigReader {
-    /// `- {name, workers: [NAME], steps: [STEP], description, properties, tags}`; names unique, workers among
-    /// `known`, Trigger steps naming `triggerable` schedulers.
+    /// `- {name, workers: [NAME], steps: [STEP], description, properties, tags, collapseRequests}`; names unique,
+    /// workers among `known`, Trigger steps naming `triggerable` schedulers, `locks` naming the configuration's.
     mutating func builders(_ node: Node?, workers known: Set<String>, triggerable: Set<String>) -> [BuilderConfig] {
         var builders: [BuilderConfig] = []
         var seen: Set<String> = []
         for (path, item) in listItems(node, key: "builders") {
-            let allowed: Set = ["name", "workers", "steps", "description", "properties", "tags"]
+            let allowed: Set = [
+                "name", "workers", "steps", "description", "properties", "tags", "collapseRequests", "locks",
+            ]
             guard let entry = namedEntry(item, at: path, allowed: allowed, seen: &seen), let name = entry.name
             else { continue }
             let mapping = entry.mapping
@@ -20,6 +22,9 @@ extension ConfigReader {
             }
             builder.steps = steps(mapping["steps"], triggerable: triggerable, at: join(path, "steps"))
             builder.tags = names(mapping["tags"], at: join(path, "tags"))
+            builder.locks = lockAccesses(mapping["locks"], at: join(path, "locks"))
+            checkLocks(of: builder, at: path)
+            builder.collapseRequests = collapseRule(mapping["collapseRequests"], at: join(path, "collapseRequests"))
             if let properties = mapping["properties"] {
                 if let entries = properties.mapping {
                     for (key, value) in entries { builder.properties[key.string ?? ""] = Self.json(value) }

@@ -42,8 +42,9 @@ public struct ConfigLoader {
             top,
             allowed: [
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
+                "collapseRequests",
                 "schedulers", "workers", "workerPort", "secrets", "pools", "auth", "reporters", "publicURL",
-                "changeSources",
+                "changeSources", "locks", "retention",
             ],
             at: "")
         var config = MasterConfig(
@@ -88,9 +89,12 @@ public struct ConfigLoader {
         }
         config.workers = reader.workers(top["workers"], basedir: basedir)
         config.schedulers = reader.schedulers(top["schedulers"])
+        config.locks = reader.locks(top["locks"])
+        reader.declaredLocks = Dictionary(config.locks.map { ($0.name, $0) }) { first, _ in first }
         config.builders = reader.builders(
             top["builders"], workers: Set(config.workers.map(\.name)),
             triggerable: Set(config.schedulers.filter(\.isTriggerable).map(\.name)))
+        config.collapseRequests = reader.collapseRule(top["collapseRequests"], at: "collapseRequests") ?? .always
         config.workerPort = reader.workerPort(top["workerPort"])
         config.workerPort.tls = reader.tls(
             top["workerPort"]?.mapping?["tls"], at: "workerPort.tls", basedir: basedir, allowsClientCA: true)
@@ -102,6 +106,7 @@ public struct ConfigLoader {
         config.reporters = reader.reporters(top["reporters"], basedir: basedir)
         config.publicURL = reader.webURL(top, "publicURL", at: "")
         config.changeSources = reader.changeSources(top["changeSources"], basedir: basedir)
+        config.retention = reader.retention(top["retention"])
         if config.secrets.directory == nil && config.secrets.environmentPrefix == nil {
             if !config.reporters.isEmpty {
                 reader.problem(
@@ -126,6 +131,8 @@ public struct ConfigLoader {
 /// Walks the YAML tree, turning what it finds into values and problems.
 struct ConfigReader {
     var problems: [ConfigError.Problem] = []
+    /// The configuration's locks by name, read before the builders and steps that take them.
+    var declaredLocks: [String: LockConfig] = [:]
 
     mutating func problem(_ path: String, _ message: String) {
         problems.append(.init(path: path, message: message))
@@ -165,12 +172,14 @@ struct ConfigReader {
         return value
     }
 
-    mutating func duration(_ mapping: Node.Mapping, _ key: String, at path: String, zeroAllowed: Bool = false)
-        -> Duration?
-    {
+    /// - Parameter days: Whether `d` is a unit too (``DurationText/parse(_:days:)``).
+    mutating func duration(
+        _ mapping: Node.Mapping, _ key: String, at path: String, zeroAllowed: Bool = false, days: Bool = false
+    ) -> Duration? {
         guard let node = mapping[key] else { return nil }
-        guard let text = node.scalar?.string, let value = DurationText.parse(text) else {
-            problem(join(path, key), "must be a duration like 500ms, 2s, 5m or 1h")
+        guard let text = node.scalar?.string, let value = DurationText.parse(text, days: days) else {
+            let examples = days ? "30d, 12h or 90m" : "500ms, 2s, 5m or 1h"
+            problem(join(path, key), "must be a duration like \(examples)")
             return nil
         }
         guard value > .zero || (zeroAllowed && value == .zero) else {

@@ -22,6 +22,9 @@ public struct MasterConfig: Sendable, Hashable {
     public var claimPoll: Duration
     /// The builders this master runs; registered in the database when the master starts.
     public var builders: [BuilderConfig]
+    /// How builders without their own `collapseRequests` collapse requests (Buildbot's `c['collapseRequests']`);
+    /// Buildbot's rule unless set.
+    public var collapseRequests = CollapseRule.always
     public var schedulers: [SchedulerConfig]
     /// The workers that may connect; with none, no worker port is opened.
     public var workers: [WorkerConfig]
@@ -34,6 +37,11 @@ public struct MasterConfig: Sendable, Hashable {
     public var reporters: [ReporterConfig] = []
     /// What notices new commits without a webhook: pollers of repositories.
     public var changeSources: [ChangeSourceConfig] = []
+    /// The locks builders and steps may take, held across the cluster (Buildbot's `MasterLock`, `WorkerLock`).
+    public var locks: [LockConfig] = []
+    /// How long finished builds, their logs and what goes with them are kept; `nil` (the default) keeps
+    /// everything, and this master runs no janitor.
+    public var retention: RetentionSettings? = nil
     /// The web UI's address as users reach it (Buildbot's `buildbotURL`), for the links reports carry; the HTTP
     /// API's own address when not set.
     public var publicURL: String? = nil
@@ -79,9 +87,10 @@ extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             "httpTLS": httpTLS as Any,
             "httpInsecure": httpInsecure, "auth": auth as Any,
             "changeHooks": changeHooks, "heartbeat": heartbeat, "expireAfter": expireAfter, "claimPoll": claimPoll,
-            "builders": builders, "schedulers": schedulers, "workers": workers, "workerPort": workerPort,
-            "secrets": secrets, "pools": pools, "reporters": reporters, "changeSources": changeSources,
-            "publicURL": publicURL as Any,
+            "builders": builders, "collapseRequests": collapseRequests, "schedulers": schedulers, "workers": workers,
+            "workerPort": workerPort,
+            "secrets": secrets, "pools": pools, "reporters": reporters, "changeSources": changeSources, "locks": locks,
+            "retention": retention as Any, "publicURL": publicURL as Any,
             "basedir": basedir,
         ]
         return Mirror(self, children: children, displayStyle: .struct)

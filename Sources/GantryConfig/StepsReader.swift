@@ -4,9 +4,12 @@ import Yams
 
 /// Reads a builder's `steps`: each a mapping whose action key says what it is (`shell`, `git`, `fileUpload`,
 /// `fileDownload`, `directoryUpload`, `trigger`; `shell` with `setProperty` is SetPropertyFromCommand), with
-/// the common `name`, `haltOnFailure`, `flunkOnFailure` and `warnOnFailure`.
+/// the common `name`, `haltOnFailure`, `flunkOnFailure`, `warnOnFailure` and `locks`, and the step details (see
+/// `StepDetailsReader.swift`).
 extension ConfigReader {
-    private static let commonKeys: Set<String> = ["name", "haltOnFailure", "flunkOnFailure", "warnOnFailure"]
+    private static let commonKeys = stepDetailKeys.union([
+        "name", "haltOnFailure", "flunkOnFailure", "warnOnFailure", "locks",
+    ])
     private static let shellKeys: Set<String> = [
         "shell", "setProperty", "workdir", "env", "timeout", "maxTime", "decodeRC",
     ]
@@ -52,6 +55,8 @@ extension ConfigReader {
         step.haltOnFailure = flag(mapping, "haltOnFailure", at: path) ?? step.haltOnFailure
         step.flunkOnFailure = flag(mapping, "flunkOnFailure", at: path) ?? step.flunkOnFailure
         step.warnOnFailure = flag(mapping, "warnOnFailure", at: path) ?? step.warnOnFailure
+        step.locks = lockAccesses(mapping["locks"], at: join(path, "locks"))
+        readStepDetails(mapping, into: &step, at: path)
         return step
     }
 
@@ -88,7 +93,8 @@ extension ConfigReader {
             refuseUnknownKeys(
                 mapping,
                 allowed: Set(
-                    ["workersrc", "masterdest", "workdir", "maxsize"] + (kind == "fileUpload" ? ["mode"] : [])),
+                    ["workersrc", "masterdest", "workdir", "maxsize"]
+                        + (kind == "fileUpload" ? ["mode", "url", "urlText"] : [])),
                 at: path)
             guard let source = required(mapping, "workersrc", at: path),
                 let destination = required(mapping, "masterdest", at: path)
@@ -103,6 +109,8 @@ extension ConfigReader {
             upload.workdir = string(mapping, "workdir", at: path) ?? upload.workdir
             upload.maxsize = count(mapping, "maxsize", at: path)
             upload.mode = fileMode(mapping, at: path)
+            upload.url = webAddress(mapping, "url", at: path)
+            upload.urlText = string(mapping, "urlText", at: path)
             return .fileUpload(upload)
         case "fileDownload":
             refuseUnknownKeys(mapping, allowed: ["mastersrc", "workerdest", "workdir", "maxsize", "mode"], at: path)

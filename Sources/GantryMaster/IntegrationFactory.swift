@@ -6,7 +6,7 @@ import GantryReporters
 import GantryStorage
 import Logging
 
-/// Turns configured reporters and change sources into the clustered services a master runs.
+/// Turns configured reporters, change sources and the retention janitor into the clustered services a master runs.
 struct IntegrationFactory: Sendable {
     /// A reporter with what it is built from besides its own settings: a change to any of it restarts the
     /// reporter at a reload.
@@ -44,6 +44,21 @@ struct IntegrationFactory: Sendable {
         }
     }
 
+    /// The reporters, change sources and janitor of `configuration`, as a master starts them.
+    func services(of configuration: MasterConfig) -> [any ClusteredServiceBehavior] {
+        Self.reporters(of: configuration).map(reporter) + Self.changeSources(of: configuration).map(changeSource)
+            + Self.janitors(of: configuration).map(janitor)
+    }
+
+    /// The janitor of `configuration`: one when it sets a retention, none otherwise.
+    static func janitors(of configuration: MasterConfig) -> [RetentionSettings] {
+        configuration.retention.map { [$0] } ?? []
+    }
+
+    func janitor(_ settings: RetentionSettings) -> any ClusteredServiceBehavior {
+        JanitorService(settings: settings, database: database, clock: clock, logger: logger)
+    }
+
     func reporter(_ setup: ReporterSetup) -> any ClusteredServiceBehavior {
         let links = ReportLinks(baseURL: setup.baseURL)
         let secrets = Self.store(setup.secrets)
@@ -75,13 +90,16 @@ struct IntegrationFactory: Sendable {
         }
     }
 
-    /// What changes the running reporters and change sources (of `old`) into those of `new`.
+    /// What changes the running reporters, change sources and janitor (of `old`) into those of `new`.
     func changes(from old: MasterConfig, to new: MasterConfig) -> [ServiceChange] {
         serviceChanges(
             .reporter, from: Self.reporters(of: old), to: Self.reporters(of: new), name: \.config.name, make: reporter)
             + serviceChanges(
                 .changeSource, from: Self.changeSources(of: old), to: Self.changeSources(of: new),
                 name: \.config.name, make: changeSource)
+            + serviceChanges(
+                .janitor, from: Self.janitors(of: old), to: Self.janitors(of: new),
+                name: { _ in JanitorService.serviceName }, make: janitor)
     }
 
     private static func store(_ secrets: SecretsConfig) -> SecretStore {

@@ -66,9 +66,11 @@ extension Master {
         logger.info(
             "configuration reloaded", metadata: [LogKey.configChanges: "\(clusteredChanges.count + poolChanges.count)"])
         running.builders = next.builders
+        running.locks = next.locks
         running.schedulers = next.schedulers
         running.reporters = next.reporters
         running.changeSources = next.changeSources
+        running.retention = next.retention
         running.publicURL = next.publicURL
         running.secrets = next.secrets
     }

@@ -116,9 +116,7 @@ public actor Master: Service {
                 claimPoll: configuration.claimPoll),
             clock: clock,
             builders: configuration.builders.map(\.name),
-            services: schedulers + poolServices
-                + IntegrationFactory.reporters(of: configuration).map(integrations.reporter)
-                + IntegrationFactory.changeSources(of: configuration).map(integrations.changeSource),
+            services: schedulers + poolServices + integrations.services(of: configuration),
             logger: logger
         ) { event in
             logger.info("\(event.topic)", metadata: [LogKey.masterEvent: "\(event)"])

@@ -52,7 +52,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
             triggers: triggers, basedir: URL(fileURLWithPath: configuration.basedir, isDirectory: true),
             logger: logger)
         await distributor.prepare(
-            try await served(configuration.builders, pools: configuration.pools, database: database),
+            try await served(configuration, database: database),
             maxBuilds: maxBuilds(configuration.workers))
         let pools = poolManager(
             configuration, masterID: masterID, database: database, distributor: distributor, manager: manager,
@@ -110,7 +110,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
     func apply(_ next: MasterConfig) async -> [ServiceChange] {
         do {
             try await distributor.configure(
-                try await Self.served(next.builders, pools: next.pools, database: database),
+                try await Self.served(next, database: database),
                 maxBuilds: Self.maxBuilds(next.workers))
         } catch {
             logger.error("builders not reconfigured", metadata: [LogKey.error: "\(error)"])
@@ -177,17 +177,19 @@ struct WorkerFarm: Service, CustomStringConvertible {
         Dictionary(workers.map { ($0.name, $0.maxBuilds) }) { first, _ in first }
     }
 
-    /// The builders with their workers, those of the pools serving them included.
-    private static func served(_ builders: [BuilderConfig], pools: [PoolConfig], database: Database) async throws
+    /// The builders of `configuration` with their workers, those of the pools serving them included, and how
+    /// each collapses requests (its own rule, else the configuration's).
+    private static func served(_ configuration: MasterConfig, database: Database) async throws
         -> [BuildDistributor.Builder]
     {
         var served: [BuildDistributor.Builder] = []
-        for builder in builders {
-            let poolWorkers = pools.filter { $0.builders.contains(builder.name) }.flatMap(\.workerNames)
+        for builder in configuration.builders {
+            let poolWorkers = configuration.pools.filter { $0.builders.contains(builder.name) }.flatMap(\.workerNames)
             served.append(
                 BuildDistributor.Builder(
                     id: try await database.builders.findBuilderId(builder.name), name: builder.name,
-                    workers: builder.workers + poolWorkers, steps: builder.steps, properties: builder.properties))
+                    workers: builder.workers + poolWorkers, steps: builder.steps, properties: builder.properties,
+                    collapseRequests: builder.collapseRequests ?? configuration.collapseRequests, locks: builder.locks))
         }
         return served
     }

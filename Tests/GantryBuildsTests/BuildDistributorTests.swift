@@ -14,7 +14,7 @@ import Testing
     .timeLimit(.minutes(3))
 )
 struct BuildDistributorTests {
-    /// What a test's body gets from ``withServedWorkers(_:steps:workers:maxBuilds:clock:_:)``.
+    /// What a test's body gets from ``withServedWorkers(_:steps:workers:maxBuilds:clock:collapse:_:)``.
     private struct Served {
         /// The first worker, `wk1`.
         var worker: BuildbotWorkerProcess
@@ -24,24 +24,26 @@ struct BuildDistributorTests {
         var port: Int
     }
 
-    /// ``withServedWorkers(_:steps:workers:maxBuilds:clock:_:)`` for a body that needs neither the port nor more
-    /// workers.
+    /// ``withServedWorkers(_:steps:workers:maxBuilds:clock:collapse:_:)`` for a body that needs neither the port
+    /// nor more workers.
     private func withDistributor(
         _ db: Database, steps: [Step], workers names: [String] = ["wk1"], maxBuilds: Int = 1,
-        clock: ManualClock = ManualClock(),
+        clock: ManualClock = ManualClock(), collapse: CollapseRule = .never,
         _ body: (_ worker: BuildbotWorkerProcess, _ builder: Int, _ workerID: Int) async throws -> Void
     ) async throws {
-        try await withServedWorkers(db, steps: steps, workers: names, maxBuilds: maxBuilds, clock: clock) { served in
+        try await withServedWorkers(
+            db, steps: steps, workers: names, maxBuilds: maxBuilds, clock: clock, collapse: collapse
+        ) { served in
             try await body(served.worker, served.builder, served.workerID)
         }
     }
 
     /// A master `m1` distributing builder `b1` (steps `steps`) to `workers` (`wk1` first, password `pass`) with
-    /// `maxBuilds`; the distributor's clock is `clock` (its poll and quarantine), the workers connected before
-    /// `body` runs.
+    /// `maxBuilds`, collapsing requests as `collapse` says; the distributor's clock is `clock` (its poll and
+    /// quarantine), the workers connected before `body` runs.
     private func withServedWorkers(
         _ db: Database, steps: [Step], workers names: [String] = ["wk1"], maxBuilds: Int = 1,
-        clock: ManualClock = ManualClock(),
+        clock: ManualClock = ManualClock(), collapse: CollapseRule = .never,
         _ body: (Served) async throws -> Void
     ) async throws {
         let master = try await db.masters.findMasterId("m1")
@@ -50,7 +52,8 @@ struct BuildDistributorTests {
             database: db, masterID: master, workers: manager, clock: clock, logger: silentLogger)
         let builder = try await db.builders.findBuilderId("b1")
         try await distributor.configure(
-            [.init(id: builder, name: "b1", workers: names, steps: steps)], maxBuilds: ["wk1": maxBuilds])
+            [.init(id: builder, name: "b1", workers: names, steps: steps, collapseRequests: collapse)],
+            maxBuilds: ["wk1": maxBuilds])
         let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { names.contains($0) ? "pass" : nil }
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
         let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await distributor.serve($0) } }
@@ -113,6 +116,23 @@ struct BuildDistributorTests {
                 #expect(try await db.builds.getBuilds().isEmpty)
                 try await db.workers.setWorkerPaused(workerID, paused: false)
                 #expect(try await waitUntil { try await results(db, id) == .success })
+            }
+        }
+    }
+
+    @Test("collapseRequests: requests queued while the worker was paused make one build, of the newest")
+    func collapsing() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            try await withDistributor(db, steps: [.shell("hi", .shell("echo hi"))], collapse: .always) {
+                _, builder, workerID in
+                try await db.workers.setWorkerPaused(workerID, paused: true, pauseReason: "queueing")
+                var ids: [Int] = []
+                for _ in 0..<3 { ids.append(try await request(db, builder)) }
+                try await db.workers.setWorkerPaused(workerID, paused: false)
+                #expect(try await waitUntil { try await db.buildRequests.getBuildRequests(complete: true).count == 3 })
+                let requests = try await db.buildRequests.getBuildRequests(ids: ids)
+                #expect(requests.map(\.results) == [.skipped, .skipped, .success])
+                #expect(try await db.builds.getBuilds().map(\.buildRequestID) == [ids[2]])
             }
         }
     }

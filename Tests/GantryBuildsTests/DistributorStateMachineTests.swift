@@ -2,9 +2,9 @@ import Foundation
 import GantryBuilds
 import GantryModel
 import GantryStorage
+import GantryTesting
 import GantryWire
 import GantryWorkers
-import GantryTesting
 import Testing
 
 /// A connection as the machine sees it: an identity, nothing more.
@@ -406,5 +406,17 @@ struct DistributorStateMachineTests {
         let again = fixture.machine.claimLost(1)
         #expect(again.isEmpty, "the round is over: request 2 waits for the next read")
         #expect(fixture.claimAll([request(2)]) == [Claim(request: 2, worker: "wk1")])
+    }
+    @Test("a claim that collapsed requests: the worker runs the newest; the round skips those claimed with it")
+    func collapsed() {
+        let fixture = Fixture(maxBuilds: ["wk1": 3])
+        let first = fixture.machine.pendingRead([request(1), request(2), request(3), request(4)])
+        #expect(first == [.claim(request(1), on: fixture.worker("wk1"))])
+        let next = fixture.machine.claimed(1, by: "wk1", building: 3, merged: [1, 2])
+        #expect(next == [.claim(request(4), on: fixture.worker("wk1"))], "2 and 3 were claimed with 1")
+        #expect(fixture.machine.snapshot()["wk1"]?.busyRequestIDs == [3])
+        let finished = fixture.machine.buildFinished(3, results: .success)
+        #expect(finished == [.wakeUp])
+        #expect(fixture.machine.snapshot()["wk1"]?.busyRequestIDs == [])
     }
 }

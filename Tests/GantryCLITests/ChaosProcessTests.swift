@@ -27,6 +27,7 @@ extension ProcessTests {
             fastClusterConfig(name, url: url) + """
                 workerPort: {address: "127.0.0.1:\(workerPort)", keepalive: 2s}
                 workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
+                collapseRequests: false
                 builders:
                   - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.05"}]}
                   - {name: on-c2, workers: [c2-a, c2-b], steps: [{name: work, shell: "true"}]}

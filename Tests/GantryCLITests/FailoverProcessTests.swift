@@ -304,7 +304,10 @@ extension ProcessTests {
                         workerPort: {address: "127.0.0.1:0"}
                         workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
                         builders:
-                          - {name: build, workers: [\(workers.joined(separator: ", "))], steps: [{name: work, shell: "sleep 0.1"}]}
+                          - name: build
+                            workers: [\(workers.joined(separator: ", "))]
+                            steps: [{name: work, shell: "sleep 0.1"}]
+                            collapseRequests: false
                         schedulers:
                           - {name: force, type: force, builderNames: [build]}
                         """

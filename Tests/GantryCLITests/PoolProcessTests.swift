@@ -95,7 +95,7 @@ extension ProcessTests {
             try await withMaster(
                 "pmaster",
                 config: """
-                    builders: [{name: b1, steps: [{name: work, shell: "sleep 0.3"}]}]
+                    builders: [{name: b1, steps: [{name: work, shell: "sleep 0.3"}], collapseRequests: false}]
                     schedulers: [{name: force, type: force, builderNames: [b1]}]
                     pools: [{name: p, builders: [b1], maxWorkers: 3, idleTimeout: 2s, startTimeout: 60s}]
                     """
@@ -187,7 +187,7 @@ extension ProcessTests {
                     heartbeat: 1s
                     expireAfter: 3s
                     claimPoll: 1s
-                    builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}]}]
+                    builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}], collapseRequests: false}]
                     schedulers: [{name: force, type: force, builderNames: [b1]}]
                     pools: [{name: h, builders: [b1], maxWorkers: 2, terminateGrace: 0s}]
                     """
@@ -300,7 +300,7 @@ extension ProcessTests {
         func reloadResizes() async throws {
             let pools = { (max: Int) in
                 """
-                builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}]}]
+                builders: [{name: b1, steps: [{name: work, shell: "sleep 3"}], collapseRequests: false}]
                 schedulers: [{name: force, type: force, builderNames: [b1]}]
                 pools: [{name: z, builders: [b1], maxWorkers: \(max)}]
                 """

@@ -72,8 +72,9 @@ struct ConfigLoaderTests {
         let error = #expect(throws: ConfigError.self) { try loader.parse(text, file: "master.yaml") }
         #expect(
             error?.problems.map(\.description) == [
-                "extra: unknown key (expected one of: auth, builders, changeHooks, changeSources, claimPoll, database, expireAfter, "
-                    + "heartbeat, http, name, pools, publicURL, reporters, schedulers, secrets, workerPort, workers)",
+                "extra: unknown key (expected one of: auth, builders, changeHooks, changeSources, claimPoll, collapseRequests, "
+                    + "database, expireAfter, heartbeat, http, locks, name, pools, publicURL, reporters, retention, "
+                    + "schedulers, secrets, workerPort, workers)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",
@@ -484,6 +485,16 @@ struct ConfigLoaderTests {
                 }
             })
         #expect(kinds.count == 7)
+        #expect(Set(config.locks.map(\.kind)) == [.master, .worker])
+        #expect(config.builders.map { $0.locks.map(\.lock.name) } == [["cpu"], []])
+        #expect(config.builders.flatMap(\.steps).flatMap(\.locks).map(\.mode) == [.exclusive])
+        let steps = config.builders.flatMap(\.steps)
+        #expect(steps.contains { $0.description != nil && $0.descriptionDone != nil && !$0.urls.isEmpty })
+        #expect(steps.contains { $0.hideStepIf == [.success] } && steps.contains { $0.doStepIf != nil })
+        #expect(steps.contains { if case .fileUpload(let upload) = $0.action { upload.url != nil } else { false } })
+        #expect(config.collapseRequests == .always)
+        #expect(
+            config.builders.map(\.collapseRequests) == [CollapseRule(ignoreProperties: ["release_notes"]), .never])
     }
 
     @Test("workers: a password or a password file; the worker port and keepalive; mistakes located")
@@ -580,8 +591,9 @@ struct ConfigLoaderTests {
                 "builders[0].workers: 'ghost' is not a worker of this configuration",
                 "builders[0].steps[0]: must have exactly one of shell, git, fileUpload, fileDownload, "
                     + "directoryUpload, trigger",
-                "builders[0].steps[1].halt: unknown key (expected one of: decodeRC, env, flunkOnFailure, "
-                    + "haltOnFailure, maxTime, name, setProperty, shell, timeout, warnOnFailure, workdir)",
+                "builders[0].steps[1].halt: unknown key (expected one of: decodeRC, description, descriptionDone, "
+                    + "descriptionSuffix, doStepIf, env, flunkOnFailure, haltOnFailure, hideStepIf, locks, maxTime, "
+                    + "name, setProperty, shell, timeout, urls, warnOnFailure, workdir)",
                 "builders[0].steps[1].shell: must be a command text or a non-empty list of words",
                 "builders[0].steps[2].decodeRC: must map exit codes to success, warnings, failure, skipped, "
                     + "exception, retry or cancelled",

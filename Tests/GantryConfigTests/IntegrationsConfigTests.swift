@@ -86,6 +86,15 @@ struct IntegrationsConfigTests {
         #expect(tags.pollInterval == .seconds(600))
     }
 
+    @Test("the README's retention example is valid and means what the README says")
+    func readmeRetention() throws {
+        let config = try loader.parse(try readmeExample("retention-example"))
+        #expect(
+            config.retention
+                == RetentionSettings(
+                    logs: .seconds(30 * 86_400), builds: .seconds(365 * 86_400), interval: .seconds(3600)))
+    }
+
     @Test("a change source's name defaults to its URL; `all` and plain names are read as such")
     func changeSourceDefaults() throws {
         let config = try loader.parse(

@@ -1,5 +1,5 @@
-import NIOCore
 import GantryTesting
+import NIOCore
 import Testing
 
 @testable import GantryReporters

@@ -1,5 +1,5 @@
-import GantryWire
 import GantryTesting
+import GantryWire
 import Testing
 
 @Suite("Worker protocol envelope", .paced)

@@ -1,7 +1,7 @@
 import Foundation
+import GantryTesting
 import GantryWire
 import GantryWorkers
-import GantryTesting
 import Testing
 
 /// Tar streams as Python's `tarfile` writes them (the worker's own library), received as an upload_directory.

@@ -1,7 +1,7 @@
 import Foundation
+import GantryTesting
 import GantryWire
 import GantryWorkers
-import GantryTesting
 import Testing
 
 /// The master's end of `upload_file`, driven as a worker would drive it.

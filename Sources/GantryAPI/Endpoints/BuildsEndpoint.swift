@@ -7,42 +7,48 @@ extension HTTPAPI {
     static let builderKeys: Set<String> = ["builderid", "name", "masterids", "description", "tags"]
     static let buildKeys: Set<String> = [
         "buildid", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
-        "complete", "state_string", "results",
+        "complete", "state_string", "results", "properties", "locks_duration_s",
     ]
     static let stepKeys: Set<String> = [
         "stepid", "number", "name", "buildid", "started_at", "complete_at", "complete", "state_string", "results",
-        "hidden",
+        "hidden", "urls", "locks_acquired_at",
     ]
     static let logKeys: Set<String> = ["logid", "name", "slug", "stepid", "complete", "num_lines", "type"]
 
-    /// `GET /api/v2/builders`, `/builders/{id}/builds`, `/builds`, `/builds/{id}`, `/builds/{id}/steps`,
-    /// `/steps/{id}/logs`, `/logs/{id}/contents` (Buildbot's `logchunks`) and `/logs/{id}/raw` (the text).
+    /// `GET /api/v2/builders`, `/builders/{id}/builds`, `/builds`, `/builds/{id}` (these three with `property=`),
+    /// `/builds/{id}/properties`, `/builds/{id}/steps`, `/steps/{id}/logs`, `/logs/{id}/contents` (Buildbot's
+    /// `logchunks`) and `/logs/{id}/raw` (the text).
     func addBuilds(to router: Router<APIRequestContext>) {
         collection("/api/v2/builders", key: "builders", keys: Self.builderKeys, of: BuilderField.self, on: router) {
             [database] spec in
             let page = spec.select(from: try await database.builders.getBuilders()) { $1.value(of: $0) }
             return Page(items: page.items.map(\.resource), total: page.total)
         }
-        nestedCollection(
+        propertiesCollection(
             "/api/v2/builders/{id}/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router,
             noun: "builder"
-        ) { [database] id, spec in
+        ) { [database] id, spec, properties in
             guard let id = Int(id), try await database.builders.getBuilders().contains(where: { $0.id == id }) else {
                 return nil
             }
             let page = try await database.builds.getBuilds(spec, builderid: id)
-            return Page(items: page.items.map(\.resource), total: page.total)
+            return Page(items: try await Self.buildItems(page.items, properties, database), total: page.total)
         }
-        collection("/api/v2/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router) {
-            [database] spec in
+        propertiesCollection(
+            "/api/v2/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router, noun: ""
+        ) { [database] _, spec, properties in
             let page = try await database.builds.getBuilds(spec)
-            return Page(items: page.items.map(\.resource), total: page.total)
+            return Page(items: try await Self.buildItems(page.items, properties, database), total: page.total)
         }
-        resource(
+        propertiesCollection(
             "/api/v2/builds/{id}", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router, noun: "build"
-        ) { [database] id in
-            guard let id = Int(id) else { return nil }
-            return try await database.builds.getBuild(id).map(\.resource)
+        ) { [database] id, _, properties in
+            guard let id = Int(id), let build = try await database.builds.getBuild(id) else { return nil }
+            return Page(items: try await Self.buildItems([build], properties, database), total: 1)
+        }
+        propertiesResource("/api/v2/builds/{id}/properties", on: router, noun: "build") { [database] id in
+            guard let id = Int(id), try await database.builds.getBuild(id) != nil else { return nil }
+            return try await database.builds.getBuildProperties(id)
         }
         nestedCollection(
             "/api/v2/builds/{id}/steps", key: "steps", keys: Self.stepKeys, of: StepField.self, on: router,
@@ -103,6 +109,16 @@ extension HTTPAPI {
                 return await APIResponse.answering(logger: logger) { throw error }
             }
         }
+    }
+
+    /// The resources of `builds`, each with the properties asked for (all read at once), if any were.
+    private static func buildItems(_ builds: [Build], _ selection: PropertySelection?, _ database: Database)
+        async throws -> [JSONValue]
+    {
+        guard let selection else { return builds.map(\.resource) }
+        let properties = try await database.builds.getBuildProperties(
+            buildids: builds.map(\.id), selecting: selection)
+        return builds.map { adding(properties: properties[$0.id] ?? [:], to: $0.resource) }
     }
 
     /// The log `id` names; `GantryError.notFound` (404) when it names none.

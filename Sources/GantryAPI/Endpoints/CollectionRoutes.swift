@@ -28,15 +28,10 @@ extension HTTPAPI {
         noun: String,
         page: @escaping @Sendable (String, ResultSpec<Field>) async throws -> Page<JSONValue>?
     ) {
-        router.get(path) { request, context -> Response in
-            await APIResponse.answering(logger: logger) {
-                let query = try CollectionQuery<Field>(Self.options(of: request), keys: keys)
-                let id = context.parameters.get("id") ?? ""
-                guard let result = try await page(id, query.spec) else {
-                    throw GantryError(.notFound, "no \(noun) '\(id)'")
-                }
-                return APIResponse.collection(key, result.items, total: result.total, fields: query.fields)
-            }
+        propertiesCollection(
+            path, key: key, keys: keys, of: Field.self, on: router, noun: noun, withProperties: false
+        ) { id, spec, _ in
+            try await page(id, spec)
         }
     }
 

@@ -3,18 +3,25 @@ import GantryModel
 /// The query options of a data-API request, read as Buildbot reads them: `limit`, `offset`, `order` (`-name`
 /// for descending, repeatable), `field` (repeatable: return only these keys), and filters `name=value` or
 /// `name__op=value` (a repeated filter takes several values). Anything else is refused, so a misspelt option
-/// is an error rather than a silently unfiltered answer.
+/// is an error rather than a silently unfiltered answer. Collections whose items have properties also take
+/// `property` (repeatable; `*` for all), Buildbot's way of asking for them.
 struct CollectionQuery<Field: QueryField>: Sendable {
     var spec: ResultSpec<Field>
     /// The keys to keep in each item; `nil` keeps them all.
     var fields: Set<String>?
+    /// The properties asked for; `nil` when none were.
+    var properties: PropertySelection?
 
-    /// Parses `options` (in request order) for a collection whose items have `keys`.
-    init(_ options: [(key: String, value: String)], keys: Set<String>) throws(GantryError) {
+    /// Parses `options` (in request order) for a collection whose items have `keys` (and properties, when
+    /// `withProperties`).
+    init(_ options: [(key: String, value: String)], keys: Set<String>, withProperties: Bool = false)
+        throws(GantryError)
+    {
         var limit: Int?
         var offset: Int?
         var order: [Ordering<Field>] = []
         var fields: Set<String>?
+        var properties: PropertySelection?
         var filterValues: [FilterKey: [String]] = [:]
         var filterOrder: [FilterKey] = []
         for (key, value) in options {
@@ -32,6 +39,8 @@ struct CollectionQuery<Field: QueryField>: Sendable {
                     throw GantryError(.invalidArgument, "unknown field '\(value)'")
                 }
                 fields = (fields ?? []).union([value])
+            case "property" where withProperties:
+                properties = try Self.selecting(value, adding: properties)
             default:
                 let filterKey = try FilterKey(parsing: key)
                 if filterValues[filterKey] == nil { filterOrder.append(filterKey) }
@@ -55,6 +64,25 @@ struct CollectionQuery<Field: QueryField>: Sendable {
         }
         self.spec = try ResultSpec(filters: filters, order: order, limit: limit, offset: offset)
         self.fields = fields
+        self.properties = properties
+    }
+
+    /// `selection` with the property `name` asked for too (`*`: all of them).
+    private static func selecting(_ name: String, adding selection: PropertySelection?) throws(GantryError)
+        -> PropertySelection
+    {
+        guard !name.isEmpty else { throw GantryError(.invalidArgument, "'property' needs a name, or * for all") }
+        switch (name, selection) {
+        case ("*", _), (_, .some(.all)): return .all
+        case (_, .some(.named(let names))):
+            let more = names.union([name])
+            guard more.count <= PropertySelection.mostNames else {
+                throw GantryError(
+                    .invalidArgument, "at most \(PropertySelection.mostNames) properties may be asked for at once")
+            }
+            return .named(more)
+        case (_, nil): return .named([name])
+        }
     }
 
     private static func count(_ text: String, for option: String) throws(GantryError) -> Int {

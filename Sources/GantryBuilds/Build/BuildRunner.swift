@@ -17,11 +17,15 @@ public struct BuildRunner: Sendable {
     let triggers: (any BuildTriggers)?
     /// Where relative master-side paths of steps (`masterdest`, `mastersrc`) are taken from.
     let basedir: URL
+    /// Takes the locks of this runner's builds and steps, in the order they ask.
+    let lockWaiter: LockWaiter
 
+    /// - Parameter clock: What the builds waiting for locks poll on.
     public init(
         database: Database, masterID: Int, logger: Logger, secrets: SecretStore = SecretStore(),
         triggers: (any BuildTriggers)? = nil,
-        basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.database = database
         self.masterID = masterID
@@ -29,6 +33,7 @@ public struct BuildRunner: Sendable {
         self.secrets = secrets
         self.triggers = triggers
         self.basedir = basedir
+        lockWaiter = LockWaiter(database: database, masterID: masterID, clock: clock, logger: logger)
     }
 
     /// Where and what to build.
@@ -41,6 +46,8 @@ public struct BuildRunner: Sendable {
         public var steps: [Step]
         /// The builder's properties (source "Builder").
         public var properties: [String: JSONValue] = [:]
+        /// The builder's locks, taken before the first step and held until the build ends.
+        public var locks: [LockAccess] = []
         /// Stops the build from outside.
         public var control = BuildControl()
 
@@ -78,6 +85,7 @@ public struct BuildRunner: Sendable {
         if await job.control.stopReason != nil, results != .retry { results = .cancelled }
         let ending = try await end(build.id, results: results, request: job.request.id)
         if ending == .alreadyEnded { results = .retry }
+        if job.takesLocks { await lockWaiter.buildEnded() }
         logger.info(
             "build finished",
             metadata: [
@@ -95,6 +103,16 @@ public struct BuildRunner: Sendable {
         try await properties.set(
             Self.initialProperties(
                 of: build, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps))
+        // The builder's locks, before the first step: a build stopped while it waits for them runs none.
+        do {
+            if try await lockWaiter.acquire(
+                job.locks, worker: job.link.name, buildID: build.id, control: job.control)
+            {
+                try await database.builds.setBuildStateString(build.id, "building")
+            }
+        } catch is LockWaiter.Stopped {
+            return .cancelled
+        }
         var results = BuildResult.success
         for step in job.steps {
             guard await job.control.stopReason == nil else { break }
@@ -181,7 +199,9 @@ public struct BuildRunner: Sendable {
         return properties
     }
 
-    /// Runs one step; its result.
+    /// Runs one step; its result. As Buildbot's `startStep`: the step is added and started and its texts
+    /// rendered; one whose `doStepIf` does not hold ends SKIPPED without running, one that runs shows its
+    /// description and adds its links first. Its last state string says what it did; `hideStepIf` hides it.
     private func run(
         _ step: Step, of job: Assignment, buildID: Int, properties: BuildProperties, sourceStamps: [SourceStamp]
     ) async throws -> BuildResult {
@@ -192,18 +212,34 @@ public struct BuildRunner: Sendable {
             logger: logger)
         let run = StepRun(
             job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
+        let interpolation = await run.interpolation()
+        let runs = step.doStepIf?.holds(for: interpolation.properties) ?? true
+        var description = StepDescription()
         let result: BuildResult
         do {
-            switch step.action {
-            case .shellCommand(let command): result = try await run.shellCommand(command)
-            case .setPropertyFromCommand(let command, let name):
-                result = try await run.setPropertyFromCommand(command, property: name)
-            case .fileUpload(let upload): result = try await run.fileUpload(upload)
-            case .fileDownload(let download): result = try await run.fileDownload(download)
-            case .directoryUpload(let upload): result = try await run.directoryUpload(upload)
-            case .git(let checkout): result = try await run.git(checkout)
-            case .trigger(let trigger): result = try await run.trigger(trigger)
+            description = try StepDescription(step, runs: runs, rendering: interpolation)
+            if runs {
+                // Its locks before anything else, as Buildbot takes them; meanwhile it says what it waits for.
+                try await lockWaiter.acquire(
+                    step.locks, worker: job.link.name, buildID: buildID, stepID: stored.id, control: job.control)
+                try await database.steps.setStepStateString(stored.id, description.running)
+                try await addLinks(of: step, to: stored.id, rendering: interpolation, log: log)
+                switch step.action {
+                case .shellCommand(let command): result = try await run.shellCommand(command)
+                case .setPropertyFromCommand(let command, let name):
+                    result = try await run.setPropertyFromCommand(command, property: name)
+                case .fileUpload(let upload): result = try await run.fileUpload(upload)
+                case .fileDownload(let download): result = try await run.fileDownload(download)
+                case .directoryUpload(let upload): result = try await run.directoryUpload(upload)
+                case .git(let checkout): result = try await run.git(checkout)
+                case .trigger(let trigger): result = try await run.trigger(trigger)
+                }
+            } else {
+                result = .skipped
             }
+        } catch is LockWaiter.Stopped {
+            await log.append("cancelled while waiting for locks\n", prefix: "h")
+            result = .cancelled
         } catch let failure as Interpolation.Failure {
             await log.append("\(failure)\n", prefix: "h")
             result = .exception
@@ -223,7 +259,10 @@ public struct BuildRunner: Sendable {
         }
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.
         let outcome = try await log.finish() ? result : result.worst(.exception)
-        try await database.steps.finishStep(stored.id, results: outcome)
+        try await database.steps.finishStep(
+            stored.id, results: outcome, stateString: description.finished(outcome),
+            hidden: step.hideStepIf.contains(outcome))
+        await lockWaiter.release(step.locks, buildID: buildID, stepID: stored.id)
         return outcome
     }
 }

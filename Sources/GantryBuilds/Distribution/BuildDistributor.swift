@@ -15,7 +15,8 @@ public import Logging
 /// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then fairly across
 /// builders (see `order(_:origins:)`), then submission time.
 /// A request is claimed only when a worker can run it, and the claim is exclusive in the database, so two
-/// masters never start the same request; a claim lost to another master is simply skipped.
+/// masters never start the same request; a claim lost to another master is simply skipped. The same claim takes
+/// the builder's pending requests that collapse with it (its `collapseRequests`), and the build runs the newest.
 public actor BuildDistributor {
     /// A builder as the distributor serves it.
     public struct Builder: Sendable {
@@ -25,15 +26,23 @@ public actor BuildDistributor {
         public var steps: [Step]
         /// Properties every build starts with (source "Builder").
         public var properties: [String: JSONValue]
+        /// Which pending requests a build started here also completes. The configuration's default is
+        /// Buildbot's (collapse); a builder made in code collapses only when asked.
+        public var collapseRequests: CollapseRule
+        /// The locks each build holds from before its first step to its end.
+        public var locks: [LockAccess]
 
         public init(
-            id: Int, name: String, workers: [String], steps: [Step], properties: [String: JSONValue] = [:]
+            id: Int, name: String, workers: [String], steps: [Step], properties: [String: JSONValue] = [:],
+            collapseRequests: CollapseRule = .never, locks: [LockAccess] = []
         ) {
             self.id = id
             self.name = name
             self.workers = workers
             self.steps = steps
             self.properties = properties
+            self.collapseRequests = collapseRequests
+            self.locks = locks
         }
     }
 
@@ -80,7 +89,7 @@ public actor BuildDistributor {
         self.logger = logger
         runner = BuildRunner(
             database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers,
-            basedir: basedir)
+            basedir: basedir, clock: clock)
     }
 
     /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the
@@ -223,12 +232,15 @@ public actor BuildDistributor {
         }
     }
 
-    /// Claims `request` for `worker` in the database; a claim that holds queues its build.
+    /// Claims `request` for `worker` in the database, with the requests its builder collapses into the build; a
+    /// claim that holds queues the build, of the newest of them.
     private func claim(_ request: BuildRequest, on worker: Machine.Attached) async -> [Machine.Action] {
         // A reload dropped the builder meanwhile: the request is not this master's to start.
         guard let builder = builders[request.builderID] else { return machine.claimLost(request.id) }
+        let taken: BuildRequestsConnector.Claim
         do {
-            try await database.buildRequests.claimBuildRequests([request.id], masterid: masterID)
+            taken = try await database.buildRequests.claimBuildRequest(
+                request.id, masterid: masterID, collapsing: builder.collapseRequests)
         } catch let error as GantryError where error.code == .alreadyClaimed {
             return machine.claimLost(request.id)  // another master took it
         } catch {
@@ -237,13 +249,22 @@ public actor BuildDistributor {
                 metadata: [LogKey.buildRequest: "\(request.id)", LogKey.error: "\(error)"])
             return machine.claimLost(request.id)
         }
+        if !taken.merged.isEmpty {
+            logger.info(
+                "build requests collapsed into one build",
+                metadata: [
+                    LogKey.buildRequest: "\(taken.built.id)", LogKey.builder: "\(builder.name)",
+                    LogKey.collapsedRequests: "\(taken.merged)",
+                ])
+        }
         var job = BuildRunner.Assignment(
-            request: request, builderName: builder.name, workerID: worker.id, link: worker.link, info: worker.info,
-            steps: builder.steps)
+            request: taken.built, builderName: builder.name, workerID: worker.id, link: worker.link,
+            info: worker.info, steps: builder.steps)
         job.properties = builder.properties
-        buildControls[request.id] = job.control
+        job.locks = builder.locks
+        buildControls[taken.built.id] = job.control
         claimedJobs.append(job)
-        return machine.claimed(request.id, by: worker.name)
+        return machine.claimed(request.id, by: worker.name, building: taken.built.id, merged: Set(taken.merged))
     }
 
     /// Stops the builds running here that were asked to stop.

@@ -3,35 +3,38 @@ package import GantryModel
 extension DistributorStateMachine {
     /// The requests waiting for a worker were read, in the order they are served. The first one some eligible
     /// worker of its builder can run is claimed for the first such worker in the builder's order; each claim's
-    /// outcome (``claimed(_:by:)``, ``claimLost(_:)``) leads to the next, so every choice sees the builds
+    /// outcome (``claimed(_:by:building:merged:)``, ``claimLost(_:)``) leads to the next, so every choice sees the builds
     /// claimed before it.
     package mutating func pendingRead(_ requests: [BuildRequest]) -> [Action] {
         nextClaim(from: requests[...])
     }
 
-    /// `request` was claimed for `worker`, whose build of it starts: it counts against the worker's `maxBuilds`
-    /// until ``buildFinished(_:results:)``. The round goes on with the next request.
-    package mutating func claimed(_ request: Int, by worker: String) -> [Action] {
+    /// `request` was claimed for `worker`, whose build starts: it counts against the worker's `maxBuilds` until
+    /// ``buildFinished(_:results:)``. When the claim collapsed requests, the build runs `built` and `merged` were
+    /// claimed with it. The round goes on with the next request not claimed.
+    package mutating func claimed(
+        _ request: Int, by worker: String, building built: Int? = nil, merged: Set<Int> = []
+    ) -> [Action] {
         var record = workers[worker] ?? Worker()
-        record.busy.insert(request)
+        record.busy.insert(built ?? request)
         store(record, as: worker)
-        return claimSettled(request)
+        return claimSettled(request, skipping: merged.union([built ?? request]).subtracting([request]))
     }
 
     /// `request` was not claimed (another master took it): it is skipped, and the round goes on with the next
     /// request.
     package mutating func claimLost(_ request: Int) -> [Action] {
-        claimSettled(request)
+        claimSettled(request, skipping: [])
     }
 
-    /// The round goes on after `request`, if it is the one in flight.
-    private mutating func claimSettled(_ request: Int) -> [Action] {
+    /// The round goes on after `request`, if it is the one in flight, without the requests `skipping`.
+    private mutating func claimSettled(_ request: Int, skipping: Set<Int>) -> [Action] {
         switch state {
         case .waiting:
             return []
         case .claiming(let current, let rest):
             guard current == request else { return [] }
-            return nextClaim(from: rest)
+            return nextClaim(from: skipping.isEmpty ? rest : ArraySlice(rest.filter { !skipping.contains($0.id) }))
         }
     }
 

@@ -51,7 +51,8 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         case shutDown(worker: String, reason: String)
         /// Clear the worker's kill request in the database: it was obeyed.
         case clearKillRequest(workerID: Int)
-        /// Claim the request in the database for the worker, then report ``claimed(_:by:)`` or ``claimLost(_:)``.
+        /// Claim the request in the database for the worker (collapsing others into its build as its builder
+        /// says), then report ``claimed(_:by:building:merged:)`` or ``claimLost(_:)``.
         case claim(BuildRequest, on: Attached)
         /// Report ``quarantineEnded(_:)`` for the worker after `length`.
         case startQuarantineTimer(worker: String, length: Duration)

@@ -39,13 +39,17 @@ struct StepRun: Sendable {
         case lost
     }
 
-    /// Renders `text` with the build's properties, source stamps and secrets; secrets used are masked in the log.
-    func render(_ text: String) async throws -> String {
-        let interpolation = Interpolation(
+    /// How texts are rendered now: with the build's properties, source stamps and secrets.
+    func interpolation() async -> Interpolation {
+        Interpolation(
             properties: await properties.values,
             sourceStamps: codebases,
             secret: { [secrets = runner.secrets] in secrets.value($0) })
-        let rendered = try interpolation.render(text)
+    }
+
+    /// Renders `text` with the build's properties, source stamps and secrets; secrets used are masked in the log.
+    func render(_ text: String) async throws -> String {
+        let rendered = try await interpolation().render(text)
         await log.mask(rendered.secrets)
         return rendered.text
     }

@@ -9,6 +9,10 @@ public struct FileUpload: Sendable, Hashable {
     public var mode: Int?
     /// Bytes at most; a larger file fails the step.
     public var maxsize: Int?
+    /// A link the step adds as it starts (Buildbot's `url`), named `urlText` or else the file name of
+    /// `masterdest`; both interpolated.
+    public var url: String?
+    public var urlText: String?
 
     public init(workersrc: String, masterdest: String) {
         self.workersrc = workersrc

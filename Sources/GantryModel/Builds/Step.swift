@@ -20,6 +20,19 @@ public struct Step: Sendable, Hashable {
     public var flunkOnFailure = true
     /// A failure makes the build WARNINGS (when it does not flunk it).
     public var warnOnFailure = false
+    /// What the state string says while the step runs, and once done unless `descriptionDone` is set; then
+    /// `descriptionSuffix` after either (Buildbot's texts, see `StepDescription`). Interpolated.
+    public var description: String?
+    public var descriptionDone: String?
+    public var descriptionSuffix: String?
+    /// Links the step adds when it starts to run (Buildbot's step `urls`). Interpolated.
+    public var urls: [StepURL] = []
+    /// The results with which the step is hidden (Buildbot's `hideStepIf`); `[.success]` hides it when it passes.
+    public var hideStepIf: Set<BuildResult> = []
+    /// The step runs only when this holds, else it ends SKIPPED (Buildbot's `doStepIf`); always when `nil`.
+    public var doStepIf: StepCondition?
+    /// The locks the step holds while it runs, taken all at once after it starts (Buildbot's step `locks`).
+    public var locks: [LockAccess] = []
 
     public init(name: String, action: Action) {
         self.name = name

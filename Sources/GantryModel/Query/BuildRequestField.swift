@@ -11,11 +11,12 @@ public enum BuildRequestField: String, QueryField {
     case waitedFor = "waited_for"
     case claimed
     case claimedByMasterID = "claimed_by_masterid"
+    case collapsedInto = "collapsed_into"
 
     public var valueType: QueryValue.Kind {
         switch self {
         case .buildrequestid, .buildsetid, .builderid, .priority, .results, .submittedAt, .completeAt,
-            .claimedByMasterID:
+            .claimedByMasterID, .collapsedInto:
             .int
         case .complete, .waitedFor, .claimed: .bool
         }

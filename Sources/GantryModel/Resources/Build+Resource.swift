@@ -9,6 +9,7 @@ extension Build {
             "started_at": .time(startedAt), "complete_at": .time(completeAt),
             "complete": .bool(completeAt != nil), "state_string": .string(stateString),
             "results": results.map { .number(Double($0.rawValue)) } ?? .null,
+            "locks_duration_s": .number(Double(locksDurationSeconds)),
         ])
     }
 }

@@ -15,6 +15,7 @@ extension BuildRequest {
             "waited_for": .bool(waitedFor),
             "claimed": .bool(claimedByMasterID != nil),
             "claimed_by_masterid": claimedByMasterID.map { .number(Double($0)) } ?? .null,
+            "collapsed_into": collapsedInto.map { .number(Double($0)) } ?? .null,
         ])
     }
 }

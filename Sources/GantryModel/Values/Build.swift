@@ -14,6 +14,8 @@ public struct Build: Sendable, Hashable {
     public var stateString: String
     /// Set once the build is complete.
     public var results: BuildResult?
+    /// How long the build and its steps waited for their locks, in seconds (Buildbot's `locks_duration_s`).
+    public var locksDurationSeconds: Int
 
     public init(
         id: Int,
@@ -25,7 +27,8 @@ public struct Build: Sendable, Hashable {
         startedAt: Date,
         completeAt: Date? = nil,
         stateString: String = "",
-        results: BuildResult? = nil
+        results: BuildResult? = nil,
+        locksDurationSeconds: Int = 0
     ) {
         self.id = id
         self.number = number
@@ -37,6 +40,7 @@ public struct Build: Sendable, Hashable {
         self.completeAt = completeAt
         self.stateString = stateString
         self.results = results
+        self.locksDurationSeconds = locksDurationSeconds
     }
 }
 
@@ -53,6 +57,10 @@ public struct BuildStep: Sendable, Hashable {
     public var stateString: String
     public var results: BuildResult?
     public var hidden: Bool
+    /// When the step had its locks (Buildbot's `locks_acquired_at`); `nil` until then.
+    public var locksAcquiredAt: Date?
+    /// The links the step added, in order.
+    public var urls: [StepURL]
 
     public init(
         id: Int,
@@ -63,7 +71,9 @@ public struct BuildStep: Sendable, Hashable {
         completeAt: Date? = nil,
         stateString: String = "",
         results: BuildResult? = nil,
-        hidden: Bool = false
+        hidden: Bool = false,
+        locksAcquiredAt: Date? = nil,
+        urls: [StepURL] = []
     ) {
         self.id = id
         self.number = number
@@ -74,16 +84,20 @@ public struct BuildStep: Sendable, Hashable {
         self.stateString = stateString
         self.results = results
         self.hidden = hidden
+        self.locksAcquiredAt = locksAcquiredAt
+        self.urls = urls
     }
 }
 
 /// One log of a step: its lines are stored in chunks as they arrive.
 public struct StepLog: Sendable, Hashable {
-    /// Buildbot's log types: `s` stdio (each line prefixed by its stream), `t` text, `h` HTML.
+    /// Buildbot's log types: `s` stdio (each line prefixed by its stream), `t` text, `h` HTML, and `d` for a log
+    /// whose lines the retention janitor deleted.
     public enum Kind: String, Sendable, Hashable {
         case stdio = "s"
         case text = "t"
         case html = "h"
+        case deleted = "d"
     }
 
     public var id: Int

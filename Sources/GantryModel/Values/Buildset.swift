@@ -56,6 +56,9 @@ public struct BuildRequest: Sendable, Hashable {
     public var waitedFor: Bool
     /// The master whose claim this request is under, if any.
     public var claimedByMasterID: Int?
+    /// The request whose build also completes this one, when it was collapsed into it (Buildbot's
+    /// `collapseRequests`).
+    public var collapsedInto: Int?
 
     public init(
         id: Int,
@@ -67,7 +70,8 @@ public struct BuildRequest: Sendable, Hashable {
         submittedAt: Date,
         completeAt: Date? = nil,
         waitedFor: Bool = false,
-        claimedByMasterID: Int? = nil
+        claimedByMasterID: Int? = nil,
+        collapsedInto: Int? = nil
     ) {
         self.id = id
         self.buildsetID = buildsetID
@@ -79,6 +83,7 @@ public struct BuildRequest: Sendable, Hashable {
         self.completeAt = completeAt
         self.waitedFor = waitedFor
         self.claimedByMasterID = claimedByMasterID
+        self.collapsedInto = collapsedInto
     }
 }
 

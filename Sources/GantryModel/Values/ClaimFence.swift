@@ -4,6 +4,8 @@ public enum ServiceKind: String, Sendable, Hashable, Codable {
     case changeSource = "changesource"
     case pool
     case reporter
+    /// The retention janitor: one master at a time deletes what the retention settings no longer keep.
+    case janitor
 }
 
 /// Proof that a master holds a service's claim: the fencing token every write on the service's behalf carries.

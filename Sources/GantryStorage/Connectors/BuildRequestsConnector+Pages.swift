@@ -3,7 +3,8 @@ public import GantryModel
 import SQLKit
 
 extension BuildRequestsConnector {
-    /// A build request as a listing shows it: with its builder's name, its buildset's reason and its claim.
+    /// A build request as a listing shows it: with its builder's name, its buildset's reason, its claim, and the
+    /// build it was collapsed into.
     public struct Listed: Sendable, Hashable {
         public var id: Int
         public var buildsetID: Int
@@ -18,10 +19,16 @@ extension BuildRequestsConnector {
         public var claimedByMasterID: Int?
         public var claimedByMasterName: String?
         public var claimedAt: Date?
+        /// The request it was collapsed into, with the id and number of that request's latest build (none
+        /// while the build is being started).
+        public var collapsedInto: Int?
+        public var collapsedIntoBuildID: Int?
+        public var collapsedIntoBuildNumber: Int?
     }
 
     /// One page of build requests, newest first: the waiting ones, or with `complete` the finished ones; and how
-    /// many there are in all. One statement reads the page with its names, whatever its size.
+    /// many there are in all. One statement reads the page with its names and the builds of the requests they
+    /// were collapsed into, whatever its size.
     /// - Parameters:
     ///   - offset: How many requests to skip (negative counts as 0).
     ///   - limit: The most to return (negative counts as 0).
@@ -33,6 +40,10 @@ extension BuildRequestsConnector {
                 .first(decodingColumn: "total", as: Int.self) ?? 0
             let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
             let claim = { (column: String) in SQLColumn(column, table: "buildrequest_claims") }
+            let build = { (column: String) in SQLColumn(column, table: "builds") }
+            let latestBuild = sql.select().column(SQLFunction("MAX", args: SQLColumn("id", table: "latest")))
+                .from("builds", as: "latest")
+                .where(SQLColumn("buildrequestid", table: "latest"), .equal, request("collapsed_into"))
             let rows = try await sql.select()
                 .column(request("id"), as: "id").column(request("buildsetid"), as: "buildsetid")
                 .column(request("builderid"), as: "builderid").column(request("priority"), as: "priority")
@@ -42,6 +53,8 @@ extension BuildRequestsConnector {
                 .column(SQLColumn("reason", table: "buildsets"), as: "reason")
                 .column(claim("masterid"), as: "masterid").column(claim("claimed_at"), as: "claimed_at")
                 .column(SQLColumn("name", table: "masters"), as: "mastername")
+                .column(request("collapsed_into"), as: "collapsed_into")
+                .column(build("id"), as: "buildid").column(build("number"), as: "buildnumber")
                 .from("buildrequests")
                 .join("builders", on: SQLColumn("id", table: "builders"), .equal, request("builderid"))
                 .join("buildsets", on: SQLColumn("id", table: "buildsets"), .equal, request("buildsetid"))
@@ -49,6 +62,9 @@ extension BuildRequestsConnector {
                 .join(
                     "masters", method: SQLJoinMethod.left, on: SQLColumn("id", table: "masters"), .equal,
                     claim("masterid")
+                )
+                .join(
+                    "builds", method: SQLJoinMethod.left, on: build("id"), .equal, SQLGroupExpression(latestBuild.query)
                 )
                 .where(request("complete"), .equal, SQLBind(complete))
                 .orderBy(request("id"), SQLDirection.descending)
@@ -75,6 +91,9 @@ extension BuildRequestsConnector {
             results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
             claimedByMasterID: try row.decode(column: "masterid", as: Int?.self),
             claimedByMasterName: try row.decode(column: "mastername", as: String?.self),
-            claimedAt: try date("claimed_at"))
+            claimedAt: try date("claimed_at"),
+            collapsedInto: try row.decode(column: "collapsed_into", as: Int?.self),
+            collapsedIntoBuildID: try row.decode(column: "buildid", as: Int?.self),
+            collapsedIntoBuildNumber: try row.decode(column: "buildnumber", as: Int?.self))
     }
 }

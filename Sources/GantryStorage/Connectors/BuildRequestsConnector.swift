@@ -37,7 +37,7 @@ public struct BuildRequestsConnector: Sendable {
         }
     }
 
-    private static func requests(
+    static func requests(
         ids: [Int]?,
         builderid: Int? = nil,
         builderids: [Int]? = nil,
@@ -52,7 +52,7 @@ public struct BuildRequestsConnector: Sendable {
         let query = sql.select()
             .column(request("id"))
             .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
-            .columns("complete_at", "waited_for")
+            .columns("complete_at", "waited_for", "collapsed_into")
             .column(SQLColumn("masterid", table: "buildrequest_claims"))
             .from("buildrequests")
             .join(
@@ -116,22 +116,7 @@ public struct BuildRequestsConnector: Sendable {
         guard !wanted.isEmpty else { return }
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            var claimed: Set<Int> = []
-            for batch in Batches.of(wanted.sorted()) {
-                // Only incomplete requests; the unique claim per request turns a racing claim into no row.
-                let rows = try await sql.insert(into: "buildrequest_claims")
-                    .columns("brid", "masterid", "claimed_at")
-                    .select { select in
-                        select.column("id").column(SQLBind(masterid)).column(SQLBind(now))
-                            .from("buildrequests")
-                            .where("id", .in, SQLBind.group(Array(batch)))
-                            .where("complete", .equal, false)
-                    }
-                    .ignoringConflicts(with: ["brid"])
-                    .returning("brid")
-                    .all(decodingColumn: "brid", as: Int.self)
-                claimed.formUnion(rows)
-            }
+            let claimed = try await Self.insertClaims(wanted, masterid: masterid, now: now, in: sql)
             guard claimed == wanted else {
                 let refused = wanted.subtracting(claimed).sorted().map(String.init).joined(separator: ", ")
                 throw GantryError(.alreadyClaimed, "build requests already claimed, complete or missing: \(refused)")
@@ -141,8 +126,33 @@ public struct BuildRequestsConnector: Sendable {
         }
     }
 
-    /// Releases `masterid`'s own claims on those of `brids` that are not complete; others' claims and complete
-    /// requests are left alone.
+    /// Claims for `masterid` those of `brids` that are incomplete and claimed by no one, in the caller's
+    /// transaction.
+    /// - Returns: The requests it claimed.
+    static func insertClaims(
+        _ brids: Set<Int>, masterid: Int, now: Int, in sql: any SQLDatabase
+    ) async throws -> Set<Int> {
+        var claimed: Set<Int> = []
+        for batch in Batches.of(brids.sorted()) {
+            // Only incomplete requests; the unique claim per request turns a racing claim into no row.
+            let rows = try await sql.insert(into: "buildrequest_claims")
+                .columns("brid", "masterid", "claimed_at")
+                .select { select in
+                    select.column("id").column(SQLBind(masterid)).column(SQLBind(now))
+                        .from("buildrequests")
+                        .where("id", .in, SQLBind.group(Array(batch)))
+                        .where("complete", .equal, false)
+                }
+                .ignoringConflicts(with: ["brid"])
+                .returning("brid")
+                .all(decodingColumn: "brid", as: Int.self)
+            claimed.formUnion(rows)
+        }
+        return claimed
+    }
+
+    /// Releases `masterid`'s own claims on those of `brids` that are not complete, and on the requests collapsed
+    /// into them; others' claims and complete requests are left alone.
     public func unclaimBuildRequests(_ brids: [Int], masterid: Int) async throws {
         guard !brids.isEmpty else { return }
         try await database.withTransaction { sql in
@@ -151,11 +161,12 @@ public struct BuildRequestsConnector: Sendable {
         }
     }
 
-    /// `unclaimBuildRequests` inside a caller's transaction.
+    /// `unclaimBuildRequests` inside a caller's transaction. A request released is collapsed into none any more.
     /// - Returns: The `unclaimed` events of the requests released.
     static func unclaim(_ brids: [Int], masterid: Int, in sql: any SQLDatabase) async throws -> FeedChanges {
+        let collapsed = try await collapsedRequests(into: brids, in: sql)
         var released: [Int] = []
-        for batch in Batches.of(Set(brids).sorted()) {
+        for batch in Batches.of(Set(brids + collapsed).sorted()) {
             released += try await sql.delete(from: "buildrequest_claims")
                 .where("brid", .in, SQLBind.group(Array(batch)))
                 .where("masterid", .equal, masterid)
@@ -166,11 +177,13 @@ public struct BuildRequestsConnector: Sendable {
                 )
                 .returning("brid").all(decodingColumn: "brid", as: Int.self)
         }
+        try await forgetCollapse(of: released, in: sql)
         return FeedChanges(.buildrequests, released.sorted(), "unclaimed")
     }
 
-    /// Completes the requests with `results`; each must be incomplete and claimed by `masterid`. A buildset
-    /// whose requests are now all complete is completed in the same transaction, with their worst result.
+    /// Completes the requests with `results`; each must be incomplete and claimed by `masterid`. The requests
+    /// collapsed into them are completed SKIPPED, as Buildbot marks them. A buildset whose requests are now all
+    /// complete is completed in the same transaction, with their worst result.
     /// - Throws: `GantryError.conflict` naming the requests that were not claimed by this master or already
     ///   complete; nothing is changed then.
     public func completeBuildRequests(_ brids: [Int], results: BuildResult, masterid: Int) async throws {
@@ -190,11 +203,30 @@ public struct BuildRequestsConnector: Sendable {
     static func complete(
         _ wanted: Set<Int>, results: BuildResult, masterid: Int, now: Int, in sql: any SQLDatabase
     ) async throws -> FeedChanges {
+        let completed = try await completeClaimed(
+            where: "id", in: wanted, results: results, masterid: masterid, now: now, in: sql)
+        guard completed == wanted else {
+            let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
+            throw GantryError(.conflict, "build requests not claimed by this master or already complete: \(refused)")
+        }
+        let collapsed = try await completeCollapsed(into: wanted, masterid: masterid, now: now, in: sql)
+        var events = FeedChanges(.buildrequests, wanted.sorted() + collapsed, "complete")
+        events.add(try await completeFinishedBuildsets(of: wanted.sorted() + collapsed, now: now, in: sql))
+        return events
+    }
+
+    /// Completes with `results` the incomplete requests whose `column` is one of `values` and that `masterid`
+    /// claims, in the caller's transaction.
+    /// - Returns: Their ids.
+    static func completeClaimed(
+        where column: String, in values: Set<Int>, results: BuildResult, masterid: Int, now: Int,
+        in sql: any SQLDatabase
+    ) async throws -> Set<Int> {
         var completed: Set<Int> = []
-        for batch in Batches.of(wanted.sorted()) {
+        for batch in Batches.of(values.sorted()) {
             let rows = try await sql.update("buildrequests")
                 .set("complete", to: true).set("results", to: results.rawValue).set("complete_at", to: now)
-                .where("id", .in, SQLBind.group(Array(batch)))
+                .where(SQLColumn(column), .in, SQLBind.group(Array(batch)))
                 .where("complete", .equal, false)
                 .where(
                     SQLColumn("id"), .in,
@@ -206,13 +238,7 @@ public struct BuildRequestsConnector: Sendable {
                 .all(decodingColumn: "id", as: Int.self)
             completed.formUnion(rows)
         }
-        guard completed == wanted else {
-            let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
-            throw GantryError(.conflict, "build requests not claimed by this master or already complete: \(refused)")
-        }
-        var events = FeedChanges(.buildrequests, wanted.sorted(), "complete")
-        events.add(try await completeFinishedBuildsets(of: Array(wanted), now: now, in: sql))
-        return events
+        return completed
     }
 
     /// Completes the unfinished requests `masterid` holds whose build already has a final result other than
@@ -252,30 +278,30 @@ public struct BuildRequestsConnector: Sendable {
 
     /// What cancelling a request did.
     public enum Cancellation: Sendable, Equatable {
-        /// It was waiting; it is complete, CANCELLED.
+        /// It was waiting, or collapsed into another's build; it is complete, CANCELLED.
         case cancelled
         /// It was building; its build was asked to stop and will end CANCELLED.
         case stopping
     }
 
     /// Cancels request `brid`. One waiting is claimed by `masterid` and completed CANCELLED in one transaction,
-    /// so the claim's unique constraint decides against a master starting it at the same moment; one building
-    /// has its build asked to stop (see `BuildsConnector.requestBuildStop`).
+    /// so the claim's unique constraint decides against a master starting it at the same moment; one collapsed
+    /// into another's build is completed CANCELLED on its own, leaving that build alone; one building has its
+    /// build asked to stop (see `BuildsConnector.requestBuildStop`).
     /// - Throws: `GantryError.notFound`, or `.conflict` when it is complete or claimed but not yet building.
     public func cancelBuildRequest(_ brid: Int, reason: String, masterid: Int) async throws -> Cancellation {
         let now = database.clock.epochSeconds()
         let outcome: Cancellation = try await database.withTransaction { sql in
-            let claimed = try await sql.insert(into: "buildrequest_claims")
-                .columns("brid", "masterid", "claimed_at")
-                .select { select in
-                    select.column("id").column(SQLBind(masterid)).column(SQLBind(now)).from("buildrequests")
-                        .where("id", .equal, brid).where("complete", .equal, false)
-                }
-                .ignoringConflicts(with: ["brid"]).returning("brid").all(decodingColumn: "brid", as: Int.self)
-            if !claimed.isEmpty {
+            let claimed = try await !Self.insertClaims([brid], masterid: masterid, now: now, in: sql).isEmpty
+            var detached = false
+            if claimed {
                 try await sql.update("buildrequests")
                     .set("complete", to: true).set("results", to: BuildResult.cancelled.rawValue)
                     .set("complete_at", to: now).where("id", .equal, brid).run()
+            } else {
+                detached = try await Self.detachCollapsed(brid, results: .cancelled, now: now, in: sql)
+            }
+            if claimed || detached {
                 var events = FeedChanges(.buildrequests, [brid], "cancelled")
                 events.add(.buildrequests, [brid], "complete")
                 events.add(try await Self.completeFinishedBuildsets(of: [brid], now: now, in: sql))
@@ -346,7 +372,8 @@ public struct BuildRequestsConnector: Sendable {
                 Date(timeIntervalSince1970: TimeInterval($0))
             },
             waitedFor: try row.decode(column: "waited_for", as: Bool.self),
-            claimedByMasterID: try row.decode(column: "masterid", as: Int?.self)
+            claimedByMasterID: try row.decode(column: "masterid", as: Int?.self),
+            collapsedInto: try row.decode(column: "collapsed_into", as: Int?.self)
         )
     }
 }

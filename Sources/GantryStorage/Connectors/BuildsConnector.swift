@@ -108,10 +108,11 @@ public struct BuildsConnector: Sendable {
         }
     }
 
-    /// Finishes build `id` with `results`; a build already finished keeps its results.
+    /// Finishes build `id` with `results` and releases its locks; a build already finished keeps its results.
     public func finishBuild(_ id: Int, results: BuildResult) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
+            try await LocksConnector.release(buildid: id, in: sql)
             let finished = try await sql.update("builds")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)
@@ -134,11 +135,14 @@ public struct BuildsConnector: Sendable {
 
     /// Ends build `id` of request `buildrequestid`, claimed by `masterid`, with `results`, and in the same
     /// transaction completes the request or, for RETRY, hands it back: a build's result and what it completes
-    /// are never apart, so no master can build a request again whose build has already finished.
+    /// are never apart, so no master can build a request again whose build has already finished. The requests
+    /// collapsed into it go with it: completed SKIPPED, or handed back.
     /// - Throws: `GantryError.conflict` when the request is not claimed by `masterid` (nothing changed).
     public func endBuild(_ id: Int, results: BuildResult, buildrequestid: Int, masterid: Int) async throws -> Ending {
         let now = database.clock.epochSeconds()
         let ending: Ending = try await database.withTransaction { sql in
+            // An ended build holds no locks, however it ended.
+            try await LocksConnector.release(buildid: id, in: sql)
             let ended = try await sql.update("builds")
                 .set("complete_at", to: now).set("results", to: results.rawValue).set("state_string", to: "finished")
                 .where("id", .equal, id).where(SQLColumn("complete_at"), .is, SQLLiteral.null)
@@ -260,7 +264,7 @@ public struct BuildsConnector: Sendable {
         try await query
             .columns(
                 "id", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
-                "state_string", "results"
+                "state_string", "results", "locks_duration_s"
             )
             .from("builds")
             .orderBy("id")
@@ -279,7 +283,8 @@ public struct BuildsConnector: Sendable {
                         Date(timeIntervalSince1970: TimeInterval($0))
                     },
                     stateString: try row.decode(column: "state_string", as: String.self),
-                    results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:))
+                    results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
+                    locksDurationSeconds: try row.decode(column: "locks_duration_s", as: Int.self)
                 )
             }
     }

@@ -11,9 +11,6 @@ extension LogsConnector {
         case previous
     }
 
-    /// The chunks read at once while searching: a log is searched a few chunks at a time, never held whole.
-    static let searchBatch = 16
-
     /// The number of the first line after `line` (`.next`) or before it (`.previous`) whose text contains `text`,
     /// compared case-insensitively and with ANSI SGR escapes (`ESC [ … m`) removed, as a reader sees it; nil when
     /// there is none. The lines of a `stdio` log are searched without their stream character.
@@ -28,56 +25,40 @@ extension LogsConnector {
         direction: SearchDirection
     ) async throws -> Int? {
         let needle = text.lowercased()
+        // The lines still to search are those after `bound` (`.next`) or before it (`.previous`).
         var bound = line
-        // Going forward, each batch starts at a chunk's first line, so every read is a range of the
-        // (logid, first_line) index: first the chunk holding the line after `line`, then the chunks after it.
-        var nextFirst = direction == .next ? try await chunkStart(logid, holding: line.addingSaturated(1)) : 0
         while true {
-            let rows = try await database.withTransaction { [nextFirst, bound] sql in
-                let query = sql.select().columns("first_line", "last_line", "content").from("logchunks")
-                    .where("logid", .equal, logid)
+            let chunks = try await database.withTransaction { [bound] sql in
+                let query = sql.select().columns(LogChunk.columns).from("logchunks").where("logid", .equal, logid)
                 switch direction {
                 case .next:
-                    query.where("first_line", .greaterThanOrEqual, nextFirst).orderBy("first_line")
+                    // A range of the (logid, first_line) index: from the chunk holding the line after `bound` on.
+                    let start = Self.chunkStart(logid, holding: bound.addingSaturated(1))
+                    query.where("first_line", .greaterThanOrEqual, start).where("last_line", .greaterThan, bound)
+                        .orderBy("first_line")
                 case .previous:
                     query.where("first_line", .lessThan, bound).orderBy("first_line", .descending)
                 }
-                return try await query.limit(Self.searchBatch).all()
+                return try await query.limit(Self.readBatch).all().map { try LogChunk($0, logid: logid) }
             }
-            guard !rows.isEmpty else { return nil }
-            for row in rows {
-                let first = try row.decode(column: "first_line", as: Int.self)
-                let last = try row.decode(column: "last_line", as: Int.self)
-                let content = try row.decode(column: "content", as: Data.self)
-                let lines = content.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-                let numbered = zip(lines.indices, lines).map { (number: first.addingSaturated($0.0), line: $0.1) }
+            guard !chunks.isEmpty else { return nil }
+            for chunk in chunks {
                 let candidates =
                     direction == .next
-                    ? numbered.filter { $0.number > bound } : numbered.reversed().filter { $0.number < bound }
+                    ? chunk.lines.filter { $0.number > bound } : chunk.lines.reversed().filter { $0.number < bound }
                 if let match = candidates.first(where: {
                     Self.searchable($0.line, dropsStream: kind == .stdio).contains(needle)
                 }) {
                     return match.number
                 }
-                bound = direction == .next ? last : first
-                nextFirst = first.addingSaturated(1)
+                bound = direction == .next ? max(bound, chunk.lastLine) : min(bound, chunk.firstLine)
             }
-        }
-    }
-
-    /// The first line of the chunk holding `line`, or 0 when no chunk starts at or before it.
-    private func chunkStart(_ logid: Int, holding line: Int) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.select().column("first_line").from("logchunks")
-                .where("logid", .equal, logid).where("first_line", .lessThanOrEqual, line)
-                .orderBy("first_line", .descending).limit(1)
-                .first(decodingColumn: "first_line", as: Int.self) ?? 0
         }
     }
 
     /// A line as a search sees it: without its stream character when `dropsStream`, without SGR escapes, and
     /// lower-cased.
-    private static func searchable(_ line: Data.SubSequence, dropsStream: Bool) -> String {
+    private static func searchable(_ line: Data, dropsStream: Bool) -> String {
         var bytes = dropsStream ? line.dropFirst() : line
         var plain: [UInt8] = []
         plain.reserveCapacity(bytes.count)

@@ -3,7 +3,8 @@ public import GantryModel
 import SQLKit
 
 /// The logs of steps, stored as chunks of whole lines as they arrive, so a log can be read by line numbers
-/// (from 0) while it is still being written.
+/// (from 0) while it is still being written. A chunk holds at most 64 KiB of text unless one line is longer, and is
+/// stored zlib-compressed when that makes it smaller; a finished log's chunks are merged into larger ones.
 public struct LogsConnector: Sendable {
     let database: Database
 
@@ -47,25 +48,20 @@ public struct LogsConnector: Sendable {
         guard content.utf8.last == UInt8(ascii: "\n") else {
             throw GantryError(.invalidArgument, "log content must be whole lines ending with a newline")
         }
-        let count = content.utf8.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        // Cut and compressed before the transaction, which then only writes.
+        let chunks = EncodedLogChunk.cutting(Data(content.utf8.dropLast()))
+        let count = chunks.reduce(0) { $0 + $1.lineCount }
         return try await database.withTransaction { sql in
             // Read whole: with its new line count, it is the payload of the `append` event.
             guard var log = try await Self.logs(sql.select().where("id", .equal, logid)).first else {
                 throw GantryError(.notFound, "no log \(logid)")
             }
             let first = log.numLines
-            let lines = first...(first + count - 1)
-            try await sql.insert(into: "logchunks")
-                .columns("logid", "first_line", "last_line", "content")
-                .values(
-                    SQLBind(logid), SQLBind(lines.lowerBound), SQLBind(lines.upperBound),
-                    SQLBind(Data(content.utf8.dropLast()))
-                )
-                .run()
-            try await sql.update("logs").set("num_lines", to: first + count).where("id", .equal, logid).run()
-            log.numLines = first + count
+            let end = try await EncodedLogChunk.insert(chunks, logid: logid, from: first, in: sql)
+            try await sql.update("logs").set("num_lines", to: end).where("id", .equal, logid).run()
+            log.numLines = end
             try await Self.record(log, "append", in: sql, database: database)
-            return lines
+            return first...(first + count - 1)
         }
     }
 
@@ -78,18 +74,16 @@ public struct LogsConnector: Sendable {
     static func lines(_ logid: Int, first: Int, last: Int, in sql: any SQLDatabase) async throws -> String {
         guard first <= last else { return "" }
         var text = ""
-        for row in try await sql.select().columns("first_line", "content").from("logchunks")
+        for row in try await sql.select().columns(LogChunk.columns).from("logchunks")
             .where("logid", .equal, logid)
-            .where("last_line", .greaterThanOrEqual, first)
+            .where("first_line", .greaterThanOrEqual, chunkStart(logid, holding: first))
             .where("first_line", .lessThanOrEqual, last)
+            .where("last_line", .greaterThanOrEqual, first)
             .orderBy("first_line")
             .all()
         {
-            let start = try row.decode(column: "first_line", as: Int.self)
             // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
-            let lines = try row.decode(column: "content", as: Data.self).split(
-                separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            for (offset, line) in lines.enumerated() where (first...last).contains(start.addingSaturated(offset)) {
+            for (number, line) in try LogChunk(row, logid: logid).lines where (first...last).contains(number) {
                 text += Self.text(line) + "\n"
             }
         }
@@ -101,30 +95,62 @@ public struct LogsConnector: Sendable {
     public func withLines(_ logid: Int, _ body: (String) async throws -> Void) async throws {
         var next = 0
         while true {
-            let rows = try await database.withTransaction { sql in
-                try await sql.select().columns("first_line", "last_line", "content").from("logchunks")
-                    .where("logid", .equal, logid).where("first_line", .greaterThanOrEqual, next)
-                    .orderBy("first_line").limit(64).all()
+            let chunks = try await database.withTransaction { [next] sql in
+                try await sql.select().columns(LogChunk.columns).from("logchunks")
+                    .where("logid", .equal, logid)
+                    .where("first_line", .greaterThanOrEqual, Self.chunkStart(logid, holding: next))
+                    .where("last_line", .greaterThanOrEqual, next)
+                    .orderBy("first_line").limit(Self.readBatch).all()
+                    .map { try LogChunk($0, logid: logid) }
             }
-            guard !rows.isEmpty else { return }
-            for row in rows {
-                try await body(Self.text(try row.decode(column: "content", as: Data.self)[...]) + "\n")
-                next = try row.decode(column: "last_line", as: Int.self).addingSaturated(1)
+            guard !chunks.isEmpty else { return }
+            for chunk in chunks {
+                try await body(Self.text(chunk.textOfLines(from: next)) + "\n")
+                next = chunk.lastLine.addingSaturated(1)
             }
         }
     }
 
+    /// The chunks read at once: a log is read a few chunks at a time, never held whole.
+    static let readBatch = 16
+
+    /// The first line of the chunk holding `line` (the last chunk starting at or before it; 0 when none does), as
+    /// an expression of the statement that reads from it. A compaction may merge chunks between two statements; in
+    /// one statement the chunk it finds and the chunks read from it are of one state, so no line is missed or
+    /// repeated.
+    static func chunkStart(_ logid: Int, holding line: Int) -> any SQLExpression {
+        SQLFunction(
+            "COALESCE",
+            args: SQLSubquery.select {
+                $0.column("first_line").from("logchunks")
+                    .where("logid", .equal, logid).where("first_line", .lessThanOrEqual, line)
+                    .orderBy("first_line", .descending).limit(1)
+            },
+            SQLLiteral.numeric("0")
+        )
+    }
+
     /// A chunk's lines as text: bytes that are not UTF-8 read as U+FFFD, NUL and control characters as they are.
-    private static func text(_ content: Data.SubSequence) -> String {
+    private static func text(_ content: Data) -> String {
         String(decoding: content, as: UTF8.self)
     }
 
-    /// Marks the log complete: no more lines come.
+    /// Marks the log complete (no more lines come), then merges its chunks with ``compressLog(_:)``.
+    ///
+    /// The log is complete and readable whether or not the merge succeeds, so a failed merge is logged rather than
+    /// thrown: it only leaves the log stored larger, and `compressLog` can merge it later.
     public func finishLog(_ logid: Int) async throws {
         try await database.withTransaction { sql in
             try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
             guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
             try await Self.record(log, "finished", in: sql, database: database)
+        }
+        do {
+            try await compressLog(logid)
+        } catch {
+            database.logger.warning(
+                "log chunks not merged; the log stays readable as stored",
+                metadata: [LogKey.log: "\(logid)", LogKey.error: "\(error)"])
         }
     }
 

@@ -23,6 +23,10 @@ enum MasterCleanup {
             try await sql.delete(from: "reporter_masters").where("masterid", .equal, masterid).run()
             return FeedChanges()
         },
+        { sql, masterid, _ in
+            try await sql.delete(from: "janitor_masters").where("masterid", .equal, masterid).run()
+            return FeedChanges()
+        },
         // Deleting the builder links removes the workers configured on them too (cascade).
         { sql, masterid, _ in
             try await sql.delete(from: "builder_masters").where("masterid", .equal, masterid).run()
@@ -37,7 +41,14 @@ enum MasterCleanup {
         { sql, masterid, now in try await BuildRequestsConnector.completeBuilt(by: masterid, now: now, in: sql) },
         // Its unfinished builds end RETRY; their requests are released just below and run again elsewhere.
         { sql, masterid, now in try await BuildsConnector.retryUnfinished(of: masterid, now: now, in: sql) },
-        // Claims on unfinished requests go back to the pool; claims on finished ones are their history.
+        // Its locks, after its builds ended: taking a lock for a build holds the build's row, so the update above
+        // waits for that transaction and this delete sees its slots.
+        { sql, masterid, _ in
+            try await sql.delete(from: "lock_claims").where("masterid", .equal, masterid).run()
+            return FeedChanges()
+        },
+        // Claims on unfinished requests go back to the pool, collapsed into nothing any more; claims on finished
+        // ones are their history.
         { sql, masterid, _ in
             let released = try await sql.delete(from: "buildrequest_claims")
                 .where("masterid", .equal, masterid)
@@ -49,6 +60,7 @@ enum MasterCleanup {
                     )
                 )
                 .returning("brid").all(decodingColumn: "brid", as: Int.self)
+            try await BuildRequestsConnector.forgetCollapse(of: released, in: sql)
             return FeedChanges(.buildrequests, released.sorted(), "unclaimed")
         },
     ]
@@ -59,8 +71,8 @@ enum MasterCleanup {
     static func holders(in sql: any SQLDatabase) async throws -> Set<Int> {
         var holders: Set<Int> = []
         for table in [
-            "scheduler_masters", "changesource_masters", "pool_masters", "reporter_masters", "builder_masters",
-            "connected_workers",
+            "scheduler_masters", "changesource_masters", "pool_masters", "reporter_masters", "janitor_masters",
+            "builder_masters", "connected_workers", "lock_claims",
         ] {
             holders.formUnion(
                 try await sql.select().distinct().column("masterid").from(table)

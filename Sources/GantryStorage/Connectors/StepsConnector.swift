@@ -35,7 +35,9 @@ public struct StepsConnector: Sendable {
     public func startStep(_ id: Int) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            try await sql.update("steps").set("started_at", to: now).where("id", .equal, id).run()
+            // A step without locks has them as it starts, as in Buildbot; one with locks moves this on taking them.
+            try await sql.update("steps").set("started_at", to: now).set("locks_acquired_at", to: now)
+                .where("id", .equal, id).run()
             try await EventsConnector.record(FeedChanges(.steps, [id], "started"), in: sql, database: database)
         }
     }
@@ -47,14 +49,39 @@ public struct StepsConnector: Sendable {
         }
     }
 
-    /// Finishes step `id`; a finished step keeps its results.
-    public func finishStep(_ id: Int, results: BuildResult, hidden: Bool = false) async throws {
+    /// Adds a link to step `id` (Buildbot's `addStepURL`), unless it has that one already.
+    public func addStepURL(_ id: Int, name: String, url: String) async throws {
+        let dialect = database.dialect
+        try await database.withTransaction { sql in
+            // The list is read and written back: two writers of one step take turns.
+            let read = sql.select().column("urls_json").from("steps").where("id", .equal, id)
+            if let lock = dialect.updateLock { read.lockingClause(lock) }
+            guard let stored = try await read.first(decodingColumn: "urls_json", as: String.self) else {
+                throw GantryError(.notFound, "no step \(id)")
+            }
+            var urls = try JSONValue(json: stored).elements
+            let link: JSONValue = ["name": .string(name), "url": .string(url)]
+            guard !urls.contains(link) else { return }
+            urls.append(link)
+            try await sql.update("steps").set("urls_json", to: JSONValue.array(urls).jsonText)
+                .where("id", .equal, id).run()
+            try await EventsConnector.record(FeedChanges(.steps, [id], "updated"), in: sql, database: database)
+        }
+    }
+
+    /// Finishes step `id` with its final `stateString` when given; a finished step keeps its results.
+    public func finishStep(_ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false)
+        async throws
+    {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            let finished = try await sql.update("steps")
+            let update = sql.update("steps")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)
                 .set("hidden", to: hidden)
+            if let stateString { update.set("state_string", to: stateString) }
+            let finished =
+                try await update
                 .where("id", .equal, id)
                 .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
                 .returning("id").all(decodingColumn: "id", as: Int.self)
@@ -87,7 +114,8 @@ public struct StepsConnector: Sendable {
         return
             try await query
             .columns(
-                "id", "number", "name", "buildid", "started_at", "complete_at", "state_string", "results", "hidden"
+                "id", "number", "name", "buildid", "started_at", "complete_at", "state_string", "results", "hidden",
+                "urls_json", "locks_acquired_at"
             )
             .from("steps")
             .orderBy("number")
@@ -102,9 +130,19 @@ public struct StepsConnector: Sendable {
                     completeAt: date(try row.decode(column: "complete_at", as: Int?.self)),
                     stateString: try row.decode(column: "state_string", as: String.self),
                     results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
-                    hidden: try row.decode(column: "hidden", as: Bool.self)
+                    hidden: try row.decode(column: "hidden", as: Bool.self),
+                    locksAcquiredAt: date(try row.decode(column: "locks_acquired_at", as: Int?.self)),
+                    urls: try Self.urls(try row.decode(column: "urls_json", as: String.self))
                 )
             }
+    }
+
+    /// The links stored as `urls_json`.
+    private static func urls(_ json: String) throws -> [StepURL] {
+        try JSONValue(json: json).elements.compactMap { link -> StepURL? in
+            guard let name = link["name"]?.string, let url = link["url"]?.string else { return nil }
+            return StepURL(name: name, url: url)
+        }
     }
 }
 

@@ -157,6 +157,14 @@ public final class Database: Sendable {
         try await lock.withLock { try await connection.close() }
     }
 
+    /// Rewrites an SQLite database without the free space deleted rows left, giving it back to the file system
+    /// (`VACUUM`, which runs outside any transaction); a no-op on PostgreSQL, whose autovacuum makes that space
+    /// reusable without locking the tables.
+    public func compactSQLite() async throws {
+        guard case .sqlite(let connection, let lock) = backend else { return }
+        try await lock.withLock { try await connection.sql(queryLogLevel: .trace).raw("VACUUM").run() }
+    }
+
     /// How long a PostgreSQL transaction may run before its connection is closed under it: far above any of
     /// Gantry's own, far below the time a silent master takes to be noticed by people.
     public static let transactionTimeLimit: Duration = .seconds(10)

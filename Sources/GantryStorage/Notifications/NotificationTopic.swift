@@ -16,6 +16,8 @@ public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStr
     public static let workersControl = NotificationTopic(rawValue: "control/worker")
     /// A change was stored.
     public static let changesNew = NotificationTopic(rawValue: "changes/new")
+    /// Locks were released: builds and steps waiting for them try again.
+    public static let locksReleased = NotificationTopic(rawValue: "locks/released")
     /// Events were added to the feed (`database.events`).
     public static let events = NotificationTopic(rawValue: "events")
 

@@ -6,7 +6,8 @@ public struct Migrator: Sendable {
     /// Every migration, in order. Append only.
     static let history: [Migration] = [
         .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims, .poolEvents,
-        .logBytes, .events, .authentication, .reporters,
+        .logBytes, .events, .authentication, .reporters, .logCompression, .stepDetails, .collapsedRequests, .locks,
+        .retention,
     ]
 
     /// The schema version this Gantry writes.

@@ -6,11 +6,13 @@ import Hummingbird
 extension WebUI {
     /// Changes listed on a build's page.
     static let buildChangesLimit = 50
+    /// Requests collapsed into a build listed on its page.
+    static let buildMergedLimit = 50
 
     /// `GET /builds/{id}` and `/builders/{id}/builds/{number}`: the build's builder, number, result, state, worker,
-    /// times and reason; its steps with their results, durations and logs; its properties; the source stamps it
-    /// built and their changes; and the forms to stop it (while it runs) and to build it again. The page follows
-    /// the events of its build and steps.
+    /// times and reason; the requests collapsed into it; its steps with their results, durations and logs; its
+    /// properties; the source stamps it built and their changes; and the forms to stop it (while it runs) and to
+    /// build it again. The page follows the events of its build and steps.
     func addBuildPages(to router: Router<APIRequestContext>) {
         router.get("/builds/{id}") { [self] _, context -> Response in
             await rendering {
@@ -48,6 +50,7 @@ extension WebUI {
         let stamps = try await database.sourceStamps.getSourceStamps(ids: stampIDs)
         let changes = try await database.changes.getChanges(sourceStampIDs: stampIDs, limit: Self.buildChangesLimit)
         let running = build.completeAt == nil
+        let merged = try await mergedRequests(into: build)
         return page(
             "build", title: "\(build.builderName) #\(build.number)", section: "builders",
             feed: ["builds/*/*", "steps/*/*"], feedFilter: ["buildid": build.id],
@@ -59,7 +62,7 @@ extension WebUI {
                 "started": WebFormat.time(build.startedAt),
                 "finished": build.completeAt.map(WebFormat.time),
                 "duration": WebFormat.duration(from: build.startedAt, to: build.completeAt ?? now),
-                "reason": buildset?.reason,
+                "reason": buildset?.reason, "mergedRequests": merged,
                 "running": running, "stopAction": "/ui/builds/\(build.id)/stop",
                 "rebuildAction": "/ui/builds/\(build.id)/rebuild",
                 "auditLink": WebForm.link("/audit", [("target", "build \(build.id)")]),
@@ -72,6 +75,18 @@ extension WebUI {
             ]))
     }
 
+    /// "#12, #13", the requests collapsed into `build` (and how many more there are), or `nil` for none. A build
+    /// that ended RETRY handed them back: any collapsed into its request now belong to a later build.
+    private func mergedRequests(into build: BuildsConnector.Summary) async throws -> String? {
+        guard build.results != .retry else { return nil }
+        let merged = try await database.buildRequests.getBuildRequests(
+            try ResultSpec<BuildRequestField>(
+                filters: [.equal(.collapsedInto, .int(build.buildRequestID))], limit: Self.buildMergedLimit))
+        guard !merged.items.isEmpty else { return nil }
+        let more = merged.total - merged.items.count
+        return merged.items.map { "#\($0.id)" }.joined(separator: ", ") + (more > 0 ? " and \(more) more" : "")
+    }
+
     private static func stepRow(_ step: BuildStep, logs: [StepLog], now: Date) -> [String: Any] {
         item([
             "stepNumber": step.number, "stepName": step.name,
@@ -80,6 +95,10 @@ extension WebUI {
             "stepStateString": step.stateString,
             "stepDuration": step.startedAt.map { WebFormat.duration(from: $0, to: step.completeAt ?? now) },
             "stepLogs": logs.map { log -> [String: Any] in ["logName": log.name, "logHref": "/logs/\(log.id)"] },
+            // Stored links are http(s) only; checked again here, as a page must never carry another kind.
+            "stepURLs": step.urls.filter { StepURL.isWebAddress($0.url) }.map { link -> [String: Any] in
+                ["urlName": link.name, "urlHref": link.url]
+            },
         ])
     }
 

@@ -5,8 +5,9 @@ import Hummingbird
 
 extension WebUI {
     /// `GET /buildrequests`: the requests waiting for a build, newest first and paged, each with its builder,
-    /// buildset reason, priority, claim and time waited, and a form to cancel it (posted to
-    /// `/ui/buildrequests/{id}/cancel`); `?complete=true` lists the finished ones with their results instead.
+    /// buildset reason, priority, claim, time waited and the build it was merged into (collapsed), and a form to
+    /// cancel it (posted to `/ui/buildrequests/{id}/cancel`); `?complete=true` lists the finished ones with their
+    /// results instead.
     func addBuildRequestPages(to router: Router<APIRequestContext>) {
         router.get("/buildrequests") { [self] request, _ -> Response in
             await rendering {
@@ -32,7 +33,7 @@ extension WebUI {
     }
 
     private static func requestRow(_ request: BuildRequestsConnector.Listed, now: Date) -> [String: Any] {
-        [
+        var row: [String: Any] = [
             "id": request.id, "builder": request.builderName, "builderHref": "/builders/\(request.builderID)",
             "reason": request.reason ?? "", "priority": request.priority,
             "submitted": WebFormat.time(request.submittedAt),
@@ -44,6 +45,14 @@ extension WebUI {
             "state": WebFormat.state(
                 request.results, complete: request.completeAt != nil, started: request.claimedByMasterID != nil),
         ]
+        // Collapsed into another request: the build of that one, once started.
+        if let target = request.collapsedInto {
+            row["mergedInto"] = item([
+                "mergedRequest": target, "mergedBuildHref": request.collapsedIntoBuildID.map { "/builds/\($0)" },
+                "mergedBuildNumber": request.collapsedIntoBuildNumber,
+            ])
+        }
+        return row
     }
 
     /// `?complete=true` or `false`; waiting requests when absent.
