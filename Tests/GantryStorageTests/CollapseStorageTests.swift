@@ -159,6 +159,26 @@ struct CollapseStorageTests {
     }
 
     @Test(
+        "a build ending CANCELLED completes its own request; those collapsed into it go back to the queue",
+        arguments: TestBackend.enabled)
+    func cancelledBuild(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let master = try await db.masters.findMasterId("m1")
+            let (requests, claim) = try await collapsedThree(db, master: master)
+            let build = try await db.builds.addBuild(
+                builderid: claim.built.builderID, buildrequestid: claim.built.id, workerid: nil, masterid: master)
+            _ = try await db.builds.endBuild(
+                build.id, results: .cancelled, buildrequestid: claim.built.id, masterid: master)
+            let after = try await db.buildRequests.getBuildRequests(ids: requests.map(\.id))
+            let built = try #require(after.first { $0.id == claim.built.id })
+            #expect(built.complete && built.results == .cancelled)
+            let others = after.filter { request in claim.merged.contains(request.id) }
+            #expect(others.map(\.id) == claim.merged)
+            #expect(others.allSatisfy { !$0.complete && $0.claimedByMasterID == nil && $0.collapsedInto == nil })
+        }
+    }
+
+    @Test(
         "an expired master's collapsed requests go back to the queue, merged into nothing",
         arguments: TestBackend.enabled)
     func expiry(_ backend: TestBackend) async throws {

@@ -217,7 +217,12 @@ public struct BuildRunner: Sendable {
         var description = StepDescription()
         let result: BuildResult
         do {
-            description = try StepDescription(step, runs: runs, rendering: interpolation)
+            // A skipped step's texts never fail it: a secret or property only its run would have needed may be
+            // missing.
+            description =
+                runs
+                ? try StepDescription(step, runs: true, rendering: interpolation)
+                : (try? StepDescription(step, runs: false, rendering: interpolation)) ?? StepDescription()
             if runs {
                 // Its locks before anything else, as Buildbot takes them; meanwhile it says what it waits for.
                 try await lockWaiter.acquire(

@@ -15,7 +15,7 @@ extension GantryCommand {
                 logs of builds finished before the logs' horizon go, then the builds finished before the builds' \
                 horizon, with their steps, logs and properties, the buildsets and changes nothing needs any more, \
                 audit entries and settled reports. Nothing unfinished is touched, and masters may keep running. \
-                The horizons are the configuration's 'retention'; --logs and --builds set or replace them. An \
+                The horizons are the configuration's 'retention'; with --logs or --builds, only the horizons given apply. An \
                 SQLite database is then compacted (VACUUM), which gives the space back to the file system; it \
                 holds the database while it rewrites it, so stop the master first when the database is big.
                 """
@@ -55,7 +55,9 @@ extension GantryCommand {
                 do {
                     let loaded = try ConfigLoader.load(file: config)
                     url = loaded.database
-                    settings = loaded.retention ?? settings
+                    // Horizons given on the command line replace the configuration's, so `--logs` alone never
+                    // also deletes builds by the configured `builds`.
+                    if logs == nil, builds == nil { settings = loaded.retention ?? settings }
                 } catch let error as ConfigError {
                     throw CommandFailure(error.description)
                 }

@@ -182,7 +182,8 @@ public struct BuildRequestsConnector: Sendable {
     }
 
     /// Completes the requests with `results`; each must be incomplete and claimed by `masterid`. The requests
-    /// collapsed into them are completed SKIPPED, as Buildbot marks them. A buildset whose requests are now all
+    /// collapsed into them are completed SKIPPED, as Buildbot marks them, or handed back when the build was
+    /// cancelled. A buildset whose requests are now all
     /// complete is completed in the same transaction, with their worst result.
     /// - Throws: `GantryError.conflict` naming the requests that were not claimed by this master or already
     ///   complete; nothing is changed then.
@@ -208,6 +209,14 @@ public struct BuildRequestsConnector: Sendable {
         guard completed == wanted else {
             let refused = wanted.subtracting(completed).sorted().map(String.init).joined(separator: ", ")
             throw GantryError(.conflict, "build requests not claimed by this master or already complete: \(refused)")
+        }
+        if results == .cancelled {
+            // A cancelled build built nothing for the requests collapsed into it: they wait for a build of their own.
+            let collapsed = try await collapsedRequests(into: wanted.sorted(), in: sql)
+            var events = FeedChanges(.buildrequests, wanted.sorted(), "complete")
+            events.add(try await unclaim(collapsed, masterid: masterid, in: sql))
+            events.add(try await completeFinishedBuildsets(of: wanted.sorted(), now: now, in: sql))
+            return events
         }
         let collapsed = try await completeCollapsed(into: wanted, masterid: masterid, now: now, in: sql)
         var events = FeedChanges(.buildrequests, wanted.sorted() + collapsed, "complete")

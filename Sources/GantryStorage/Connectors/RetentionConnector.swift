@@ -168,8 +168,8 @@ public struct RetentionConnector: Sendable {
     }
 
     /// Deletes the changes made and recorded before `cutoff` that no buildset still stored builds (so none that a
-    /// pending buildset needs, and none a kept build shows), with their files, properties and schedulers'
-    /// classifications. A change counts as recorded when its source stamp was: an old commit that arrives today (a
+    /// pending buildset needs, and none a kept build shows) and that no scheduler holds classified (a tree-stable
+    /// timer or an unimportant change waiting for the next build), with their files and properties. A change counts as recorded when its source stamp was: an old commit that arrives today (a
     /// poller's first look at a repository) is as new as any to the schedulers.
     private func deleteChanges(before cutoff: Int, fence: ClaimFence?, into report: inout RetentionReport) async throws
     {
@@ -179,6 +179,7 @@ public struct RetentionConnector: Sendable {
                 WHERE sourcestamps.id = changes.sourcestampid AND sourcestamps.created_at < \(bind: cutoff))
             AND NOT EXISTS (
                 SELECT 1 FROM buildset_sourcestamps WHERE buildset_sourcestamps.sourcestampid = changes.sourcestampid)
+            AND NOT EXISTS (SELECT 1 FROM scheduler_changes WHERE scheduler_changes.changeid = changes.changeid)
             """
         try await deleteInBatches(
             from: "changes", id: "changeid", time: "when_timestamp", before: cutoff, where: unneeded, fence: fence,
@@ -187,7 +188,6 @@ public struct RetentionConnector: Sendable {
             let changes: SQLQueryString = "\(binds: ids)"
             try await Self.delete(from: "change_files", where: "changeid", in: changes, sql, into: &batch)
             try await Self.delete(from: "change_properties", where: "changeid", in: changes, sql, into: &batch)
-            try await Self.delete(from: "scheduler_changes", where: "changeid", in: changes, sql, into: &batch)
             try await Self.delete(from: "changes", where: "changeid", in: changes, sql, into: &batch)
         }
     }

@@ -6,7 +6,7 @@ public struct RetentionReport: Sendable, Hashable, CustomStringConvertible {
     public static let tables = [
         "logchunks", "logs", "steps", "build_properties", "builds", "buildrequest_claims", "buildrequests",
         "buildset_properties", "buildset_sourcestamps", "buildsets", "change_files", "change_properties",
-        "scheduler_changes", "changes", "audit_log", "reporter_deliveries",
+        "changes", "audit_log", "reporter_deliveries",
     ]
 
     /// Logs whose lines were deleted. The logs themselves stay with their line counts, marked `d` as Buildbot
