@@ -241,7 +241,7 @@ struct AuthAPITests {
     @Test(
         "a web session made on one master is accepted by another and dies with logout", arguments: TestBackend.enabled)
     func sessionsAcrossMasters(_ backend: TestBackend) async throws {
-        try await withSharedDatabases(backend) { first, second in
+        try await withSharedTestDatabase(backend) { first, second in
             let otherAccess = AccessControl(Self.settings)
             try await withAPIServer(first, access: AccessControl(Self.settings)) { one in
                 try await withAPIServer(second, access: otherAccess) { other in
@@ -350,32 +350,6 @@ struct AuthAPITests {
                 let asAdmin = String(
                     decoding: try await send(base, "GET", "/workers", headers: bearer(admin)).body, as: UTF8.self)
                 #expect(asAdmin.contains("/ui/workers/w1/kill") && asAdmin.contains("/ui/workers/w1/pause"))
-            }
-        }
-    }
-}
-
-/// Two handles on one database, as two masters have: a file for SQLite, a schema for PostgreSQL.
-func withSharedDatabases<T: Sendable>(
-    _ backend: TestBackend,
-    isolation: isolated (any Actor)? = #isolation,
-    _ body: (Database, Database) async throws -> T
-) async throws -> T {
-    let url: DatabaseURL
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-\(UUID().uuidString)")
-    switch backend {
-    case .sqlite:
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        url = .sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-    case .postgres:
-        url = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-    }
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try await withTestSchema(url) { shared in
-        try await Database.withDatabase(shared, logger: silentLogger) { first in
-            try await Migrator(first).migrate()
-            return try await Database.withDatabase(shared, logger: silentLogger) { second in
-                try await body(first, second)
             }
         }
     }

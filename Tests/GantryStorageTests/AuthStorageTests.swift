@@ -149,7 +149,7 @@ struct AuthStorageTests {
         "a session opened through one master is accepted by another on the same store",
         arguments: TestBackend.enabled)
     func sessionAcrossMasters(_ backend: TestBackend) async throws {
-        try await withSharedStore(backend) { first, second in
+        try await withSharedTestDatabase(backend) { first, second in
             let (session, secret) = try await first.webSessions.create(
                 user: "alice", credential: "c2", lifetime: .seconds(3600), address: "127.0.0.1", now: start)
             let seen = try await second.webSessions.authenticate(secret, lifetime: .seconds(3600), now: start)
@@ -207,36 +207,5 @@ struct AuthStorageTests {
         #expect(secrets.allSatisfy { $0.hasPrefix("gtk_") && $0.count == 47 })
         #expect(secrets.allSatisfy { $0.dropFirst(4).allSatisfy { alphabet.contains($0) } })
         #expect(SecretDigest.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    }
-
-    /// Runs `body` with two databases open on one store, as two masters have them: an SQLite file, or a
-    /// PostgreSQL schema.
-    private func withSharedStore(
-        _ backend: TestBackend, _ body: (_ first: Database, _ second: Database) async throws -> Void
-    ) async throws {
-        switch backend {
-        case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "gantry-\(UUID().uuidString).sqlite"
-            ).path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            }
-            try await withTwoDatabases(.sqlite(.file(path: path)), body)
-        case .postgres:
-            let server = try DatabaseURL(parsing: try #require(TestBackend.postgresURL))
-            try await withTestSchema(server) { url in try await withTwoDatabases(url, body) }
-        }
-    }
-
-    private func withTwoDatabases(
-        _ url: DatabaseURL, _ body: (_ first: Database, _ second: Database) async throws -> Void
-    ) async throws {
-        try await Database.withDatabase(url, logger: silentLogger) { first in
-            try await Migrator(first).migrate()
-            try await Database.withDatabase(url, logger: silentLogger) { second in
-                try await body(first, second)
-            }
-        }
     }
 }

@@ -73,6 +73,26 @@ struct RetentionTests {
         }
     }
 
+    @Test(
+        "an old change a scheduler still holds classified stays with its classification; a released one goes",
+        arguments: TestBackend.enabled)
+    func classifiedChanges(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let waiting = try await db.changes.addChange(NewChange(author: "ada", revision: "r1"))
+            let released = try await db.changes.addChange(NewChange(author: "ada", revision: "r2"))
+            let scheduler = try await db.schedulers.findSchedulerId("tree-stable")
+            try await db.schedulers.classifyChanges(scheduler, [waiting: true])
+            time.advance(by: 400 * Self.day)
+
+            let report = try await pass(db, Self.year)
+
+            #expect(try await db.changes.getChange(waiting) != nil)
+            #expect(try await db.count("scheduler_changes", where: "changeid = \(waiting)") == 1)
+            #expect(try await db.changes.getChange(released) == nil)
+            #expect(report.deleted["changes"] == 1)
+        }
+    }
+
     @Test("logs-only retention empties old logs; builds, logs and line counts stay", arguments: TestBackend.enabled)
     func oldLogs(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend, clock: time.clock) { db in

@@ -206,7 +206,6 @@ public struct BuildRunner: Sendable {
         _ step: Step, of job: Assignment, buildID: Int, properties: BuildProperties, sourceStamps: [SourceStamp]
     ) async throws -> BuildResult {
         let stored = try await database.steps.addStep(buildid: buildID, name: step.name)
-        try await database.steps.startStep(stored.id)
         let log = StdioLog(
             id: try await database.logs.addLog(stepid: stored.id, name: "stdio", kind: .stdio), database: database,
             logger: logger)
@@ -214,20 +213,26 @@ public struct BuildRunner: Sendable {
             job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
         let interpolation = await run.interpolation()
         let runs = step.doStepIf?.holds(for: interpolation.properties) ?? true
-        var description = StepDescription()
+        // Rendered before the step starts, so that its start shows it in the same transaction. A skipped step's
+        // texts never fail it: a secret or property only its run would have needed may be missing.
+        let rendered: Result<StepDescription, Interpolation.Failure>
+        do throws(Interpolation.Failure) {
+            rendered = .success(try StepDescription(step, runs: runs, rendering: interpolation))
+        } catch {
+            rendered = runs ? .failure(error) : .success(StepDescription())
+        }
+        let description = (try? rendered.get()) ?? StepDescription()
+        try await database.steps.startStep(stored.id, stateString: runs ? (try? rendered.get())?.running : nil)
         let result: BuildResult
         do {
-            // A skipped step's texts never fail it: a secret or property only its run would have needed may be
-            // missing.
-            description =
-                runs
-                ? try StepDescription(step, runs: true, rendering: interpolation)
-                : (try? StepDescription(step, runs: false, rendering: interpolation)) ?? StepDescription()
+            if case .failure(let failure) = rendered { throw failure }
             if runs {
                 // Its locks before anything else, as Buildbot takes them; meanwhile it says what it waits for.
-                try await lockWaiter.acquire(
+                if try await lockWaiter.acquire(
                     step.locks, worker: job.link.name, buildID: buildID, stepID: stored.id, control: job.control)
-                try await database.steps.setStepStateString(stored.id, description.running)
+                {
+                    try await database.steps.setStepStateString(stored.id, description.running)
+                }
                 try await addLinks(of: step, to: stored.id, rendering: interpolation, log: log)
                 switch step.action {
                 case .shellCommand(let command): result = try await run.shellCommand(command)

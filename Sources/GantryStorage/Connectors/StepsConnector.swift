@@ -32,12 +32,14 @@ public struct StepsConnector: Sendable {
         }
     }
 
-    public func startStep(_ id: Int) async throws {
+    /// Starts step `id`, showing `stateString` when given (what it does, known as it starts).
+    public func startStep(_ id: Int, stateString: String? = nil) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
             // A step without locks has them as it starts, as in Buildbot; one with locks moves this on taking them.
-            try await sql.update("steps").set("started_at", to: now).set("locks_acquired_at", to: now)
-                .where("id", .equal, id).run()
+            let update = sql.update("steps").set("started_at", to: now).set("locks_acquired_at", to: now)
+            if let stateString { update.set("state_string", to: stateString) }
+            try await update.where("id", .equal, id).run()
             try await EventsConnector.record(FeedChanges(.steps, [id], "started"), in: sql, database: database)
         }
     }
