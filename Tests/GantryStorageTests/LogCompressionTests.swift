@@ -37,6 +37,25 @@ struct LogCompressionTests {
     }
 
     @Test(
+        "a read with a byte budget stops at the last whole line within it, and always gives the first line",
+        arguments: TestBackend.enabled)
+    func budget(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let log = try await LogFixture.newLog(db)
+            let lines = LogFixture.buildOutput(3000)
+            try await LogFixture.append(lines, to: log, by: 10, db)
+            try await db.logs.finishLog(log)
+            let whole = LogFixture.text(lines[100...])
+            let part = try await db.logs.getLogLines(log, first: 100, last: 2999, maxBytes: 10_000)
+            #expect(part.utf8.count <= 10_000 && part.utf8.count > 9_000 && whole.hasPrefix(part))
+            #expect(part.hasSuffix("\n"))
+            let first = try await db.logs.getLogLines(log, first: 100, last: 2999, maxBytes: 1)
+            #expect(first == LogFixture.text(lines[100...100]))
+            #expect(try await db.logs.getLogLines(log, first: 100, last: 2999) == whole)
+        }
+    }
+
+    @Test(
         "a log that compresses very well is merged a part at a time and reads back whole",
         arguments: TestBackend.enabled)
     func repetitive(_ backend: TestBackend) async throws {

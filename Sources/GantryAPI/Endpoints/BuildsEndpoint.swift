@@ -129,13 +129,17 @@ extension HTTPAPI {
     }
 
     /// The log `id` names, with its lines from `first` on (`limit` of them at most, all when nil).
+    /// The most text one `/contents` answer holds (always at least one whole line): a client asks again from the
+    /// line after the last it got, as it does to tail a running log.
+    static let contentsLimit = 8 << 20
+
     private static func logText(_ id: String?, first: Int = 0, limit: Int? = nil, database: Database) async throws
         -> (StepLog, String)
     {
         let log = try await log(id, database: database)
         let last = min(log.numLines, limit.map { first.addingSaturated($0) } ?? log.numLines) - 1
         guard last >= first else { return (log, "") }
-        return (log, try await database.logs.getLogLines(log.id, first: first, last: last))
+        return (log, try await database.logs.getLogLines(log.id, first: first, last: last, maxBytes: contentsLimit))
     }
 
     private static func page<Item: Sendable, Field: QueryField>(

@@ -65,9 +65,33 @@ public struct LogsConnector: Sendable {
         }
     }
 
-    /// Lines `first...last` of the log (those that exist), each ending in `\n`.
-    public func getLogLines(_ logid: Int, first: Int, last: Int) async throws -> String {
-        try await database.withTransaction { sql in try await Self.lines(logid, first: first, last: last, in: sql) }
+    /// Lines `first...last` of the log (those that exist), each ending in `\n`. The text stops before the line that would take it past `maxBytes` (the first line always comes whole), and
+    /// the chunks are read a few at a time: what one read of a huge log holds stays bounded.
+    public func getLogLines(_ logid: Int, first: Int, last: Int, maxBytes: Int = .max) async throws -> String {
+        var text = ""
+        var next = first
+        while next <= last {
+            let chunks = try await database.withTransaction { [next] sql in
+                try await sql.select().columns(LogChunk.columns).from("logchunks")
+                    .where("logid", .equal, logid)
+                    .where("first_line", .greaterThanOrEqual, Self.chunkStart(logid, holding: next))
+                    .where("first_line", .lessThanOrEqual, last)
+                    .where("last_line", .greaterThanOrEqual, next)
+                    .orderBy("first_line").limit(Self.readBatch).all()
+                    .map { try LogChunk($0, logid: logid) }
+            }
+            guard !chunks.isEmpty else { break }
+            for chunk in chunks {
+                // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
+                for (number, line) in chunk.lines where (next...last).contains(number) {
+                    let shown = Self.text(line) + "\n"
+                    if !text.isEmpty, text.utf8.count.addingSaturated(shown.utf8.count) > maxBytes { return text }
+                    text += shown
+                }
+                next = chunk.lastLine.addingSaturated(1)
+            }
+        }
+        return text
     }
 
     /// ``getLogLines(_:first:last:)`` in the caller's transaction.
