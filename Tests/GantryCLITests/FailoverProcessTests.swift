@@ -297,74 +297,44 @@ extension ProcessTests {
             .timeLimit(.minutes(2))
         )
         func buildsSurviveMasterLoss() async throws {
-            try await withCluster { url, directory in
-                let workers = (1...4).map { "wk\($0)" }
-                let config = { (name: String) in
-                    fastClusterConfig(name, url: url) + """
-                        workerPort: {address: "127.0.0.1:0"}
-                        workers: [\(workers.map { "{name: \($0), password: p-\($0)}" }.joined(separator: ", "))]
-                        builders:
-                          - name: build
-                            workers: [\(workers.joined(separator: ", "))]
-                            steps: [{name: work, shell: "sleep 0.1"}]
-                            collapseRequests: false
-                        schedulers:
-                          - {name: force, type: force, builderNames: [build]}
-                        """
+            let config = { (name: String, url: DatabaseURL, _: URL) in
+                fastClusterConfig(name, url: url) + """
+                    workerPort: {address: "127.0.0.1:0"}
+                    \(twoMasterWorkersConfig)
+                    builders:
+                      - name: build
+                        workers: [\(twoMasterWorkers.joined(separator: ", "))]
+                        steps: [{name: work, shell: "sleep 0.1"}]
+                        collapseRequests: false
+                    schedulers:
+                      - {name: force, type: force, builderNames: [build]}
+                    """
+            }
+            try await withTwoMasterCluster(config: config) { masters, bases, db, _ in
+                for index in 0..<200 {
+                    let forced = try await httpPost(
+                        bases[index % 2], "/api/v2/forceschedulers/force",
+                        body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
+                    #expect(forced.status == 200)
                 }
-                let masters = try ["m1", "m2"].map {
-                    try MasterProcess(name: $0, config: config($0), directory: directory)
-                }
-                defer { for master in masters { master.send(SIGKILL) } }
-                var bases: [URL] = []
-                var processes: [BuildbotWorkerProcess] = []
-                defer { for worker in processes { Task { await worker.stop() } } }
-                for (index, master) in masters.enumerated() {
-                    let http = try #require(try await master.httpPort(), "\(master.logText)")
-                    bases.append(try #require(URL(string: "http://127.0.0.1:\(http)")))
-                    let port = try #require(try await master.workerPort(), "\(master.logText)")
-                    // wk1 and wk2 on m1, wk3 and wk4 on m2.
-                    for name in workers[(index * 2)..<(index * 2 + 2)] {
-                        processes.append(
-                            try await BuildbotWorkerProcess(
-                                name: name, password: "p-\(name)", masterPort: port, directory: directory))
-                    }
-                }
-                try await Database.withDatabase(url, logger: silentLogger) { db in
-                    let attached = try await waitUntil {
-                        try await db.workers.getWorkers().filter { !$0.connectedTo.isEmpty }.count == 4
-                    }
-                    #expect(attached, "\(masters[0].logText)")
-                    #expect(
-                        await waitUntil {
-                            (try? await httpGetText(bases[0], "/api/v2/schedulers"))?.text.contains("\"master\":{")
-                                == true
-                        })
-                    for index in 0..<200 {
-                        let forced = try await httpPost(
-                            bases[index % 2], "/api/v2/forceschedulers/force",
-                            body: #"{"jsonrpc": "2.0", "method": "force", "id": 1}"#)
-                        #expect(forced.status == 200)
-                    }
-                    let m1 = try await db.masters.findMasterId("m1")
-                    #expect(
-                        try await waitUntil { try await db.builds.getBuilds(masterid: m1, complete: true).count >= 30 })
-                    masters[0].send(SIGKILL)
+                let m1 = try await db.masters.findMasterId("m1")
+                #expect(
+                    try await waitUntil { try await db.builds.getBuilds(masterid: m1, complete: true).count >= 30 })
+                masters[0].send(SIGKILL)
 
-                    let done = try await waitUntil(limit: .seconds(90)) {
-                        try await db.buildRequests.getBuildRequests(complete: true).count == 200
-                    }
-                    #expect(done, "\(masters[1].logText.suffix(3000))")
-                    let requests = try await db.buildRequests.getBuildRequests()
-                    #expect(requests.count == 200 && requests.allSatisfy { $0.results == .success })
-                    let builds = try await db.builds.getBuilds()
-                    let successes = Dictionary(grouping: builds.filter { $0.results == .success }, by: \.buildRequestID)
-                    #expect(successes.count == 200 && successes.values.allSatisfy { $0.count == 1 }, "each built once")
-                    // m1's builds in flight when it died (usually two) ended RETRY; none is left unfinished.
-                    let lost = builds.filter { $0.masterID == m1 && $0.results == .retry }
-                    #expect(builds.allSatisfy { $0.completeAt != nil })
-                    #expect(builds.count == 200 + lost.count, "only the lost builds ran again")
+                let done = try await waitUntil(limit: .seconds(90)) {
+                    try await db.buildRequests.getBuildRequests(complete: true).count == 200
                 }
+                #expect(done, "\(masters[1].logText.suffix(3000))")
+                let requests = try await db.buildRequests.getBuildRequests()
+                #expect(requests.count == 200 && requests.allSatisfy { $0.results == .success })
+                let builds = try await db.builds.getBuilds()
+                let successes = Dictionary(grouping: builds.filter { $0.results == .success }, by: \.buildRequestID)
+                #expect(successes.count == 200 && successes.values.allSatisfy { $0.count == 1 }, "each built once")
+                // m1's builds in flight when it died (usually two) ended RETRY; none is left unfinished.
+                let lost = builds.filter { $0.masterID == m1 && $0.results == .retry }
+                #expect(builds.allSatisfy { $0.completeAt != nil })
+                #expect(builds.count == 200 + lost.count, "only the lost builds ran again")
             }
         }
     }
