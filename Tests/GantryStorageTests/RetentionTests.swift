@@ -93,6 +93,22 @@ struct RetentionTests {
         }
     }
 
+    @Test(
+        "a builder whose every build was deleted numbers its next build after the last it had",
+        arguments: TestBackend.enabled)
+    func numbersGoOn(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            _ = try await BuildFixture.make(db, name: "linux")
+            let second = try await BuildFixture.make(db, name: "linux")
+            time.advance(by: 400 * Self.day)
+            _ = try await pass(db, Self.year)
+            #expect(try await db.builds.getBuild(second.build) == nil)
+
+            let third = try await BuildFixture.make(db, name: "linux")
+            #expect(try await db.builds.getBuild(third.build)?.number == 3)
+        }
+    }
+
     @Test("logs-only retention empties old logs; builds, logs and line counts stay", arguments: TestBackend.enabled)
     func oldLogs(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend, clock: time.clock) { db in

@@ -17,16 +17,15 @@ public struct BuildsConnector: Sendable {
         let now = database.clock.epochSeconds()
         let dialect = database.dialect
         return try await database.withTransaction { sql in
-            // Builds of one builder are numbered one at a time.
-            let builder = sql.select().column("id").from("builders").where("id", .equal, builderid)
+            // Builds of one builder are numbered one at a time, after the last it ever had: the janitor may have
+            // deleted every build a builder had.
+            let builder = sql.select().column("last_build_number").from("builders").where("id", .equal, builderid)
             if let lock = dialect.updateLock { builder.lockingClause(lock) }
-            guard try await builder.first() != nil else { throw GantryError(.notFound, "no builder \(builderid)") }
-            let latest =
-                try await sql.select()
-                .column(SQLFunction("MAX", args: SQLColumn("number")), as: "latest")
-                .from("builds").where("builderid", .equal, builderid)
-                .first(decodingColumn: "latest", as: Int?.self) ?? nil
-            let number = (latest ?? 0) + 1
+            guard let last = try await builder.first(decodingColumn: "last_build_number", as: Int.self) else {
+                throw GantryError(.notFound, "no builder \(builderid)")
+            }
+            let number = last.addingSaturated(1)
+            try await sql.update("builders").set("last_build_number", to: number).where("id", .equal, builderid).run()
             guard
                 let id = try await sql.insert(into: "builds")
                     .columns(
