@@ -34,7 +34,7 @@ public struct LocksConnector: Sendable {
     /// one transaction. When they are taken, the step's `locks_acquired_at` is set (with no requests, a step has
     /// its locks at once) and the seconds since `waitingSince` are added to the build's `locks_duration_s`.
     /// - Parameter reserved: What the waiters ahead of this one on this master wait for; it does not pass them.
-    /// - Returns: `.waiting` with the busy requests, all of them when another master took a slot first.
+    /// - Returns: `.waiting` with the busy requests, all of them when other masters kept taking slots first.
     /// - Throws: `GantryError.conflict` when the build has ended; nothing is taken then.
     public func acquire(
         _ requests: [LockRequest], buildid: Int, stepid: Int? = nil, masterid: Int,
@@ -45,46 +45,54 @@ public struct LocksConnector: Sendable {
         // Whole seconds, never negative, and far from any bound whatever the clocks did.
         let waited = waitingSince.map { Int(min(max(now.timeIntervalSince($0), 0), Double(Int32.max))) } ?? 0
         let dialect = database.dialect
-        do {
-            return try await database.withTransaction { (sql: any SQLDatabase) -> Acquisition in
-                // The build's row is held until the commit, so an expiry of this master, which ends the build and
-                // then releases its locks, comes wholly before or after: no lock is taken for an ended build.
-                let build = sql.select().column("id").from("builds").where("id", .equal, buildid)
-                    .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
-                if let lock = dialect.updateLock { build.lockingClause(lock) }
-                guard try await build.first() != nil else {
-                    throw GantryError(.conflict, "build \(buildid) has ended; it takes no locks")
-                }
-                if !requests.isEmpty {
-                    let taken = try await Self.taken(of: requests, in: sql)
-                    switch LockSlots.decide(requests, taken: taken, reserved: reserved) {
-                    case .wait(let busy): return .waiting(busy)
-                    case .take(let grants):
-                        try await Self.insert(
-                            grants, buildid: buildid, stepid: stepid, masterid: masterid, at: at, in: sql)
+        // Another master taking a slot between the read and the insert is a race, not a full lock: read again at
+        // once (a few times) rather than wait for the next release.
+        for _ in 0..<Self.raceAttempts {
+            do {
+                return try await database.withTransaction { (sql: any SQLDatabase) -> Acquisition in
+                    // The build's row is held until the commit, so an expiry of this master, which ends the build and
+                    // then releases its locks, comes wholly before or after: no lock is taken for an ended build.
+                    let build = sql.select().column("id").from("builds").where("id", .equal, buildid)
+                        .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
+                    if let lock = dialect.updateLock { build.lockingClause(lock) }
+                    guard try await build.first() != nil else {
+                        throw GantryError(.conflict, "build \(buildid) has ended; it takes no locks")
                     }
+                    if !requests.isEmpty {
+                        let taken = try await Self.taken(of: requests, in: sql)
+                        switch LockSlots.decide(requests, taken: taken, reserved: reserved) {
+                        case .wait(let busy): return .waiting(busy)
+                        case .take(let grants):
+                            try await Self.insert(
+                                grants, buildid: buildid, stepid: stepid, masterid: masterid, at: at, in: sql)
+                        }
+                    }
+                    var events = FeedChanges()
+                    if waited > 0 {
+                        try await sql.update("builds")
+                            .set(
+                                "locks_duration_s",
+                                to: SQLBinaryExpression(SQLColumn("locks_duration_s"), .add, SQLBind(waited))
+                            )
+                            .where("id", .equal, buildid).run()
+                        events.add(.builds, [buildid], "update")
+                    }
+                    if let stepid {
+                        try await sql.update("steps").set("locks_acquired_at", to: at).where("id", .equal, stepid).run()
+                        events.add(.steps, [stepid], "updated")
+                    }
+                    try await EventsConnector.record(events, in: sql, database: database)
+                    return .acquired
                 }
-                var events = FeedChanges()
-                if waited > 0 {
-                    try await sql.update("builds")
-                        .set(
-                            "locks_duration_s",
-                            to: SQLBinaryExpression(SQLColumn("locks_duration_s"), .add, SQLBind(waited))
-                        )
-                        .where("id", .equal, buildid).run()
-                    events.add(.builds, [buildid], "update")
-                }
-                if let stepid {
-                    try await sql.update("steps").set("locks_acquired_at", to: at).where("id", .equal, stepid).run()
-                    events.add(.steps, [stepid], "updated")
-                }
-                try await EventsConnector.record(events, in: sql, database: database)
-                return .acquired
+            } catch is SlotTaken {
+                continue
             }
-        } catch is SlotTaken {
-            return .waiting(requests)
         }
+        return .waiting(requests)
     }
+
+    /// How many times one acquisition reads again after losing a slot to another master.
+    static let raceAttempts = 3
 
     /// Releases the locks step `stepid` of build `buildid` holds, waking the builds and steps waiting for locks.
     public func release(stepid: Int, buildid: Int) async throws {
