@@ -153,6 +153,25 @@ struct RetentionTests {
         }
     }
 
+    @Test(
+        "a build whose master's clock lagged, finishing just before the last pass's horizon, is emptied by the next",
+        arguments: TestBackend.enabled)
+    func laggingClock(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            time.advance(by: 40 * Self.day)
+            var progress = RetentionProgress()
+            let retention = db.retention()
+            _ = try await retention.deleteOld(Self.month, progress: &progress, fence: nil)
+            let late = try await BuildFixture.make(db, name: "late")
+            let horizon = Int(time.now.timeIntervalSince1970) - 30 * Int(Self.day)
+            try await db.execute("UPDATE builds SET complete_at = \(horizon - 600) WHERE id = \(late.build)")
+
+            let next = try await retention.deleteOld(Self.month, progress: &progress, fence: nil)
+            #expect(next.emptiedLogs == 1)
+            #expect(try await db.logs.getLog(late.log)?.kind == .deleted)
+        }
+    }
+
     @Test("batches smaller than the data still delete all of it", arguments: TestBackend.enabled)
     func smallBatches(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend, clock: time.clock) { db in

@@ -59,8 +59,10 @@ public struct RetentionConnector: Sendable {
     private func emptyLogs(
         finishedBefore cutoff: Int, since: Int?, fence: ClaimFence?, into report: inout RetentionReport
     ) async throws {
-        // The first build visited is the first that finished at `since` or later, whatever its id.
-        var after = since.map { Position(time: $0, id: .min) }
+        // The first build visited is the first that finished at `since` or later, whatever its id, less a margin:
+        // a build's finish time is its master's clock, and a master whose clock lags may record a finish the last
+        // pass already went beyond. Logs emptied already are passed over again at the cost of a read.
+        var after = since.map { Position(time: $0.addingSaturated(-Self.finishClockMargin), id: .min) }
         while true {
             let builds = try await transaction(nil) { sql in
                 try await nextBatch(
@@ -72,6 +74,9 @@ public struct RetentionConnector: Sendable {
             after = last
         }
     }
+
+    /// How far (seconds) before the last pass's horizon a pass looks again for builds whose logs to empty.
+    static let finishClockMargin = 3600
 
     /// Deletes at most ``batchSize`` chunks of the logs of `buildIDs`; once none is left, marks those logs emptied
     /// (type `d`, as Buildbot does). Returns whether chunks remain.
