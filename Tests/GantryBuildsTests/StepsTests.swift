@@ -67,6 +67,22 @@ struct StepsTests {
         }
     }
 
+    @Test("SetPropertyFromCommand with over 1 MiB of output sets nothing and says why; its log has it all")
+    func outputTooLongForAProperty() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let huge = Step(
+                name: "huge",
+                action: .setPropertyFromCommand(
+                    ShellCommand(.shell("seq 1 200000")), property: "blob"))
+            let (buildID, results) = try await build([huge], in: db)
+            #expect(results == .exception)
+            #expect(try await db.builds.getBuildProperties(buildID)["blob"] == nil)
+            let text = try await log(of: 0, build: buildID, in: db)
+            #expect(text.contains("hthe command's standard output is over 1 MiB: too long for a property\n"))
+            #expect(text.contains("o1\no2\n") && text.contains("o199999\no200000\n"))
+        }
+    }
+
     @Test("FileDownload, FileUpload and DirectoryUpload move the bytes both ways, delivered whole")
     func transfers() async throws {
         try await withTestDatabase(.sqlite) { db in

@@ -11,9 +11,13 @@ actor StdioLog {
     private let logger: Logger
     /// Secret value → its name; longer values first, so one that contains another is masked whole.
     private var masks: [(value: String, name: String)] = []
-    /// The standard output, when the step asked to keep it (SetPropertyFromCommand, Git's rev-parse).
+    /// The standard output, when the step asked to keep it (SetPropertyFromCommand, Git's rev-parse), up to
+    /// `longestKeptOutput` bytes: it becomes a property, and the master's memory stays bounded.
     private(set) var stdout = ""
     private var keepsStdout = false
+    /// Whether the kept output went over `longestKeptOutput`.
+    private var stdoutOverflowed = false
+    static let longestKeptOutput = 1 << 20
     /// Each stream's unfinished last line.
     private var partial: [String: String] = [:]
     /// The longest secret with a line break in it, in bytes (0: none).
@@ -41,14 +45,21 @@ actor StdioLog {
     /// Collects the standard output from now on, until `takeStdout()`.
     func keepStdout() {
         keepsStdout = true
+        stdoutOverflowed = false
         stdout = ""
     }
 
-    func takeStdout() -> String {
+    /// The output kept since `keepStdout()`; `nil` when it went over `longestKeptOutput` (it is in the log whole).
+    func takeStdout() -> String? {
         keepsStdout = false
         defer { stdout = "" }
-        return stdout
+        return stdoutOverflowed ? nil : stdout
     }
+
+    /// Why kept output is refused.
+    static let keptOutputTooLong = GantryError(
+        .invalidArgument,
+        "the command's standard output is over \(longestKeptOutput >> 20) MiB: too long for a property")
 
     /// Appends `text` to stream `prefix`. Lines are stored whole, as Buildbot's master assembles them: a worker
     /// may cut its output anywhere, and a secret or a line cut across two updates must still be masked and
@@ -97,7 +108,14 @@ actor StdioLog {
 
     private func store(_ text: String, prefix: String) async {
         let shown = masked(text)
-        if keepsStdout, prefix == "o" { stdout += shown }
+        if keepsStdout, prefix == "o", !stdoutOverflowed {
+            if stdout.utf8.count.addingSaturated(shown.utf8.count) > Self.longestKeptOutput {
+                stdoutOverflowed = true
+                stdout = ""
+            } else {
+                stdout += shown
+            }
+        }
         do {
             try await database.logs.appendLog(id, Self.lines(shown, prefix: prefix))
         } catch {

@@ -35,8 +35,9 @@ extension StepRun {
 
         await log.keepStdout()
         let parsed = try await git(["rev-parse", "HEAD"], in: workdir)
-        let head = await log.takeStdout().trimmingCharacters(in: .whitespacesAndNewlines)
+        let kept = await log.takeStdout()
         guard parsed == .exited(0) else { return Self.result(of: parsed) }
+        guard let head = kept?.trimmingCharacters(in: .whitespacesAndNewlines) else { throw StdioLog.keptOutputTooLong }
         try await properties.set("got_revision", .string(head), source: "Git")
         return .success
     }

@@ -14,6 +14,7 @@ extension StepRun {
         let stdout = await log.takeStdout()
         let result = Self.result(of: end, decode: command.result(rc:))
         if result == .success {
+            guard let stdout else { throw StdioLog.keptOutputTooLong }
             let value = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             try await properties.set(name, .string(value), source: "SetPropertyFromCommand Step")
             await log.append("property '\(name)' set\n", prefix: "h")
