@@ -101,6 +101,30 @@ struct HTTPConnectionLimitsTests {
             }
         }
     }
+
+    @Test("a server stopped while connections arrive stops cleanly, however many it had accepted but not served")
+    func stopWhileAccepting() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            for _ in 0..<20 {
+                let opening = try await withAPIServer(db) { base in
+                    let port = try #require(base.port)
+                    // Connections keep coming until the server is gone: some arrive as it stops.
+                    let opening = Task.detached {
+                        var connections: [RawConnection] = []
+                        for _ in 0..<200 {
+                            guard let connection = try? RawConnection(port: port) else { break }
+                            connections.append(connection)
+                        }
+                        try? await Task.sleep(for: .milliseconds(20))
+                        for connection in connections { connection.close() }
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                    return opening
+                }
+                await opening.value
+            }
+        }
+    }
 }
 
 /// A TCP connection to the server under test, written to by hand to send what no HTTP client would. Closed by

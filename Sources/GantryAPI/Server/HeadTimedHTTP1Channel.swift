@@ -9,7 +9,7 @@ import NIOCore
 /// With TLS, the TLS handler goes in front of both: the deadline then sees the requests' bytes, not the records
 /// carrying them, and since it runs from the moment the connection opens, it covers the handshake too.
 struct HeadTimedHTTP1Channel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
+    typealias Value = AcceptedConnection
 
     let base: HTTP1Channel
     let headerTimeout: TimeAmount
@@ -42,10 +42,10 @@ struct HeadTimedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return base.setup(channel: channel, logger: logger)
+        return base.setup(channel: channel, logger: logger).map(AcceptedConnection.init)
     }
 
     func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        await base.handle(value: value.take(), logger: logger)
     }
 }
