@@ -6,6 +6,40 @@ import Testing
 
 @Suite("HTTP API: builders, builds, steps and logs", .paced, .timeLimit(.minutes(3)))
 struct BuildsAPITests {
+    @Test("a log's contents come at most 8 MiB at a time, in whole lines; asking from the next line gives the rest")
+    func contentsInParts() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let master = try await db.masters.findMasterId("m1")
+            let linux = try await db.builders.findBuilderId("linux")
+            let (_, requests) = try await db.buildsets.addBuildset(reason: "r", builderids: [linux])
+            let build = try await db.builds.addBuild(
+                builderid: linux, buildrequestid: try #require(requests[linux]), workerid: nil, masterid: master)
+            let step = try await db.steps.addStep(buildid: build.id, name: "compile")
+            let log = try await db.logs.addLog(stepid: step.id, name: "stdio", kind: .stdio)
+            // 9,216 lines of 1 KiB: 9 MiB.
+            for part in 0..<9 {
+                let lines = (0..<1024).map { "o\(part)-\($0) " + String(repeating: "x", count: 1014) + "\n" }
+                try await db.logs.appendLog(log, lines.joined())
+            }
+            try await withAPIServer(db) { base in
+                let first = try await httpGet(base, "/api/v2/logs/\(log)/contents")
+                guard case .string(let head)? = first["logchunks", 0, "content"] else {
+                    Issue.record("no content: \(first)")
+                    return
+                }
+                #expect(head.utf8.count <= 8 << 20 && head.utf8.count > (8 << 20) - 2048 && head.hasSuffix("\n"))
+                let got = head.utf8.filter { $0 == UInt8(ascii: "\n") }.count
+                let rest = try await httpGet(base, "/api/v2/logs/\(log)/contents?offset=\(got)")
+                guard case .string(let tail)? = rest["logchunks", 0, "content"] else {
+                    Issue.record("no content: \(rest)")
+                    return
+                }
+                #expect(got + tail.utf8.filter { $0 == UInt8(ascii: "\n") }.count == 9 * 1024)
+                #expect(tail.hasSuffix("o8-1023 " + String(repeating: "x", count: 1014) + "\n"))
+            }
+        }
+    }
+
     @Test("a build with its steps and logs, filtered and read back; unknown parents are 404")
     func builds() async throws {
         try await withTestDatabase(.sqlite) { db in

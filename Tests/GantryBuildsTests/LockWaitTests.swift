@@ -30,7 +30,8 @@ struct LockWaitTests {
         "a build waits for a lock held by another, saying so; a step waits the same way; stopping a waiting build cancels it without running a step; the holder's end lets the waiting step run"
     )
     func waiting() async throws {
-        try await withTestDatabase(.sqlite) { db in
+        let time = ManualWallClock()
+        try await withTestDatabase(.sqlite, clock: time.clock) { db in
             try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
                 let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
                 defer { Task { await worker.stop() } }
@@ -73,12 +74,17 @@ struct LockWaitTests {
                 #expect(thirdResults == .cancelled)
                 #expect(try await db.steps.getSteps(buildid: thirdID).isEmpty, "no step ran")
 
+                // The waiting step has its lock only once the holder ends, ten seconds on.
+                time.advance(by: 10)
                 await holder.control.stop(reason: "done")
                 #expect(try await holding.value.results == .cancelled)
                 let (secondID, secondResults) = try await afterwards.value
                 #expect(secondResults == .success)
                 let steps = try await db.steps.getSteps(buildid: secondID)
-                #expect(steps.map(\.results) == [.success] && steps.first?.locksAcquiredAt != nil)
+                #expect(steps.map(\.results) == [.success])
+                let waited = try #require(steps.first)
+                #expect(waited.locksAcquiredAt == waited.startedAt.map { $0.addingTimeInterval(10) })
+                #expect(try await db.builds.getBuild(secondID)?.locksDurationSeconds == 10)
                 #expect(try await db.locks.getHolders().isEmpty, "every lock went with its build or step")
             }
         }

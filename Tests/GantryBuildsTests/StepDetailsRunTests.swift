@@ -59,4 +59,31 @@ struct StepDetailsRunTests {
             }
         }
     }
+
+    @Test("a step shows its description, rendered, while it runs")
+    func running() async throws {
+        var wait = Step.shell("wait", .shell("sleep 30"))
+        wait.description = "waiting on %(prop:buildername)s"
+        try await withTestDatabase(.sqlite) { db in
+            try await WorkerPortHarness.withPort(passwords: ["wk1": "pass1"]) { harness in
+                let (worker, link, info) = try await harness.connect(name: "wk1", password: "pass1")
+                defer { Task { await worker.stop() } }
+                let (master, workerID, request) = try await claimedRequest(in: db)
+                let runner = BuildRunner(database: db, masterID: master, logger: silentLogger)
+                let job = BuildRunner.Assignment(
+                    request: request, builderName: "b1", workerID: workerID, link: link, info: info, steps: [wait])
+                let running = Task { try await runner.run(job) }
+                #expect(
+                    await waitUntil {
+                        guard let build = try? await db.builds.getBuilds(buildrequestid: request.id).first else {
+                            return false
+                        }
+                        let steps = (try? await db.steps.getSteps(buildid: build.id)) ?? []
+                        return steps.first?.stateString == "waiting on b1"
+                    })
+                await job.control.stop(reason: "seen")
+                #expect(try await running.value.results == .cancelled)
+            }
+        }
+    }
 }

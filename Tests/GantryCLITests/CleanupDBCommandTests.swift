@@ -46,6 +46,12 @@ struct CleanupDBCommandTests {
         #expect(logsOnly.standardOutput.contains("compacted the SQLite database (VACUUM) in "))
         #expect(size() < before, "the file is \(size()) bytes, \(before) before the old log was emptied")
 
+        // A horizon on the command line replaces the configuration's: `--logs` alone deletes no build.
+        try "retention: {builds: 30d}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let replaced = try await GantryProcess.run(["cleanupdb", "--config", config, "--logs", "30d"])
+        #expect(replaced.status == 0, "\(replaced.standardError)")
+        #expect(deleted("builds", in: replaced.standardOutput) == 0)
+
         let builds = try await GantryProcess.run(["cleanupdb", "--db", "sqlite:\(path)", "--builds", "30d"])
         #expect(builds.status == 0, "\(builds.standardError)")
         #expect(deleted("builds", in: builds.standardOutput) == 1)

@@ -64,7 +64,7 @@ extension ProcessTests {
                     most = max(most, holders)
                 }
                 #expect(trace.split(separator: "\n").count == 24 && holders == 0, "\(trace)")
-                #expect(most <= 2, "\(trace)")
+                #expect(most == 2, "\(trace)")
                 let lockedBuilds = builds.filter { $0.builderID == locked }
                 #expect(lockedBuilds.count == 12 && lockedBuilds.allSatisfy { $0.results == .success })
                 #expect(Set(lockedBuilds.map(\.masterID)).count == 2, "both masters ran builds under the lock")
