@@ -207,13 +207,21 @@ public final class Database: Sendable {
             await started.wait()
             var leased = false
             do {
-                let result = try await client.withConnection { connection in
-                    leased = true
-                    return try await PostgresTransaction.run(
-                        on: connection, timeLimit: timeLimit, logger: logger, body)
+                var attempt = 1
+                while true {
+                    do {
+                        let result = try await client.withConnection { connection in
+                            leased = true
+                            return try await PostgresTransaction.run(
+                                on: connection, timeLimit: timeLimit, logger: logger, body)
+                        }
+                        if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
+                        return result
+                    } catch let notBegun as PostgresTransaction.NotBegun {
+                        guard attempt < PostgresTransaction.attempts, !Task.isCancelled else { throw notBegun.error }
+                        attempt += 1
+                    }
                 }
-                if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
-                return result
             } catch let error where !leased && !Task.isCancelled {
                 throw GantryError(
                     .databaseUnavailable,

@@ -17,6 +17,15 @@ import SQLKit
 /// A statement's failure is thrown as a ``StatementError``, or as `GantryError.databaseUnavailable` when the
 /// connection failed before COMMIT could land, so callers can tell "nothing was written" from "unknown".
 enum PostgresTransaction {
+    /// The transaction's BEGIN failed (on a pooled connection that died unnoticed, say): its body never ran, so
+    /// the whole call may be made again on another connection.
+    struct NotBegun: Error {
+        let error: any Error
+    }
+
+    /// How many connections one transaction tries whose BEGIN fails.
+    static let attempts = 3
+
     /// - Parameter timeLimit: `nil` for none (schema migrations, whose DDL may take long on a big database).
     static func run<T: Sendable>(
         on connection: PostgresConnection,
@@ -36,7 +45,7 @@ enum PostgresTransaction {
         do {
             try await sql.raw("BEGIN").run()
         } catch {
-            throw DatabaseFailure.uncommitted(error)
+            throw NotBegun(error: DatabaseFailure.uncommitted(error))
         }
         let result: T
         do {
