@@ -61,11 +61,7 @@ struct BuildPropertiesAPITests {
     @Test("properties of unknown parents are 404; property is refused where it means nothing, or empty, or too many")
     func refusals() async throws {
         try await withTestDatabase(.sqlite) { db in
-            let master = try await db.masters.findMasterId("m1")
-            let linux = try await db.builders.findBuilderId("linux")
-            let (_, requests) = try await db.buildsets.addBuildset(reason: "r", builderids: [linux])
-            let build = try await db.builds.addBuild(
-                builderid: linux, buildrequestid: try #require(requests[linux]), workerid: nil, masterid: master)
+            let build = try await startedBuild(db)
             try await withAPIServer(db) { (base: URL) async throws in
                 #expect(try await httpGet(base, "/api/v2/builds/999/properties").status == 404)
                 #expect(try await httpGet(base, "/api/v2/buildsets/999/properties").status == 404)

@@ -9,11 +9,7 @@ struct BuildsAPITests {
     @Test("a log's contents come at most 8 MiB at a time, in whole lines; asking from the next line gives the rest")
     func contentsInParts() async throws {
         try await withTestDatabase(.sqlite) { db in
-            let master = try await db.masters.findMasterId("m1")
-            let linux = try await db.builders.findBuilderId("linux")
-            let (_, requests) = try await db.buildsets.addBuildset(reason: "r", builderids: [linux])
-            let build = try await db.builds.addBuild(
-                builderid: linux, buildrequestid: try #require(requests[linux]), workerid: nil, masterid: master)
+            let build = try await startedBuild(db)
             let step = try await db.steps.addStep(buildid: build.id, name: "compile")
             let log = try await db.logs.addLog(stepid: step.id, name: "stdio", kind: .stdio)
             // 9,216 lines of 1 KiB: 9 MiB.

@@ -9,11 +9,7 @@ struct StepLinksAPITests {
     @Test("a step's urls are served by the API and shown, escaped, on the build page; hidden steps are not shown")
     func links() async throws {
         try await withTestDatabase(.sqlite) { db in
-            let master = try await db.masters.findMasterId("m1")
-            let linux = try await db.builders.findBuilderId("linux")
-            let (_, requests) = try await db.buildsets.addBuildset(reason: "r", builderids: [linux])
-            let build = try await db.builds.addBuild(
-                builderid: linux, buildrequestid: try #require(requests[linux]), workerid: nil, masterid: master)
+            let build = try await startedBuild(db)
             let test = try await db.steps.addStep(buildid: build.id, name: "test")
             try await db.steps.addStepURL(test.id, name: "report <1>", url: "https://ci.example.org/r?a=1&b=2")
             try await db.steps.finishStep(test.id, results: .failure, stateString: "'make test' (failure)")
