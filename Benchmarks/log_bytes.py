@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Database bytes per log line: a build's stdio stored raw, as appended, and once its log is finished.
+"""Database bytes per log line: a build's stdio stored raw, as appended, and once its log is finished and settled.
 
-Usage: Benchmarks/log_bytes.py [--lines 200000]
+Usage: Benchmarks/log_bytes.py [--lines 200000] [--storage database|files]
 Starts a master on a fresh SQLite file with a local pool of one native worker, forces one build whose step prints
 LINES lines of typical build output (compiler progress, warnings, test results, link steps; the same on every run),
 and reads the database file directly. It copies the database once every line has arrived but before the step ends
-(the log as appended) and again after the build (the log finished, its chunks merged), and makes a third copy of the
-first with every chunk stored raw (`compressed = 0`), as Gantry stored logs before compression. For each it prints
-the chunks, the bytes of chunk content per line and the bytes of the whole file per line after VACUUM, and it
-checks that the finished log holds the same lines, byte for byte.
+(the log as appended) and again once the log is settled (its chunks merged, or with `--storage files` moved into a
+file), and makes a third copy of the first with every chunk stored raw (`compressed = 0`), as Gantry stored logs
+before compression. For each it prints the chunks, the bytes of chunk content per line and the bytes of the whole
+file per line after VACUUM (and the log file's bytes per line), and it checks that the settled log holds the same
+lines, byte for byte. It also prints how long the log took to settle after the build ended.
 """
-import argparse, json, os, shutil, sqlite3, sys, tempfile, time, urllib.request, zlib
+import argparse, json, os, shutil, sqlite3, struct, sys, tempfile, time, urllib.request, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gantry_process import ROOT, gantry, start_master  # noqa: E402
@@ -89,6 +90,23 @@ def build_finished(path):
     return bool(log and log[2]) and query(path, "SELECT COUNT(*) FROM builds WHERE complete_at IS NOT NULL")[0][0] == 1
 
 
+def log_settled(path):
+    log = the_log(path)
+    return bool(log) and query(path, "SELECT compacted FROM logs WHERE id = ?", log[0])[0][0] == 1
+
+
+def archive_lines(path):
+    """The lines of a log file: its chunks as the index at its end locates them."""
+    with open(path, "rb") as f:
+        data = f.read()
+    index, count = struct.unpack(">qq", data[-26:-10])
+    lines = []
+    for n in range(count):
+        first, last, offset, length, codec = struct.unpack(">qqqqB", data[index + 33 * n:index + 33 * (n + 1)])
+        lines.append(text(data[offset:offset + length], codec))
+    return b"\n".join(lines)
+
+
 def copy(source, destination):
     """A consistent copy of the live database."""
     live = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -102,9 +120,9 @@ def measure(path, label, logid):
     connection = sqlite3.connect(path)
     connection.execute("VACUUM")
     num_lines = connection.execute("SELECT num_lines FROM logs WHERE id = ?", (logid,)).fetchone()[0]
-    chunks, stored, compressed = connection.execute(
+    chunks, stored, compressed = (value or 0 for value in connection.execute(
         "SELECT COUNT(*), SUM(LENGTH(content)), SUM(compressed = 1) FROM logchunks WHERE logid = ?",
-        (logid,)).fetchone()
+        (logid,)).fetchone())
     pages = connection.execute("PRAGMA page_count").fetchone()[0] * connection.execute("PRAGMA page_size").fetchone()[0]
     lines = b"\n".join(text(content, method) for content, method in connection.execute(
         "SELECT content, compressed FROM logchunks WHERE logid = ? ORDER BY first_line", (logid,)))
@@ -117,9 +135,13 @@ def measure(path, label, logid):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--storage", choices=["database", "files"], default="database")
     args = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="gantry-log-bytes-")
     database = os.path.join(directory, "gantry.sqlite")
+    files = os.path.join(directory, "logs")
+    os.mkdir(files)
+    storage = f"logStorage: {{type: files, directory: {files}}}" if args.storage == "files" else ""
     generator = os.path.join(directory, "output.py")
     with open(generator, "w") as f:
         f.write(GENERATOR)
@@ -130,6 +152,7 @@ builders:
 schedulers:
   - {{name: force, type: force, builderNames: [b1]}}
 pools: [{{name: p, builders: [b1], maxWorkers: 1}}]
+{storage}
 """, f"sqlite:{database}")
     base = f"http://127.0.0.1:{http}"
     try:
@@ -139,6 +162,9 @@ pools: [{{name: p, builders: [b1], maxWorkers: 1}}]
         appended = os.path.join(directory, "appended.sqlite")
         copy(database, appended)
         wait(lambda: build_finished(database), 300, "the build to finish")
+        ended = time.monotonic()
+        wait(lambda: log_settled(database), 300, "the log to settle")
+        settled_after = time.monotonic() - ended
         finished = os.path.join(directory, "finished.sqlite")
         copy(database, finished)
     finally:
@@ -158,10 +184,15 @@ pools: [{{name: p, builders: [b1], maxWorkers: 1}}]
           f"({args.lines} of build output)")
     before = measure(raw, "before: raw chunks as appended", logid)
     measure(appended, "as appended, compressed", logid)
-    after = measure(finished, "after: finished, chunks merged", logid)
+    after = measure(finished, f"after: settled ({args.storage})", logid)
+    if args.storage == "files":
+        archive = query(finished, "SELECT archive FROM logs WHERE id = ?", logid)[0][0]
+        after = archive_lines(archive)
+        print(f"{'the log file':<34} {os.path.getsize(archive) / num_lines:8.2f} B/line")
+    print(f"settled {settled_after:.1f} s after the build ended")
     # The finished log also holds the lines the master wrote after the copy (the command's end).
     same = after[:len(before)] == before
-    print(f"lines identical after merging: {'yes' if same else 'NO'}; text {len(before) / num_lines:.2f} B/line")
+    print(f"lines identical once settled: {'yes' if same else 'NO'}; text {len(before) / num_lines:.2f} B/line")
     shutil.rmtree(directory)
     if not same:
         sys.exit(1)

@@ -44,7 +44,7 @@ public struct ConfigLoader {
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
                 "collapseRequests",
                 "schedulers", "workers", "workerPort", "secrets", "pools", "auth", "reporters", "publicURL",
-                "changeSources", "locks", "retention",
+                "changeSources", "locks", "retention", "logStorage",
             ],
             at: "")
         var config = MasterConfig(
@@ -107,6 +107,7 @@ public struct ConfigLoader {
         config.publicURL = reader.webURL(top, "publicURL", at: "")
         config.changeSources = reader.changeSources(top["changeSources"], basedir: basedir)
         config.retention = reader.retention(top["retention"])
+        config.logStorage = reader.logStorage(top["logStorage"], basedir: basedir)
         if config.secrets.directory == nil && config.secrets.environmentPrefix == nil {
             if !config.reporters.isEmpty {
                 reader.problem(

@@ -42,6 +42,8 @@ public struct MasterConfig: Sendable, Hashable {
     /// How long finished builds, their logs and what goes with them are kept; `nil` (the default) keeps
     /// everything, and this master runs no janitor.
     public var retention: RetentionSettings? = nil
+    /// Where finished logs are kept: in the database (the default) or in files. Takes effect at the next start.
+    public var logStorage: LogStorage = .database
     /// The web UI's address as users reach it (Buildbot's `buildbotURL`), for the links reports carry; the HTTP
     /// API's own address when not set.
     public var publicURL: String? = nil
@@ -90,7 +92,7 @@ extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             "builders": builders, "collapseRequests": collapseRequests, "schedulers": schedulers, "workers": workers,
             "workerPort": workerPort,
             "secrets": secrets, "pools": pools, "reporters": reporters, "changeSources": changeSources, "locks": locks,
-            "retention": retention as Any, "publicURL": publicURL as Any,
+            "retention": retention as Any, "logStorage": logStorage, "publicURL": publicURL as Any,
             "basedir": basedir,
         ]
         return Mirror(self, children: children, displayStyle: .struct)

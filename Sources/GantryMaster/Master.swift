@@ -35,6 +35,8 @@ public actor Master: Service {
     let membership: ClusterMembership
     /// Tails the event feed for this master's event-stream clients; stopped after the HTTP API.
     let events: EventFeed
+    /// Merges or archives the logs finished here, away from the steps' path.
+    let logSettler: LogSettler
     let http: HTTPServer
     /// The worker port and what serves it; none when no worker or pool is configured.
     let farm: WorkerFarm?
@@ -48,7 +50,7 @@ public actor Master: Service {
         integrations: IntegrationFactory, forceSchedulers: ForceSchedulerRegistry, triggers: TriggerableSchedulers,
         passwords: WorkerPasswords,
         access: AccessControl, lifecycle: MasterLifecycle, membership: ClusterMembership, events: EventFeed,
-        http: HTTPServer,
+        logSettler: LogSettler, http: HTTPServer,
         farm: WorkerFarm?, tls: MasterTLS
     ) {
         self.id = id
@@ -64,6 +66,7 @@ public actor Master: Service {
         self.lifecycle = lifecycle
         self.membership = membership
         self.events = events
+        self.logSettler = logSettler
         self.http = http
         self.farm = farm
         self.tls = tls
@@ -124,6 +127,8 @@ public actor Master: Service {
         }
         let membership = ClusterMembership(lifecycle: lifecycle) { farm?.joined() }
         let events = EventFeed(database: database, clock: clock, logger: logger)
+        let logSettler = try LogSettler(
+            storage: configuration.logStorage, masterID: id, database: database, clock: clock, logger: logger)
         let access = AccessControl(configuration.auth, insecure: configuration.httpInsecure)
         if !configuration.reporters.isEmpty && configuration.publicURL == nil {
             logger.warning(
@@ -154,14 +159,14 @@ public actor Master: Service {
             integrations: integrations, forceSchedulers: forceSchedulers, triggers: triggers, passwords: passwords,
             access: access,
             lifecycle: lifecycle,
-            membership: membership, events: events, http: http, farm: farm, tls: tls)
+            membership: membership, events: events, logSettler: logSettler, http: http, farm: farm, tls: tls)
     }
 
     /// Runs the master until a graceful shutdown (or cancellation) has unwound it.
     public func run() async throws {
         // Started in this order and stopped in reverse: the workers first (pools terminate, builds in flight end
         // with their connections), then the HTTP API, then the master leaves the cluster cleanly.
-        var services: [any Service] = [membership, events, http]
+        var services: [any Service] = [membership, events, logSettler, http]
         if let farm { services += [AfterShutdown { await self.releasePools() }, farm] }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -95,6 +95,37 @@ struct IntegrationsConfigTests {
                     logs: .seconds(30 * 86_400), builds: .seconds(365 * 86_400), interval: .seconds(3600)))
     }
 
+    @Test("the README's log storage example is valid; a directory that is not there or a wrong type is refused")
+    func readmeLogStorage() throws {
+        let basedir = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-ls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: basedir.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: basedir) }
+        let loader = ConfigLoader(basedir: basedir.path)
+        let config = try loader.parse(try readmeExample("logstorage-example"))
+        #expect(config.logStorage == .files(directory: basedir.path + "/logs"))
+        #expect(try loader.parse("name: m").logStorage == .database)
+        #expect(try loader.parse("logStorage: {type: database}").logStorage == .database)
+        let refused: [(String, String)] = [
+            (
+                "logStorage: {type: files, directory: nowhere}",
+                "logStorage.directory: '\(basedir.path)/nowhere' does not exist"
+            ),
+            ("logStorage: {type: files}", "logStorage.directory: says where the files go"),
+            ("logStorage: {type: s3}", "logStorage.type: must be 'database' or 'files', not 's3'"),
+            ("logStorage: {type: database, directory: logs}", "logStorage.directory: only logs stored as files"),
+            ("logStorage: files", "logStorage: must be a mapping"),
+            ("logStorage: {type: files, directory: logs, bucket: b}", "logStorage"),
+        ]
+        for (yaml, message) in refused {
+            #expect {
+                _ = try loader.parse(yaml)
+            } throws: { error in
+                "\(error)".contains(message)
+            }
+        }
+    }
+
     @Test("a change source's name defaults to its URL; `all` and plain names are read as such")
     func changeSourceDefaults() throws {
         let config = try loader.parse(

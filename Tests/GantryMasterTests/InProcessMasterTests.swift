@@ -102,7 +102,7 @@ struct InProcessMasterTests {
     }
 
     @Test(
-        "runs a build on a real buildbot-worker",
+        "runs a build on a real buildbot-worker, and moves its finished log into a file",
         .enabled(if: BuildbotWorkerProcess.executable != nil, "GANTRY_TEST_BUILDBOT_WORKER is not set"),
         arguments: TestBackend.enabled)
     func runsABuild(backend: TestBackend) async throws {
@@ -118,7 +118,10 @@ struct InProcessMasterTests {
                 builders: [{name: b1, workers: [wk1], steps: [{shell: "echo in-process"}]}]
                 schedulers:
                   - {type: force, name: force, builderNames: [b1]}
+                logStorage: {type: files, directory: logs}
                 """
+            let logs = directory.appendingPathComponent("logs")
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             try await withMaster(yaml, database: db, directory: directory) { _, base in
                 let worker = try await BuildbotWorkerProcess(
                     name: "wk1", password: "pass1", masterPort: workerPort, directory: directory)
@@ -130,7 +133,16 @@ struct InProcessMasterTests {
                 #expect(forced.status == 200)
                 let built = try await waitUntil { try await db.builds.getBuilds(complete: true).count == 1 }
                 #expect(built, "\(worker.log)")
-                #expect(try await db.builds.getBuilds(complete: true).first?.results == .success)
+                let build = try #require(try await db.builds.getBuilds(complete: true).first)
+                #expect(build.results == .success)
+                let step = try #require(try await db.steps.getSteps(buildid: build.id).first)
+                let log = try #require(try await db.logs.getLogs(stepid: step.id).first)
+                // The log settles in the background, after its step ended.
+                #expect(
+                    await waitUntil { (try? FileManager.default.contentsOfDirectory(atPath: logs.path))?.count == 1 })
+                #expect(await waitUntil { (try? await db.count("logchunks", where: "logid = \(log.id)")) == 0 })
+                let raw = try await httpGetText(base, "/api/v2/logs/\(log.id)/raw")
+                #expect(raw.status == 200 && raw.text.contains("in-process"), "\(raw.text)")
                 await worker.stop()
             }
         }

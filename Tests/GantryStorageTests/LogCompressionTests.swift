@@ -5,7 +5,7 @@ import Testing
 
 @testable import GantryStorage
 
-@Suite("Log storage: compressed chunks, merged when a log finishes", .paced, .timeLimit(.minutes(3)))
+@Suite("Log storage: compressed chunks, merged once a log is settled", .paced, .timeLimit(.minutes(3)))
 struct LogCompressionTests {
     let time = ManualWallClock()
 
@@ -21,6 +21,7 @@ struct LogCompressionTests {
             let appended = try await LogFixture.storedBytes(db, log)
             #expect(appended < text.utf8.count, "chunks of ten lines are compressed as they arrive")
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             let finished = try await LogFixture.storedBytes(db, log)
             #expect(finished * 4 < text.utf8.count, "\(finished) bytes stored for \(text.utf8.count) of text")
             #expect(finished * 3 < appended * 2, "merged chunks compress better than small ones")
@@ -45,6 +46,7 @@ struct LogCompressionTests {
             let lines = LogFixture.buildOutput(3000)
             try await LogFixture.append(lines, to: log, by: 10, db)
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             let whole = LogFixture.text(lines[100...])
             let part = try await db.logs.getLogLines(log, first: 100, last: 2999, maxBytes: 10_000)
             #expect(part.utf8.count <= 10_000 && part.utf8.count > 9_000 && whole.hasPrefix(part))
@@ -65,6 +67,7 @@ struct LogCompressionTests {
             try await db.logs.appendLog(log, "hend\n")
             #expect(try await db.logs.getLogLines(log, first: 0, last: 2) == "hstart\n" + long + "hend\n")
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             #expect(try await db.logs.getLog(log)?.numLines == 3)
             #expect(try await db.logs.getLogLines(log, first: 0, last: 2) == "hstart\n" + long + "hend\n")
         }
@@ -82,6 +85,7 @@ struct LogCompressionTests {
             try await db.logs.appendLog(log, String(repeating: line, count: count))
             #expect(try await LogFixture.storedBytes(db, log) * 100 < count * line.utf8.count)
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             let chunks = try await db.count("logchunks", where: "logid = \(log)")
             #expect(chunks < count * line.utf8.count / (64 << 10), "\(chunks) chunks")
             let tail = try await db.logs.getLogLines(log, first: count - 3, last: count + 5)
@@ -111,6 +115,7 @@ struct LogCompressionTests {
             #expect(try await db.logs.getLogLines(log, first: 0, last: 400) == expected)
 
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             #expect(try await db.count("logchunks", where: "logid = \(log)") == 1)
             #expect(try await db.logs.getLogLines(log, first: 0, last: 400) == expected)
             #expect(try await allLines(db, log) == expected)
@@ -190,6 +195,7 @@ struct LogCompressionTests {
             lines[1500] = "eERROR: test_wire_3 failed"
             try await LogFixture.append(lines, to: log, by: 25, db)
             try await db.logs.finishLog(log)
+            #expect(try await db.logs.settleLog(log, storage: .database) != .unchanged)
             #expect(try await db.count("logchunks", where: "logid = \(log) AND compressed = 1") > 0)
             #expect(try await search(db, log, "error", from: 0) == 17)
             #expect(try await search(db, log, "error", from: 17) == 1500)

@@ -26,6 +26,7 @@ public enum LogKey {
     public static let masterEvent = "gantry.event.master"
     public static let masters = "gantry.masters"
     public static let message = "gantry.message"
+    public static let path = "gantry.path"
     public static let pool = "gantry.pool"
     public static let quarantine = "gantry.quarantine"
     public static let reason = "gantry.reason"

@@ -29,17 +29,12 @@ extension LogsConnector {
         var bound = line
         while true {
             let chunks = try await database.withTransaction { [bound] sql in
-                let query = sql.select().columns(LogChunk.columns).from("logchunks").where("logid", .equal, logid)
-                switch direction {
-                case .next:
-                    // A range of the (logid, first_line) index: from the chunk holding the line after `bound` on.
-                    let start = Self.chunkStart(logid, holding: bound.addingSaturated(1))
-                    query.where("first_line", .greaterThanOrEqual, start).where("last_line", .greaterThan, bound)
-                        .orderBy("first_line")
-                case .previous:
-                    query.where("first_line", .lessThan, bound).orderBy("first_line", .descending)
-                }
-                return try await query.limit(Self.readBatch).all().map { try LogChunk($0, logid: logid) }
+                let span: ChunkSpan =
+                    switch direction {
+                    case .next: .from(bound.addingSaturated(1), through: .max)
+                    case .previous: .before(bound)
+                    }
+                return try await Self.chunks(logid, span, limit: Self.readBatch, in: sql)
             }
             guard !chunks.isEmpty else { return nil }
             for chunk in chunks {

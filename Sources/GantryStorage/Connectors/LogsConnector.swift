@@ -72,13 +72,7 @@ public struct LogsConnector: Sendable {
         var next = first
         while next <= last {
             let chunks = try await database.withTransaction { [next] sql in
-                try await sql.select().columns(LogChunk.columns).from("logchunks")
-                    .where("logid", .equal, logid)
-                    .where("first_line", .greaterThanOrEqual, Self.chunkStart(logid, holding: next))
-                    .where("first_line", .lessThanOrEqual, last)
-                    .where("last_line", .greaterThanOrEqual, next)
-                    .orderBy("first_line").limit(Self.readBatch).all()
-                    .map { try LogChunk($0, logid: logid) }
+                try await Self.chunks(logid, .from(next, through: last), limit: Self.readBatch, in: sql)
             }
             guard !chunks.isEmpty else { break }
             for chunk in chunks {
@@ -98,16 +92,9 @@ public struct LogsConnector: Sendable {
     static func lines(_ logid: Int, first: Int, last: Int, in sql: any SQLDatabase) async throws -> String {
         guard first <= last else { return "" }
         var text = ""
-        for row in try await sql.select().columns(LogChunk.columns).from("logchunks")
-            .where("logid", .equal, logid)
-            .where("first_line", .greaterThanOrEqual, chunkStart(logid, holding: first))
-            .where("first_line", .lessThanOrEqual, last)
-            .where("last_line", .greaterThanOrEqual, first)
-            .orderBy("first_line")
-            .all()
-        {
+        for chunk in try await chunks(logid, .from(first, through: last), limit: nil, in: sql) {
             // Lines end at `\n` bytes only: a `\r\n` is one Character, but a line ending in `\r` all the same.
-            for (number, line) in try LogChunk(row, logid: logid).lines where (first...last).contains(number) {
+            for (number, line) in chunk.lines where (first...last).contains(number) {
                 text += Self.text(line) + "\n"
             }
         }
@@ -120,12 +107,7 @@ public struct LogsConnector: Sendable {
         var next = 0
         while true {
             let chunks = try await database.withTransaction { [next] sql in
-                try await sql.select().columns(LogChunk.columns).from("logchunks")
-                    .where("logid", .equal, logid)
-                    .where("first_line", .greaterThanOrEqual, Self.chunkStart(logid, holding: next))
-                    .where("last_line", .greaterThanOrEqual, next)
-                    .orderBy("first_line").limit(Self.readBatch).all()
-                    .map { try LogChunk($0, logid: logid) }
+                try await Self.chunks(logid, .from(next, through: .max), limit: Self.readBatch, in: sql)
             }
             guard !chunks.isEmpty else { return }
             for chunk in chunks {
@@ -138,20 +120,57 @@ public struct LogsConnector: Sendable {
     /// The chunks read at once: a log is read a few chunks at a time, never held whole.
     static let readBatch = 16
 
-    /// The first line of the chunk holding `line` (the last chunk starting at or before it; 0 when none does), as
-    /// an expression of the statement that reads from it. A compaction may merge chunks between two statements; in
-    /// one statement the chunk it finds and the chunks read from it are of one state, so no line is missed or
-    /// repeated.
-    static func chunkStart(_ logid: Int, holding line: Int) -> any SQLExpression {
-        SQLFunction(
-            "COALESCE",
-            args: SQLSubquery.select {
-                $0.column("first_line").from("logchunks")
-                    .where("logid", .equal, logid).where("first_line", .lessThanOrEqual, line)
-                    .orderBy("first_line", .descending).limit(1)
-            },
-            SQLLiteral.numeric("0")
-        )
+    /// Which chunks of a log a read takes.
+    enum ChunkSpan {
+        /// Those holding lines `first...last`, in line order.
+        case from(_ first: Int, through: Int)
+        /// Those starting before the line, the last first.
+        case before(Int)
+    }
+
+    /// Up to `limit` chunks (all when nil) of log `logid` in `span`: from the database, or from the log's archive
+    /// once it has one. The log's row and its chunks are read by one statement, so of one state: a log's chunks
+    /// leave the database only after its row names the archive, so a read finds every line in one or the other.
+    /// The chunk holding the first line is found in that statement too: a compaction may merge chunks between two
+    /// statements, and then no line is missed or repeated.
+    static func chunks(_ logid: Int, _ span: ChunkSpan, limit: Int?, in sql: any SQLDatabase) async throws
+        -> [LogChunk]
+    {
+        let within: SQLQueryString
+        let order: SQLQueryString
+        switch span {
+        case .from(let first, let last):
+            // A range of the (logid, first_line) index: from the chunk holding `first` on.
+            within = """
+                c.first_line >= COALESCE((
+                    SELECT first_line FROM logchunks WHERE logid = \(bind: logid) AND first_line <= \(bind: first)
+                    ORDER BY first_line DESC LIMIT 1), 0)
+                AND c.first_line <= \(bind: last) AND c.last_line >= \(bind: first)
+                """
+            order = "c.first_line"
+        case .before(let line):
+            within = "c.first_line < \(bind: line)"
+            order = "c.first_line DESC"
+        }
+        let limited: SQLQueryString = limit.map { "LIMIT \(literal: $0)" } ?? ""
+        let rows = try await sql.raw(
+            """
+            SELECT logs.archive, c.first_line, c.last_line, c.content, c.compressed
+            FROM logs LEFT JOIN logchunks c ON c.logid = logs.id AND \(within)
+            WHERE logs.id = \(bind: logid)
+            ORDER BY \(order) \(limited)
+            """
+        ).all()
+        if let path = try rows.first?.decode(column: "archive", as: String?.self) {
+            let archive = try LogArchive(path: path, of: "log \(logid)")
+            switch span {
+            case .from(let first, let last):
+                return try archive.chunks(from: first, through: last, limit: limit, of: "log \(logid)")
+            case .before(let line):
+                return try archive.chunks(before: line, limit: limit ?? .max, of: "log \(logid)")
+            }
+        }
+        return try rows.filter { try !$0.decodeNil(column: "first_line") }.map { try LogChunk($0, logid: logid) }
     }
 
     /// A chunk's lines as text: bytes that are not UTF-8 read as U+FFFD, NUL and control characters as they are.
@@ -159,23 +178,15 @@ public struct LogsConnector: Sendable {
         String(decoding: content, as: UTF8.self)
     }
 
-    /// Marks the log complete (no more lines come), then merges its chunks with ``compressLog(_:)``.
-    ///
-    /// The log is complete and readable whether or not the merge succeeds, so a failed merge is logged rather than
-    /// thrown: it only leaves the log stored larger, and `compressLog` can merge it later.
+    /// Marks the log complete (no more lines come) and wakes this master's log settler, which merges or archives
+    /// its chunks in the background (``settleLog(_:storage:)``): a step does not wait for a large log to settle.
     public func finishLog(_ logid: Int) async throws {
         try await database.withTransaction { sql in
             try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
             guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
             try await Self.record(log, "finished", in: sql, database: database)
         }
-        do {
-            try await compressLog(logid)
-        } catch {
-            database.logger.warning(
-                "log chunks not merged; the log stays readable as stored",
-                metadata: [LogKey.log: "\(logid)", LogKey.error: "\(error)"])
-        }
+        database.notifier.deliver(.logsFinished)
     }
 
     /// Records `logs/<id>/<event>` with `log` as its payload, as the transaction's last statements.

@@ -97,6 +97,7 @@ public struct RetentionConnector: Sendable {
             ).all()
             guard chunks.count == size, let last = chunks.last else {
                 try await Self.delete(from: "logchunks", where: "logid", in: logs, sql, into: &batch)
+                try await Self.forgetArchives(ofLogsIn: logs, sql, into: &batch)
                 batch.emptiedLogs = try await sql.raw(
                     """
                     UPDATE logs SET type = \(bind: deleted)
@@ -120,6 +121,7 @@ public struct RetentionConnector: Sendable {
             batch.add(whole.addingSaturated(part), from: "logchunks")
             return (batch, true)
         }
+        removeArchives(batch)
         report.merge(batch)
         return remain
     }
@@ -135,6 +137,7 @@ public struct RetentionConnector: Sendable {
         ) { ids, sql, batch in
             let builds: SQLQueryString = "\(binds: ids)"
             let steps: SQLQueryString = "SELECT id FROM steps WHERE buildid IN (\(binds: ids))"
+            try await Self.forgetArchives(ofLogsIn: "SELECT id FROM logs WHERE stepid IN (\(steps))", sql, into: &batch)
             try await Self.delete(from: "logs", where: "stepid", in: steps, sql, into: &batch)
             try await Self.delete(from: "steps", where: "buildid", in: builds, sql, into: &batch)
             try await Self.delete(from: "build_properties", where: "buildid", in: builds, sql, into: &batch)
@@ -241,6 +244,7 @@ public struct RetentionConnector: Sendable {
                 if !rows.isEmpty { try await delete(rows.map(\.id), sql, &batch) }
                 return (rows, batch)
             }
+            removeArchives(batch)
             report.merge(batch)
             guard let last = rows.last, rows.count == batchSize else { return }
             after = last
@@ -285,6 +289,32 @@ public struct RetentionConnector: Sendable {
             "DELETE FROM \(ident: table) WHERE \(ident: column) IN (\(values)) RETURNING \(ident: column)"
         ).all().count
         batch.add(count, from: table)
+    }
+
+    /// Takes the archive files of the logs `logs` (a subquery) out of their rows, to be removed once the
+    /// transaction commits (``removeArchives(_:)``).
+    private static func forgetArchives(
+        ofLogsIn logs: SQLQueryString, _ sql: any SQLDatabase, into batch: inout RetentionReport
+    ) async throws {
+        let archived: SQLQueryString = "archive IS NOT NULL AND id IN (\(logs))"
+        batch.archives += try await sql.raw("SELECT archive FROM logs WHERE \(archived)")
+            .all(decodingColumn: "archive", as: String.self)
+        try await sql.raw("UPDATE logs SET archive = NULL WHERE \(archived)").run()
+    }
+
+    /// Removes the archive files a committed batch took out of their logs. A file that cannot be removed (or a
+    /// master that dies first) is left behind, logged: the database no longer names it, and no reader looks for it.
+    private func removeArchives(_ batch: RetentionReport) {
+        for path in batch.archives {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch let error as CocoaError where error.code == .fileNoSuchFile {
+                continue
+            } catch {
+                database.logger.warning(
+                    "log archive not removed", metadata: [LogKey.path: "\(path)", LogKey.error: "\(error)"])
+            }
+        }
     }
 
     /// Runs `body` in one transaction, after checking `fence` when there is one.

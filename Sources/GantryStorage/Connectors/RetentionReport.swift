@@ -14,6 +14,10 @@ public struct RetentionReport: Sendable, Hashable, CustomStringConvertible {
     public var emptiedLogs = 0
     /// The rows deleted, by table; a table the pass deleted nothing from is absent.
     public private(set) var deleted: [String: Int] = [:]
+    /// How many log archive files went with the logs emptied or deleted.
+    public var removedArchives = 0
+    /// The archive files a batch took out of their logs, to remove once it commits; not carried by ``merge(_:)``.
+    var archives: [String] = []
 
     /// Nothing done yet.
     public init() {}
@@ -28,12 +32,14 @@ public struct RetentionReport: Sendable, Hashable, CustomStringConvertible {
     mutating func merge(_ other: RetentionReport) {
         emptiedLogs = emptiedLogs.addingSaturated(other.emptiedLogs)
         for (table, count) in other.deleted { add(count, from: table) }
+        removedArchives = removedArchives.addingSaturated(other.removedArchives).addingSaturated(other.archives.count)
     }
 
     /// The counts that are not zero (`emptied 3 logs; deleted logchunks 120, builds 3`), or that there were none.
     public var description: String {
         var parts: [String] = []
         if emptiedLogs > 0 { parts.append("emptied \(emptiedLogs) logs") }
+        if removedArchives > 0 { parts.append("removed \(removedArchives) log archives") }
         let counts = Self.tables.compactMap { table in deleted[table].map { "\(table) \($0)" } }
         if !counts.isEmpty { parts.append("deleted " + counts.joined(separator: ", ")) }
         return parts.isEmpty ? "nothing to delete" : parts.joined(separator: "; ")

@@ -19,21 +19,31 @@ struct LogChunk: Sendable {
     init(_ row: any SQLRow, logid: Int) throws {
         let first = try row.decode(column: "first_line", as: Int.self)
         let last = try row.decode(column: "last_line", as: Int.self)
-        let content = try row.decode(column: "content", as: Data.self)
-        let code = try row.decode(column: "compressed", as: Int.self)
-        let place = "lines \(first)–\(last) of log \(logid) cannot be read"
+        guard first <= last else {
+            throw GantryError(.corruptState, "log \(logid) has a chunk from line \(first) to \(last)")
+        }
+        try self.init(
+            lines: first...last, content: try row.decode(column: "content", as: Data.self),
+            code: try row.decode(column: "compressed", as: Int.self), of: "log \(logid)")
+    }
+
+    /// Decodes `content`, stored by method `code`, which holds `lines` of the log `place` names.
+    /// - Throws: `GantryError.corruptState` naming the lines when the content cannot be decoded or does not hold
+    ///   as many lines as `lines`.
+    init(lines: ClosedRange<Int>, content: Data, code: Int, of place: String) throws {
+        let failure = "lines \(lines.lowerBound)–\(lines.upperBound) of \(place) cannot be read"
         let text: Data
         do {
             text = try LogChunkCodec.decode(content, code: code)
         } catch {
-            throw GantryError(.corruptState, "\(place): \(error)")
+            throw GantryError(.corruptState, "\(failure): \(error)")
         }
         let newlines = text.reduce(0) { $1 == Self.newline ? $0 + 1 : $0 }
-        guard first.addingSaturated(newlines) == last else {
-            throw GantryError(.corruptState, "\(place): the chunk holds \(newlines + 1) lines")
+        guard lines.lowerBound.addingSaturated(newlines) == lines.upperBound else {
+            throw GantryError(.corruptState, "\(failure): the chunk holds \(newlines + 1) lines")
         }
-        firstLine = first
-        lastLine = last
+        firstLine = lines.lowerBound
+        lastLine = lines.upperBound
         self.text = text
     }
 

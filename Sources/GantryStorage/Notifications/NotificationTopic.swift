@@ -18,6 +18,8 @@ public struct NotificationTopic: RawRepresentable, Hashable, Sendable, CustomStr
     public static let changesNew = NotificationTopic(rawValue: "changes/new")
     /// Locks were released: builds and steps waiting for them try again.
     public static let locksReleased = NotificationTopic(rawValue: "locks/released")
+    /// Logs were finished here: the master's log settler merges or archives them. Delivered within the master only.
+    public static let logsFinished = NotificationTopic(rawValue: "logs/finished")
     /// Events were added to the feed (`database.events`).
     public static let events = NotificationTopic(rawValue: "events")
 
