@@ -44,7 +44,7 @@ public struct ConfigLoader {
                 "name", "database", "http", "changeHooks", "heartbeat", "expireAfter", "claimPoll", "builders",
                 "collapseRequests",
                 "schedulers", "workers", "workerPort", "secrets", "pools", "auth", "reporters", "publicURL",
-                "changeSources", "locks", "retention", "logStorage",
+                "changeSources", "locks", "retention", "logStorage", "www",
             ],
             at: "")
         var config = MasterConfig(
@@ -108,6 +108,7 @@ public struct ConfigLoader {
         config.changeSources = reader.changeSources(top["changeSources"], basedir: basedir)
         config.retention = reader.retention(top["retention"])
         config.logStorage = reader.logStorage(top["logStorage"], basedir: basedir)
+        config.www = reader.www(top["www"], basedir: basedir)
         if config.secrets.directory == nil && config.secrets.environmentPrefix == nil {
             if !config.reporters.isEmpty {
                 reader.problem(

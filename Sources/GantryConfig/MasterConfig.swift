@@ -47,6 +47,9 @@ public struct MasterConfig: Sendable, Hashable {
     /// The web UI's address as users reach it (Buildbot's `buildbotURL`), for the links reports carry; the HTTP
     /// API's own address when not set.
     public var publicURL: String? = nil
+    /// Web UIs served besides Gantry's own: Buildbot's, from an installed `buildbot-www`. Takes effect at the next
+    /// start.
+    public var www = WWWConfig()
     /// The configuration file's directory: relative paths of the configuration (and of steps' master-side
     /// files) are taken from here.
     public var basedir = "."
@@ -92,7 +95,7 @@ extension MasterConfig: CustomStringConvertible, CustomDebugStringConvertible, C
             "builders": builders, "collapseRequests": collapseRequests, "schedulers": schedulers, "workers": workers,
             "workerPort": workerPort,
             "secrets": secrets, "pools": pools, "reporters": reporters, "changeSources": changeSources, "locks": locks,
-            "retention": retention as Any, "logStorage": logStorage, "publicURL": publicURL as Any,
+            "retention": retention as Any, "logStorage": logStorage, "publicURL": publicURL as Any, "www": www,
             "basedir": basedir,
         ]
         return Mirror(self, children: children, displayStyle: .struct)

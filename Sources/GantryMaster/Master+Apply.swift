@@ -88,6 +88,7 @@ extension Master {
         if old.http != new.http || old.httpLimits != new.httpLimits { keys.append("http") }
         if old.changeHooks != new.changeHooks { keys.append("changeHooks") }
         if old.logStorage != new.logStorage { keys.append("logStorage") }
+        if old.www != new.www { keys.append("www") }
         if old.workerPort.withoutTLS != new.workerPort.withoutTLS
             || (old.workers.isEmpty && old.pools.isEmpty)
                 != (new.workers.isEmpty && new.pools.isEmpty)

@@ -147,7 +147,10 @@ public actor Master: Service {
                 templates: try WebTemplates(), access: access, secureCookies: configuration.httpTLS != nil,
                 logger: logger),
             host: configuration.http.host, port: configuration.http.port, limits: configuration.httpLimits,
-            tls: tls.http
+            tls: tls.http,
+            buildbotUI: configuration.www.buildbotUI.map { folder in
+                BuildbotUI(folder: folder, publicURL: configuration.publicURL, secure: configuration.httpTLS != nil)
+            }
         ) { port in
             let address = ListenAddress(host: configuration.http.host, port: port)
             logger.info("HTTP API listening", metadata: [LogKey.httpAddress: "\(address)"])

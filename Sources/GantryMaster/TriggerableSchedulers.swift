@@ -20,14 +20,14 @@ final class TriggerableSchedulers: BuildTriggers {
 
     func trigger(
         scheduler name: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool,
-        added: @Sendable ([Int]) async -> Void
+        parent: BuildsetParent, added: @Sendable ([Int]) async -> Void
     ) async throws -> BuildResult? {
         let request = TriggerRequest(
             sourceStamps: sourceStamps.map {
                 BuildsetAdder.PartialSourceStamp(
                     codebase: $0.codebase, repository: $0.repository, branch: $0.branch, revision: $0.revision,
                     project: $0.project)
-            }, properties: properties, waitedFor: wait)
+            }, properties: properties, waitedFor: wait, parent: parent)
         switch schedulers.withLock({ $0[name] }) {
         case let scheduler as TriggerableScheduler:
             let buildset = try await scheduler.trigger(request)

@@ -12,10 +12,11 @@ in a browser context of its own; the exit status is 0 when all of them passed.
 The master runs with `--exit-with-parent` and the workers likewise, so nothing outlives the suite even when it is
 killed; every path out of the suite also stops them itself.
 """
-import argparse, base64, contextlib, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, traceback
-import urllib.error, urllib.request
+import argparse, contextlib, os, re
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+from browser_support import Cluster, Scenarios, new_context, parse_arguments, run, wait_until
 
 # What the scenarios assume about the pages, beyond the markup the shared contract fixes (`#content`,
 # `#live-status`, `body[data-feed]`, the log viewer's `#log` and its `.line`/`.ln`/`.text` lines):
@@ -110,188 +111,16 @@ schedulers:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition, what, timeout=60):
-    """Polls `condition` (connection errors count as not yet) until it returns something true, and returns it."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except (OSError, urllib.error.URLError):
-            pass
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-
-
-class API:
-    """The master's data API, for setting scenes up and checking what the pages claim, as the admin user."""
-
-    def __init__(self, base):
-        self.base = base
-        credentials = base64.b64encode(f"{ADMIN}:{ADMIN_PASSWORD}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {credentials}"}
-
-    def get(self, path):
-        request = urllib.request.Request(self.base + path, headers=self.headers)
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read())
-
-    def call(self, path, method, **params):
-        body = json.dumps({"jsonrpc": "2.0", "method": method, "id": 1, "params": params}).encode()
-        request = urllib.request.Request(self.base + path, data=body,
-                                         headers=self.headers | {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read())["result"]
-
-    def one(self, collection, **filters):
-        query = "&".join(f"{key}={value}" for key, value in filters.items())
-        items = self.get(f"/api/v2/{collection}?{query}")[collection]
-        assert len(items) == 1, f"expected one of {collection} with {filters}, got {items}"
-        return items[0]
-
-    def connected(self, worker):
-        return any(w["connected_to"] for w in self.get(f"/api/v2/workers?name={worker}")["workers"])
-
-    def force(self, scheduler, **params):
-        """Forces `scheduler` and returns the request id of its one builder."""
-        _, requests = self.call(f"/api/v2/forceschedulers/{scheduler}", "force", **params)
-        return next(iter(requests.values()))
-
-    def build(self, buildid):
-        return self.get(f"/api/v2/builds/{buildid}")["builds"][0]
-
-    def newest_build(self, builderid):
-        builds = self.get(f"/api/v2/builds?builderid={builderid}&order=-number&limit=1")["builds"]
-        return builds[0] if builds else None
-
-    def build_of(self, request, timeout=60):
-        def started():
-            builds = self.get(f"/api/v2/builds?buildrequestid={request}")["builds"]
-            return builds[0] if builds else None
-        return wait_until(started, f"a build of request {request}", timeout)
-
-    def finished(self, build, timeout=120):
-        def complete():
-            current = self.build(build["buildid"])
-            return current if current["complete"] else None
-        return wait_until(complete, f"build {build['buildid']} to finish", timeout)
-
-    def log_of(self, build, step_name):
-        step = next(s for s in self.get(f"/api/v2/builds/{build['buildid']}/steps")["steps"] if s["name"] == step_name)
-        return self.get(f"/api/v2/steps/{step['stepid']}/logs")["logs"][0]
-
-
-class Child:
-    """A process of the suite's, its output in a log file."""
-
-    def __init__(self, arguments, log):
-        self.log = log
-        self.process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=open(log, "w"))
-
-    def running(self):
-        return self.process.poll() is None
-
-    def stop(self, grace=20):
-        """SIGTERM, then SIGKILL after `grace` seconds; says whether it stopped on SIGTERM."""
-        if not self.running():
-            return True
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(grace)
-            return True
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return False
-
-
-class Cluster:
-    """One master on SQLite in `directory`, on fixed ports so it can be restarted on the same port and database,
-    and the native workers w1 and w2."""
-
-    def __init__(self, gantry, directory):
-        self.gantry, self.directory = gantry, directory
-        self.http, self.worker_port = free_port(), free_port()
-        self.base = f"http://127.0.0.1:{self.http}"
-        self.api = API(self.base)
-        # While this file exists, demo builds wait (two minutes at most) after their first line.
-        self.hold = os.path.join(directory, "hold")
-        self.config = os.path.join(directory, "master.yaml")
-        text = CONFIG
-        for token, value in {"@HTTP@": self.http, "@WORKERPORT@": self.worker_port, "@HOLD@": self.hold,
-                             "@BIGLOG@": BIGLOG_LINES, "@NEEDLE_LINE@": NEEDLE_LINE}.items():
-            text = text.replace(token, str(value))
-        with open(self.config, "w") as f:
-            f.write(text)
-        self.master, self.workers, self.starts = None, [], 0
-
-    def start(self):
-        self.start_master()
-        for name in ("w1", "w2"):
-            password = os.path.join(self.directory, f"{name}.pass")
-            with open(password, "w") as f:
-                f.write(f"pass-{name}\n")
-            self.workers.append(Child([
-                self.gantry, "worker", "--master", f"127.0.0.1:{self.worker_port}", "--name", name,
-                "--password-file", password, "--basedir", os.path.join(self.directory, name), "--exit-with-parent",
-            ], os.path.join(self.directory, f"{name}.log")))
-        for name in ("w1", "w2"):
-            wait_until(lambda: self.api.connected(name), f"worker {name} to connect")
-
-    def start_master(self):
-        self.starts += 1
-        self.master = Child([self.gantry, "master", "--config", self.config, "--exit-with-parent"],
-                            os.path.join(self.directory, f"master-{self.starts}.log"))
-
-        def ready():
-            if not self.master.running():
-                raise AssertionError(f"the master exited:\n{open(self.master.log).read()}")
-            schedulers = self.api.get("/api/v2/schedulers")["schedulers"]
-            return schedulers and all(s["master"] for s in schedulers)
-        wait_until(ready, "the master to serve its API and run its schedulers")
-
-    def restart_master(self, while_stopped=lambda: None):
-        """Stops the master (SIGTERM; it must end within 20 s), calls `while_stopped`, and starts the master again
-        on the same port and database."""
-        stopped = self.master.stop()
-        try:
-            assert stopped, "the master did not stop within 20 s of SIGTERM"
-            while_stopped()
-        finally:
-            self.start_master()
-
-    def stop(self):
-        for child in [self.master] + self.workers:
-            if child:
-                child.stop()
-
-    def keep_logs(self, artifacts):
-        for name in os.listdir(self.directory):
-            if name.endswith(".log"):
-                shutil.copy(os.path.join(self.directory, name), os.path.join(artifacts, name))
-
-
-class Suite:
+class Suite(Scenarios):
     """The scenarios, each given a browser context of its own, against one cluster."""
 
     def __init__(self, cluster, browser, artifacts):
-        self.cluster, self.browser, self.artifacts = cluster, browser, artifacts
-        self.api = cluster.api
+        super().__init__(cluster, artifacts)
+        self.browser = browser
 
     def context(self, user=ADMIN, password=ADMIN_PASSWORD, **options):
         """A browser context logged in as `user` through the login form (none: anonymous)."""
-        context = self.browser.new_context(base_url=self.cluster.base, viewport={"width": 1280, "height": 900},
-                                           **options)
-        context.set_default_timeout(30_000)
+        context = new_context(self.browser, base_url=self.cluster.base, **options)
         if user:
             self.log_in(context, user, password)
         return context
@@ -306,18 +135,6 @@ class Suite:
         page.wait_for_url("**/builders")
         expect(page.locator("#account-user")).to_have_text(user)
         page.close()
-
-    def screenshot(self, page, name):
-        page.screenshot(path=os.path.join(self.artifacts, f"{name}.png"), full_page=True)
-
-    @staticmethod
-    def mark(page):
-        """Marks the page's window; `still_marked` says no navigation replaced it (updates arrived in place)."""
-        page.evaluate("() => { window.__suiteMarker = 'untouched' }")
-
-    @staticmethod
-    def still_marked(page):
-        assert page.evaluate("() => window.__suiteMarker") == "untouched", "the page was reloaded, not updated"
 
     def build_link(self, page, build):
         return page.locator(f"#content a[href='/builders/{build['builderid']}/builds/{build['number']}'], "
@@ -579,58 +396,25 @@ class Suite:
             context = self.context()
             errors = []
             context.on("weberror", lambda error: errors.append(str(error.error)))
-            started = time.monotonic()
             try:
-                getattr(self, name)(context)
-                if errors:
-                    raise AssertionError("uncaught errors in the pages' scripts:\n" + "\n".join(errors))
-                print(f"ok {name} ({time.monotonic() - started:.1f} s)", flush=True)
-            except Exception:
-                failed.append(name)
-                print(f"FAILED {name} ({time.monotonic() - started:.1f} s)\n{traceback.format_exc()}", flush=True)
-                for number, page in enumerate(context.pages):
-                    try:
-                        self.screenshot(page, f"failed-{name}-{number}")
-                    except Exception as error:
-                        print(f"(no screenshot of {page.url}: {error})")
+                if not self.attempt(name, lambda: getattr(self, name)(context), context, errors):
+                    failed.append(name)
             finally:
                 context.close()
         return failed
 
 
 def main():
-    # Started by a test process, the suite may inherit a mask blocking signals: clear it, so SIGTERM reaches it and
-    # the processes it starts (the master, the workers, Chromium) begin with none blocked.
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    expect.set_options(timeout=30_000)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("gantry")
     parser.add_argument("artifacts")
-    parser.add_argument("--chromium", default=os.environ.get("GANTRY_TEST_CHROMIUM"))
     parser.add_argument("--scenario", action="append", choices=Suite.SCENARIOS,
                         help="run only this scenario (repeatable); all of them by default")
-    arguments = parser.parse_args()
-    if not arguments.chromium:
-        parser.error("give --chromium or set GANTRY_TEST_CHROMIUM")
-    os.makedirs(arguments.artifacts, exist_ok=True)
-    directory = tempfile.mkdtemp(prefix="gantry-browser-")
-    cluster = Cluster(os.path.abspath(arguments.gantry), directory)
-    try:
-        cluster.start()
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=arguments.chromium,
-                                                 args=["--no-sandbox", "--disable-dev-shm-usage"])
-            try:
-                failed = Suite(cluster, browser, arguments.artifacts).run(arguments.scenario or Suite.SCENARIOS)
-            finally:
-                browser.close()
-    finally:
-        cluster.stop()
-        cluster.keep_logs(arguments.artifacts)
-        shutil.rmtree(directory, ignore_errors=True)
-    print(f"failed: {', '.join(failed)}" if failed else "all scenarios passed")
-    sys.exit(1 if failed else 0)
+    arguments = parse_arguments(parser)
+    cluster = Cluster(arguments.gantry, CONFIG, {"BIGLOG": BIGLOG_LINES, "NEEDLE_LINE": NEEDLE_LINE},
+                      user=ADMIN, password=ADMIN_PASSWORD)
+    run(cluster, arguments.chromium, arguments.artifacts,
+        lambda browser: Suite(cluster, browser, arguments.artifacts).run(arguments.scenario or Suite.SCENARIOS))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import GantryStorage
 import GantryTesting
 import Hummingbird
 
-/// Runs the HTTP API of `database` on a free local port, within `limits`, for the length of `body`.
+/// Runs the HTTP API of `database` on a free local port, within `limits` (serving Buildbot's UI with
+/// `buildbotUI`), for the length of `body`.
 func withAPIServer<T: Sendable>(
     _ database: Database,
     changeHooks: ChangeHookSettings = ChangeHookSettings(),
@@ -15,6 +16,7 @@ func withAPIServer<T: Sendable>(
     limits: HTTPLimits = HTTPLimits(),
     eventFeed settings: EventFeedSettings = EventFeedSettings(),
     access: AccessControl = AccessControl(nil),
+    buildbotUI: BuildbotUI? = nil,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (URL) async throws -> T
 ) async throws -> T {
@@ -25,7 +27,7 @@ func withAPIServer<T: Sendable>(
             database: database, eventFeed: feed, changeHooks: changeHooks,
             forceSchedulers: ForceSchedulerRegistry(forceSchedulers), masterID: masterID,
             templates: try WebTemplates(), access: access, logger: silentLogger),
-        host: "127.0.0.1", port: 0, limits: limits
+        host: "127.0.0.1", port: 0, limits: limits, buildbotUI: buildbotUI
     ) { port in
         listening.yield(port)
     }

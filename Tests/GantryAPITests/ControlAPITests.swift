@@ -56,6 +56,7 @@ struct ControlAPITests {
                 #expect(newSet != bsid)
                 let copied = try #require(try await db.buildsets.getBuildset(newSet))
                 #expect(copied.sourceStampIDs == [stamp] && copied.properties == ["owner": ["ada", "Force"]])
+                #expect(copied.rebuiltBuildID == build.id, "the build it rebuilds, as Buildbot records it")
 
                 let cancel = try await call(base, "/api/v2/buildrequests/\(waitingID)", "cancel")
                 #expect(cancel.status == 200 && cancel["result"] == .string("cancelled"))

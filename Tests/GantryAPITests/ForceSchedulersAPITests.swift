@@ -31,7 +31,8 @@ struct ForceSchedulersAPITests {
             try await withAPIServer(db, forceSchedulers: [force(db)]) { base in
                 let listed = try await httpGet(base, "/api/v2/forceschedulers")
                 #expect(listed["forceschedulers", 0, "name"] == .string("force"))
-                #expect(listed["forceschedulers", 0, "all_fields", 6, "name"] == .string("target"))
+                // After Buildbot's two groups: who forces and why, and the source stamp of the one codebase.
+                #expect(listed["forceschedulers", 0, "all_fields", 2, "name"] == .string("target"))
 
                 let call =
                     #"{"jsonrpc": "2.0", "method": "force", "id": 7, "params": {"owner": "ada", "target": "release"}}"#
@@ -61,6 +62,26 @@ struct ForceSchedulersAPITests {
                 #expect(method.status == 400)
                 #expect(try await httpPost(base, "/api/v2/forceschedulers/force", body: "{").status == 400)
                 #expect(try await db.buildsets.getBuildsets().count == 1)
+
+                // Buildbot's UI names the builder whose page it is on, by id as text or number.
+                for id in [#""\#(builder)""#, "\(builder)"] {
+                    let byID = try await httpPost(
+                        base, "/api/v2/forceschedulers/force",
+                        body:
+                            #"{"jsonrpc": "2.0", "method": "force", "id": 9, "params": {"builderid": \#(id), "target": "debug"}}"#
+                    )
+                    #expect(byID.status == 200 && byID["result", 1, String(builder)] != nil, "\(byID)")
+                }
+                let other = try await db.builders.findBuilderId("other")
+                for id in ["\(other)", #""x""#, "null"] {
+                    let refused = try await httpPost(
+                        base, "/api/v2/forceschedulers/force",
+                        body:
+                            #"{"jsonrpc": "2.0", "method": "force", "id": 9, "params": {"builderid": \#(id), "target": "debug"}}"#
+                    )
+                    #expect(refused.status == 400, "builderid \(id)")
+                }
+                #expect(try await db.buildsets.getBuildsets().count == 3)
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GantryModel
+import GantryStorage
 import GantryTesting
 import Testing
 
@@ -17,10 +18,10 @@ struct HTTPConnectionLimitsTests {
 
     static let partialHead = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slo"
 
-    @Test("half a request head is closed at the header timeout")
-    func halfHead() async throws {
+    @Test("half a request head is closed at the header timeout", arguments: [false, true])
+    func halfHead(upgrades: Bool) async throws {
         try await withTestDatabase(.sqlite) { db in
-            try await withAPIServer(db, limits: Self.shortHeaderTimeout) { base in
+            try await serve(db, upgrades: upgrades) { base in
                 let connection = try RawConnection(port: try #require(base.port))
                 defer { connection.close() }
                 try connection.send(Self.partialHead)
@@ -29,10 +30,10 @@ struct HTTPConnectionLimitsTests {
         }
     }
 
-    @Test("a connection that sends nothing is closed at the header timeout")
-    func silent() async throws {
+    @Test("a connection that sends nothing is closed at the header timeout", arguments: [false, true])
+    func silent(upgrades: Bool) async throws {
         try await withTestDatabase(.sqlite) { db in
-            try await withAPIServer(db, limits: Self.shortHeaderTimeout) { base in
+            try await serve(db, upgrades: upgrades) { base in
                 let connection = try RawConnection(port: try #require(base.port))
                 defer { connection.close() }
                 #expect(await connection.waitForClose())
@@ -40,10 +41,12 @@ struct HTTPConnectionLimitsTests {
         }
     }
 
-    @Test("a whole request is answered; half a head after it is closed at the header timeout too")
-    func halfHeadAfterAnsweredRequest() async throws {
+    @Test(
+        "a whole request is answered; half a head after it is closed at the header timeout too",
+        arguments: [false, true])
+    func halfHeadAfterAnsweredRequest(upgrades: Bool) async throws {
         try await withTestDatabase(.sqlite) { db in
-            try await withAPIServer(db, limits: Self.shortHeaderTimeout) { base in
+            try await serve(db, upgrades: upgrades) { base in
                 let connection = try RawConnection(port: try #require(base.port))
                 defer { connection.close() }
                 try connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -52,6 +55,16 @@ struct HTTPConnectionLimitsTests {
                 try connection.send(Self.partialHead)
                 #expect(await connection.waitForClose())
             }
+        }
+    }
+
+    /// Serves the API with the short header timeout, on the plain HTTP/1 channel, or with `upgrades` on the one
+    /// that can also upgrade to Buildbot's WebSocket (a master serving Buildbot's UI).
+    private func serve(_ db: Database, upgrades: Bool, _ body: (URL) async throws -> Void) async throws {
+        if upgrades {
+            try await withBuildbotUIServer(db, limits: Self.shortHeaderTimeout, body)
+        } else {
+            try await withAPIServer(db, limits: Self.shortHeaderTimeout, body)
         }
     }
 

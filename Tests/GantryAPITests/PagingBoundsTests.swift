@@ -11,7 +11,9 @@ struct PagingBoundsTests {
     static let collections = [
         "/api/v2/masters", "/api/v2/builders", "/api/v2/workers", "/api/v2/schedulers", "/api/v2/changes",
         "/api/v2/buildsets", "/api/v2/buildrequests", "/api/v2/builds", "/api/v2/forceschedulers", "/api/v2/pools",
-        "/api/v2/builders/1/builds", "/api/v2/builds/1/steps", "/api/v2/steps/1/logs",
+        "/api/v2/builders/1/builds", "/api/v2/builds/1/steps", "/api/v2/steps/1/logs", "/api/v2/sourcestamps",
+        "/api/v2/changesources", "/api/v2/builders/1/masters", "/api/v2/builders/1/buildrequests",
+        "/api/v2/masters/1/workers", "/api/v2/workers/1/builds", "/api/v2/builds/1/changes",
     ]
 
     /// The edges of `Int` and a fixed-seed sample between them.

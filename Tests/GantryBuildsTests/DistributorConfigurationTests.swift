@@ -49,4 +49,22 @@ struct DistributorConfigurationTests {
             #expect(try await configured(db, on: other) == ["wk1": [], "wk2": [a], "wk3": []], "the other master's")
         }
     }
+
+    @Test(
+        "a configured worker that serves no builder is registered all the same, so it is listed and can be paused",
+        arguments: TestBackend.enabled
+    )
+    func idleWorker(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let master = try await db.masters.findMasterId("m1")
+            let a = try await db.builders.findBuilderId("a")
+            try await db.builders.updateBuilderList(master, builderids: [a])
+            let manager = WorkerManager(clock: ContinuousClock(), keepalive: .seconds(60), logger: silentLogger)
+            let distributor = BuildDistributor(
+                database: db, masterID: master, workers: manager, clock: ContinuousClock(), logger: silentLogger)
+            try await distributor.configure(
+                [.init(id: a, name: "a", workers: ["wk1"], steps: [])], maxBuilds: ["wk1": 1, "spare": 2])
+            #expect(try await configured(db, on: master) == ["wk1": [a], "spare": []])
+        }
+    }
 }

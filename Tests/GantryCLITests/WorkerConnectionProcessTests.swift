@@ -51,8 +51,12 @@ extension ProcessTests {
 
             #expect(await waitUntil { intruder.log.contains("[401]") })
             await intruder.stop()
+            let listed = try await waitUntil {
+                try await httpGet(base, "/api/v2/workers?name=wk2")["meta", "total"] == .number(1)
+            }
+            #expect(listed, "a refused worker is listed, as every configured one is")
             let refused = try await httpGet(base, "/api/v2/workers?name=wk2")
-            #expect(refused["meta", "total"] == .number(0), "a refused worker is not recorded")
+            #expect(refused["workers", 0, "connected_to"] == [], "but not connected")
             #expect(
                 !master.logText.contains("wrong") && !master.logText.contains("pass1"), "passwords are never logged")
 

@@ -74,7 +74,7 @@ struct ConfigLoaderTests {
             error?.problems.map(\.description) == [
                 "extra: unknown key (expected one of: auth, builders, changeHooks, changeSources, claimPoll, collapseRequests, "
                     + "database, expireAfter, heartbeat, http, locks, logStorage, name, pools, publicURL, reporters, "
-                    + "retention, schedulers, secrets, workerPort, workers)",
+                    + "retention, schedulers, secrets, workerPort, workers, www)",
                 "http: must be host:port, like 127.0.0.1:8010 or :8010",
                 "heartbeat: must be a duration like 500ms, 2s, 5m or 1h",
                 "claimPoll: must be positive",

@@ -87,6 +87,26 @@ struct TriggerableSchedulerTests {
         }
     }
 
+    @Test("a trigger's buildset records the triggering build as its parent, as Buildbot's Trigger step does")
+    func parent() async throws {
+        try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in
+            let h = try await SchedulerHarness(db: db, clock: clock, builders: ["linux"])
+            let master = try await db.masters.findMasterId("builder-master")
+            let builder = try await db.builders.findBuilderId("linux")
+            let (_, requests) = try await db.buildsets.addBuildset(reason: "parent", builderids: [builder])
+            let triggering = try await db.builds.addBuild(
+                builderid: builder, buildrequestid: try #require(requests[builder]), workerid: nil, masterid: master)
+            let scheduler = triggerable(db)
+            try await h.running(scheduler) { _ in
+                let parent = BuildsetParent(buildID: triggering.id, relationship: BuildsetParent.triggeredFrom)
+                let added = try await scheduler.trigger(TriggerRequest(parent: parent))
+                #expect(try await db.buildsets.getBuildset(added.buildsetID)?.parent == parent)
+                let plain = try await scheduler.trigger(TriggerRequest())
+                #expect(try await db.buildsets.getBuildset(plain.buildsetID)?.parent == nil)
+            }
+        }
+    }
+
     @Test("reason: the trigger properties' reason, else the configured one, else Buildbot's default")
     func reasons() async throws {
         try await withTestDatabase(.sqlite, clock: clock.wallClock) { db in

@@ -24,7 +24,8 @@ struct ControlActions: Sendable {
         }
     }
 
-    /// A new buildset for build `id`'s builder with its buildset's source stamps, properties and priority.
+    /// A new buildset for build `id`'s builder with its buildset's source stamps, properties, priority and parent,
+    /// recording the build it rebuilds as Buildbot does: the first of a chain of rebuilds.
     /// - Returns: The buildset id and the request id per builder id.
     /// - Throws: `GantryError.notFound` when there is no such build (or it has no request).
     func rebuild(_ id: Int, reason: String?) async throws -> (buildsetID: Int, requests: [Int: Int]) {
@@ -36,7 +37,8 @@ struct ControlActions: Sendable {
         return try await audited(.rebuild, target, "build \(id)", detail: reason) {
             let added = try await database.buildsets.addBuildset(
                 reason: reason ?? "rebuild of build \(build.number)", builderids: [build.builderID],
-                sourceStampIDs: buildset.sourceStampIDs, properties: buildset.properties, priority: request.priority)
+                sourceStampIDs: buildset.sourceStampIDs, properties: buildset.properties, priority: request.priority,
+                parent: buildset.parent, rebuiltBuildID: buildset.rebuiltBuildID ?? id)
             return (added.buildsetID, added.requestIDs)
         }
     }

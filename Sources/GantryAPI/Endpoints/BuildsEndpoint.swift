@@ -4,7 +4,9 @@ import GantryStorage
 import Hummingbird
 
 extension HTTPAPI {
-    static let builderKeys: Set<String> = ["builderid", "name", "masterids", "description", "tags"]
+    static let builderKeys: Set<String> = [
+        "builderid", "name", "masterids", "description", "description_format", "description_html", "projectid", "tags",
+    ]
     static let buildKeys: Set<String> = [
         "buildid", "number", "builderid", "buildrequestid", "workerid", "masterid", "started_at", "complete_at",
         "complete", "state_string", "results", "properties", "locks_duration_s",
@@ -16,8 +18,8 @@ extension HTTPAPI {
     static let logKeys: Set<String> = ["logid", "name", "slug", "stepid", "complete", "num_lines", "type"]
 
     /// `GET /api/v2/builders`, `/builders/{id}/builds`, `/builds`, `/builds/{id}` (these three with `property=`),
-    /// `/builds/{id}/properties`, `/builds/{id}/steps`, `/steps/{id}/logs`, `/logs/{id}/contents` (Buildbot's
-    /// `logchunks`) and `/logs/{id}/raw` (the text).
+    /// `/builds/{id}/properties`, `/builds/{id}/steps`, `/steps/{id}/logs`, `/logs/{id}` and `/logs/{id}/contents`
+    /// (Buildbot's `logchunks`).
     func addBuilds(to router: Router<APIRequestContext>) {
         collection("/api/v2/builders", key: "builders", keys: Self.builderKeys, of: BuilderField.self, on: router) {
             [database] spec in
@@ -89,30 +91,10 @@ extension HTTPAPI {
                 return APIResponse.collection("logchunks", [chunk], total: 1, fields: nil)
             }
         }
-        // Streamed a few chunks at a time: a log may be far larger than what a master should hold for one request.
-        router.get("/api/v2/logs/{id}/raw") { [database] _, context -> Response in
-            do {
-                let log = try await Self.log(context.parameters.get("id"), database: database)
-                let body = ResponseBody { [database] writer in
-                    try await database.logs.withLines(log.id) { lines in
-                        // A stdio log's lines carry their stream as a first character; the download is the text.
-                        let plain =
-                            log.kind == .stdio
-                            ? lines.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-                                .dropLast().map { Substring($0.dropFirst()) + "\n" }.joined() : lines
-                        try await writer.write(ByteBuffer(string: plain))
-                    }
-                    try await writer.finish(nil)
-                }
-                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
-            } catch {
-                return await APIResponse.answering(logger: logger) { throw error }
-            }
-        }
     }
 
     /// The resources of `builds`, each with the properties asked for (all read at once), if any were.
-    private static func buildItems(_ builds: [Build], _ selection: PropertySelection?, _ database: Database)
+    static func buildItems(_ builds: [Build], _ selection: PropertySelection?, _ database: Database)
         async throws -> [JSONValue]
     {
         guard let selection else { return builds.map(\.resource) }
@@ -142,7 +124,8 @@ extension HTTPAPI {
         return (log, try await database.logs.getLogLines(log.id, first: first, last: last, maxBytes: contentsLimit))
     }
 
-    private static func page<Item: Sendable, Field: QueryField>(
+    /// One page of `items` (a collection read whole) as `spec` asks, each shown by `item`.
+    static func page<Item: Sendable, Field: QueryField>(
         _ spec: ResultSpec<Field>,
         _ items: [Item],
         _ item: (Item) -> JSONValue

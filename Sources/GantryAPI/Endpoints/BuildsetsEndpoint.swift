@@ -6,11 +6,11 @@ import Hummingbird
 extension HTTPAPI {
     static let buildsetKeys: Set<String> = [
         "bsid", "external_idstring", "reason", "submitted_at", "complete", "complete_at", "results", "scheduler",
-        "sourcestamps", "properties",
+        "sourcestamps", "properties", "parent_buildid", "parent_relationship", "rebuilt_buildid",
     ]
     static let buildRequestKeys: Set<String> = [
         "buildrequestid", "buildsetid", "builderid", "priority", "complete", "results", "submitted_at",
-        "complete_at", "waited_for", "claimed", "claimed_by_masterid", "collapsed_into",
+        "complete_at", "waited_for", "claimed", "claimed_at", "claimed_by_masterid", "collapsed_into",
         "properties",
     ]
 
@@ -56,7 +56,7 @@ extension HTTPAPI {
 
     /// The resources of `requests`, each with the properties asked for (their buildsets', all read at once), if
     /// any were.
-    private static func buildRequestItems(
+    static func buildRequestItems(
         _ requests: [BuildRequest], _ selection: PropertySelection?, _ database: Database
     ) async throws -> [JSONValue] {
         guard let selection else { return requests.map(\.resource) }

@@ -9,8 +9,9 @@ extension HTTPAPI {
         "repository", "project", "codebase", "category", "when_timestamp", "sourcestamp", "parent_changeids",
     ]
 
-    /// `GET /api/v2/changes` (filtered, ordered and paged in the database) and `/api/v2/changes/{id}`, each
-    /// change with its source stamp, as in Buildbot.
+    /// `GET /api/v2/changes` (filtered, ordered and paged in the database), `/api/v2/changes/{id}` and
+    /// `/api/v2/builds/{id}/changes` (the changes of the source stamps the build built, with the options of
+    /// `/changes`), each change with its source stamp, as in Buildbot.
     func addChanges(to router: Router<APIRequestContext>) {
         collection("/api/v2/changes", key: "changes", keys: Self.changeKeys, of: ChangeField.self, on: router) {
             [self] spec in
@@ -23,6 +24,14 @@ extension HTTPAPI {
         ) { [self] id in
             guard let id = Int(id), let change = try await database.changes.getChange(id) else { return nil }
             return try await changeItems([change]).first
+        }
+        nestedCollection(
+            "/api/v2/builds/{id}/changes", key: "changes", keys: Self.changeKeys, of: ChangeField.self, on: router,
+            noun: "build"
+        ) { [self] id, spec in
+            guard let id = Int(id), try await database.builds.getBuild(id) != nil else { return nil }
+            let page = try await database.changes.getChanges(spec, buildid: id)
+            return Page(items: try await changeItems(page.items), total: page.total)
         }
     }
 

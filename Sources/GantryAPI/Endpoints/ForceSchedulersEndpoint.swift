@@ -4,13 +4,38 @@ import GantryStorage
 import Hummingbird
 
 extension HTTPAPI {
-    /// `GET /api/v2/forceschedulers` (each with its builders and parameters) and
+    static let forceSchedulerKeys: Set<String> = [
+        "name", "button_name", "label", "builder_names", "enabled", "all_fields",
+    ]
+
+    /// `GET /api/v2/forceschedulers`, `/forceschedulers/{name}` and `/builders/{id or name}/forceschedulers` (each
+    /// scheduler with its builders and its form's fields, in Buildbot's shape), and
     /// `POST /api/v2/forceschedulers/{name}` with the JSON-RPC method `force`: the buildset id and the request id
     /// per builder id, or every invalid parameter at once.
     func addForceSchedulers(to router: Router<APIRequestContext>) {
-        router.get("/api/v2/forceschedulers") { [self] _, _ -> Response in
-            let items = forceSchedulers.all.map(Self.describe)
-            return APIResponse.collection("forceschedulers", items, total: items.count, fields: nil)
+        collection(
+            "/api/v2/forceschedulers", key: "forceschedulers", keys: Self.forceSchedulerKeys,
+            of: ForceSchedulerField.self, on: router
+        ) { [self] spec in
+            try await forceSchedulerPage(spec, forceSchedulers.all)
+        }
+        parameterizedCollection(
+            "/api/v2/forceschedulers/{name}", key: "forceschedulers", keys: Self.forceSchedulerKeys,
+            of: ForceSchedulerField.self, on: router, withProperties: false
+        ) { [self] parameters, _, _ in
+            let name = parameters.get("name") ?? ""
+            guard let scheduler = forceSchedulers[name] else {
+                throw GantryError(.notFound, "no force scheduler '\(name)'")
+            }
+            return try await forceSchedulerPage(ResultSpec(), [scheduler])
+        }
+        nestedCollection(
+            "/api/v2/builders/{id}/forceschedulers", key: "forceschedulers", keys: Self.forceSchedulerKeys,
+            of: ForceSchedulerField.self, on: router, noun: "builder"
+        ) { [self] key, spec in
+            guard let builder = try await self.builder(key) else { return nil }
+            let serving = forceSchedulers.all.filter { $0.options.builderNames.contains(builder.name) }
+            return try await forceSchedulerPage(spec, serving)
         }
         router.post("/api/v2/forceschedulers/{name}") { [self] request, context -> Response in
             await APIResponse.answering(logger: logger) {
@@ -43,6 +68,20 @@ extension HTTPAPI {
                 return call.failure(refused)
             }
             builderNames = items.compactMap(\.string)
+        }
+        // Buildbot's UI forces the builder whose page it is on by id, as a number or its text.
+        if let value = arguments.removeValue(forKey: "builderid") {
+            let id = value.integer ?? value.string.flatMap { Int($0) }
+            let builders = try await database.builders.getBuilders()
+            guard let name = builders.first(where: { $0.id == id })?.name,
+                scheduler.options.builderNames.contains(name)
+            else {
+                return call.failure(
+                    JSONRPCFailure(
+                        .badRequest, code: -32602,
+                        "builderid must name a builder of force scheduler '\(scheduler.name)'"))
+            }
+            builderNames = [name]
         }
         do {
             // With authentication, the owner is the caller, whatever the call says.
@@ -77,38 +116,19 @@ extension HTTPAPI {
         }
     }
 
-    private static func describe(_ scheduler: ForceScheduler) -> JSONValue {
-        .object([
-            "name": .string(scheduler.name),
-            "builder_names": .array(scheduler.options.builderNames.map(JSONValue.string)),
-            "all_fields": .array(
-                scheduler.allParameters.map { parameter in
-                    var field: [String: JSONValue] = [
-                        "name": .string(parameter.name),
-                        "type": .string(parameter.kind.typeName),
-                        "label": .string(parameter.label ?? parameter.name),
-                        "required": .bool(parameter.required),
-                        "default": parameter.defaultValue ?? .null,
-                    ]
-                    if case .choice(let choices) = parameter.kind {
-                        field["choices"] = .array(choices.map(JSONValue.string))
-                    }
-                    return .object(field)
-                }),
-        ])
-    }
-}
-
-extension ForceParameter.Kind {
-    /// The name Buildbot's web UI knows the field type by.
-    var typeName: String {
-        switch self {
-        case .string: "text"
-        case .text: "textarea"
-        case .int: "int"
-        case .boolean: "bool"
-        case .choice: "list"
-        case .username: "username"
+    /// One page of `schedulers` as `spec` asks, each enabled or not as the database says (one the database does not
+    /// know yet is enabled).
+    private func forceSchedulerPage(_ spec: ResultSpec<ForceSchedulerField>, _ schedulers: [ForceScheduler])
+        async throws -> Page<JSONValue>
+    {
+        let disabled = Set(try await database.schedulers.getSchedulers().filter { !$0.enabled }.map(\.name))
+        let items = schedulers.map { (scheduler: $0, enabled: !disabled.contains($0.name)) }
+        let page = spec.select(from: items) { item, field -> QueryValue? in
+            switch field {
+            case .name, .buttonName, .label: .string(item.scheduler.name)
+            case .enabled: .bool(item.enabled)
+            }
         }
+        return Page(items: page.items.map { $0.scheduler.resource(enabled: $0.enabled) }, total: page.total)
     }
 }

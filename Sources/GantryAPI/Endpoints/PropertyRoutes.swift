@@ -15,14 +15,35 @@ extension HTTPAPI {
         withProperties: Bool = true,
         page: @escaping @Sendable (String, ResultSpec<Field>, PropertySelection?) async throws -> Page<JSONValue>?
     ) {
+        parameterizedCollection(
+            path, key: key, keys: keys, of: Field.self, on: router, withProperties: withProperties
+        ) { parameters, spec, properties in
+            let id = parameters.get("id") ?? ""
+            guard let result = try await page(id, spec, properties) else {
+                throw GantryError(.notFound, "no \(noun) '\(id)'")
+            }
+            return result
+        }
+    }
+
+    /// Serves `GET path` as a collection whose path names its parents by any parameters
+    /// (`/masters/{id}/builders/{builderid}/workers`): `page` answers from the path's parameters, the spec and
+    /// the properties asked for (when `withProperties`), and throws `GantryError.notFound` (404) for a parent that
+    /// does not exist.
+    func parameterizedCollection<Field: QueryField>(
+        _ path: RouterPath,
+        key: String,
+        keys: Set<String>,
+        of _: Field.Type,
+        on router: Router<APIRequestContext>,
+        withProperties: Bool,
+        page: @escaping @Sendable (Parameters, ResultSpec<Field>, PropertySelection?) async throws -> Page<JSONValue>
+    ) {
         router.get(path) { request, context -> Response in
             await APIResponse.answering(logger: logger) {
                 let query = try CollectionQuery<Field>(
                     Self.options(of: request), keys: keys, withProperties: withProperties)
-                let id = context.parameters.get("id") ?? ""
-                guard let result = try await page(id, query.spec, query.properties) else {
-                    throw GantryError(.notFound, "no \(noun) '\(id)'")
-                }
+                let result = try await page(context.parameters, query.spec, query.properties)
                 return APIResponse.collection(key, result.items, total: result.total, fields: query.fields)
             }
         }

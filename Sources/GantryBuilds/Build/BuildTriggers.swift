@@ -6,9 +6,10 @@ public protocol BuildTriggers: Sendable {
     /// completes, otherwise nil as soon as it is added.
     /// - Parameters:
     ///   - properties: `name: [value, source]` pairs.
+    ///   - parent: The triggering build, recorded with the buildset.
     ///   - added: Told the build requests added, as soon as they are (a NightlyTriggerable adds none yet).
     func trigger(
         scheduler: String, sourceStamps: [SourceStamp], properties: [String: JSONValue], wait: Bool,
-        added: @Sendable ([Int]) async -> Void
+        parent: BuildsetParent, added: @Sendable ([Int]) async -> Void
     ) async throws -> BuildResult?
 }

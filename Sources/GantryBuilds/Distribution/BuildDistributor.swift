@@ -142,9 +142,12 @@ public actor BuildDistributor {
         for builder in builders.values.sorted(by: { $0.id < $1.id }) {
             for worker in builder.workers { builderIDs[worker, default: []].append(builder.id) }
         }
-        for (worker, ids) in builderIDs.sorted(by: { $0.key < $1.key }) {
+        // Every configured worker (each has its `maxBuilds`) gets its row, even one that serves no builder, as in
+        // Buildbot: it is listed, and can be paused, before it ever connects.
+        for worker in Set(builderIDs.keys).union(machine.maxBuilds.keys).sorted() {
             let workerID = try await database.workers.findWorkerId(worker)
-            try await database.workers.workerConfigured(workerID, masterid: masterID, builderids: ids)
+            try await database.workers.workerConfigured(
+                workerID, masterid: masterID, builderids: builderIDs[worker] ?? [])
         }
         // Buildbot's `workerConfigured(worker, master, [])` for the workers no longer configured here.
         for worker in try await database.workers.getWorkers(masterid: masterID) where builderIDs[worker.name] == nil {

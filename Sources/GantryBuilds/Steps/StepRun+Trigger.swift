@@ -21,6 +21,7 @@ extension StepRun {
 
         let triggered = stamps
         let given = properties
+        let parent = BuildsetParent(buildID: buildID, relationship: BuildsetParent.triggeredFrom)
         let requests = TriggeredRequests()
         let ending = try await withThrowingTaskGroup(of: BuildResult?.self) { race in
             race.addTask {
@@ -29,7 +30,8 @@ extension StepRun {
                         group.addTask {
                             try await triggers.trigger(
                                 scheduler: scheduler, sourceStamps: triggered, properties: given,
-                                wait: step.waitForFinish, added: { await requests.add($0) }) ?? .success
+                                wait: step.waitForFinish, parent: parent, added: { await requests.add($0) }
+                            ) ?? .success
                         }
                     }
                     return try await group.reduce(BuildResult.success) { $0.worst($1) }

@@ -11,12 +11,13 @@ public enum BuildRequestField: String, QueryField {
     case waitedFor = "waited_for"
     case claimed
     case claimedByMasterID = "claimed_by_masterid"
+    case claimedAt = "claimed_at"
     case collapsedInto = "collapsed_into"
 
     public var valueType: QueryValue.Kind {
         switch self {
         case .buildrequestid, .buildsetid, .builderid, .priority, .results, .submittedAt, .completeAt,
-            .claimedByMasterID, .collapsedInto:
+            .claimedByMasterID, .claimedAt, .collapsedInto:
             .int
         case .complete, .waitedFor, .claimed: .bool
         }

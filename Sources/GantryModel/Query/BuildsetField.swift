@@ -7,11 +7,15 @@ public enum BuildsetField: String, QueryField {
     case complete
     case completeAt = "complete_at"
     case results
+    case parentBuildID = "parent_buildid"
+    case parentRelationship = "parent_relationship"
+    /// What Buildbot's web UI asks for to find the latest rebuild of a build.
+    case rebuiltBuildID = "rebuilt_buildid"
 
     public var valueType: QueryValue.Kind {
         switch self {
-        case .bsid, .submittedAt, .completeAt, .results: .int
-        case .externalIDString, .reason: .string
+        case .bsid, .submittedAt, .completeAt, .results, .parentBuildID, .rebuiltBuildID: .int
+        case .externalIDString, .reason, .parentRelationship: .string
         case .complete: .bool
         }
     }

@@ -133,6 +133,16 @@ public struct ResultSpec<Field: QueryField>: Sendable, Hashable {
     }
 }
 
+extension ResultSpec {
+    /// This spec with one more filter, `field = value`: how a route under a parent (`/workers/{id}/builds`)
+    /// narrows the parent's collection and keeps every option the query gave.
+    public func narrowed(to field: Field, _ value: QueryValue) throws(GantryError) -> ResultSpec {
+        var spec = self
+        spec.filters.append(try Filter.equal(field, value))
+        return spec
+    }
+}
+
 /// One page of a collection, with the number of items that matched before paging.
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]

@@ -1,7 +1,8 @@
 import Foundation
 
 extension BuildRequest {
-    /// The request as the data API shows it (`/api/v2/buildrequests`, `buildrequests/<id>/...` events).
+    /// The request as the data API shows it (`/api/v2/buildrequests`, `buildrequests/<id>/...` events); its
+    /// `properties` are `null` until a query asks for them, as in Buildbot.
     public var resource: JSONValue {
         .object([
             "buildrequestid": .number(Double(id)),
@@ -15,7 +16,9 @@ extension BuildRequest {
             "waited_for": .bool(waitedFor),
             "claimed": .bool(claimedByMasterID != nil),
             "claimed_by_masterid": claimedByMasterID.map { .number(Double($0)) } ?? .null,
+            "claimed_at": .time(claimedAt),
             "collapsed_into": collapsedInto.map { .number(Double($0)) } ?? .null,
+            "properties": .null,
         ])
     }
 }

@@ -82,7 +82,7 @@ public struct ForceParameter: Sendable, Hashable {
 
 extension ForceParameter.Kind {
     /// What a parameter with no value and no default gets.
-    var emptyValue: JSONValue {
+    public var emptyValue: JSONValue {
         switch self {
         case .string, .text, .username: ""
         case .int: 0

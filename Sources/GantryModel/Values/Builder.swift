@@ -1,4 +1,8 @@
 /// A builder known to the cluster, with the masters that currently run it.
+///
+/// Encoded with the data API's field names. A missing description is `null`, never left out, and Buildbot's
+/// `description_format`, `description_html` and `projectid` are always `null`: Gantry has no description markup
+/// and no projects.
 public struct Builder: Sendable, Hashable, Codable {
     /// The database id, stable for the builder's name.
     public var id: Int
@@ -14,6 +18,9 @@ public struct Builder: Sendable, Hashable, Codable {
         case name
         case masterIDs = "masterids"
         case description
+        case descriptionFormat = "description_format"
+        case descriptionHTML = "description_html"
+        case projectID = "projectid"
         case tags
     }
 
@@ -21,6 +28,27 @@ public struct Builder: Sendable, Hashable, Codable {
         self.id = id
         self.name = name
         self.masterIDs = masterIDs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        masterIDs = try container.decode([Int].self, forKey: .masterIDs)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(masterIDs, forKey: .masterIDs)
+        try container.encode(description, forKey: .description)
+        try container.encodeNil(forKey: .descriptionFormat)
+        try container.encodeNil(forKey: .descriptionHTML)
+        try container.encodeNil(forKey: .projectID)
+        try container.encode(tags, forKey: .tags)
     }
 }
 

@@ -16,6 +16,10 @@ public struct Buildset: Sendable, Hashable {
     public var sourceStampIDs: [Int]
     /// Properties as `name: [value, source]`, Buildbot's shape.
     public var properties: [String: JSONValue]
+    /// The build whose Trigger step added it, when one did.
+    public var parent: BuildsetParent?
+    /// The build it rebuilds (the first of a chain of rebuilds), when it is a rebuild.
+    public var rebuiltBuildID: Int?
 
     public init(
         id: Int,
@@ -27,7 +31,9 @@ public struct Buildset: Sendable, Hashable {
         results: BuildResult? = nil,
         schedulerID: Int? = nil,
         sourceStampIDs: [Int] = [],
-        properties: [String: JSONValue] = [:]
+        properties: [String: JSONValue] = [:],
+        parent: BuildsetParent? = nil,
+        rebuiltBuildID: Int? = nil
     ) {
         self.id = id
         self.reason = reason
@@ -39,6 +45,8 @@ public struct Buildset: Sendable, Hashable {
         self.schedulerID = schedulerID
         self.sourceStampIDs = sourceStampIDs
         self.properties = properties
+        self.parent = parent
+        self.rebuiltBuildID = rebuiltBuildID
     }
 }
 
@@ -56,6 +64,8 @@ public struct BuildRequest: Sendable, Hashable {
     public var waitedFor: Bool
     /// The master whose claim this request is under, if any.
     public var claimedByMasterID: Int?
+    /// When that master claimed it.
+    public var claimedAt: Date?
     /// The request whose build also completes this one, when it was collapsed into it (Buildbot's
     /// `collapseRequests`).
     public var collapsedInto: Int?
@@ -71,6 +81,7 @@ public struct BuildRequest: Sendable, Hashable {
         completeAt: Date? = nil,
         waitedFor: Bool = false,
         claimedByMasterID: Int? = nil,
+        claimedAt: Date? = nil,
         collapsedInto: Int? = nil
     ) {
         self.id = id
@@ -83,6 +94,7 @@ public struct BuildRequest: Sendable, Hashable {
         self.completeAt = completeAt
         self.waitedFor = waitedFor
         self.claimedByMasterID = claimedByMasterID
+        self.claimedAt = claimedAt
         self.collapsedInto = collapsedInto
     }
 }

@@ -75,6 +75,8 @@ public struct BuildsetAdder: Sendable {
         /// Defaults that replace the configured ones of these codebases (Buildbot's
         /// `createAbsoluteSourceStamps`: the last revision seen on each).
         public var recordedCodebases: [String: CodebaseDefaults] = [:]
+        /// The build whose Trigger step asks for the buildset.
+        public var parent: BuildsetParent?
 
         public init(fence: ClaimFence?, reason: String) {
             self.fence = fence
@@ -178,7 +180,8 @@ public struct BuildsetAdder: Sendable {
             waitedFor: request.waitedFor,
             state: request.state?(now) ?? [],
             consumedChangeIDs: request.consumedChangeIDs,
-            submittedAt: now
+            submittedAt: now,
+            parent: request.parent
         )
         logger.info(
             "buildset added",

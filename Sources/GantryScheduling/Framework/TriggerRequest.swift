@@ -9,15 +9,19 @@ public struct TriggerRequest: Sendable, Hashable {
     public var properties: [String: JSONValue]
     /// Whether the triggering build waits for the results.
     public var waitedFor: Bool
+    /// The triggering build, recorded with the buildset.
+    public var parent: BuildsetParent?
 
     public init(
         sourceStamps: [BuildsetAdder.PartialSourceStamp] = [],
         properties: [String: JSONValue] = [:],
-        waitedFor: Bool = false
+        waitedFor: Bool = false,
+        parent: BuildsetParent? = nil
     ) {
         self.sourceStamps = sourceStamps
         self.properties = properties
         self.waitedFor = waitedFor
+        self.parent = parent
     }
 }
 
@@ -32,7 +36,11 @@ extension TriggerRequest {
             fields["project"] = stamp.project.map(JSONValue.string)
             return .object(fields)
         }
-        return ["sourcestamps": .array(stamps), "properties": .object(properties), "waited_for": .bool(waitedFor)]
+        return [
+            "sourcestamps": .array(stamps), "properties": .object(properties), "waited_for": .bool(waitedFor),
+            "parent_buildid": parent.map { .number(Double($0.buildID)) } ?? .null,
+            "parent_relationship": parent.map { .string($0.relationship) } ?? .null,
+        ]
     }
 
     /// A request read back from scheduler state; `nil` when the stored value is not one.
@@ -47,6 +55,11 @@ extension TriggerRequest {
                     codebase: codebase, repository: stamp["repository"]?.string, branch: stamp["branch"]?.string,
                     revision: stamp["revision"]?.string, project: stamp["project"]?.string))
         }
-        self.init(sourceStamps: sourceStamps, properties: properties, waitedFor: json["waited_for"] == .bool(true))
+        // A trigger recorded before parents were kept has none.
+        let relationship = json["parent_relationship"]?.string ?? BuildsetParent.triggeredFrom
+        let parent = json["parent_buildid"]?.integer.map { BuildsetParent(buildID: $0, relationship: relationship) }
+        self.init(
+            sourceStamps: sourceStamps, properties: properties, waitedFor: json["waited_for"] == .bool(true),
+            parent: parent)
     }
 }

@@ -34,16 +34,20 @@ public struct ForceScheduler: ClusteredServiceBehavior, ContextualScheduler {
 
     /// Every parameter the scheduler accepts, built-in ones first.
     public var allParameters: [ForceParameter] {
-        var all = [
-            ForceParameter(name: "reason", kind: .string, label: "reason", defaultValue: "force build"),
-            ForceParameter(name: "priority", kind: .int, label: "priority", defaultValue: 0),
-        ]
-        for codebase in options.codebases.keys.sorted() {
-            for field in ["branch", "revision", "repository", "project"] {
-                all.append(ForceParameter(name: Self.fieldName(field, codebase: codebase), kind: .string))
-            }
+        Self.reasonAndPriority + options.codebases.keys.sorted().flatMap(Self.sourceStampParameters) + parameters
+    }
+
+    /// The built-in parameters saying why the build is forced and how urgently.
+    static let reasonAndPriority = [
+        ForceParameter(name: "reason", kind: .string, label: "reason", defaultValue: "force build"),
+        ForceParameter(name: "priority", kind: .int, label: "priority", defaultValue: 0),
+    ]
+
+    /// The built-in parameters of `codebase`'s source stamp.
+    static func sourceStampParameters(_ codebase: String) -> [ForceParameter] {
+        ["branch", "revision", "repository", "project"].map {
+            ForceParameter(name: fieldName($0, codebase: codebase), kind: .string)
         }
-        return all + parameters
     }
 
     /// Every reason a force request was refused, by parameter name.

@@ -81,6 +81,7 @@ public struct NightlyTriggerableScheduler: ClusteredServiceBehavior, ContextualS
         }
         var request = BuildsetAdder.Request(fence: fence, reason: reason)
         request.properties = trigger.properties
+        request.parent = trigger.parent
         request.state = { now in
             [
                 CronTimer.recordBuild(objectID: objectID, at: now),

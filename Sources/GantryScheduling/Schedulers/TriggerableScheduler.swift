@@ -44,6 +44,7 @@ public struct TriggerableScheduler: ClusteredServiceBehavior, ContextualSchedule
             fence: fence, reason: reason ?? "The Triggerable scheduler named '\(name)' triggered this build")
         buildset.waitedFor = request.waitedFor
         buildset.properties = request.properties
+        buildset.parent = request.parent
         return
             try await adder
             .addBuildsetForSourceStampsWithDefaults(buildset, sourceStamps: request.sourceStamps)

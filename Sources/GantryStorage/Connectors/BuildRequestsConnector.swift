@@ -54,6 +54,7 @@ public struct BuildRequestsConnector: Sendable {
             .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
             .columns("complete_at", "waited_for", "collapsed_into")
             .column(SQLColumn("masterid", table: "buildrequest_claims"))
+            .column(SQLColumn("claimed_at", table: "buildrequest_claims"))
             .from("buildrequests")
             .join(
                 "buildrequest_claims", method: SQLJoinMethod.left,
@@ -84,6 +85,7 @@ public struct BuildRequestsConnector: Sendable {
             switch field {
             case .buildrequestid: SQLColumn("id", table: "buildrequests")
             case .claimedByMasterID: claimer
+            case .claimedAt: SQLColumn("claimed_at", table: "buildrequest_claims")
             case .claimed: SQLBinaryExpression(left: claimer, op: SQLBinaryOperator.isNot, right: SQLLiteral.null)
             default: SQLColumn(field.rawValue, table: "buildrequests")
             }
@@ -382,6 +384,9 @@ public struct BuildRequestsConnector: Sendable {
             },
             waitedFor: try row.decode(column: "waited_for", as: Bool.self),
             claimedByMasterID: try row.decode(column: "masterid", as: Int?.self),
+            claimedAt: try row.decode(column: "claimed_at", as: Int?.self).map {
+                Date(timeIntervalSince1970: TimeInterval($0))
+            },
             collapsedInto: try row.decode(column: "collapsed_into", as: Int?.self)
         )
     }

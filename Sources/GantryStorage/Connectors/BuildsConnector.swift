@@ -72,7 +72,10 @@ public struct BuildsConnector: Sendable {
 
     /// One page of builds (of `builderid` when given), filtered, ordered and paged in the database (by id unless
     /// the spec orders otherwise), with the number of matches before paging.
-    public func getBuilds(_ spec: ResultSpec<BuildField>, builderid: Int? = nil) async throws -> Page<Build> {
+    /// - Parameter changeid: Only the builds of change `changeid`: those of buildsets with its source stamp.
+    public func getBuilds(_ spec: ResultSpec<BuildField>, builderid: Int? = nil, changeid: Int? = nil) async throws
+        -> Page<Build>
+    {
         let dialect = database.dialect
         let column = { (field: BuildField) -> any SQLExpression in
             switch field {
@@ -86,6 +89,10 @@ public struct BuildsConnector: Sendable {
             let query = sql.select().column("id").from("builds")
             for selection in [count, query] {
                 if let builderid { selection.where("builderid", .equal, builderid) }
+                if let changeid {
+                    selection.where(
+                        SQLColumn("buildrequestid"), .in, SQLGroupExpression(Self.requests(of: changeid, sql)))
+                }
                 spec.applyFilters(to: selection, dialect: dialect, column: column)
             }
             let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
@@ -98,6 +105,22 @@ public struct BuildsConnector: Sendable {
                 })
             return Page(items: ids.compactMap { byID[$0] }, total: total)
         }
+    }
+
+    /// The ids of the build requests of change `changeid` (of buildsets with its source stamp), as a subquery.
+    private static func requests(of changeid: Int, _ sql: any SQLDatabase) -> any SQLExpression {
+        sql.select().column(SQLColumn("id", table: "buildrequests"))
+            .from("buildrequests")
+            .join(
+                "buildset_sourcestamps", on: SQLColumn("buildsetid", table: "buildset_sourcestamps"), .equal,
+                SQLColumn("buildsetid", table: "buildrequests")
+            )
+            .join(
+                "changes", on: SQLColumn("sourcestampid", table: "changes"), .equal,
+                SQLColumn("sourcestampid", table: "buildset_sourcestamps")
+            )
+            .where(SQLColumn("changeid", table: "changes"), .equal, SQLBind(changeid))
+            .query
     }
 
     public func setBuildStateString(_ id: Int, _ stateString: String) async throws {

@@ -18,6 +18,8 @@ public struct BuildsetsConnector: Sendable {
     ///   - submittedAt: Now unless given (a scheduler records the same time in its state).
     ///   - consumedChangeIDs: Change classifications of the fencing scheduler that this buildset consumes; they
     ///     are flushed in the same transaction, so a change is never built twice nor forgotten unbuilt.
+    ///   - parent: The build whose Trigger step adds it.
+    ///   - rebuiltBuildID: The build it rebuilds.
     /// Posts `buildrequests/new` once committed when it added requests, else `buildsets/complete`.
     /// - Returns: The buildset id and the request id per builder id.
     public func addBuildset(
@@ -31,17 +33,30 @@ public struct BuildsetsConnector: Sendable {
         waitedFor: Bool = false,
         state: [StateWrite] = [],
         consumedChangeIDs: [Int] = [],
-        submittedAt: Date? = nil
+        submittedAt: Date? = nil,
+        parent: BuildsetParent? = nil,
+        rebuiltBuildID: Int? = nil
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
         let now = Int((submittedAt ?? database.clock.now()).timeIntervalSince1970.rounded(.down))
         let dialect = database.dialect
         let added = try await database.withTransaction { sql in
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
+            // A build named as parent or rebuilt may have been deleted by the janitor since (a NightlyTriggerable
+            // keeps its trigger until its time comes): the buildset then names none, as deleting it later would.
+            let named = [parent?.buildID, rebuiltBuildID].compactMap { $0 }
+            let existing =
+                named.isEmpty
+                ? Set<Int>()
+                : Set(
+                    try await sql.select().column("id").from("builds").where("id", .in, SQLBind.group(named))
+                        .all(decodingColumn: "id", as: Int.self))
+            let parent = parent.flatMap { existing.contains($0.buildID) ? $0 : nil }
+            let rebuiltBuildID = rebuiltBuildID.flatMap { existing.contains($0) ? $0 : nil }
             guard
                 let buildsetID = try await sql.insert(into: "buildsets")
                     .columns(
                         "external_idstring", "reason", "submitted_at", "complete", "complete_at", "results",
-                        "schedulerid"
+                        "schedulerid", "parent_buildid", "parent_relationship", "rebuilt_buildid"
                     )
                     .values(
                         SQLBind(externalIDString),
@@ -51,7 +66,10 @@ public struct BuildsetsConnector: Sendable {
                         SQLBind(builderids.isEmpty),
                         SQLBind(builderids.isEmpty ? now : nil),
                         SQLBind(builderids.isEmpty ? BuildResult.success.rawValue : nil),
-                        SQLBind(fence?.kind == .scheduler ? fence?.serviceID : nil)
+                        SQLBind(fence?.kind == .scheduler ? fence?.serviceID : nil),
+                        SQLBind(parent?.buildID),
+                        SQLBind(parent?.relationship),
+                        SQLBind(rebuiltBuildID)
                     )
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
@@ -218,7 +236,7 @@ public struct BuildsetsConnector: Sendable {
     ) async throws -> [Buildset] {
         let query = sql.select()
             .columns("id", "reason", "external_idstring", "submitted_at", "complete", "complete_at", "results")
-            .column("schedulerid")
+            .columns("schedulerid", "parent_buildid", "parent_relationship", "rebuilt_buildid")
             .from("buildsets")
             .orderBy("id")
         if let ids {
@@ -249,6 +267,8 @@ public struct BuildsetsConnector: Sendable {
         }
         return try rows.map { row in
             let id = try row.decode(column: "id", as: Int.self)
+            let parentID = try row.decode(column: "parent_buildid", as: Int?.self)
+            let relationship = try row.decode(column: "parent_relationship", as: String?.self)
             return Buildset(
                 id: id,
                 reason: try row.decode(column: "reason", as: String?.self),
@@ -262,7 +282,9 @@ public struct BuildsetsConnector: Sendable {
                 results: try row.decode(column: "results", as: Int?.self).flatMap(BuildResult.init(rawValue:)),
                 schedulerID: try row.decode(column: "schedulerid", as: Int?.self),
                 sourceStampIDs: stamps[id] ?? [],
-                properties: properties[id] ?? [:]
+                properties: properties[id] ?? [:],
+                parent: parentID.map { BuildsetParent(buildID: $0, relationship: relationship ?? "") },
+                rebuiltBuildID: try row.decode(column: "rebuilt_buildid", as: Int?.self)
             )
         }
     }

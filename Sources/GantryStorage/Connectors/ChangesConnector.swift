@@ -113,20 +113,43 @@ public struct ChangesConnector: Sendable {
 
     /// One page of changes, filtered, ordered and paged in the database (by change id unless the spec orders
     /// otherwise), with the number of matches before paging.
-    public func getChanges(_ spec: ResultSpec<ChangeField>) async throws -> Page<Change> {
+    /// - Parameter buildid: Only the changes build `buildid` built: those of the source stamps of its buildset.
+    public func getChanges(_ spec: ResultSpec<ChangeField>, buildid: Int? = nil) async throws -> Page<Change> {
         let dialect = database.dialect
         return try await database.withTransaction { sql in
-            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("changes")
-            spec.applyFilters(to: count, dialect: dialect) { SQLColumn($0.rawValue) }
+            func matching(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+                if let buildid {
+                    query.where(SQLColumn("sourcestampid"), .in, SQLGroupExpression(Self.stamps(builtBy: buildid, sql)))
+                }
+                spec.applyFilters(to: query, dialect: dialect) { SQLColumn($0.rawValue) }
+                return query
+            }
+            let count = matching(
+                sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("changes"))
             let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
-            let query = sql.select().column("changeid").from("changes")
-            spec.applyFilters(to: query, dialect: dialect) { SQLColumn($0.rawValue) }
+            let query = matching(sql.select().column("changeid").from("changes"))
             spec.applyPaging(to: query, tieBreak: SQLColumn("changeid")) { SQLColumn($0.rawValue) }
             let ids = try await query.all(decodingColumn: "changeid", as: Int.self)
             let byID = Dictionary(
                 uniqueKeysWithValues: try await Self.changes(ids: ids, in: sql).map { ($0.id, $0) })
             return Page(items: ids.compactMap { byID[$0] }, total: total)
         }
+    }
+
+    /// The ids of the source stamps build `buildid` built, as a subquery.
+    private static func stamps(builtBy buildid: Int, _ sql: any SQLDatabase) -> any SQLExpression {
+        sql.select().column(SQLColumn("sourcestampid", table: "buildset_sourcestamps"))
+            .from("buildset_sourcestamps")
+            .join(
+                "buildrequests", on: SQLColumn("buildsetid", table: "buildrequests"), .equal,
+                SQLColumn("buildsetid", table: "buildset_sourcestamps")
+            )
+            .join(
+                "builds", on: SQLColumn("buildrequestid", table: "builds"), .equal,
+                SQLColumn("id", table: "buildrequests")
+            )
+            .where(SQLColumn("id", table: "builds"), .equal, SQLBind(buildid))
+            .query
     }
 
     /// Up to `limit` changes with ids above `changeid`, oldest first: how a scheduler reads the changes it has

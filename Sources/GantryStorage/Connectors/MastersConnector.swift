@@ -58,14 +58,25 @@ public struct MastersConnector: Sendable {
     }
 
     /// The masters matching `spec`, in its order (then by id), with the number that matched before paging.
-    public func getMasters(_ spec: ResultSpec<MasterField> = ResultSpec()) async throws -> Page<Master> {
+    /// - Parameter builderid: Only the masters running builder `builderid`.
+    public func getMasters(_ spec: ResultSpec<MasterField> = ResultSpec(), builderid: Int? = nil) async throws
+        -> Page<Master>
+    {
         let dialect = database.dialect
         return try await database.withTransaction { sql in
-            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("masters")
-            spec.applyFilters(to: count, dialect: dialect, column: Self.column)
+            func matching(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+                if let builderid {
+                    let running = sql.select().column("masterid").from("builder_masters")
+                        .where("builderid", .equal, builderid)
+                    query.where(SQLColumn("id"), .in, SQLGroupExpression(running.query))
+                }
+                spec.applyFilters(to: query, dialect: dialect, column: Self.column)
+                return query
+            }
+            let count = matching(
+                sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total").from("masters"))
             let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
-            let query = Self.select(sql)
-            spec.applyFilters(to: query, dialect: dialect, column: Self.column)
+            let query = matching(Self.select(sql))
             spec.applyPaging(to: query, tieBreak: SQLColumn("id"), column: Self.column)
             return Page(items: try await query.all().map(Self.master), total: total)
         }

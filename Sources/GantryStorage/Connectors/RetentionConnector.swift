@@ -138,6 +138,10 @@ public struct RetentionConnector: Sendable {
             let builds: SQLQueryString = "\(binds: ids)"
             let steps: SQLQueryString = "SELECT id FROM steps WHERE buildid IN (\(binds: ids))"
             try await Self.forgetArchives(ofLogsIn: "SELECT id FROM logs WHERE stepid IN (\(steps))", sql, into: &batch)
+            // The buildsets these builds triggered forget their parent whole: the foreign key clears only its id.
+            try await sql.raw(
+                "UPDATE buildsets SET parent_relationship = NULL WHERE parent_buildid IN (\(builds))"
+            ).run()
             try await Self.delete(from: "logs", where: "stepid", in: steps, sql, into: &batch)
             try await Self.delete(from: "steps", where: "buildid", in: builds, sql, into: &batch)
             try await Self.delete(from: "build_properties", where: "buildid", in: builds, sql, into: &batch)

@@ -25,6 +25,28 @@ public struct SourceStampsConnector: Sendable {
         return try await database.withTransaction { sql in try await Self.sourceStamps(ids: ids, in: sql) }
     }
 
+    /// One page of source stamps, filtered, ordered and paged in the database (by id unless the spec orders
+    /// otherwise), with the number of matches before paging.
+    public func getSourceStamps(_ spec: ResultSpec<SourceStampField>) async throws -> Page<SourceStamp> {
+        let dialect = database.dialect
+        let column = { (field: SourceStampField) -> any SQLExpression in
+            SQLColumn(field == .ssid ? "id" : field.rawValue)
+        }
+        return try await database.withTransaction { sql in
+            let count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "total")
+                .from("sourcestamps")
+            spec.applyFilters(to: count, dialect: dialect, column: column)
+            let total = try await count.first(decodingColumn: "total", as: Int.self) ?? 0
+            let query = sql.select().column("id").from("sourcestamps")
+            spec.applyFilters(to: query, dialect: dialect, column: column)
+            spec.applyPaging(to: query, tieBreak: SQLColumn("id"), column: column)
+            let ids = try await query.all(decodingColumn: "id", as: Int.self)
+            let byID = Dictionary(
+                uniqueKeysWithValues: try await Self.sourceStamps(ids: ids, in: sql).map { ($0.id, $0) })
+            return Page(items: ids.compactMap { byID[$0] }, total: total)
+        }
+    }
+
     /// Source stamps by id (all of them when `ids` is `nil`), in the caller's transaction.
     static func sourceStamps(ids: [Int]?, in sql: any SQLDatabase) async throws -> [SourceStamp] {
         // PostgreSQL rejects `IN ()`; an empty list matches nothing anyway.
