@@ -43,6 +43,9 @@ struct NestedRoutesAPITests {
                 let builders = try await httpGet(base, "/api/v2/builders/linux")
                 #expect(builders["builders", 0, "builderid"] == .number(Double(builder)))
                 #expect(builders["builders", 0, "description"] == JSONValue.null, "sent, as null")
+                let byName = try await httpGet(base, "/api/v2/builders/linux/builds")
+                let byID = try await httpGet(base, "/api/v2/builders/\(builder)/builds")
+                #expect(byName.status == 200 && byName["builds"] == byID["builds"])
                 let empty = try await httpGet(base, "/api/v2/projects?limit=5")
                 #expect(empty.status == 200 && empty["projects"] == [] && empty["meta", "total"] == .number(0))
             }

@@ -29,11 +29,10 @@ extension HTTPAPI {
         propertiesCollection(
             "/api/v2/builders/{id}/builds", key: "builds", keys: Self.buildKeys, of: BuildField.self, on: router,
             noun: "builder"
-        ) { [database] id, spec, properties in
-            guard let id = Int(id), try await database.builders.getBuilders().contains(where: { $0.id == id }) else {
-                return nil
-            }
-            let page = try await database.builds.getBuilds(spec, builderid: id)
+        ) { [self] key, spec, properties in
+            // By id or by name, as the builder's other routes.
+            guard let builder = try await self.builder(key) else { return nil }
+            let page = try await database.builds.getBuilds(spec, builderid: builder.id)
             return Page(items: try await Self.buildItems(page.items, properties, database), total: page.total)
         }
         propertiesCollection(
