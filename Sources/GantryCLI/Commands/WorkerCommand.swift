@@ -83,6 +83,10 @@ private struct WorkerService: Service, CustomStringConvertible {
     var description: String { "worker \(worker.name)" }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await worker.run() }
+        do {
+            try await cancelWhenGracefulShutdown { try await worker.run() }
+        } catch is CancellationError where Task.isCancelled {
+            // A graceful stop (SIGTERM, the master's shutdown request) ends the worker; it is not an error.
+        }
     }
 }
