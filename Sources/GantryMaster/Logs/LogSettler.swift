@@ -50,7 +50,7 @@ package struct LogSettler: Service {
 
     /// Settles every log waiting, in order; a log that cannot be settled is logged and passed over until the next
     /// wake-up.
-    package func settleWaiting() async {
+    private func settleWaiting() async {
         var after = 0
         while !Task.isCancelled {
             let logs: [Int]

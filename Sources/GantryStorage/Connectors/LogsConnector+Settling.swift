@@ -84,7 +84,7 @@ extension LogsConnector {
                 let chunks = try await database.withTransaction { [next] sql in
                     try await Self.chunks(logid, .from(next, through: .max), limit: Self.readBatch, in: sql)
                 }
-                guard let last = chunks.last else { break }
+                guard !chunks.isEmpty else { break }
                 for chunk in chunks {
                     // A chunk may start before `next` when another master archived the log meanwhile: its
                     // archive, read from then on, is cut elsewhere.
@@ -101,7 +101,6 @@ extension LogsConnector {
                         pendingLines = 0
                     }
                 }
-                next = last.lastLine.addingSaturated(1)
             }
             if pendingLines > 0 { try writer.append(EncodedLogChunk(text: pending, lineCount: pendingLines)) }
             try writer.finish()
