@@ -101,6 +101,23 @@ struct DistributorStateMachineTests {
         #expect(fixture.claimAll([request(3)]) == [Claim(request: 3, worker: "wk1")])
     }
 
+    @Test("openings: each builder's free slots on its eligible workers; builders that can start none are left out")
+    func openings() {
+        let fixture = Fixture(
+            builders: [1: ["wk1", "wk2"], 2: ["wk2"], 3: ["wk3"], 4: ["wk4"]], maxBuilds: ["wk1": 3])
+        #expect(fixture.machine.openings == [1: 4, 2: 1, 3: 1, 4: 1])
+        _ = fixture.claimAll([request(1), request(2, builder: 2), request(3, builder: 3)])
+        _ = fixture.machine.controlsRead([
+            "wk1": WorkerControl(), "wk2": WorkerControl(), "wk3": WorkerControl(),
+            "wk4": WorkerControl(paused: true),
+        ])
+        #expect(fixture.machine.openings == [1: 2], "wk2 and wk3 are busy, wk4 is paused, wk1 has two slots left")
+        _ = fixture.machine.buildFinished(3, results: .exception)
+        #expect(fixture.machine.openings == [1: 2], "wk3 is in quarantine")
+        _ = fixture.machine.buildFinished(2, results: .success)
+        #expect(fixture.machine.openings == [1: 3, 2: 1])
+    }
+
     @Test("a claim lost to another master is skipped: the worker goes to the next request")
     func claimLost() {
         let fixture = Fixture()

@@ -95,25 +95,49 @@ struct BuildsetsConnectorTests {
         }
     }
 
-    @Test("a buildset's origin is its scheduler and its source stamps' project", arguments: TestBackend.enabled)
-    func origins(_ backend: TestBackend) async throws {
-        try await withTestDatabase(backend) { db in
+    @Test(
+        "a builder's queue is read only at the head of each origin, by priority then age",
+        arguments: TestBackend.enabled)
+    func queueHeads(_ backend: TestBackend) async throws {
+        let time = ManualWallClock()
+        try await withTestDatabase(backend, clock: time.clock) { db in
             let master = try await db.masters.findMasterId("m")
             let sid = try await db.schedulers.findSchedulerId("nightly")
             let fence = try await db.schedulers.setSchedulerMaster(sid, masterid: master)
             let builder = try await db.builders.findBuilderId("b")
+            let idle = try await db.builders.findBuilderId("idle")
             let app = try await db.sourceStamps.findSourceStampId(SourceStampFields(codebase: "a", project: "app"))
             let lib = try await db.sourceStamps.findSourceStampId(SourceStampFields(codebase: "b", project: "lib"))
-            let scheduled = try await db.buildsets.addBuildset(
-                fence: fence, reason: "r", builderids: [builder], sourceStampIDs: [app, lib]
-            ).buildsetID
-            let forced = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]).buildsetID
-            let origins = try await db.buildsets.getBuildsetOrigins([scheduled, forced, scheduled, 999])
+            var forced: [Int] = []
+            for _ in 0..<4 {
+                time.advance(by: 1)
+                let (_, ids) = try await db.buildsets.addBuildset(reason: "r", builderids: [builder, idle])
+                forced.append(ids[builder] ?? 0)
+            }
+            var scheduled: [Int] = []
+            for _ in 0..<3 {
+                time.advance(by: 1)
+                let (_, ids) = try await db.buildsets.addBuildset(
+                    fence: fence, reason: "r", builderids: [builder], sourceStampIDs: [lib, app])
+                scheduled.append(ids[builder] ?? 0)
+            }
+            let (_, urgent) = try await db.buildsets.addBuildset(reason: "r", builderids: [builder], priority: 5)
+            try await db.buildRequests.claimBuildRequests([forced[0]], masterid: master)
+
+            let heads = try await db.buildRequests.getQueueHeads([builder: 2, idle: 0])
+            let read = Set(heads.requests.map(\.id))
+            let urgentID = urgent[builder] ?? 0
+            let expected: Set<Int> = [urgentID, forced[1], scheduled[0], scheduled[1]]
             #expect(
-                origins == [
-                    scheduled: BuildsetOrigin(schedulerID: sid, project: "app"),
-                    forced: BuildsetOrigin(schedulerID: nil, project: ""),
-                ])
+                read == expected,
+                "two of each origin, the claimed one passed over, the builder that can start none not read")
+            let forcedKey = BuildsetOrigin(schedulerID: nil, project: "").queueKey
+            let scheduledKey = BuildsetOrigin(schedulerID: sid, project: "app").queueKey
+            #expect(heads.origins[forced[1]] == forcedKey && heads.origins[urgentID] == forcedKey)
+            #expect(heads.origins[scheduled[0]] == scheduledKey, "the project of the first source stamp")
+            #expect(try await db.buildRequests.getQueueHeads([:]).requests.isEmpty)
+            let deep = try await db.buildRequests.getQueueHeads([builder: 100, idle: 1])
+            #expect(deep.requests.count == 8, "all 7 waiting on the builder, 1 of the other")
         }
     }
 
@@ -121,7 +145,6 @@ struct BuildsetsConnectorTests {
     func emptyLists(_ backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in
             let (bsid, _) = try await db.buildsets.addBuildset(reason: "r", builderids: [])
-            #expect(try await db.buildsets.getBuildsetOrigins([]).isEmpty)
             let none = try ResultSpec<BuildsetField>(filters: [.equal(.bsid, .int(bsid + 1))])
             let page = try await db.buildsets.getBuildsets(none)
             #expect(page.items.isEmpty && page.total == 0)

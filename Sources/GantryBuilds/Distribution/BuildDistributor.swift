@@ -13,7 +13,9 @@ public import Logging
 ///
 /// Woken when requests are added (`buildrequests/new`), a build is asked to stop, a worker is controlled, a
 /// worker attaches or a build ends, and by a slow poll. Requests are served by priority, then fairly across
-/// builders (see `order(_:origins:)`), then submission time.
+/// builders (see `order(_:origins:)`), then submission time. Each round reads only the heads of the queues of the
+/// builders that can start a build now (``DistributorStateMachine/openings``), so its cost does not grow with the
+/// queue.
 /// A request is claimed only when a worker can run it, and the claim is exclusive in the database, so two
 /// masters never start the same request; a claim lost to another master is simply skipped. The same claim takes
 /// the builder's pending requests that collapse with it (its `collapseRequests`), and the build runs the newest.
@@ -182,20 +184,18 @@ public actor BuildDistributor {
 
     /// One round: obeys control requests and stop requests, then claims what can start now and returns it.
     private func distribute() async -> [BuildRunner.Assignment] {
-        let pending: [BuildRequest]
-        let origins: [Int: BuildsetOrigin]
+        let heads: BuildRequestsConnector.QueueHeads
         do {
             let controls = try await database.workers.getWorkerControls(masterid: masterID)
             await perform(machine.controlsRead(controls))
             if !buildControls.isEmpty { try await stopRequested() }
-            pending = try await database.buildRequests.getBuildRequests(
-                builderids: Array(builders.keys), complete: false, claimed: .unclaimed)
-            origins = pending.isEmpty ? [:] : try await database.buildsets.getBuildsetOrigins(pending.map(\.buildsetID))
+            // Only as deep as the builds that can start now: a long queue costs no more than a short one.
+            heads = try await database.buildRequests.getQueueHeads(machine.openings)
         } catch {
             logger.warning("cannot read pending build requests", metadata: [LogKey.error: "\(error)"])
             return takeClaimedJobs()
         }
-        await perform(machine.pendingRead(Self.order(pending, origins: origins)))
+        await perform(machine.pendingRead(Self.order(heads.requests, origins: heads.origins)))
         return takeClaimedJobs()
     }
 

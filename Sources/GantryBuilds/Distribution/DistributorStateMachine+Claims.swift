@@ -49,6 +49,21 @@ extension DistributorStateMachine {
         return []
     }
 
+    /// How many builds each builder could start now, by builder id: the free slots of its eligible workers (a
+    /// worker serving several builders counts for each). Builders that can start none are left out, so the
+    /// distributor reads the queues of these builders only, and no deeper than this.
+    package var openings: [Int: Int] {
+        var openings: [Int: Int] = [:]
+        for (builder, names) in builders {
+            let free = Set(names).reduce(0) { free, name in
+                guard eligible(name) != nil, let worker = workers[name] else { return free }
+                return free + max(0, maxBuilds[name, default: 1] - worker.busy.count)
+            }
+            if free > 0 { openings[builder] = free }
+        }
+        return openings
+    }
+
     private func firstEligible(among names: [String]) -> Attached? {
         for name in names {
             if let worker = eligible(name) { return worker }

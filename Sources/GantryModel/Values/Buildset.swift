@@ -108,4 +108,8 @@ public struct BuildsetOrigin: Sendable, Hashable {
         self.schedulerID = schedulerID
         self.project = project
     }
+
+    /// The origin as its requests store it: the scheduler id (0 for none, as ids start at 1), a space, the
+    /// project. Two origins are equal exactly when their keys are.
+    public var queueKey: String { "\(schedulerID ?? 0) \(project)" }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import GantryModel
 import SQLKit
 
 extension BuildRequestsConnector {
@@ -49,5 +50,75 @@ extension BuildRequestsConnector {
             }
             return queues
         }
+    }
+}
+
+extension BuildRequestsConnector {
+    /// The heads of the fair queues of some builders: the requests that could start next.
+    public struct QueueHeads: Sendable, Hashable {
+        /// The waiting requests read, in no particular order.
+        public var requests: [BuildRequest]
+        /// Each request's origin, as ``BuildsetOrigin/queueKey``, by request id.
+        public var origins: [Int: String]
+    }
+
+    /// For each builder of `openings`, the first `openings[builder]` waiting requests of each origin on it, by
+    /// priority (highest first), then submission time, then id. A builder that can start `n` builds starts them
+    /// from these, whatever the length of its queue: under any fair order, no request beyond the first `n` of
+    /// its origin comes before all of those. The origins are found by skipping through the queue index, one
+    /// lookup per origin, and each origin's head is one bounded index range; so the cost follows the origins and
+    /// the openings, never the number of waiting requests.
+    public func getQueueHeads(_ openings: [Int: Int]) async throws -> QueueHeads {
+        let wanted = openings.filter { $0.value > 0 }
+        if wanted.isEmpty { return QueueHeads(requests: [], origins: [:]) }
+        return try await database.withTransaction { sql in
+            var heads = QueueHeads(requests: [], origins: [:])
+            for (builderid, count) in wanted.sorted(by: { $0.key < $1.key }) {
+                for origin in try await Self.origins(builderid: builderid, in: sql) {
+                    for row in try await Self.head(builderid: builderid, origin: origin, count: count, in: sql) {
+                        let request = try Self.buildRequest(row)
+                        heads.requests.append(request)
+                        heads.origins[request.id] = origin
+                    }
+                }
+            }
+            return heads
+        }
+    }
+
+    /// The distinct origins of the incomplete requests of `builderid`, by a loose scan of the queue index: each
+    /// step looks up the least origin after the previous one.
+    private static func origins(builderid: Int, in sql: any SQLDatabase) async throws -> [String] {
+        try await sql.raw(
+            """
+            WITH RECURSIVE queue(origin) AS (
+                SELECT MIN(origin) FROM buildrequests WHERE builderid = \(bind: builderid) AND complete = \(bind: false)
+                UNION ALL
+                SELECT (
+                    SELECT MIN(origin) FROM buildrequests
+                    WHERE builderid = \(bind: builderid) AND complete = \(bind: false) AND origin > queue.origin
+                ) FROM queue WHERE queue.origin IS NOT NULL
+            )
+            SELECT origin FROM queue WHERE origin IS NOT NULL
+            """
+        ).all(decodingColumn: "origin", as: String.self)
+    }
+
+    /// The first `count` unclaimed incomplete requests of one origin on `builderid`, in the queue index's order.
+    /// The claimed ones it passes over are the builds running now.
+    private static func head(
+        builderid: Int, origin: String, count: Int, in sql: any SQLDatabase
+    ) async throws -> [any SQLRow] {
+        let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
+        return try await selectRequests(in: sql)
+            .where(request("builderid"), .equal, SQLBind(builderid))
+            .where(request("complete"), .equal, SQLBind(false))
+            .where(request("origin"), .equal, SQLBind(origin))
+            .where(SQLColumn("brid", table: "buildrequest_claims"), .is, SQLLiteral.null)
+            .orderBy(SQLOrderBy(expression: request("priority"), direction: SQLDirection.descending))
+            .orderBy(request("submitted_at"))
+            .orderBy(request("id"))
+            .limit(count)
+            .all()
     }
 }

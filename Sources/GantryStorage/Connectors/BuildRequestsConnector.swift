@@ -49,18 +49,7 @@ public struct BuildRequestsConnector: Sendable {
         // PostgreSQL rejects `IN ()`; an empty list matches nothing anyway.
         if ids?.isEmpty == true || builderids?.isEmpty == true { return [] }
         let request = { (column: String) in SQLColumn(column, table: "buildrequests") }
-        let query = sql.select()
-            .column(request("id"))
-            .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
-            .columns("complete_at", "waited_for", "collapsed_into")
-            .column(SQLColumn("masterid", table: "buildrequest_claims"))
-            .column(SQLColumn("claimed_at", table: "buildrequest_claims"))
-            .from("buildrequests")
-            .join(
-                "buildrequest_claims", method: SQLJoinMethod.left,
-                on: SQLColumn("brid", table: "buildrequest_claims"), .equal, request("id")
-            )
-            .orderBy(request("id"))
+        let query = selectRequests(in: sql).orderBy(request("id"))
         if let ids { query.where(request("id"), .in, SQLBind.group(ids)) }
         if let builderid { query.where("builderid", .equal, builderid) }
         if let builderids { query.where("builderid", .in, SQLBind.group(builderids)) }
@@ -369,7 +358,22 @@ public struct BuildRequestsConnector: Sendable {
         Dictionary(uniqueKeysWithValues: try await requests(ids: ids, in: sql).map { ($0.id, $0.resource) })
     }
 
-    private static func buildRequest(_ row: any SQLRow) throws -> BuildRequest {
+    /// A query of build requests with their claims, each row read by ``buildRequest(_:)``.
+    static func selectRequests(in sql: any SQLDatabase) -> SQLSelectBuilder {
+        sql.select()
+            .column(SQLColumn("id", table: "buildrequests"))
+            .columns("buildsetid", "builderid", "priority", "complete", "results", "submitted_at")
+            .columns("complete_at", "waited_for", "collapsed_into")
+            .column(SQLColumn("masterid", table: "buildrequest_claims"))
+            .column(SQLColumn("claimed_at", table: "buildrequest_claims"))
+            .from("buildrequests")
+            .join(
+                "buildrequest_claims", method: SQLJoinMethod.left,
+                on: SQLColumn("brid", table: "buildrequest_claims"), .equal, SQLColumn("id", table: "buildrequests")
+            )
+    }
+
+    static func buildRequest(_ row: any SQLRow) throws -> BuildRequest {
         BuildRequest(
             id: try row.decode(column: "id", as: Int.self),
             buildsetID: try row.decode(column: "buildsetid", as: Int.self),

@@ -39,6 +39,7 @@ public struct BuildsetsConnector: Sendable {
     ) async throws -> (buildsetID: Int, requestIDs: [Int: Int]) {
         let now = Int((submittedAt ?? database.clock.now()).timeIntervalSince1970.rounded(.down))
         let dialect = database.dialect
+        let schedulerID = fence?.kind == .scheduler ? fence?.serviceID : nil
         let added = try await database.withTransaction { sql in
             if let fence { try await ServiceClaims(kind: fence.kind, dialect: dialect).requireCurrent(fence, in: sql) }
             // A build named as parent or rebuilt may have been deleted by the janitor since (a NightlyTriggerable
@@ -66,7 +67,7 @@ public struct BuildsetsConnector: Sendable {
                         SQLBind(builderids.isEmpty),
                         SQLBind(builderids.isEmpty ? now : nil),
                         SQLBind(builderids.isEmpty ? BuildResult.success.rawValue : nil),
-                        SQLBind(fence?.kind == .scheduler ? fence?.serviceID : nil),
+                        SQLBind(schedulerID),
                         SQLBind(parent?.buildID),
                         SQLBind(parent?.relationship),
                         SQLBind(rebuiltBuildID)
@@ -84,12 +85,21 @@ public struct BuildsetsConnector: Sendable {
                     .values(SQLBind(buildsetID), SQLBind(name), SQLBind(value.jsonText))
                     .run()
             }
+            // Its requests join the fair queue of its scheduler and the project of its first source stamp.
+            var origin = BuildsetOrigin(schedulerID: schedulerID, project: "")
+            if !sourceStampIDs.isEmpty {
+                origin.project =
+                    try await sql.select().column("project").from("sourcestamps")
+                    .where("id", .in, SQLBind.group(Array(Set(sourceStampIDs)))).orderBy("id").limit(1)
+                    .first(decodingColumn: "project", as: String.self) ?? ""
+            }
             var requestIDs: [Int: Int] = [:]
             for builderid in Set(builderids).sorted() {
                 requestIDs[builderid] = try await sql.insert(into: "buildrequests")
-                    .columns("buildsetid", "builderid", "priority", "submitted_at", "waited_for")
+                    .columns("buildsetid", "builderid", "priority", "submitted_at", "waited_for", "origin")
                     .values(
-                        SQLBind(buildsetID), SQLBind(builderid), SQLBind(priority), SQLBind(now), SQLBind(waitedFor)
+                        SQLBind(buildsetID), SQLBind(builderid), SQLBind(priority), SQLBind(now), SQLBind(waitedFor),
+                        SQLBind(origin.queueKey)
                     )
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
@@ -140,42 +150,6 @@ public struct BuildsetsConnector: Sendable {
             let byID = Dictionary(
                 uniqueKeysWithValues: try await Self.buildsets(ids: ids, in: sql).map { ($0.id, $0) })
             return Page(items: ids.compactMap { byID[$0] }, total: total)
-        }
-    }
-
-    /// Where each buildset came from, for fair queues: its scheduler and the project of its source stamps (the
-    /// first by id when they differ). Buildsets not found are left out.
-    public func getBuildsetOrigins(_ bsids: [Int]) async throws -> [Int: BuildsetOrigin] {
-        try await database.withTransaction { sql in
-            var origins: [Int: BuildsetOrigin] = [:]
-            for batch in Batches.of(Array(Set(bsids))) {
-                let rows = try await sql.select()
-                    .column(SQLColumn("id", table: "buildsets"))
-                    .column(SQLColumn("schedulerid", table: "buildsets"))
-                    .column(SQLColumn("project", table: "sourcestamps"))
-                    .from("buildsets")
-                    .join(
-                        "buildset_sourcestamps", method: SQLJoinMethod.left,
-                        on: SQLColumn("buildsetid", table: "buildset_sourcestamps"), .equal,
-                        SQLColumn("id", table: "buildsets")
-                    )
-                    .join(
-                        "sourcestamps", method: SQLJoinMethod.left,
-                        on: SQLColumn("id", table: "sourcestamps"), .equal,
-                        SQLColumn("sourcestampid", table: "buildset_sourcestamps")
-                    )
-                    .where(SQLColumn("id", table: "buildsets"), .in, SQLBind.group(Array(batch)))
-                    .orderBy(SQLColumn("id", table: "sourcestamps"))
-                    .all()
-                for row in rows {
-                    let id = try row.decode(column: "id", as: Int.self)
-                    guard origins[id] == nil else { continue }
-                    origins[id] = BuildsetOrigin(
-                        schedulerID: try row.decode(column: "schedulerid", as: Int?.self),
-                        project: try row.decode(column: "project", as: String?.self) ?? "")
-                }
-            }
-            return origins
         }
     }
 
