@@ -268,7 +268,7 @@ public struct BuildsConnector: Sendable {
         let ended = try await sql.update("builds")
             .set("complete_at", to: now)
             .set("results", to: BuildResult.retry.rawValue)
-            .where("masterid", .equal, masterid)
+            .where(Dialect.unindexed("masterid"), .equal, SQLBind(masterid))
             .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
             .returning("id").all(decodingColumn: "id", as: Int.self)
         return FeedChanges(.builds, ended.sorted(), "finished")

@@ -51,7 +51,7 @@ enum MasterCleanup {
         // ones are their history.
         { sql, masterid, _ in
             let released = try await sql.delete(from: "buildrequest_claims")
-                .where("masterid", .equal, masterid)
+                .where(Dialect.unindexed("masterid"), .equal, SQLBind(masterid))
                 .where(
                     SQLColumn("brid"),
                     .in,

@@ -50,6 +50,14 @@ enum Dialect: Sendable {
         }
     }
 
+    /// `column` as an expression no index serves (`+column`, valid on both databases for the integer ids it is
+    /// used on). A master's claims and builds are its whole history, so the index on their `masterid` leads a
+    /// query through all of it; SQLite, which plans without statistics, would take it over the few pending
+    /// requests or running builds the query is about. Written this way, the column leaves it the other indexes.
+    static func unindexed(_ column: String) -> any SQLExpression {
+        SQLRaw("+\(column)")
+    }
+
     /// A case-sensitive "`column` contains `needle`" test.
     func contains(_ column: any SQLExpression, _ needle: String) -> any SQLExpression {
         let function = self == .sqlite ? "instr" : "strpos"

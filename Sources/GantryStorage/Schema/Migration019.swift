@@ -2,7 +2,10 @@ extension Migration {
     /// Each build request keeps its buildset's origin (``BuildsetOrigin/queueKey``), so the distributor reads the
     /// head of each fair queue of a builder through one index, whatever the length of the queue, instead of
     /// reading every pending request. Pending requests get theirs from their buildsets; finished ones need none.
-    static let requestQueues = Migration(version: 19, summary: "fair queues of build requests") { _ in
+    /// The unfinished builds get an index of their own, so ending a master's builds when it stops or expires
+    /// costs its running builds, not its history.
+    static let requestQueues = Migration(version: 19, summary: "fair queues of build requests, unfinished builds") {
+        _ in
         [
             "ALTER TABLE buildrequests ADD COLUMN origin TEXT NOT NULL DEFAULT ''",
             """
@@ -20,6 +23,7 @@ extension Migration {
             CREATE INDEX buildrequests_queue
             ON buildrequests (builderid, complete, origin, priority DESC, submitted_at, id)
             """,
+            "CREATE INDEX builds_unfinished ON builds (complete_at) WHERE complete_at IS NULL",
         ]
     }
 }
