@@ -2,12 +2,13 @@
 """What authentication costs a request: one `gantry master` on SQLite, asked for one small resource
 (`GET /api/v2/masters/1`) over one kept-alive connection, the same number of times each way.
 
-Usage: Benchmarks/auth.py [--requests 3000] [--password-requests 30] [--cost 12]
+Usage: Benchmarks/auth.py [--requests 3000] [--password-requests 30] [--cost 12] [--smoke]
 
 Compared: a master without `auth`; the same master with `auth` asked anonymously, with an API token (a lookup of
 its SHA-256 in the database), with the web UI's session cookie (a lookup, and a write when the expiry slides), and
 with HTTP Basic, which checks a bcrypt hash of --cost on every request (the cost a login pays once). It prints
-requests per second and the median and 99th-percentile latency of each, and asserts nothing.
+requests per second and the median and 99th-percentile latency of each, and asserts nothing. --smoke: 20
+requests each way (2 with Basic, of cost 4) after as many to warm up, a seconds-long check that it still works.
 """
 import argparse, base64, http.client, os, re, statistics, subprocess, sys, tempfile, time, shutil, urllib.parse
 
@@ -64,7 +65,10 @@ def main():
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--password-requests", type=int, default=30)
     parser.add_argument("--cost", type=int, default=12)
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that only checks it still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.requests, args.password_requests, args.cost = 20, 2, 4
     directory = tempfile.mkdtemp(prefix="gantry-auth-bench-")
     try:
         print(f"{os.path.relpath(gantry(), ROOT)}; GET /api/v2/masters/1 over one connection\n")
@@ -74,7 +78,7 @@ def main():
         os.makedirs(open_dir)
         master, port = start_master(open_dir, "http: 127.0.0.1:0\n")
         try:
-            timed(port, 200, {})
+            timed(port, min(200, args.requests), {})
             row("no `auth`", timed(port, args.requests, {}))
         finally:
             stop_processes(master, [])
@@ -90,7 +94,7 @@ def main():
                  "--role", "admin"], capture_output=True, text=True, check=True)
             token = made.stdout.strip()
             cookie = log_in(port)
-            timed(port, 200, {})
+            timed(port, min(200, args.requests), {})
             row("anonymous", timed(port, args.requests, {}))
             row("API token", timed(port, args.requests, {"Authorization": f"Bearer {token}"}))
             row("session cookie", timed(port, args.requests, {"Cookie": cookie}))

@@ -5,6 +5,7 @@ until each of its builds has been started again on the survivor is measured thro
 Runs N rounds (default 5) on the configuration's defaults and prints each and the median.
 
 Usage: Benchmarks/build_failover.py POSTGRES_URL [--rounds 5] [--heartbeat 5s] [--expire-after 30s] [--claim-poll 5s]
+                                   [--smoke]
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own.
 """

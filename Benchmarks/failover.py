@@ -3,6 +3,7 @@
 survivor, measured through the HTTP API. Runs N rounds (default 5) and prints each and the median.
 
 Usage: Benchmarks/failover.py POSTGRES_URL [--rounds 5] [--heartbeat 5s] [--expire-after 30s] [--claim-poll 5s]
+                             [--smoke]
 Needs a built `gantry` (swift build -c release; falls back to the debug build) and a PostgreSQL database that
 the masters may share; every round uses names of its own, so earlier rounds do not disturb later ones.
 """

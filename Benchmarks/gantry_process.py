@@ -3,6 +3,11 @@ import os, re, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# Started by a test process, a script may inherit a mask blocking signals: clear it, so SIGTERM reaches the script
+# and the processes it starts begin with none blocked. SIGTERM unwinds the script, so its `finally` blocks stop them.
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
 
 def gantry():
     """$GANTRY_BINARY when set, else the release build if there is one, else the debug build."""
@@ -40,7 +45,7 @@ def start_master(directory, config, database=None):
 
 def cluster_arguments(description):
     """The command line of a failover benchmark: the PostgreSQL URL, the rounds, and the cluster timings (by
-    default the configuration's own)."""
+    default the configuration's own); --smoke is one round on fast timings, a seconds-long check that it works."""
     import argparse
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url")
@@ -48,7 +53,11 @@ def cluster_arguments(description):
     parser.add_argument("--heartbeat", default="5s")
     parser.add_argument("--expire-after", default="30s")
     parser.add_argument("--claim-poll", default="5s")
-    return parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="one round on heartbeat 1s, expireAfter 3s, claimPoll 1s")
+    args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.heartbeat, args.expire_after, args.claim_poll = 1, "1s", "3s", "1s"
+    return args
 
 
 def timed_rounds(args, setup, round_, describe):

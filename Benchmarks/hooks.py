@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Changes per second through the GitHub change hook of one `gantry master`.
 
-Usage: Benchmarks/hooks.py [--database URL] [--pushes 2000] [--commits 5] [--clients 8]
+Usage: Benchmarks/hooks.py [--database URL] [--pushes 2000] [--commits 5] [--clients 8] [--smoke]
 Starts a master (the release build if there is one, else the debug build) with a GitHub hook, sends signed push
 events, each with --commits commits, from --clients concurrent connections, and reports stored changes per second
 and the latency of one push (median and p99). The database defaults to a fresh SQLite file; for PostgreSQL give
-an empty schema (postgres://...?schema=NAME).
+an empty schema (postgres://...?schema=NAME). --smoke: 8 pushes of 2 commits from 2 clients, a seconds-long check
+that it still works.
 """
 import argparse, hashlib, hmac, http.client, json, os, signal, statistics, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,10 @@ def main():
     parser.add_argument("--pushes", type=int, default=2000)
     parser.add_argument("--commits", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that only checks it still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.pushes, args.commits, args.clients = 8, 2, 2
     with tempfile.TemporaryDirectory() as directory:
         binary = gantry()
         master, port = start_master(

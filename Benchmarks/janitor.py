@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The retention janitor's time on a database of finished builds.
 
-Usage: Benchmarks/janitor.py [--database URL] [--builds 100000]
+Usage: Benchmarks/janitor.py [--database URL] [--builds 100000] [--smoke]
 Creates the schema with `gantry upgrade-master`, then fills it in bulk with SQL: --builds finished builds, finished
 between 40 and 400 days ago, each with its buildset (a property, a source stamp), its claimed request, two
 properties and two steps, each step with a stdio log of three chunks of five lines; and a change with two files and
 a property for every tenth build. Then it runs `gantry cleanupdb` three times and prints what each deleted and how
 long its pass took (and the compaction, on SQLite): with --logs 7d (every log emptied), with --builds 30d
 (everything deleted), and once more (nothing left to do). The database defaults to a fresh SQLite file; for
-PostgreSQL give an empty schema (postgres://...?schema=NAME), which psql fills.
+PostgreSQL give an empty schema (postgres://...?schema=NAME), which psql fills. --smoke: 20 builds, a seconds-long
+check that it still works.
 """
 import argparse, os, re, sqlite3, subprocess, sys, tempfile, time
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -98,7 +99,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database")
     parser.add_argument("--builds", type=int, default=100_000)
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that only checks it still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.builds = 20
     with tempfile.TemporaryDirectory() as directory:
         url = args.database or f"sqlite:{directory}/janitor.sqlite"
         subprocess.run([gantry(), "upgrade-master", "--db", url], check=True, stdout=subprocess.DEVNULL)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Database bytes per log line: a build's stdio stored raw, as appended, and once its log is finished and settled.
 
-Usage: Benchmarks/log_bytes.py [--lines 200000] [--storage database|files]
+Usage: Benchmarks/log_bytes.py [--lines 200000] [--storage database|files] [--smoke]
 Starts a master on a fresh SQLite file with a local pool of one native worker, forces one build whose step prints
 LINES lines of typical build output (compiler progress, warnings, test results, link steps; the same on every run),
 and reads the database file directly. It copies the database once every line has arrived but before the step ends
@@ -9,7 +9,8 @@ and reads the database file directly. It copies the database once every line has
 file), and makes a third copy of the first with every chunk stored raw (`compressed = 0`), as Gantry stored logs
 before compression. For each it prints the chunks, the bytes of chunk content per line and the bytes of the whole
 file per line after VACUUM (and the log file's bytes per line), and it checks that the settled log holds the same
-lines, byte for byte. It also prints how long the log took to settle after the build ended.
+lines, byte for byte. It also prints how long the log took to settle after the build ended. --smoke: 1,000 lines,
+a seconds-long check that it still works.
 """
 import argparse, json, os, shutil, sqlite3, struct, sys, tempfile, time, urllib.request, zlib
 
@@ -19,7 +20,8 @@ from gantry_process import ROOT, gantry, start_master  # noqa: E402
 END = "LOG-BYTES-BENCHMARK-END"
 
 # The step's command: deterministic build output, then the end marker, then a pause long enough for the worker's
-# last update (sent at most 5 s after its output) and for the copy taken before the step ends.
+# last update (sent at most 5 s after its output) and for the copy taken before the step ends (12 s; 7 s for the
+# small copy of --smoke).
 GENERATOR = r'''
 import random, sys
 count = int(sys.argv[1])
@@ -136,7 +138,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--storage", choices=["database", "files"], default="database")
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that only checks it still works")
     args = parser.parse_args()
+    if args.smoke:
+        args.lines = 1000
     directory = tempfile.mkdtemp(prefix="gantry-log-bytes-")
     database = os.path.join(directory, "gantry.sqlite")
     files = os.path.join(directory, "logs")
@@ -148,7 +153,7 @@ def main():
     master, http = start_master(directory, f"""http: 127.0.0.1:0
 workerPort: {{address: "127.0.0.1:0"}}
 builders:
-  - {{name: b1, steps: [{{name: build, shell: "python3 {generator} {args.lines}; sleep 12"}}]}}
+  - {{name: b1, steps: [{{name: build, shell: "python3 {generator} {args.lines}; sleep {7 if args.smoke else 12}"}}]}}
 schedulers:
   - {{name: force, type: force, builderNames: [b1]}}
 pools: [{{name: p, builders: [b1], maxWorkers: 1}}]

@@ -5,7 +5,7 @@ the worker's RSS idle and while building.
 
 Each round forces a build while the pool has no worker (the last one retired), measures until the build shows in
 the master's API, samples the worker's RSS while the build prints 20,000 lines and once it is idle, then waits for
-the idle worker to retire.
+the idle worker to retire. --smoke: one round, a seconds-long check that it still works.
 """
 import argparse, json, os, statistics, sys, tempfile, time, urllib.request
 
@@ -21,13 +21,14 @@ def api(base, path, body=None):
 
 
 def pool_worker(directory):
-    """The pid of the pool's worker process, or None."""
+    """The pid of the pool's worker process, or None. Its base directory is named after the master's configuration
+    directory (TMPDIR/gantry-pools-UID/NAME-HASH/POOL/...)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             arguments = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        if b"worker" in arguments and directory.encode() in b" ".join(arguments):
+        if b"worker" in arguments and f"/{os.path.basename(directory)}-".encode() in b" ".join(arguments):
             return int(pid)
     return None
 
@@ -35,7 +36,10 @@ def pool_worker(directory):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that only checks it still works")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.rounds = 1
     directory = tempfile.mkdtemp(prefix="gantry-native-")
     master, http = start_master(directory, """http: 127.0.0.1:0
 workerPort: {address: "127.0.0.1:0"}
@@ -63,7 +67,9 @@ pools: [{name: p, builders: [b1], maxWorkers: 1, idleTimeout: 3s}]
             building.append(peak / 1024)
             time.sleep(1)
             idle.append(rss_kib(worker) / 1024)
-            wait(lambda: pool_worker(directory) is None and not api(base, "/api/v2/pools/p")["pools"][0]["workers"])
+            if not wait(lambda: pool_worker(directory) is None
+                        and not api(base, "/api/v2/pools/p")["pools"][0]["workers"]):
+                sys.exit("the idle pool worker did not retire")
             print(f"round {round}: queued → build started on a new pool worker {spawn_ms[-1]:.0f} ms, "
                   f"RSS building {building[-1]:.1f} MiB, idle {idle[-1]:.1f} MiB", flush=True)
     finally:

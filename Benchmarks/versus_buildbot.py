@@ -10,7 +10,9 @@ is measured through its HTTP API, which has the same shape on both:
   (user + system, from /proc) divided by the builds.
 
 Needs a virtual environment with buildbot==4.3.0, buildbot-www==4.3.0 and buildbot-worker==4.3.0
-(--venv, default: $BUILDBOT_VENV) and a built gantry (the release build if there is one).
+(--venv, default: $BUILDBOT_VENV) and a built gantry (the release build if there is one). --smoke: one worker, 2
+latency rounds, 5 requests and 1 s instead of 3 for the RSS to settle, a check that it still works in the seconds
+the masters take to start.
 """
 import argparse, concurrent.futures, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
@@ -130,7 +132,7 @@ def force(base, master):
     return list(answer["result"][1].values())[0]
 
 
-def measure(master, venv, requests, latency_rounds):
+def measure(master, venv, requests, latency_rounds, settle):
     directory = tempfile.mkdtemp(prefix="gantry-versus-")
     http, worker_port = free_port(), free_port()
     base = f"http://127.0.0.1:{http}"
@@ -139,7 +141,7 @@ def measure(master, venv, requests, latency_rounds):
     try:
         if not wait(lambda: api(base, "/api/v2/builders") is not None, limit=60):
             sys.exit(f"{master.name} did not answer on {base}")
-        time.sleep(3)
+        time.sleep(settle)
         result = {"rss_idle_mib": rss_kib(process.pid) / 1024}
         workers = start_workers(venv, directory, worker_port)
 
@@ -148,7 +150,7 @@ def measure(master, venv, requests, latency_rounds):
 
         if not wait(connected, limit=90):
             sys.exit(f"the workers did not connect to {master.name}")
-        time.sleep(3)
+        time.sleep(settle)
         result["rss_per_worker_mib"] = (rss_kib(process.pid) / 1024 - result["rss_idle_mib"]) / len(WORKERS)
 
         latencies = []
@@ -182,14 +184,19 @@ def main():
     parser.add_argument("--requests", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--latency-rounds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="connected workers (RSS per worker is the average)")
+    parser.add_argument("--smoke", action="store_true", help="a short run that only checks it still works")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.requests, arguments.latency_rounds, arguments.workers = [5], 2, 1
+    # Seconds for a master's RSS to settle after its start and after the workers connect.
+    settle = 1 if arguments.smoke else 3
     global WORKERS
     WORKERS = [f"wk{i}" for i in range(1, arguments.workers + 1)]
     if not arguments.venv:
         sys.exit("--venv (or BUILDBOT_VENV) must name a virtual environment with buildbot 4.3")
     results = {}
     for master in (Gantry(), Buildbot(arguments.venv)):
-        results[master.name] = measure(master, arguments.venv, arguments.requests, arguments.latency_rounds)
+        results[master.name] = measure(master, arguments.venv, arguments.requests, arguments.latency_rounds, settle)
         print(master.name, json.dumps({k: round(v, 2) for k, v in results[master.name].items()}), flush=True)
     ours, theirs = results["Gantry"], results["Buildbot 4.3"]
     print(f"\n{'metric':28} {'Gantry':>10} {'Buildbot':>10} {'ratio':>8}")
