@@ -9,9 +9,11 @@ actor BuildProperties {
     /// `name: [value, source]`, Buildbot's shape.
     private(set) var all: [String: JSONValue] = [:]
 
-    init(database: Database, buildID: Int) {
+    /// - Parameter stored: The properties already stored with the build.
+    init(database: Database, buildID: Int, stored: [String: JSONValue]) {
         self.database = database
         self.buildID = buildID
+        self.all = stored
     }
 
     /// The values alone, for interpolation.

@@ -69,12 +69,20 @@ public struct BuildRunner: Sendable {
     /// handed back while its result is unknown.
     @discardableResult
     public func run(_ job: Assignment) async throws -> (buildID: Int, results: BuildResult) {
+        // What the build starts from is read before it exists: a failed read hands the request back unbuilt.
+        let buildset = try await database.buildsets.getBuildset(job.request.buildsetID)
+        let sourceStamps = try await database.sourceStamps.getSourceStamps(ids: buildset?.sourceStampIDs ?? [])
+        let initial = { @Sendable (number: Int) in
+            Self.initialProperties(
+                of: number, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps)
+        }
         let build = try await database.builds.addBuild(
             builderid: job.request.builderID, buildrequestid: job.request.id, workerid: job.workerID,
-            masterid: masterID, stateString: "building")
+            masterid: masterID, stateString: "building", properties: initial)
+        let properties = BuildProperties(database: database, buildID: build.id, stored: initial(build.number))
         var results: BuildResult
         do {
-            results = try await runSteps(of: job, build: build)
+            results = try await runSteps(of: job, build: build, properties: properties, sourceStamps: sourceStamps)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -96,13 +104,9 @@ public struct BuildRunner: Sendable {
     }
 
     /// Runs the steps in order until one ends the build; the build's result.
-    private func runSteps(of job: Assignment, build: (id: Int, number: Int)) async throws -> BuildResult {
-        let buildset = try await database.buildsets.getBuildset(job.request.buildsetID)
-        let sourceStamps = try await database.sourceStamps.getSourceStamps(ids: buildset?.sourceStampIDs ?? [])
-        let properties = BuildProperties(database: database, buildID: build.id)
-        try await properties.set(
-            Self.initialProperties(
-                of: build, job: job, buildset: buildset?.properties ?? [:], sourceStamps: sourceStamps))
+    private func runSteps(
+        of job: Assignment, build: (id: Int, number: Int), properties: BuildProperties, sourceStamps: [SourceStamp]
+    ) async throws -> BuildResult {
         // The builder's locks, before the first step: a build stopped while it waits for them runs none.
         do {
             if try await lockWaiter.acquire(
@@ -178,12 +182,12 @@ public struct BuildRunner: Sendable {
     /// Buildbot's order: the buildset's (scheduler) properties, the builder's, then the build's own and its
     /// source stamp's (one codebase) which win.
     static func initialProperties(
-        of build: (id: Int, number: Int), job: Assignment, buildset: [String: JSONValue], sourceStamps: [SourceStamp]
+        of number: Int, job: Assignment, buildset: [String: JSONValue], sourceStamps: [SourceStamp]
     ) -> [String: JSONValue] {
         var properties = buildset
         for (name, value) in job.properties { properties[name] = [value, "Builder"] }
         let own: [String: JSONValue] = [
-            "buildername": .string(job.builderName), "buildnumber": .number(Double(build.number)),
+            "buildername": .string(job.builderName), "buildnumber": .number(Double(number)),
             "workername": .string(job.link.name),
         ]
         for (name, value) in own { properties[name] = [value, "Build"] }
@@ -205,10 +209,9 @@ public struct BuildRunner: Sendable {
     private func run(
         _ step: Step, of job: Assignment, buildID: Int, properties: BuildProperties, sourceStamps: [SourceStamp]
     ) async throws -> BuildResult {
-        let stored = try await database.steps.addStep(buildid: buildID, name: step.name)
-        let log = StdioLog(
-            id: try await database.logs.addLog(stepid: stored.id, name: "stdio", kind: .stdio), database: database,
-            logger: logger)
+        let (stored, logID) = try await database.steps.addStep(
+            buildid: buildID, name: step.name, log: "stdio", kind: .stdio)
+        let log = StdioLog(id: logID, database: database, logger: logger)
         let run = StepRun(
             job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
         let interpolation = await run.interpolation()
@@ -268,10 +271,10 @@ public struct BuildRunner: Sendable {
             result = .exception
         }
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.
-        let outcome = try await log.finish() ? result : result.worst(.exception)
+        let outcome = await log.close() ? result : result.worst(.exception)
         try await database.steps.finishStep(
             stored.id, results: outcome, stateString: description.finished(outcome),
-            hidden: step.hideStepIf.contains(outcome))
+            hidden: step.hideStepIf.contains(outcome), logs: [log.id])
         await lockWaiter.release(step.locks, buildID: buildID, stepID: stored.id)
         return outcome
     }

@@ -98,11 +98,10 @@ actor StdioLog {
         for (prefix, text) in unfinished.sorted(by: { $0.key < $1.key }) { await store(text, prefix: prefix) }
     }
 
-    /// Stores the unfinished lines and marks the log complete.
+    /// Stores the unfinished lines; the log is marked complete with its step, in the step's last transaction.
     /// - Returns: Whether every line was stored; a log that lost lines must not go unnoticed.
-    func finish() async throws -> Bool {
+    func close() async -> Bool {
         await flush()
-        try await database.logs.finishLog(id)
         return !lostLines
     }
 

@@ -6,13 +6,16 @@ import SQLKit
 public struct BuildsConnector: Sendable {
     let database: Database
 
-    /// Starts a build of request `buildrequestid`, numbered after the builder's latest build.
+    /// Starts a build of request `buildrequestid`, numbered after the builder's latest build, with the
+    /// properties it starts with (`name: [value, source]`, given its number) in the same transaction: the build
+    /// never shows without them, and its start costs one transaction.
     public func addBuild(
         builderid: Int,
         buildrequestid: Int,
         workerid: Int?,
         masterid: Int,
-        stateString: String = "created"
+        stateString: String = "created",
+        properties: @Sendable (_ number: Int) -> [String: JSONValue] = { _ in [:] }
     ) async throws -> (id: Int, number: Int) {
         let now = database.clock.epochSeconds()
         let dialect = database.dialect
@@ -39,6 +42,7 @@ public struct BuildsConnector: Sendable {
                     .returning("id")
                     .first(decodingColumn: "id", as: Int.self)
             else { throw StorageInvariantError("build insert returned no id") }
+            try await Self.store(properties(number), of: id, in: sql)
             try await EventsConnector.record(FeedChanges(.builds, [id], "new"), in: sql, database: database)
             return (id: id, number: number)
         }
@@ -231,18 +235,21 @@ public struct BuildsConnector: Sendable {
 
     /// Sets several properties of build `id` at once, given as `name: [value, source]` (Buildbot's shape).
     public func setBuildProperties(_ id: Int, _ properties: [String: JSONValue]) async throws {
-        try await database.withTransaction { sql in
-            for (name, pair) in properties.sorted(by: { $0.key < $1.key }) {
-                let value = pair.elements.first ?? .null
-                let source = pair.elements.dropFirst().first?.string ?? ""
-                try await sql.insert(into: "build_properties")
-                    .columns("buildid", "name", "value", "source")
-                    .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
-                    .onConflict(with: ["buildid", "name"]) {
-                        $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
-                    }
-                    .run()
-            }
+        try await database.withTransaction { sql in try await Self.store(properties, of: id, in: sql) }
+    }
+
+    /// Sets `properties` (`name: [value, source]`) of build `id` in the caller's transaction.
+    private static func store(_ properties: [String: JSONValue], of id: Int, in sql: any SQLDatabase) async throws {
+        for (name, pair) in properties.sorted(by: { $0.key < $1.key }) {
+            let value = pair.elements.first ?? .null
+            let source = pair.elements.dropFirst().first?.string ?? ""
+            try await sql.insert(into: "build_properties")
+                .columns("buildid", "name", "value", "source")
+                .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
+                .onConflict(with: ["buildid", "name"]) {
+                    $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
+                }
+                .run()
         }
     }
 

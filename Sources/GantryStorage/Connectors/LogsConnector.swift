@@ -12,33 +12,40 @@ public struct LogsConnector: Sendable {
     /// replaced by `_`, made unique within the step.
     public func addLog(stepid: Int, name: String, kind: StepLog.Kind) async throws -> Int {
         try await database.withTransaction { sql in
-            let taken = Set(
-                try await sql.select().column("slug").from("logs").where("stepid", .equal, stepid)
-                    .all(decodingColumn: "slug", as: String.self))
-            let base = String(
-                String(
-                    name.unicodeScalars.map {
-                        $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" ? Character($0) : "_"
-                    }
-                )
-                .prefix(45))
-            var slug = base.isEmpty ? "log" : base
-            var suffix = 2
-            while taken.contains(slug) {
-                slug = "\(base)_\(suffix)"
-                suffix += 1
-            }
-            guard
-                let id = try await sql.insert(into: "logs")
-                    .columns("name", "slug", "stepid", "type")
-                    .values(SQLBind(name), SQLBind(slug), SQLBind(stepid), SQLBind(kind.rawValue))
-                    .returning("id")
-                    .first(decodingColumn: "id", as: Int.self)
-            else { throw StorageInvariantError("log insert returned no id") }
-            let log = StepLog(id: id, name: name, slug: slug, stepID: stepid, complete: false, numLines: 0, kind: kind)
-            try await Self.record(log, "new", in: sql, database: database)
-            return id
+            try await Self.add(stepid: stepid, name: name, kind: kind, in: sql, database: database)
         }
+    }
+
+    /// Adds a log in the caller's transaction; its id.
+    static func add(stepid: Int, name: String, kind: StepLog.Kind, in sql: any SQLDatabase, database: Database)
+        async throws -> Int
+    {
+        let taken = Set(
+            try await sql.select().column("slug").from("logs").where("stepid", .equal, stepid)
+                .all(decodingColumn: "slug", as: String.self))
+        let base = String(
+            String(
+                name.unicodeScalars.map {
+                    $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" ? Character($0) : "_"
+                }
+            )
+            .prefix(45))
+        var slug = base.isEmpty ? "log" : base
+        var suffix = 2
+        while taken.contains(slug) {
+            slug = "\(base)_\(suffix)"
+            suffix += 1
+        }
+        guard
+            let id = try await sql.insert(into: "logs")
+                .columns("name", "slug", "stepid", "type")
+                .values(SQLBind(name), SQLBind(slug), SQLBind(stepid), SQLBind(kind.rawValue))
+                .returning("id")
+                .first(decodingColumn: "id", as: Int.self)
+        else { throw StorageInvariantError("log insert returned no id") }
+        let log = StepLog(id: id, name: name, slug: slug, stepID: stepid, complete: false, numLines: 0, kind: kind)
+        try await Self.record(log, "new", in: sql, database: database)
+        return id
     }
 
     /// Appends `content`, one or more whole lines each ending in `\n`, and returns their line numbers.
@@ -181,12 +188,15 @@ public struct LogsConnector: Sendable {
     /// Marks the log complete (no more lines come) and wakes this master's log settler, which merges or archives
     /// its chunks in the background (``settleLog(_:storage:)``): a step does not wait for a large log to settle.
     public func finishLog(_ logid: Int) async throws {
-        try await database.withTransaction { sql in
-            try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
-            guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
-            try await Self.record(log, "finished", in: sql, database: database)
-        }
+        try await database.withTransaction { sql in try await Self.finish(logid, in: sql, database: database) }
         database.notifier.deliver(.logsFinished)
+    }
+
+    /// Marks the log complete in the caller's transaction; the caller wakes the log settler once it commits.
+    static func finish(_ logid: Int, in sql: any SQLDatabase, database: Database) async throws {
+        try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
+        guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
+        try await Self.record(log, "finished", in: sql, database: database)
     }
 
     /// Records `logs/<id>/<event>` with `log` as its payload, as the transaction's last statements.

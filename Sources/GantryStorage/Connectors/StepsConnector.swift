@@ -8,28 +8,43 @@ public struct StepsConnector: Sendable {
 
     /// Adds the next step of build `buildid`. A name already used in the build gets `_2`, `_3`... as in Buildbot.
     public func addStep(buildid: Int, name: String) async throws -> BuildStep {
+        try await database.withTransaction { sql in try await add(buildid: buildid, name: name, in: sql) }
+    }
+
+    /// Adds step `name` to build `buildid` with a log of its own (a build's step and its `stdio`), both in one
+    /// transaction: a step's start costs one.
+    /// - Returns: The step, and its log's id.
+    public func addStep(buildid: Int, name: String, log: String, kind: StepLog.Kind) async throws -> (
+        step: BuildStep, logID: Int
+    ) {
         try await database.withTransaction { sql in
-            let taken = Set(
-                try await sql.select().column("name").from("steps").where("buildid", .equal, buildid)
-                    .all(decodingColumn: "name", as: String.self))
-            var unique = String(name.prefix(50))
-            var suffix = 2
-            while taken.contains(unique) {
-                let tail = "_\(suffix)"
-                unique = String(name.prefix(50 - tail.count)) + tail
-                suffix += 1
-            }
-            let number = taken.count
-            guard
-                let id = try await sql.insert(into: "steps")
-                    .columns("number", "name", "buildid", "state_string")
-                    .values(SQLBind(number), SQLBind(unique), SQLBind(buildid), SQLBind("pending"))
-                    .returning("id")
-                    .first(decodingColumn: "id", as: Int.self)
-            else { throw StorageInvariantError("step insert returned no id") }
-            try await EventsConnector.record(FeedChanges(.steps, [id], "new"), in: sql, database: database)
-            return BuildStep(id: id, number: number, name: unique, buildID: buildid, stateString: "pending")
+            let step = try await add(buildid: buildid, name: name, in: sql)
+            let logID = try await LogsConnector.add(stepid: step.id, name: log, kind: kind, in: sql, database: database)
+            return (step, logID)
         }
+    }
+
+    private func add(buildid: Int, name: String, in sql: any SQLDatabase) async throws -> BuildStep {
+        let taken = Set(
+            try await sql.select().column("name").from("steps").where("buildid", .equal, buildid)
+                .all(decodingColumn: "name", as: String.self))
+        var unique = String(name.prefix(50))
+        var suffix = 2
+        while taken.contains(unique) {
+            let tail = "_\(suffix)"
+            unique = String(name.prefix(50 - tail.count)) + tail
+            suffix += 1
+        }
+        let number = taken.count
+        guard
+            let id = try await sql.insert(into: "steps")
+                .columns("number", "name", "buildid", "state_string")
+                .values(SQLBind(number), SQLBind(unique), SQLBind(buildid), SQLBind("pending"))
+                .returning("id")
+                .first(decodingColumn: "id", as: Int.self)
+        else { throw StorageInvariantError("step insert returned no id") }
+        try await EventsConnector.record(FeedChanges(.steps, [id], "new"), in: sql, database: database)
+        return BuildStep(id: id, number: number, name: unique, buildID: buildid, stateString: "pending")
     }
 
     /// Starts step `id`, showing `stateString` when given (what it does, known as it starts).
@@ -72,11 +87,14 @@ public struct StepsConnector: Sendable {
     }
 
     /// Finishes step `id` with its final `stateString` when given; a finished step keeps its results.
-    public func finishStep(_ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false)
-        async throws
-    {
+    /// `logs` are the step's logs still open: they end with it, in the same transaction, and this master's log
+    /// settler is woken for them once it commits.
+    public func finishStep(
+        _ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false, logs: [Int] = []
+    ) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
+            for log in logs { try await LogsConnector.finish(log, in: sql, database: database) }
             let update = sql.update("steps")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)
@@ -89,6 +107,7 @@ public struct StepsConnector: Sendable {
                 .returning("id").all(decodingColumn: "id", as: Int.self)
             try await EventsConnector.record(FeedChanges(.steps, finished, "finished"), in: sql, database: database)
         }
+        if !logs.isEmpty { database.notifier.deliver(.logsFinished) }
     }
 
     /// The steps of build `buildid`, in order.
