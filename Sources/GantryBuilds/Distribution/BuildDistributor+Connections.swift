@@ -13,6 +13,8 @@ extension BuildDistributor: WorkerConnectionDelegate {
     public func workerAttached(name: String, info: WorkerInfo, link: WorkerLink) async throws -> Int {
         let workerID = try await database.workers.findWorkerId(name)
         try await database.workers.workerConnected(workerID, masterid: masterID, workerInfo: info.json)
+        // It takes builds once a read of the flags shows it connected here.
+        controlsChanged()
         await perform(machine.workerAttached(name, id: workerID, link: link, info: info))
         return workerID
     }

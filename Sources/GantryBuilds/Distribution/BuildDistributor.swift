@@ -71,6 +71,10 @@ public actor BuildDistributor {
     private var recording: Task<Void, any Error>?
     /// Wakes ``run()`` for a round; wake-ups that arrive during a round count once.
     private let wake = WakeUpSignal()
+    /// Whether the next round reads the workers' flags (which also show which are connected here) and the stop
+    /// requests: after a control or stop notification, the slow poll, an attach or a re-registration. The other
+    /// rounds (a request added, a build ended) skip both reads, whose cost grows with the workers connected.
+    private var controlsStale = true
 
     public init(
         database: Database,
@@ -118,6 +122,7 @@ public actor BuildDistributor {
     /// paused, or cut off) deleted their builder links and connections while the workers stayed connected.
     public func reregister() async throws {
         try await recordConfiguration()
+        controlsStale = true
         for worker in machine.attachedWorkers {
             // One whose connection ended meanwhile is not recorded again.
             guard machine.attached(worker.name)?.link === worker.link else { continue }
@@ -162,13 +167,24 @@ public actor BuildDistributor {
         wake.signal()
     }
 
+    /// The workers' flags or the stop requests may have changed: the next round reads them.
+    func controlsChanged() {
+        controlsStale = true
+    }
+
     /// Distributes until cancelled; builds in progress are awaited (they end with their worker's connection).
     public func run() async {
-        let notified = database.notifier.wakeups(
-            for: [.buildrequestsNew, .buildsStop, .workersControl], poll: poll, clock: clock)
+        let requests = database.notifier.wakeups(for: [.buildrequestsNew], poll: poll, clock: clock)
+        let controls = database.notifier.wakeups(for: [.buildsStop, .workersControl], poll: poll, clock: clock)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [wake] in
-                for await _ in notified { wake.signal() }
+                for await _ in requests { wake.signal() }
+            }
+            group.addTask { [wake] in
+                for await _ in controls {
+                    await self.controlsChanged()
+                    wake.signal()
+                }
             }
             wake.signal()
             while await wake.wait() {
@@ -186,13 +202,18 @@ public actor BuildDistributor {
     private func distribute() async -> [BuildRunner.Assignment] {
         let heads: BuildRequestsConnector.QueueHeads
         do {
-            let controls = try await database.workers.getWorkerControls(masterid: masterID)
-            await perform(machine.controlsRead(controls))
-            if !buildControls.isEmpty { try await stopRequested() }
+            if controlsStale {
+                // Cleared first: a notification during the reads marks them stale again, for the next round.
+                controlsStale = false
+                let controls = try await database.workers.getWorkerControls(masterid: masterID)
+                await perform(machine.controlsRead(controls))
+                if !buildControls.isEmpty { try await stopRequested() }
+            }
             // Only as deep as the builds that can start now: a long queue costs no more than a short one.
             heads = try await database.buildRequests.getQueueHeads(machine.openings)
         } catch {
             logger.warning("cannot read pending build requests", metadata: [LogKey.error: "\(error)"])
+            controlsStale = true
             return takeClaimedJobs()
         }
         await perform(machine.pendingRead(Self.order(heads.requests, origins: heads.origins)))

@@ -158,7 +158,8 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
     }
 
     /// The build of `request` ended with `results`; nil when it did not run and its request was handed back.
-    /// An EXCEPTION puts its worker in quarantine; any other result but RETRY resets the next one's length.
+    /// An EXCEPTION puts its worker in quarantine; any other result but RETRY resets the next one's length. A
+    /// worker asked to shut down gracefully is shut down once its last build ends.
     package mutating func buildFinished(_ request: Int, results: BuildResult?) -> [Action] {
         guard let name = workers.first(where: { $0.value.busy.contains(request) })?.key, var worker = workers[name]
         else { return [.wakeUp] }
@@ -177,6 +178,8 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
             worker.nextQuarantine = nil
         }
         store(worker, as: name)
+        // A graceful shutdown waiting for this build happens now, not at the next read of the flags.
+        if let control = worker.control { actions += obey(control, of: name) }
         return actions + [.wakeUp]
     }
 
