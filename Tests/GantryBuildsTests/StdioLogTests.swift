@@ -9,13 +9,15 @@ import Testing
 @Suite("A step's stdio log", .paced, .timeLimit(.minutes(3)))
 struct StdioLogTests {
     /// A log of a fresh step, and the function that reads all of its lines.
-    private func stdioLog(_ db: Database) async throws -> (StdioLog, () async throws -> String) {
+    private func stdioLog(
+        _ db: Database, clock: any Clock<Duration> = ContinuousClock()
+    ) async throws -> (StdioLog, () async throws -> String) {
         let (master, _, request) = try await claimedRequest(in: db)
         let build = try await db.builds.addBuild(
             builderid: request.builderID, buildrequestid: request.id, workerid: nil, masterid: master)
         let step = try await db.steps.addStep(buildid: build.id, name: "shell")
         let id = try await db.logs.addLog(stepid: step.id, name: "stdio", kind: .stdio)
-        let log = StdioLog(id: id, database: db, logger: silentLogger)
+        let log = StdioLog(id: id, database: db, logger: silentLogger, clock: clock)
         return (
             log,
             {
@@ -23,6 +25,26 @@ struct StdioLogTests {
                 return try await db.logs.getLogLines(id, first: 0, last: max(stored.numLines - 1, 0))
             }
         )
+    }
+
+    @Test(
+        "the lines of many updates are written together once the write interval passes, in order",
+        arguments: TestBackend.enabled)
+    func coalesced(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualClock()
+            let (log, lines) = try await stdioLog(db, clock: clock)
+            for number in 0..<50 { await log.append("line \(number)\n", prefix: "o") }
+            #expect(try await lines() == "", "nothing written before the interval")
+            while clock.sleeperCount == 0 { await Task.yield() }
+            clock.advance(by: StdioLog.writeInterval)
+            let first = (0..<50).map { "oline \($0)\n" }.joined()
+            while try await lines() != first { await Task.yield() }
+            for number in 50..<100 { await log.append("line \(number)\n", prefix: "o") }
+            #expect(await log.close(), "the rest is written as the log closes, without waiting")
+            #expect(try await lines() == (0..<100).map { "oline \($0)\n" }.joined())
+            #expect(try await db.count("logchunks") == 2, "one write for each batch")
+        }
     }
 
     @Test("lines and secrets cut across updates are stored whole and masked", arguments: TestBackend.enabled)

@@ -19,8 +19,10 @@ public struct BuildRunner: Sendable {
     let basedir: URL
     /// Takes the locks of this runner's builds and steps, in the order they ask.
     let lockWaiter: LockWaiter
+    /// What the builds waiting for locks poll on, and logs write their lines on.
+    let clock: any Clock<Duration>
 
-    /// - Parameter clock: What the builds waiting for locks poll on.
+    /// - Parameter clock: What the builds waiting for locks poll on, and logs write their lines on.
     public init(
         database: Database, masterID: Int, logger: Logger, secrets: SecretStore = SecretStore(),
         triggers: (any BuildTriggers)? = nil,
@@ -33,6 +35,7 @@ public struct BuildRunner: Sendable {
         self.secrets = secrets
         self.triggers = triggers
         self.basedir = basedir
+        self.clock = clock
         lockWaiter = LockWaiter(database: database, masterID: masterID, clock: clock, logger: logger)
     }
 
@@ -211,7 +214,7 @@ public struct BuildRunner: Sendable {
     ) async throws -> BuildResult {
         let (stored, logID) = try await database.steps.addStep(
             buildid: buildID, name: step.name, log: "stdio", kind: .stdio)
-        let log = StdioLog(id: logID, database: database, logger: logger)
+        let log = StdioLog(id: logID, database: database, logger: logger, clock: clock)
         let run = StepRun(
             job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
         let interpolation = await run.interpolation()

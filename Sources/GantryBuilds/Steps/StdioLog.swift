@@ -9,6 +9,16 @@ actor StdioLog {
     let id: Int
     private let database: Database
     private let logger: Logger
+    private let clock: any Clock<Duration>
+    /// Whole lines waiting to be written: lines are written together once per `writeInterval`, or sooner once
+    /// `writeLimit` bytes wait, so a chatty command costs a transaction per interval, not per update.
+    private var unwritten = ""
+    /// The write in flight or the last one; each write waits for the one before, so lines keep their order.
+    private var lastWrite: Task<Void, Never>?
+    /// Whether a timed write is waiting for `writeInterval` to pass.
+    private var writeScheduled = false
+    static let writeInterval: Duration = .milliseconds(200)
+    static let writeLimit = 256 << 10
     /// Secret value → its name; longer values first, so one that contains another is masked whole.
     private var masks: [(value: String, name: String)] = []
     /// The standard output, when the step asked to keep it (SetPropertyFromCommand, Git's rev-parse), up to
@@ -28,10 +38,12 @@ actor StdioLog {
     /// whatever a command prints without a newline.
     static let longestLine = 16 << 20
 
-    init(id: Int, database: Database, logger: Logger) {
+    /// - Parameter clock: What `writeInterval` is measured on.
+    init(id: Int, database: Database, logger: Logger, clock: any Clock<Duration> = ContinuousClock()) {
         self.id = id
         self.database = database
         self.logger = logger
+        self.clock = clock
     }
 
     func mask(_ secrets: [String: String]) {
@@ -98,10 +110,13 @@ actor StdioLog {
         for (prefix, text) in unfinished.sorted(by: { $0.key < $1.key }) { await store(text, prefix: prefix) }
     }
 
-    /// Stores the unfinished lines; the log is marked complete with its step, in the step's last transaction.
+    /// Stores the unfinished lines and writes every line still waiting; the log is marked complete with its step,
+    /// in the step's last transaction.
     /// - Returns: Whether every line was stored; a log that lost lines must not go unnoticed.
     func close() async -> Bool {
         await flush()
+        write()
+        await lastWrite?.value
         return !lostLines
     }
 
@@ -115,8 +130,40 @@ actor StdioLog {
                 stdout += shown
             }
         }
+        unwritten += Self.lines(shown, prefix: prefix)
+        if unwritten.utf8.count >= Self.writeLimit {
+            // The command's output waits for the database: what the master holds stays bounded.
+            write()
+            await lastWrite?.value
+        } else if !writeScheduled {
+            writeScheduled = true
+            Task { [clock] in
+                try? await clock.sleep(for: Self.writeInterval)
+                self.timedWrite()
+            }
+        }
+    }
+
+    private func timedWrite() {
+        writeScheduled = false
+        write()
+    }
+
+    /// Writes the waiting lines after the writes before them.
+    private func write() {
+        guard !unwritten.isEmpty else { return }
+        let content = unwritten
+        unwritten = ""
+        let previous = lastWrite
+        lastWrite = Task {
+            await previous?.value
+            await self.append(content)
+        }
+    }
+
+    private func append(_ content: String) async {
         do {
-            try await database.logs.appendLog(id, Self.lines(shown, prefix: prefix))
+            try await database.logs.appendLog(id, content)
         } catch {
             lostLines = true
             logger.error("log lines not stored", metadata: [LogKey.log: "\(id)", LogKey.error: "\(error)"])
