@@ -17,6 +17,7 @@ extension DistributorStateMachine {
     ) -> [Action] {
         var record = workers[worker] ?? Worker()
         record.busy.insert(built ?? request)
+        runningOn[built ?? request] = worker
         store(record, as: worker)
         return claimSettled(request, skipping: merged.union([built ?? request]).subtracting([request]))
     }

@@ -95,6 +95,9 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
 
     var state = State.waiting
     var workers: [String: Worker] = [:]
+    /// The worker each build runs on, by the request it builds: a build's end finds its worker without going
+    /// through every worker.
+    var runningOn: [Int: String] = [:]
     /// Each builder's workers, in the order they are tried.
     var builders: [Int: [String]] = [:]
     /// Builds at once per worker; 1 for a worker not listed.
@@ -161,8 +164,7 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
     /// An EXCEPTION puts its worker in quarantine; any other result but RETRY resets the next one's length. A
     /// worker asked to shut down gracefully is shut down once its last build ends.
     package mutating func buildFinished(_ request: Int, results: BuildResult?) -> [Action] {
-        guard let name = workers.first(where: { $0.value.busy.contains(request) })?.key, var worker = workers[name]
-        else { return [.wakeUp] }
+        guard let name = runningOn.removeValue(forKey: request), var worker = workers[name] else { return [.wakeUp] }
         worker.busy.remove(request)
         var actions: [Action] = []
         switch results {
