@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Many workers on one master: one Python process (asyncio) holds N worker-protocol connections to a `gantry
-master`, each answering as a buildbot-worker 4.3 does over msgpack_experimental_v7 and running every command at
-once (rc 0, no process spawned), so what shows is the master's own cost per connected worker and per build.
+"""Many workers on one master (or a cluster): one Python process (asyncio) holds N worker-protocol connections to
+a `gantry master`, each answering as a buildbot-worker 4.3 does over msgpack_experimental_v7 and running every
+command at once (rc 0, no process spawned), so what shows is the master's own cost per connected worker and build.
 
 The master runs on SQLite (or PostgreSQL: --database URL) with workers sw00001..swNNNNN, one builder on all of
 them with a `true` step, and a force scheduler. Measured through its HTTP API and /proc:
@@ -10,16 +10,26 @@ them with a `true` step, and a force scheduler. Measured through its HTTP API an
 * attach time: from the first connection until /api/v2/workers shows all N connected;
 * idle CPU (user + system) over --idle-seconds with all connected (keepalives only), as % of one core;
 * throughput: --builds requests forced by 8 clients at once, until none is incomplete: builds/s and master CPU
-  ms per build (and the swarm's own, to tell when the generator was the limit).
+  ms per build (and the swarm's own, to tell when the generator was the limit);
+* request-to-start latency, median and p99, after that: --latency-samples requests forced one at a time, each
+  timed from the force answer until /api/v2/builds?buildrequestid=ID (polled every 2 ms) shows its build, and let
+  finish before the next. (In the throughput burst a request waits for those before it: that wait is builds/s.)
+
+--masters N (N > 1 needs a PostgreSQL --database) starts N masters on the one database, each named mK with
+ports of its own and the same workers, builder and scheduler; worker k connects to master k mod N, all builds are
+forced through the first master, and any master with a free worker starts them. RSS is then per master (_mK), idle
+CPU and CPU per build are summed over the masters, and builds_mK counts the builds each started. A PostgreSQL URL
+without `schema=` gets a new schema, created and dropped with psql; one with `schema=` must name an empty schema.
 
 Prints one JSON line, then a table; exits 1 if anything failed (not all attached, builds not done in time or not
-successful, a dropped connection, a refused message). --smoke: 20 workers, 20 builds, 2 idle seconds, for CI.
+successful, a dropped connection, a refused message). --smoke: 20 workers, 20 builds, 2 idle seconds, for CI
+(with --masters 2 --database URL, a seconds-long cluster run).
 
 Needs Python 3.11+ with the PyPI packages `websockets` (14 or later) and `msgpack` (the buildbot-worker venv
 plus `pip install websockets` will do), and a built gantry (the release build if there is one).
 """
-import argparse, asyncio, base64, collections, concurrent.futures, io, itertools, json, os, random, re
-import resource, shlex, shutil, sys, tarfile, tempfile, time
+import argparse, asyncio, base64, collections, concurrent.futures, io, itertools, json, math, os, random, re
+import resource, shlex, shutil, statistics, subprocess, sys, tarfile, tempfile, time, urllib.parse
 
 try:
     import msgpack, websockets
@@ -27,7 +37,7 @@ except ImportError as missing:
     sys.exit(f"{missing}: this needs the PyPI packages websockets and msgpack (pip install websockets msgpack)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import ROOT, gantry, start_master, stop_processes  # noqa: E402
+from gantry_process import ROOT, gantry, http_port, stop_processes  # noqa: E402
 from versus_buildbot import api, cpu_seconds, incomplete, rss_kib  # noqa: E402
 
 PASSWORD = "swarm-password"
@@ -86,14 +96,15 @@ def command_updates(name, args, basedir, started):
 
 
 class Swarm:
-    """N simulated workers in this event loop: one WebSocket and one coroutine each."""
+    """N simulated workers in this event loop: one WebSocket and one coroutine each, worker k on master k mod M."""
 
-    def __init__(self, url, concurrency):
-        self.url, self.gate = url, asyncio.Semaphore(concurrency)  # the gate bounds handshakes in flight
+    def __init__(self, urls, concurrency):
+        self.urls, self.gate = urls, asyncio.Semaphore(concurrency)  # the gate bounds handshakes in flight
         self.counts, self.stopping, self.tasks, self.tar = collections.Counter(), False, [], empty_directory_tar()
 
     def start(self, names):
-        self.tasks = [asyncio.create_task(self.worker(name)) for name in names]
+        self.tasks = [asyncio.create_task(self.worker(name, self.urls[k % len(self.urls)]))
+                      for k, name in enumerate(names)]
 
     async def stop(self):
         self.stopping = True
@@ -101,7 +112,7 @@ class Swarm:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    async def worker(self, name):
+    async def worker(self, name, url):
         """Connects and serves as the worker does: retries with its backoff (1 s, x1.5, at most 60 s, plus up to
         1 s of jitter) until the master asks it to shut down."""
         token, delay = base64.b64encode(f"{name}:{PASSWORD}".encode()).decode(), 1.0
@@ -109,7 +120,7 @@ class Swarm:
             try:
                 async with self.gate:  # no ping task and no compression: the worker uses neither
                     ws = await websockets.connect(
-                        self.url, additional_headers={"Authorization": f"Basic {token}"}, user_agent_header=AGENT,
+                        url, additional_headers={"Authorization": f"Basic {token}"}, user_agent_header=AGENT,
                         compression=None, ping_interval=None, max_size=None, open_timeout=5)
             except (OSError, asyncio.TimeoutError, websockets.InvalidHandshake):
                 self.counts["connect_retries"] += 1
@@ -245,19 +256,41 @@ def master_config(workers, keepalive=None):
 
 
 def worker_port(log):
-    """The port in the master's `worker port listening` line, logged before the HTTP one start_master waits for."""
+    """The port in the master's `worker port listening` line, logged before the HTTP one http_port waits for."""
     match = re.search(r"gantry\.worker_port=\S+:(\d+)", open(log).read())
     if not match:
         raise RuntimeError(f"no worker port in {log}")
     return int(match.group(1))
 
 
-async def wait(master, condition, limit, every):
+def start_masters(directory, configs, masters, deadline):
+    """Starts a master on each config, adding each to `masters` as it starts (so that every path stops it);
+    returns each one's HTTP and worker ports."""
+    paths = [os.path.join(directory, f"master{k}") for k in range(len(configs))]
+    for config, path in zip(configs, paths):
+        with open(path + ".yaml", "w") as f:
+            f.write(config)
+        masters.append(subprocess.Popen([gantry(), "master", "--config", path + ".yaml"],
+                                        stdout=subprocess.DEVNULL, stderr=open(path + ".log", "w")))
+    return [(http_port(path + ".log", deadline), worker_port(path + ".log")) for path in paths]
+
+
+def psql(url, statement):
+    """Runs `statement` through psql on the database of `url`, less Gantry's own `schema` option."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "schema"])
+    subprocess.run(["psql", "--quiet", "--set", "ON_ERROR_STOP=1", "--command",
+                    f"SET client_min_messages = warning; {statement}", parts._replace(query=query).geturl()],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+async def wait(masters, condition, limit, every):
     """Polls `condition` (blocking HTTP, so in a thread: the swarm keeps answering) until true or `limit` s."""
     end = time.monotonic() + limit
     while time.monotonic() < end:
-        if master.poll() is not None:
-            raise RuntimeError(f"the master exited with status {master.returncode}")
+        for master in masters:
+            if master.poll() is not None:
+                raise RuntimeError(f"a master exited with status {master.returncode}")
         try:
             if await asyncio.to_thread(condition):
                 return True
@@ -271,37 +304,46 @@ def own_cpu():
     return sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # user + system
 
 
-async def measure(args, master, base, names, url, result, failures):
-    pid, settle, n, wanted = master.pid, (1 if args.smoke else 3), len(names), set(names)
+async def measure(args, masters, base, names, urls, result, failures):
+    settle, n, wanted, count = (1 if args.smoke else 3), len(names), set(names), len(masters)
+    tags = [f"_m{k}" if count > 1 else "" for k in range(count)]  # the keys of per-master figures
+    cpu_all = lambda: sum(cpu_seconds(m.pid) for m in masters)  # noqa: E731
 
     def workers(connected=False):
         listed = api(base, "/api/v2/workers?field=name&field=connected_to")["workers"]
         return sum(1 for w in listed if w["name"] in wanted and (w["connected_to"] or not connected))
 
-    if not await wait(master, lambda: workers() == n, args.timeout, 0.2):
-        raise RuntimeError("the master did not register the workers")
+    def ready():  # the workers registered, every master up, and the force scheduler claimed by one
+        return (workers() == n and len(api(base, "/api/v2/masters?active=true")["masters"]) == count
+                and any(s["master"] for s in api(base, "/api/v2/schedulers?name=force")["schedulers"]))
+
+    if not await wait(masters, ready, args.timeout, 0.2):
+        raise RuntimeError("the masters did not register the workers and claim the scheduler")
     await asyncio.sleep(settle)
-    result["rss_idle_mib"] = rss_kib(pid) / 1024
-    swarm = Swarm(url, args.connect_concurrency)
+    for tag, master in zip(tags, masters):
+        result[f"rss_idle_mib{tag}"] = rss_kib(master.pid) / 1024
+    swarm = Swarm(urls, args.connect_concurrency)
     try:
         start = time.monotonic()
         swarm.start(names)
         # A poll reads all N workers: rarer with more of them, so that polling does not become the load.
-        if not await wait(master, lambda: workers(connected=True) == n, args.timeout, max(0.1, n / 10000)):
+        if not await wait(masters, lambda: workers(connected=True) == n, args.timeout, max(0.1, n / 10000)):
             raise RuntimeError(f"not all workers attached within {args.timeout} s")
         result["attach_s"] = time.monotonic() - start
         await asyncio.sleep(settle)
-        result["rss_attached_mib"] = rss_kib(pid) / 1024
-        result["kib_per_worker"] = (result["rss_attached_mib"] - result["rss_idle_mib"]) * 1024 / n
+        for k, (tag, master) in enumerate(zip(tags, masters)):
+            result[f"rss_attached_mib{tag}"] = rss_kib(master.pid) / 1024
+            added = result[f"rss_attached_mib{tag}"] - result[f"rss_idle_mib{tag}"]
+            result[f"kib_per_worker{tag}"] = added * 1024 / len(names[k::count])
         result["swarm_rss_mib"] = rss_kib(os.getpid()) / 1024
 
-        cpu = cpu_seconds(pid)
+        cpu = cpu_all()
         await asyncio.sleep(args.idle_seconds)
-        result["idle_cpu_percent"] = (cpu_seconds(pid) - cpu) / args.idle_seconds * 100
+        result["idle_cpu_percent"] = (cpu_all() - cpu) / args.idle_seconds * 100
 
         succeeded = "/api/v2/builds?complete=true&results=0&limit=1"
         before = (await asyncio.to_thread(api, base, succeeded))["meta"]["total"]
-        cpu, own, start = cpu_seconds(pid), own_cpu(), time.monotonic()
+        cpu, own, start = cpu_all(), own_cpu(), time.monotonic()
 
         def force(_):
             try:
@@ -316,15 +358,35 @@ async def measure(args, master, base, names, url, result, failures):
             clients.shutdown(wait=False, cancel_futures=True)
         if any("result" not in answer for answer in answers):
             failures.append("a force request was refused")
-        if not await wait(master, lambda: incomplete(base) == 0, args.timeout, 0.1):
+        if not await wait(masters, lambda: incomplete(base) == 0, args.timeout, 0.1):
             raise RuntimeError(f"builds still incomplete after {args.timeout} s")
         elapsed = time.monotonic() - start
         result["builds_per_s"] = args.builds / elapsed
-        result["cpu_ms_per_build"] = (cpu_seconds(pid) - cpu) / args.builds * 1000
+        result["cpu_ms_per_build"] = (cpu_all() - cpu) / args.builds * 1000
         result["swarm_cpu_ms_per_build"] = (own_cpu() - own) / args.builds * 1000
         done = (await asyncio.to_thread(api, base, succeeded))["meta"]["total"] - before
         if done != args.builds:
             failures.append(f"{done} of {args.builds} builds succeeded")
+        if count > 1:
+            for master in (await asyncio.to_thread(api, base, "/api/v2/masters"))["masters"]:
+                path = f"/api/v2/builds?masterid={master['masterid']}&limit=1"
+                result[f"builds_{master['name']}"] = (await asyncio.to_thread(api, base, path))["meta"]["total"]
+
+        latencies = []  # one request at a time, each from the force answer until its build shows
+        for _ in range(args.latency_samples):
+            answer = await asyncio.to_thread(force, None)
+            if "result" not in answer:
+                raise RuntimeError(f"a force request was refused: {answer}")
+            request, asked = list(answer["result"][1].values())[0], time.monotonic()
+            shown = lambda: api(base, f"/api/v2/builds?buildrequestid={request}")["meta"]["total"]  # noqa: E731
+            if not await wait(masters, shown, args.timeout, 0.002):
+                raise RuntimeError(f"build request {request} not started after {args.timeout} s")
+            latencies.append(time.monotonic() - asked)
+            if not await wait(masters, lambda: incomplete(base) == 0, args.timeout, 0.01):
+                raise RuntimeError(f"build request {request} still incomplete after {args.timeout} s")
+        if latencies:
+            result["start_latency_median_ms"] = statistics.median(latencies) * 1000
+            result["start_latency_p99_ms"] = sorted(latencies)[math.ceil(len(latencies) * 0.99) - 1] * 1000
     finally:
         await swarm.stop()
         result["swarm_counts"] = dict(sorted(swarm.counts.items()))
@@ -338,12 +400,17 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--connect-concurrency", type=int, default=200, help="WebSocket handshakes at once")
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--latency-samples", type=int, default=100, help="requests timed to their build's start")
+    parser.add_argument("--masters", type=int, default=1, help="masters on the one database (more needs PostgreSQL)")
     parser.add_argument("--keepalive", help="the master's workerPort.keepalive, e.g. 10s (default: its own)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds each phase may take")
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run for CI")
     args = parser.parse_args()
+    postgres = (args.database or "").startswith(("postgres://", "postgresql://"))
+    if args.masters < 1 or args.masters > 1 and not postgres:
+        parser.error("--masters above 1 needs --database with a PostgreSQL URL")
     if args.smoke:
-        args.workers, args.builds, args.idle_seconds, args.timeout = 20, 20, 2, 120
+        args.workers, args.builds, args.idle_seconds, args.latency_samples, args.timeout = 20, 20, 2, 5, 120
     # A socket per worker here and in the master, which inherits the limit.
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -352,21 +419,29 @@ def main():
 
     directory = tempfile.mkdtemp(prefix="gantry-swarm-")
     names, config = master_config(args.workers, args.keepalive)
-    result = {"workers": args.workers, "builds": args.builds, "database": "postgresql" if args.database else "sqlite",
-              "binary": os.path.relpath(gantry(), ROOT)}
-    failures, master = [], None
+    result = {"workers": args.workers, "builds": args.builds, "masters": args.masters,
+              "database": "postgresql" if args.database else "sqlite", "binary": os.path.relpath(gantry(), ROOT)}
+    failures, masters, database, schema = [], [], args.database, None
+    if postgres and "schema=" not in database:  # a new schema of this run's own
+        schema = f"swarm_{os.getpid()}"
+        psql(database, f"CREATE SCHEMA {schema}")
+        database += ("&" if "?" in database else "?") + f"schema={schema}"
     try:
-        master, http = start_master(directory, config, args.database)
-        url = f"ws://127.0.0.1:{worker_port(os.path.join(directory, 'master.log'))}"
-        asyncio.run(measure(args, master, f"http://127.0.0.1:{http}", names, url, result, failures))
+        configs = [f"name: m{k}\n" + config + (f"database: {database}\n" if database else "")
+                   for k in range(args.masters)]
+        ports = start_masters(directory, configs, masters, min(args.timeout, 300))
+        urls = [f"ws://127.0.0.1:{worker}" for _, worker in ports]
+        asyncio.run(measure(args, masters, f"http://127.0.0.1:{ports[0][0]}", names, urls, result, failures))
     except RuntimeError as error:
         failures.append(str(error))
     except KeyboardInterrupt:
         failures.append("interrupted")
     finally:
-        if master is not None:
+        for master in masters:
             stop_processes(master, [])
         shutil.rmtree(directory, ignore_errors=True)
+        if schema:
+            psql(args.database, f"DROP SCHEMA {schema} CASCADE")
     result["failures"] = failures
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}))
     for key, value in result.items():
