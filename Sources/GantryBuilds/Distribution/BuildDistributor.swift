@@ -64,6 +64,9 @@ public actor BuildDistributor {
     private var buildControls: [Int: BuildControl] = [:]
     /// Builds claimed in this round, not yet started.
     private var claimedJobs: [BuildRunner.Assignment] = []
+    /// Whether a claim of this round found its request taken by another master or took others with it: the
+    /// heads read may be used up while workers are still free, so another round reads the next ones.
+    private var headsUsedUp = false
     /// Each quarantine's timer; the token tells a timer that ran out from a later one of the same worker.
     private var quarantineTimers: [String: (token: Int, task: Task<Void, Never>)] = [:]
     private var timersStarted = 0
@@ -122,12 +125,13 @@ public actor BuildDistributor {
     /// paused, or cut off) deleted their builder links and connections while the workers stayed connected.
     public func reregister() async throws {
         try await recordConfiguration()
-        controlsStale = true
         for worker in machine.attachedWorkers {
             // One whose connection ended meanwhile is not recorded again.
             guard machine.attached(worker.name)?.link === worker.link else { continue }
             try await database.workers.workerConnected(worker.id, masterid: masterID, workerInfo: worker.info.json)
         }
+        // Once they are all recorded again: a round reading the flags before would not see them connected here.
+        controlsStale = true
         wake.signal()
     }
 
@@ -216,7 +220,9 @@ public actor BuildDistributor {
             controlsStale = true
             return takeClaimedJobs()
         }
+        headsUsedUp = false
         await perform(machine.pendingRead(Self.order(heads.requests, origins: heads.origins)))
+        if headsUsedUp, !machine.openings.isEmpty { wake.signal() }
         return takeClaimedJobs()
     }
 
@@ -266,6 +272,7 @@ public actor BuildDistributor {
             taken = try await database.buildRequests.claimBuildRequest(
                 request.id, masterid: masterID, collapsing: builder.collapseRequests)
         } catch let error as GantryError where error.code == .alreadyClaimed {
+            headsUsedUp = true
             return machine.claimLost(request.id)  // another master took it
         } catch {
             logger.warning(
@@ -274,6 +281,7 @@ public actor BuildDistributor {
             return machine.claimLost(request.id)
         }
         if !taken.merged.isEmpty {
+            headsUsedUp = true
             logger.info(
                 "build requests collapsed into one build",
                 metadata: [

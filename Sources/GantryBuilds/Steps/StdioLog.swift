@@ -13,8 +13,9 @@ actor StdioLog {
     /// Whole lines waiting to be written: lines are written together once per `writeInterval`, or sooner once
     /// `writeLimit` bytes wait, so a chatty command costs a transaction per interval, not per update.
     private var unwritten = ""
-    /// The write in flight or the last one; each write waits for the one before, so lines keep their order.
-    private var lastWrite: Task<Void, Never>?
+    /// The writer, while it writes: one write at a time, so lines keep their order, and what waits meanwhile is
+    /// written by the same writer next.
+    private var writer: Task<Void, Never>?
     /// Whether a timed write is waiting for `writeInterval` to pass.
     private var writeScheduled = false
     static let writeInterval: Duration = .milliseconds(200)
@@ -115,8 +116,8 @@ actor StdioLog {
     /// - Returns: Whether every line was stored; a log that lost lines must not go unnoticed.
     func close() async -> Bool {
         await flush()
-        write()
-        await lastWrite?.value
+        startWriting()
+        await writer?.value
         return !lostLines
     }
 
@@ -133,9 +134,9 @@ actor StdioLog {
         unwritten += Self.lines(shown, prefix: prefix)
         if unwritten.utf8.count >= Self.writeLimit {
             // The command's output waits for the database: what the master holds stays bounded.
-            write()
-            await lastWrite?.value
-        } else if !writeScheduled {
+            startWriting()
+            await writer?.value
+        } else if !writeScheduled, writer == nil {
             writeScheduled = true
             Task { [clock] in
                 try? await clock.sleep(for: Self.writeInterval)
@@ -146,18 +147,19 @@ actor StdioLog {
 
     private func timedWrite() {
         writeScheduled = false
-        write()
+        startWriting()
     }
 
-    /// Writes the waiting lines after the writes before them.
-    private func write() {
-        guard !unwritten.isEmpty else { return }
-        let content = unwritten
-        unwritten = ""
-        let previous = lastWrite
-        lastWrite = Task {
-            await previous?.value
-            await self.append(content)
+    /// Starts the writer unless it runs already; it writes until no line waits.
+    private func startWriting() {
+        guard writer == nil, !unwritten.isEmpty else { return }
+        writer = Task {
+            while !self.unwritten.isEmpty {
+                let content = self.unwritten
+                self.unwritten = ""
+                await self.append(content)
+            }
+            self.writer = nil
         }
     }
 
