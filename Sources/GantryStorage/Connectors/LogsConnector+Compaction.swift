@@ -4,7 +4,8 @@ import SQLKit
 
 extension LogsConnector {
     /// Merges the chunks of log `logid` into chunks of up to 256 KiB of text, each compressed when that makes it
-    /// smaller, as Buildbot's `compressLog`; ``finishLog(_:)`` runs it.
+    /// smaller, as Buildbot's `compressLog`; the log settler runs it once the log is finished
+    /// (``settleLog(_:storage:)``).
     ///
     /// It works through the log a run of chunks at a time, each run replaced in a transaction of its own, so a log of
     /// any size is compacted in bounded memory without holding the database for long. A reader meanwhile sees every
