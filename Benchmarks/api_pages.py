@@ -18,7 +18,7 @@ import argparse, json, os, shutil, sqlite3, statistics, sys, tempfile, time
 import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import start_master, stop_processes  # noqa: E402
+from gantry_process import all_claimed, start_master, stop_processes  # noqa: E402
 from versus_buildbot import api, wait  # noqa: E402
 
 CONFIG = """http: 127.0.0.1:0
@@ -73,7 +73,7 @@ def fill(path, builds, pending):
 
 
 def scheduler_claimed(base):
-    return all(s["master"] for s in api(base, "/api/v2/schedulers")["schedulers"])
+    return all_claimed(api(base, "/api/v2/schedulers")["schedulers"])
 
 
 def percentile90(values):

@@ -31,6 +31,12 @@ def http_port(log, deadline=30):
     sys.exit(f"no HTTP port in {log}:\n{open(log).read()}")
 
 
+def all_claimed(schedulers):
+    """True once the master lists its schedulers and each is claimed; an empty list (before the master has recorded
+    them) is not ready."""
+    return bool(schedulers) and all(s["master"] for s in schedulers)
+
+
 def start_master(directory, config, database=None):
     """Writes `config` (plus `database` when given) to DIRECTORY/master.yaml and starts a master on it;
     returns the process and its HTTP port."""

@@ -15,7 +15,7 @@ a seconds-long check that it still works.
 import argparse, json, os, shutil, sqlite3, struct, sys, tempfile, time, urllib.request, zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import ROOT, gantry, start_master  # noqa: E402
+from gantry_process import ROOT, all_claimed, gantry, start_master  # noqa: E402
 
 END = "LOG-BYTES-BENCHMARK-END"
 
@@ -161,7 +161,7 @@ pools: [{{name: p, builders: [b1], maxWorkers: 1}}]
 """, f"sqlite:{database}")
     base = f"http://127.0.0.1:{http}"
     try:
-        wait(lambda: all(s["master"] for s in api(base, "/api/v2/schedulers")["schedulers"]), 60, "the scheduler")
+        wait(lambda: all_claimed(api(base, "/api/v2/schedulers")["schedulers"]), 60, "the scheduler")
         api(base, "/api/v2/forceschedulers/force", {"jsonrpc": "2.0", "method": "force", "id": 1})
         wait(lambda: last_line_arrived(database), 600, "the step's output")
         appended = os.path.join(directory, "appended.sqlite")

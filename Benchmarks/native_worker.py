@@ -10,7 +10,7 @@ the idle worker to retire. --smoke: one round, a seconds-long check that it stil
 import argparse, json, os, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import start_master  # noqa: E402
+from gantry_process import all_claimed, start_master  # noqa: E402
 from versus_buildbot import rss_kib, wait  # noqa: E402
 
 
@@ -52,7 +52,7 @@ pools: [{name: p, builders: [b1], maxWorkers: 1, idleTimeout: 3s}]
     base = f"http://127.0.0.1:{http}"
     spawn_ms, idle, building = [], [], []
     try:
-        wait(lambda: all(s["master"] for s in api(base, "/api/v2/schedulers")["schedulers"]))
+        wait(lambda: all_claimed(api(base, "/api/v2/schedulers")["schedulers"]))
         for round in range(1, arguments.rounds + 1):
             start = time.monotonic()
             brid = list(api(base, "/api/v2/forceschedulers/force",

@@ -11,7 +11,7 @@ workers (`gantry worker`) connect, and the first `--measure` builds are timed, w
 import argparse, concurrent.futures, json, os, shutil, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import gantry, start_master, stop_processes  # noqa: E402
+from gantry_process import all_claimed, gantry, start_master, stop_processes  # noqa: E402
 from versus_buildbot import api, cpu_seconds, wait  # noqa: E402
 
 import subprocess  # noqa: E402
@@ -52,7 +52,7 @@ def measure(queue, workers, count):
     base = f"http://127.0.0.1:{http}"
     started = []
     try:
-        wait(lambda: all(s["master"] for s in api(base, "/api/v2/schedulers")["schedulers"]))
+        wait(lambda: all_claimed(api(base, "/api/v2/schedulers")["schedulers"]))
         force = {"jsonrpc": "2.0", "method": "force", "id": 1}
         fill = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -15,7 +15,7 @@ that it still works.
 import argparse, http.client, http.server, json, os, statistics, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import gantry, start_master, stop_processes  # noqa: E402
+from gantry_process import all_claimed, gantry, start_master, stop_processes  # noqa: E402
 
 RECEIVED = {}  # sha -> [(state, description, monotonic time)]
 LOCK = threading.Lock()
@@ -104,7 +104,7 @@ reporters:
 """, args.database)
         try:
             deadline = time.monotonic() + 60
-            while not all(s["master"] for s in api(port, "/api/v2/schedulers")["schedulers"]):
+            while not all_claimed(api(port, "/api/v2/schedulers")["schedulers"]):
                 if time.monotonic() > deadline:
                     sys.exit("the scheduler never ran")
                 time.sleep(0.1)

@@ -27,7 +27,7 @@ import argparse, asyncio, http.client, itertools, json, os, re, shutil, socket, 
 import sys, tempfile, threading, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gantry_process import ROOT, gantry, start_master, stop_processes  # noqa: E402
+from gantry_process import ROOT, all_claimed, gantry, start_master, stop_processes  # noqa: E402
 
 WORKERS = ["w1", "w2", "w3", "w4"]
 PROBE = "probe"
@@ -310,7 +310,7 @@ def main():
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(directory, f"{name}.log"), "w")))
         wait(lambda: sum(bool(w["connected_to"]) for w in api(port, "/api/v2/workers")["workers"]) == len(workers),
              "the workers to connect", limit=60)
-        wait(lambda: all(s["master"] for s in api(port, "/api/v2/schedulers")["schedulers"]), "the schedulers",
+        wait(lambda: all_claimed(api(port, "/api/v2/schedulers")["schedulers"]), "the schedulers",
              limit=60)
 
         started = time.monotonic()
