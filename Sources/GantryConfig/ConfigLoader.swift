@@ -119,7 +119,7 @@ public struct ConfigLoader {
                     "changeSources", "credentials are read from secrets; add a 'secrets' section")
             }
         }
-        if config.workerPort.tls != nil, let local = config.pools.first(where: { $0.provisioner == .local }) {
+        if config.workerPort.tls != nil, let local = config.pools.first(where: { $0.provisioner.isLocal }) {
             reader.problem(
                 "pools",
                 "pool '\(local.name)' starts local workers, which connect without TLS, but the worker port serves "
@@ -163,6 +163,16 @@ struct ConfigReader {
             return nil
         }
         return count
+    }
+
+    /// A whole number from `range` under `key`, if there is one.
+    mutating func number(_ mapping: Node.Mapping, _ key: String, in range: ClosedRange<Int>, at path: String) -> Int? {
+        guard let node = mapping[key] else { return nil }
+        guard let value = node.int, range.contains(value) else {
+            problem(join(path, key), "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return value
     }
 
     mutating func flag(_ mapping: Node.Mapping, _ key: String, at path: String) -> Bool? {

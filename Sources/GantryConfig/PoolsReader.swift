@@ -4,9 +4,9 @@ import Yams
 /// Reads the `pools` list.
 extension ConfigReader {
     /// `- {name, builders: [NAME], maxWorkers, minIdle, idleTimeout, startTimeout, minStartInterval, terminateGrace,
-    /// exitOnWorker, provisioner}`; names unique
-    /// identifiers, builders among `builders`, the provisioner `{type: local}` (the default) or
-    /// `{type: command, start: TEXT, stop: TEXT}`.
+    /// maxStarting, maxUses, maxAge, maxBuilds, exitOnWorker, provisioner}`; names unique identifiers, builders
+    /// among `builders`, the provisioner `{type: local, isolation: none|bubblewrap}` (the default),
+    /// `{type: command, start: TEXT, stop: TEXT}`, `{type: docker, ...}` or `{type: ssh, ...}`.
     /// A pool's workers (`NAME-1` to `NAME-maxWorkers`) must not take the name of a configured worker.
     mutating func pools(
         _ node: Node?, builders known: Set<String>, workers: Set<String>, basedir: String, secrets: SecretsConfig
@@ -16,7 +16,8 @@ extension ConfigReader {
         for (path, item) in listItems(node, key: "pools") {
             let allowed: Set = [
                 "name", "builders", "maxWorkers", "minIdle", "idleTimeout", "startTimeout", "minStartInterval",
-                "terminateGrace", "provisioner", "exitOnWorker", "basedir",
+                "terminateGrace", "provisioner", "exitOnWorker", "basedir", "maxStarting", "maxUses", "maxAge",
+                "maxBuilds",
             ]
             guard let entry = namedEntry(item, at: path, allowed: allowed, identifier: "pool", seen: &seen),
                 let name = entry.name
@@ -49,6 +50,10 @@ extension ConfigReader {
             pool.terminateGrace =
                 duration(mapping, "terminateGrace", at: path, zeroAllowed: true) ?? pool.terminateGrace
             pool.exitOnWorker = flag(mapping, "exitOnWorker", at: path) ?? pool.exitOnWorker
+            pool.maxStarting = number(mapping, "maxStarting", in: 1...maxWorkers, at: path)
+            pool.maxUses = number(mapping, "maxUses", in: 1...1_000_000, at: path)
+            pool.maxAge = duration(mapping, "maxAge", at: path)
+            pool.maxBuilds = number(mapping, "maxBuilds", in: 1...1000, at: path) ?? pool.maxBuilds
             if let provisioner = mapping["provisioner"] {
                 pool.provisioner = self.provisioner(provisioner, at: join(path, "provisioner")) ?? pool.provisioner
             }
@@ -65,7 +70,7 @@ extension ConfigReader {
     private mutating func poolBasedir(
         _ text: String, of pool: PoolConfig, basedir: String, secrets: SecretsConfig, at path: String
     ) -> String? {
-        guard pool.provisioner == .local else {
+        guard pool.provisioner.isLocal else {
             problem(path, "only a local pool has a basedir")
             return nil
         }
@@ -80,13 +85,18 @@ extension ConfigReader {
 
     private mutating func provisioner(_ node: Node, at path: String) -> PoolConfig.Provisioner? {
         guard let mapping = node.mapping else {
-            problem(path, "must be {type: local} or {type: command, start: TEXT, stop: TEXT}")
+            problem(path, "must be a mapping with a type: local, command, docker or ssh")
             return nil
         }
         switch string(mapping, "type", at: path) {
         case "local":
-            refuseUnknownKeys(mapping, allowed: ["type"], at: path)
-            return .local
+            refuseUnknownKeys(mapping, allowed: ["type", "isolation"], at: path)
+            guard let text = string(mapping, "isolation", at: path) else { return .local() }
+            guard let isolation = PoolConfig.LocalIsolation(rawValue: text) else {
+                problem(join(path, "isolation"), "must be none or bubblewrap")
+                return nil
+            }
+            return .local(isolation: isolation)
         case "command":
             refuseUnknownKeys(mapping, allowed: ["type", "start", "stop"], at: path)
             guard let start = string(mapping, "start", at: path), let stop = string(mapping, "stop", at: path) else {
@@ -94,8 +104,12 @@ extension ConfigReader {
                 return nil
             }
             return .command(start: start, stop: stop)
+        case "docker":
+            return dockerProvisioner(mapping, at: path)
+        case "ssh":
+            return sshProvisioner(mapping, at: path)
         default:
-            problem(join(path, "type"), "must be local or command")
+            problem(join(path, "type"), "must be local, command, docker or ssh")
             return nil
         }
     }

@@ -16,7 +16,7 @@ struct DistributedPoolWorkers: PoolWorkers {
         var views: [String: PoolWorkerView] = [:]
         for name in names {
             guard let worker = workers[name], worker.connected, let id = worker.id else { continue }
-            views[name] = PoolWorkerView(id: id, busy: worker.isBusy)
+            views[name] = PoolWorkerView(id: id, busy: worker.isBusy, usedUp: worker.usedUp)
         }
         return views
     }

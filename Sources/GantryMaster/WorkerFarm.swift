@@ -53,7 +53,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
             logger: logger)
         await distributor.prepare(
             try await served(configuration, database: database),
-            maxBuilds: maxBuilds(configuration.workers))
+            maxBuilds: maxBuilds(configuration), maxUses: maxUses(configuration.pools))
         let pools = poolManager(
             configuration, masterID: masterID, database: database, distributor: distributor, manager: manager,
             port: port.port, clock: clock, logger: logger)
@@ -111,7 +111,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
         do {
             try await distributor.configure(
                 try await Self.served(next, database: database),
-                maxBuilds: Self.maxBuilds(next.workers))
+                maxBuilds: Self.maxBuilds(next), maxUses: Self.maxUses(next.pools))
         } catch {
             logger.error("builders not reconfigured", metadata: [LogKey.error: "\(error)"])
         }
@@ -157,6 +157,10 @@ struct WorkerFarm: Service, CustomStringConvertible {
         let host = ["0.0.0.0", "::", ""].contains(address) ? "127.0.0.1" : address
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let (configurationDirectory, secretsDirectory) = (configuration.basedir, configuration.secrets.directory)
+        let secrets = SecretStore(
+            directory: configuration.secrets.directory, environmentPrefix: configuration.secrets.environmentPrefix)
+        // An ssh pool's hosts' slots outlive each start, and reloads.
+        let books = SSHHostBooks()
         return PoolManager(
             database: database, masterID: masterID,
             workers: DistributedPoolWorkers(distributor: distributor, manager: manager, database: database),
@@ -169,12 +173,28 @@ struct WorkerFarm: Service, CustomStringConvertible {
                         secretsDirectory: secretsDirectory)
                 case .command(let start, let stop):
                     CommandProvisioner(start: start, stop: stop, logger: logger)
+                case .docker(let settings):
+                    DockerProvisioner(settings: settings, logger: logger)
+                case .ssh(let settings):
+                    SSHProvisioner(
+                        pool: pool.name, settings: settings, books: books, secrets: secrets,
+                        workdir: LocalProvisioner.defaultBasedir(
+                            pool: "ssh-" + pool.name, configurationDirectory: configurationDirectory
+                        ).path, logger: logger)
                 }
             }, clock: clock, logger: logger)
     }
 
-    private static func maxBuilds(_ workers: [WorkerConfig]) -> [String: Int] {
-        Dictionary(workers.map { ($0.name, $0.maxBuilds) }) { first, _ in first }
+    /// The configured workers' `maxBuilds`, and each pool worker's its pool's.
+    private static func maxBuilds(_ configuration: MasterConfig) -> [String: Int] {
+        let pooled = configuration.pools.flatMap { pool in pool.workerNames.map { ($0, pool.maxBuilds) } }
+        return Dictionary(configuration.workers.map { ($0.name, $0.maxBuilds) } + pooled) { first, _ in first }
+    }
+
+    /// Each pool worker's `maxUses`, for pools that have one.
+    private static func maxUses(_ pools: [PoolConfig]) -> [String: Int] {
+        let limited = pools.flatMap { pool in pool.maxUses.map { uses in pool.workerNames.map { ($0, uses) } } ?? [] }
+        return Dictionary(limited) { first, _ in first }
     }
 
     /// The builders of `configuration` with their workers, those of the pools serving them included, and how

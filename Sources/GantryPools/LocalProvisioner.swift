@@ -13,7 +13,11 @@ import SystemPackage
 /// themselves when the master is gone (even SIGKILLed).
 ///
 /// Their steps run as the master's user, so the workers get little of the master: only `passedVariables` of its
-/// environment, and a base directory outside its configuration and secrets directories.
+/// environment, and a base directory outside its configuration and secrets directories. With bubblewrap
+/// isolation, each runs in `bwrap`: the root read-only, a private /tmp, its own directory the only one it writes,
+/// its own PID namespace, and ended with the master.
+///
+/// A master taking the pool over has nothing to reap: local workers end with the master that started them.
 public struct LocalProvisioner: WorkerProvisioner {
     /// The `gantry` executable.
     public let executable: String
@@ -23,6 +27,8 @@ public struct LocalProvisioner: WorkerProvisioner {
     public let protectedDirectories: [String]
     /// The master's environment, of which the workers get `passedVariables`.
     let environment: [String: String]
+    /// How the workers are kept from the master's machine.
+    public let isolation: PoolSettings.LocalIsolation
 
     /// What a worker keeps of the master's environment: what programs need to run (and the worker's log level).
     /// Steps run whatever the builders say, so the secret store's variables and the master's credentials stay out.
@@ -33,12 +39,14 @@ public struct LocalProvisioner: WorkerProvisioner {
     /// - Parameter environment: The master's, of which the workers get `passedVariables`.
     public init(
         executable: String, basedir: URL, protectedDirectories: [String] = [],
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        isolation: PoolSettings.LocalIsolation = .none
     ) {
         self.executable = executable
         self.basedir = basedir
         self.protectedDirectories = protectedDirectories
         self.environment = environment
+        self.isolation = isolation
     }
 
     /// The provisioner of local pool `pool`: its workers in the pool's `basedir`, else in
@@ -52,8 +60,14 @@ public struct LocalProvisioner: WorkerProvisioner {
             basedir: pool.basedir.map { URL(fileURLWithPath: $0, isDirectory: true) }
                 ?? Self.defaultBasedir(pool: pool.name, configurationDirectory: configurationDirectory),
             protectedDirectories: [configurationDirectory, secretsDirectory].compactMap { $0 },
-            environment: environment)
+            environment: environment, isolation: Self.isolation(of: pool))
     }
+
+    private static func isolation(of pool: PoolSettings) -> PoolSettings.LocalIsolation {
+        if case .local(let isolation) = pool.provisioner { isolation } else { .none }
+    }
+
+    public var kind: String { "local" }
 
     /// Where a pool's workers live unless it sets a `basedir`: `TMPDIR/gantry-pools-UID/CONFIGDIR-HASH/POOL`, so
     /// masters sharing a configuration directory share their workers' directories too.
@@ -73,7 +87,11 @@ public struct LocalProvisioner: WorkerProvisioner {
         FileManager.default.temporaryDirectory.appendingPathComponent("gantry-pools-\(getuid())", isDirectory: true)
     }
 
-    public func start(name: String, password: String, master: String) async throws -> any ProvisionedWorker {
+    /// Nothing: a local worker ends with the master that started it (`--exit-with-parent`).
+    public func reap(instanceID: String?, labels: [String: String]) async throws {}
+
+    public func start(_ request: InstanceRequest) async throws -> any ProvisionedWorker {
+        let (name, password, master) = (request.name, request.password, request.master)
         if let directory = protectedDirectories.first(where: { PoolSettings.lies(basedir.path, inside: $0) }) {
             throw LocalProvisionerError.basedirInside(basedir: basedir.path, directory: directory)
         }
@@ -85,17 +103,33 @@ public struct LocalProvisioner: WorkerProvisioner {
         let passwordFile = directory.appendingPathComponent(".password")
         try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
-        let configuration = Configuration(
-            executable: .path(FilePath(executable)),
-            arguments: [
-                "worker", "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
-                directory.appendingPathComponent("work").path, "--exit-with-parent",
-            ],
-            environment: .custom(Self.workerEnvironment(environment)))
+        let arguments = [
+            "worker", "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
+            directory.appendingPathComponent("work").path, "--exit-with-parent",
+        ]
+        let configuration: Configuration
+        switch isolation {
+        case .none:
+            configuration = Configuration(
+                executable: .path(FilePath(executable)), arguments: Arguments(arguments),
+                environment: .custom(Self.workerEnvironment(environment)))
+        case .bubblewrap:
+            guard let bwrap = Self.bubblewrap(in: environment) else {
+                throw ProvisionerError(
+                    .permanent, "the pool isolates its workers with bubblewrap, but bwrap is not installed")
+            }
+            configuration = Configuration(
+                executable: .path(FilePath(bwrap)),
+                arguments: Arguments(
+                    Self.bubblewrapArguments(
+                        directory: directory.path, hidden: protectedDirectories + [basedir.path])
+                        + [executable] + arguments),
+                environment: .custom(Self.workerEnvironment(environment)))
+        }
         let log = directory.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileDescriptor.open(FilePath(log.path), .writeOnly, options: [.append])
-        let worker = LocalWorker()
+        let worker = LocalWorker(executable: executable)
         let (started, didStart) = AsyncStream<Void>.makeStream()
         Task {
             do {
@@ -120,6 +154,21 @@ public struct LocalProvisioner: WorkerProvisioner {
             throw LocalProvisionerError.notStarted(executable: executable, reason: reason ?? "it did not start")
         }
         return worker
+    }
+
+    /// bwrap's options: the whole root read-only with a private /tmp and /dev, a new /proc for the worker's own
+    /// PID namespace, `hidden` directories (the master's configuration and secrets, the pool's other workers)
+    /// replaced by empty ones, the worker's own directory writable, and the worker ended when the master is.
+    static func bubblewrapArguments(directory: String, hidden: [String]) -> [String] {
+        ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            + hidden.flatMap { ["--tmpfs", $0] }
+            + ["--bind", directory, directory, "--unshare-pid", "--die-with-parent", "--"]
+    }
+
+    /// The `bwrap` executable on the master's PATH.
+    package static func bubblewrap(in environment: [String: String]) -> String? {
+        (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/bwrap" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// `passedVariables` and `LC_*` of `environment`.
@@ -170,23 +219,54 @@ extension LocalProvisionerError: CustomDebugStringConvertible {
     }
 }
 
-/// A `gantry worker` child process.
+/// A `gantry worker` child process, or the `bwrap` running one.
 final class LocalWorker: ProvisionedWorker {
     let pid = Atomic<pid_t>(0)
     let exited = Atomic<Bool>(false)
     /// Why the process could not be spawned, if it could not.
     let startFailure = Mutex<String?>(nil)
+    /// The worker's executable, to find it under bwrap.
+    let executable: String
+
+    init(executable: String) {
+        self.executable = executable
+    }
+
+    var instanceID: String? { "pid \(pid.load(ordering: .relaxed))" }
 
     var hasExited: Bool { exited.load(ordering: .relaxed) }
 
-    /// SIGTERM (the worker interrupts its commands and waits for them), then SIGKILL after 10 s.
+    /// SIGTERM to the worker (the worker interrupts its commands and waits for them), then SIGKILL after 10 s.
+    /// Under bwrap, which passes no signal on, the SIGTERM goes to the worker it runs.
     func stop() async {
+        // Its pid may name another process once it has exited.
+        guard !hasExited else { return }
         let pid = pid.load(ordering: .relaxed)
-        kill(pid, SIGTERM)
+        kill(Self.descendant(of: pid, running: executable) ?? pid, SIGTERM)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while !hasExited, clock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if !hasExited { kill(pid, SIGKILL) }
         while !hasExited { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+}
+
+extension LocalWorker {
+    /// The first process under `pid` (itself included) whose executable is `executable`, by the kernel's lists
+    /// of children.
+    static func descendant(of pid: pid_t, running executable: String) -> pid_t? {
+        var queue = [pid]
+        var seen: Set<pid_t> = []
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            guard seen.insert(next).inserted, seen.count < 64 else { continue }
+            let exe = URL(fileURLWithPath: "/proc/\(next)/exe").resolvingSymlinksInPath().path
+            if exe == URL(fileURLWithPath: executable).resolvingSymlinksInPath().path { return next }
+            let children = (try? String(contentsOfFile: "/proc/\(next)/task/\(next)/children", encoding: .utf8)) ?? ""
+            queue += children.split(separator: " ").compactMap {
+                pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return nil
     }
 }

@@ -1,12 +1,17 @@
+import Foundation
 import GantryModel
 import GantryStorage
 import Metrics
 
 extension PoolManager {
-    /// Manages the pool while this master holds its claim (cancelled when the claim ends): looks at it at once,
-    /// at every tick (time passes: start and idle timeouts, start spacing), and whenever requests are added (new
-    /// demand: workers start without waiting for the tick).
-    func manageWhileActive(_ name: String) async {
+    /// Manages the pool while this master holds its claim `fence` (cancelled when the claim ends): first reaps
+    /// what an earlier holder left (``reap(_:under:)``), then looks at it at once, at every tick (time passes: start
+    /// and idle timeouts, start spacing), whenever requests are added (new demand: workers start without waiting
+    /// for the tick), and reaps again every ``reapInterval``.
+    func manageWhileActive(_ name: String, fence: ClaimFence) async {
+        fences[name] = fence
+        defer { fences[name] = nil }
+        await reap(name, under: fence)
         let demand = database.notifier.wakeups(for: [.buildrequestsNew], poll: .seconds(3600), clock: clock)
         // Wake-ups coalesce, and so do ticks: a look that took longer than a tick counts one tick, never a burst
         // of them at once (which would retire a worker that is idle for a moment between two builds).
@@ -17,7 +22,13 @@ extension PoolManager {
         await perform(machine.claimed(name))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [clock, tick] in
-                while (try? await clock.sleep(for: tick)) != nil { await self.ticked(name) }
+                let reapEvery = max(Int((Self.reapInterval / tick).rounded(.up)), 1)
+                var ticks = 0
+                while (try? await clock.sleep(for: tick)) != nil {
+                    await self.ticked(name)
+                    ticks += 1
+                    if ticks.isMultiple(of: reapEvery) { await self.reapInBackground(name, under: fence) }
+                }
             }
             group.addTask {
                 for await _ in demand { await self.demanded(name) }
@@ -63,11 +74,18 @@ extension PoolManager {
         for name in names {
             guard let process = processes[pool]?[name] else { continue }
             if await process.hasExited { observation.exited.insert(name) }
-            if let failure = process.failure { observation.failedStarts[name] = shown(failure, of: name) }
+            guard let failure = process.failure else { continue }
+            let shown = shown(failure, of: name)
+            switch (failure as? any ProvisionerFailure)?.kind ?? .transient {
+            case .transient: observation.failedStarts[name] = shown
+            case .quota: observation.deferredStarts[name] = shown
+            case .permanent: observation.impossibleStarts[name] = shown
+            }
         }
         let seen = await workers.snapshot(of: names)
         observation.attached = Set(seen.keys)
         observation.busy = Set(seen.filter { $0.value.busy }.keys)
+        observation.usedUp = Set(seen.filter { $0.value.usedUp }.keys)
         observation.pending = try await pendingRequests(settings)
         return observation
     }
@@ -82,16 +100,22 @@ extension PoolManager {
         return "the provisioner failed; the master's log has the details"
     }
 
-    /// Carries out the machine's actions, in order.
+    /// Carries out the machine's actions, in order. A worker stopped or forgotten has its instance marked
+    /// stopped with the detail of the event the machine records for it in the same batch.
     func perform(_ actions: [PoolStateMachine.Action]) async {
-        for action in actions {
+        for (index, action) in actions.enumerated() {
             switch action {
             case .start(let pool, let worker):
                 begin(pool, worker)
             case .stop(let pool, let worker):
-                stopInBackground(pool, worker)
+                stopInBackground(pool, worker, reason: Self.reason(for: worker, after: index, in: actions))
             case .forget(let pool, let worker):
-                processes[pool]?[worker] = nil
+                if let process = processes[pool]?.removeValue(forKey: worker) {
+                    if let row = process.row {
+                        await instanceStopped(row, Self.reason(for: worker, after: index, in: actions))
+                    }
+                    cleanUp(process)
+                }
             case .shutDown(let worker, let reason):
                 await workers.shutDown(worker, reason: reason)
             case .makeGraceful(let worker):
@@ -104,6 +128,9 @@ extension PoolManager {
                 }
             case .record(let pool, let worker, let kind, let detail):
                 await record(pool, worker, kind, detail)
+                if kind == .connected, let worker, let row = processes[pool]?[worker]?.row {
+                    await instanceConnected(row)
+                }
             case .countStartFailure(let pool):
                 Self.startFailures(of: pool).increment()
             case .exitOnWorker(let pool, let worker):
@@ -123,22 +150,55 @@ extension PoolManager {
             machine.members(of: pool).contains(where: { $0.name == worker && $0.state == .starting }),
             processes[pool]?[worker] == nil
         else { return }
-        guard let settings = machine.settings[pool], let password = passwords[worker] else {
+        guard let settings = machine.settings[pool], let password = passwords[worker], let fence = fences[pool] else {
             // It never starts, so it fails after its start timeout.
-            logger.error("pool worker has no settings or password", metadata: [LogKey.worker: "\(worker)"])
+            logger.error("pool worker has no settings, password or claim", metadata: [LogKey.worker: "\(worker)"])
             return
         }
         let provisioner = self.provisioner(settings)
-        processes[pool, default: [:]][worker] = StartingWorker.begin { [master] in
-            try await provisioner.start(name: worker, password: password, master: master)
+        let instances = database.poolInstances
+        processes[pool, default: [:]][worker] = StartingWorker.begin {
+            try await instances.addInstance(
+                pool: pool, worker: worker, provisioner: provisioner.kind, fence: fence)
+        } start: { [master, logger] row in
+            let labels = Self.instanceLabels(try await self.cluster(), pool, worker: worker, fence: fence)
+            let request = InstanceRequest(name: worker, password: password, master: master, labels: labels)
+            let started = try await provisioner.start(request)
+            if let id = started.instanceID {
+                do {
+                    try await instances.setProviderID(row, id)
+                } catch {
+                    logger.warning(
+                        "a pool instance's id not recorded",
+                        metadata: [LogKey.worker: "\(worker)", LogKey.error: "\(error)"])
+                }
+            }
+            return started
         }
     }
 
-    /// Stops the worker without holding up the look; its name is not started again until it is gone.
-    private func stopInBackground(_ pool: String, _ worker: String) {
+    /// Removes what is left of a worker gone by itself (an exited container), in the background; its name is free
+    /// at once, as nothing of it still runs.
+    private func cleanUp(_ process: StartingWorker) {
+        let id = UUID()
+        cleanups[id] = Task {
+            await process.stop()
+            await self.cleanedUp(id)
+        }
+    }
+
+    private func cleanedUp(_ id: UUID) {
+        cleanups[id] = nil
+    }
+
+    /// Stops the worker without holding up the look; its name is not started again until it is gone, and its
+    /// instance is marked stopped for `reason` once it is.
+    private func stopInBackground(_ pool: String, _ worker: String, reason: String) {
         let process = processes[pool]?.removeValue(forKey: worker)
         stopTasks[pool, default: [:]][worker] = Task {
             await process?.stop()
+            // Read once the start has ended: a start stopped midway may have recorded its row meanwhile.
+            if let row = process?.row { await self.instanceStopped(row, reason) }
             await self.stopped(pool, worker)
         }
     }
@@ -148,10 +208,21 @@ extension PoolManager {
         await perform(machine.stopped(pool, worker: worker))
     }
 
+    /// Why the machine stops or forgets `worker` at `index`: the detail of the event it records for the worker
+    /// after that.
+    static func reason(for worker: String, after index: Int, in actions: [PoolStateMachine.Action]) -> String {
+        for action in actions[(index + 1)...] {
+            if case .record(_, worker?, let kind, let detail) = action, kind != .startRequested {
+                return [kind.rawValue, detail].compactMap { $0 }.joined(separator: ": ")
+            }
+        }
+        return "stopped"
+    }
+
     /// Waits for the workers being stopped: the pool's, or every pool's.
     func waitForStops(of pool: String?) async {
         let tasks = pool.map { Array((stopTasks[$0] ?? [:]).values) } ?? stopTasks.values.flatMap(\.values)
-        for task in tasks { await task.value }
+        for task in tasks + cleanups.values { await task.value }
     }
 
     /// Requests of the pool's builders waiting for a worker.
@@ -170,12 +241,13 @@ extension PoolManager {
         Counter(label: "gantry_pool_start_failures_total", dimensions: [("pool", pool)])
     }
 
-    /// The pool's gauges: workers by state, and requests waiting.
+    /// The pool's gauges: workers by state, requests waiting, and whether it is blocked.
     private func report(_ pool: String, _ gauges: PoolStateMachine.Gauges) {
         for state in WorkerState.allCases {
             Gauge(label: "gantry_pool_workers", dimensions: [("pool", pool), ("state", state.rawValue)])
                 .record(gauges.count(state))
         }
         Gauge(label: "gantry_pool_queued_requests", dimensions: [("pool", pool)]).record(gauges.queued)
+        Gauge(label: "gantry_pool_blocked", dimensions: [("pool", pool)]).record(gauges.blocked ? 1 : 0)
     }
 }

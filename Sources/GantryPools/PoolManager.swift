@@ -43,6 +43,9 @@ public actor PoolManager {
         public var workers: [Worker]
         public var queued: Int
         public var startFailures: Int
+        /// Why the pool starts no worker, when a start failed in a way that cannot work as configured (only the
+        /// managing master knows).
+        public var blocked: String?
     }
 
     private enum Command: Sendable {
@@ -65,6 +68,14 @@ public actor PoolManager {
     var processes: [String: [String: StartingWorker]] = [:]
     /// Workers being stopped in the background, by pool and name.
     var stopTasks: [String: [String: Task<Void, Never>]] = [:]
+    /// Each pool's reap in the background, while one runs.
+    var reaping: [String: Task<Void, Never>] = [:]
+    /// Clean-ups of workers gone by themselves.
+    var cleanups: [UUID: Task<Void, Never>] = [:]
+    /// This master's claim on each pool it manages: instances are recorded under it.
+    var fences: [String: ClaimFence] = [:]
+    /// The cluster's name, read once: every instance carries it as a label.
+    var clusterName: String?
     /// What wakes each managed pool's look.
     var wakers: [String: WakeUpSignal] = [:]
     var builderIDs: [[String]: [Int]] = [:]
@@ -137,7 +148,8 @@ public actor PoolManager {
             statuses.append(
                 Status(
                     pool: pool, managedBy: managers[pool.name], workers: workers,
-                    queued: try await pendingRequests(pool), startFailures: machine.failures[pool.name, default: 0]))
+                    queued: try await pendingRequests(pool), startFailures: machine.failures[pool.name, default: 0],
+                    blocked: machine.blocked(pool.name)))
         }
         return statuses
     }

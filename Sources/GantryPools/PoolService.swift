@@ -12,7 +12,7 @@ struct PoolService: ClusteredServiceBehavior {
     var deactivatesSlowly: Bool { true }
 
     func runWhileActive(fence: ClaimFence) async {
-        await manager.manageWhileActive(name)
+        await manager.manageWhileActive(name, fence: fence)
     }
 
     /// The workers here are stopped before the claim is released.

@@ -43,6 +43,11 @@ package struct PoolStateMachine: Sendable {
         package var cooldown = 0
         /// A tick passed that no look has counted yet: ticks coalesce, so a slow look counts one, never a burst.
         package var tickPending = false
+        /// Why the pool starts no worker: a start failed in a way that cannot work as configured. A reload of
+        /// the configuration clears it.
+        package var blocked: String?
+        /// Ticks since each connected member connected, for `maxAge`.
+        package var ages: [String: Int] = [:]
     }
 
     /// What the manager found when it looked at a pool, gathered before the machine decides.
@@ -51,21 +56,31 @@ package struct PoolStateMachine: Sendable {
         package var exited: Set<String>
         /// Members whose start failed, with why.
         package var failedStarts: [String: String]
+        /// Members whose start the provider refused for now (a quota, a rate limit), with why.
+        package var deferredStarts: [String: String]
+        /// Members whose start failed in a way that cannot work as configured (the image is missing), with why.
+        package var impossibleStarts: [String: String]
         /// Members connected and attached to this master.
         package var attached: Set<String>
         /// Attached members running a build of this master.
         package var busy: Set<String>
+        /// Attached members that ran the pool's `maxUses` builds.
+        package var usedUp: Set<String>
         /// The pool's builders' requests waiting for a worker.
         package var pending: Int
 
         package init(
-            exited: Set<String> = [], failedStarts: [String: String] = [:], attached: Set<String> = [],
-            busy: Set<String> = [], pending: Int = 0
+            exited: Set<String> = [], failedStarts: [String: String] = [:], deferredStarts: [String: String] = [:],
+            impossibleStarts: [String: String] = [:], attached: Set<String> = [], busy: Set<String> = [],
+            usedUp: Set<String> = [], pending: Int = 0
         ) {
             self.exited = exited
             self.failedStarts = failedStarts
+            self.deferredStarts = deferredStarts
+            self.impossibleStarts = impossibleStarts
             self.attached = attached
             self.busy = busy
+            self.usedUp = usedUp
             self.pending = pending
         }
     }
@@ -76,12 +91,15 @@ package struct PoolStateMachine: Sendable {
         package var idle = 0
         package var busy = 0
         package var queued = 0
+        /// The pool starts no worker (``ManagedPool/blocked``).
+        package var blocked = false
 
-        package init(starting: Int = 0, idle: Int = 0, busy: Int = 0, queued: Int = 0) {
+        package init(starting: Int = 0, idle: Int = 0, busy: Int = 0, queued: Int = 0, blocked: Bool = false) {
             self.starting = starting
             self.idle = idle
             self.busy = busy
             self.queued = queued
+            self.blocked = blocked
         }
 
         /// The workers in `state`.
@@ -140,6 +158,11 @@ package struct PoolStateMachine: Sendable {
 
     // MARK: - Queries
 
+    /// Why the pool starts no worker, when a start failed in a way that cannot work as configured.
+    package func blocked(_ pool: String) -> String? {
+        managed[pool]?.blocked
+    }
+
     /// The pool's members, by name.
     package func members(of pool: String) -> [Member] {
         (managed[pool]?.members ?? [:]).values.sorted { $0.name < $1.name }
@@ -170,12 +193,14 @@ package struct PoolStateMachine: Sendable {
     // MARK: - Events
 
     /// The master's configuration was read (at start, or on reload): the pools follow `pools` from their next
-    /// look, and only workers in `names` (those with a password) start. On reload, each managed pool records it.
+    /// look, and only workers in `names` (those with a password) start. On reload, each managed pool records it,
+    /// and a blocked pool tries again: the reload is how an operator says the cause was fixed.
     package mutating func configured(_ pools: [PoolSettings], withPasswords names: Set<String>) -> [Action] {
         let reloaded = !settings.isEmpty
         settings = Dictionary(pools.map { ($0.name, $0) }) { first, _ in first }
         withPassword = names
         guard reloaded else { return [] }
+        for pool in managed.keys { managed[pool]?.blocked = nil }
         return pools.filter { managed[$0.name] != nil }.map {
             Action.record(pool: $0.name, worker: nil, kind: .configReloaded)
         }
@@ -268,6 +293,8 @@ package struct PoolStateMachine: Sendable {
     // MARK: - Parts
 
     static let masterStopping = "the master is stopping"
+    /// How long a pool waits to start again after a provider refused a start for now.
+    static let quotaBackoff = Duration.seconds(10)
 
     /// `duration` in ticks, rounded up.
     func ticks(_ duration: Duration) -> Int {
@@ -284,6 +311,7 @@ package struct PoolStateMachine: Sendable {
     /// Takes the member out of its pool and has it stopped; its name stays taken until ``stopped(_:worker:)``.
     mutating func stop(_ pool: String, _ name: String) -> [Action] {
         managed[pool]?.members[name] = nil
+        managed[pool]?.ages[name] = nil
         stopping[pool, default: []].insert(name)
         return [.stop(pool: pool, worker: name)]
     }
@@ -325,7 +353,7 @@ extension PoolStateMachine {
         case .running: break
         case .draining, .stopped: return actions
         }
-        actions += retireIdleWorkers(pool, settings)
+        actions += retireIdleWorkers(pool, settings, usedUp: observation.usedUp)
         actions += spinUpWorkers(pool, settings, pending: observation.pending, elapsed: elapsed)
         actions.append(.report(pool: pool, gauges: gauges(of: pool, queued: observation.pending)))
         return actions
@@ -341,6 +369,7 @@ extension PoolStateMachine {
             let name = member.name
             if observation.exited.contains(name) {
                 managed[pool]?.members[name] = nil
+                managed[pool]?.ages[name] = nil
                 actions.append(.forget(pool: pool, worker: name))
                 actions.append(.record(pool: pool, worker: name, kind: .pruned, detail: "its process ended"))
                 if settings.exitOnWorker {
@@ -363,6 +392,23 @@ extension PoolStateMachine {
                     actions += startFailed(pool, name, failure)
                     continue
                 }
+                if let refusal = observation.deferredStarts[name] {
+                    managed[pool]?.members[name] = nil
+                    // This look's own tick is counted off in spinUpWorkers: the wait is the whole backoff after it.
+                    let cooldown = max(managed[pool]?.cooldown ?? 0, ticks(Self.quotaBackoff) + elapsed)
+                    managed[pool]?.cooldown = cooldown
+                    actions.append(.forget(pool: pool, worker: name))
+                    actions.append(.record(pool: pool, worker: name, kind: .startDeferred, detail: refusal))
+                    continue
+                }
+                if let failure = observation.impossibleStarts[name] {
+                    managed[pool]?.members[name] = nil
+                    managed[pool]?.blocked = failure
+                    actions.append(.forget(pool: pool, worker: name))
+                    actions += startFailed(pool, name, failure)
+                    actions.append(.record(pool: pool, worker: name, kind: .blocked, detail: failure))
+                    continue
+                }
                 member.startedTicks += elapsed
                 if member.startedTicks >= ticks(settings.startTimeout) {
                     actions += stop(pool, name)
@@ -377,50 +423,69 @@ extension PoolStateMachine {
                 }
                 member.state = building ? .busy : .idle
                 member.idleTicks = member.state == .idle ? member.idleTicks + elapsed : 0
+                let age = (managed[pool]?.ages[name] ?? 0) + elapsed
+                managed[pool]?.ages[name] = age
+                // A busy worker past maxAge takes no new build, so it is idle for its retirement soon.
+                if building, let maxAge = settings.maxAge, age >= ticks(maxAge), age - elapsed < ticks(maxAge) {
+                    actions.append(.makeGraceful(worker: name))
+                }
             }
             managed[pool]?.members[name] = member
         }
         return actions
     }
 
-    /// Retires idle workers beyond `minIdle` after `idleTimeout`, and idle ones above a lowered `maxWorkers`.
-    mutating func retireIdleWorkers(_ pool: String, _ settings: PoolSettings) -> [Action] {
+    /// Retires idle workers beyond `minIdle` after `idleTimeout`, idle ones above a lowered `maxWorkers`, and
+    /// idle ones that ran their `maxUses` builds or are older than `maxAge` (those are replaced as demand says).
+    mutating func retireIdleWorkers(_ pool: String, _ settings: PoolSettings, usedUp: Set<String>) -> [Action] {
         let allowed = Set(settings.workerNames)
         var idle = members(of: pool).filter { $0.state == .idle }.sorted { $0.name > $1.name }
         var actions: [Action] = []
-        for member in idle
-        where !allowed.contains(member.name)
-            || (idle.count > settings.minIdle && member.idleTicks >= ticks(settings.idleTimeout))
-        {
+        for member in idle {
+            let reason: String
+            if !allowed.contains(member.name) {
+                reason = "above maxWorkers"
+            } else if usedUp.contains(member.name), let uses = settings.maxUses {
+                reason = "ran its maxUses of \(uses) build\(uses == 1 ? "" : "s")"
+            } else if let maxAge = settings.maxAge, managed[pool]?.ages[member.name, default: 0] ?? 0 >= ticks(maxAge) {
+                reason = "older than maxAge \(maxAge)"
+            } else if idle.count > settings.minIdle && member.idleTicks >= ticks(settings.idleTimeout) {
+                reason = "idle for \(settings.idleTimeout)"
+            } else {
+                continue
+            }
             actions.append(.shutDown(worker: member.name, reason: "retired by pool \(pool)"))
             actions += stop(pool, member.name)
             idle.removeAll { $0.name == member.name }
-            actions.append(
-                .record(
-                    pool: pool, worker: member.name, kind: .retired,
-                    detail: allowed.contains(member.name) ? "idle for \(settings.idleTimeout)" : "above maxWorkers"))
+            actions.append(.record(pool: pool, worker: member.name, kind: .retired, detail: reason))
         }
         return actions
     }
 
     /// Starts workers for demand beyond idle and starting ones, and for `minIdle`, up to `maxWorkers`, spaced by
-    /// `minStartInterval`; never a name still being stopped, nor one without a password.
+    /// `minStartInterval`, at most `maxStarting` starting at once; never a name still being stopped, nor one
+    /// without a password, nor any while the pool is blocked. Each idle or starting worker counts for its
+    /// `maxBuilds` requests (at most its `maxUses`).
     mutating func spinUpWorkers(_ pool: String, _ settings: PoolSettings, pending: Int, elapsed: Int) -> [Action] {
         let current = members(of: pool)
         let idle = current.count { $0.state == .idle }
-        let starting = current.count { $0.state == .starting }
-        var wanted = max(pending - idle - starting, settings.minIdle - idle - starting, 0)
+        var starting = current.count { $0.state == .starting }
+        let slots = max(min(settings.maxBuilds, settings.maxUses ?? .max), 1)
+        let uncovered = pending - (idle + starting) * slots
+        var wanted = max((uncovered + slots - 1) / slots, settings.minIdle - idle - starting, 0)
         var cooldown = max((managed[pool]?.cooldown ?? 0) - elapsed, 0)
         var actions: [Action] = []
         for name in settings.workerNames
         where wanted > 0 && cooldown == 0 && managed[pool]?.members[name] == nil
-            && stopping[pool]?.contains(name) != true
+            && stopping[pool]?.contains(name) != true && managed[pool]?.blocked == nil
+            && starting < settings.maxStarting ?? .max
         {
             guard withPassword.contains(name) else { continue }
             managed[pool]?.members[name] = Member(name: name, state: .starting)
             actions.append(.start(pool: pool, worker: name))
             actions.append(.record(pool: pool, worker: name, kind: .startRequested))
             wanted -= 1
+            starting += 1
             cooldown = ticks(settings.minStartInterval)
         }
         managed[pool]?.cooldown = cooldown
@@ -436,6 +501,6 @@ extension PoolStateMachine {
         let current = members(of: pool)
         return Gauges(
             starting: current.count { $0.state == .starting }, idle: current.count { $0.state == .idle },
-            busy: current.count { $0.state == .busy }, queued: queued)
+            busy: current.count { $0.state == .busy }, queued: queued, blocked: managed[pool]?.blocked != nil)
     }
 }

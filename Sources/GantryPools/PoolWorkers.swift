@@ -4,10 +4,13 @@ public struct PoolWorkerView: Sendable, Hashable {
     public var id: Int
     /// Whether it runs a build of this master.
     public var busy: Bool
+    /// It ran its pool's `maxUses` builds and takes no more.
+    public var usedUp: Bool
 
-    public init(id: Int, busy: Bool) {
+    public init(id: Int, busy: Bool, usedUp: Bool = false) {
         self.id = id
         self.busy = busy
+        self.usedUp = usedUp
     }
 }
 

@@ -1,20 +1,27 @@
 import Synchronization
 
 /// A pool worker whose provisioner runs in the background, so a slow start (a VM booting, an image pulled) holds
-/// up neither the pool's other starts nor its looks (timeouts, pruning).
+/// up neither the pool's other starts nor its looks (timeouts, pruning). Its instance is recorded in the database
+/// before the provisioner is asked, so nothing can run that no row knows of.
 final class StartingWorker: Sendable {
     private let outcome = Mutex<Result<any ProvisionedWorker, any Error>?>(nil)
     private let work = Mutex<Task<Void, Never>?>(nil)
+    private let recorded = Mutex<Int?>(nil)
 
     private init() {}
 
-    /// Runs `start` in the background.
-    static func begin(_ start: @escaping @Sendable () async throws -> any ProvisionedWorker) -> StartingWorker {
+    /// Runs `record`, then `start` with the row `record` made, in the background.
+    static func begin(
+        record: @escaping @Sendable () async throws -> Int,
+        start: @escaping @Sendable (Int) async throws -> any ProvisionedWorker
+    ) -> StartingWorker {
         let worker = StartingWorker()
         let task = Task {
             let result: Result<any ProvisionedWorker, any Error>
             do {
-                result = .success(try await start())
+                let row = try await record()
+                worker.recorded.withLock { $0 = row }
+                result = .success(try await start(row))
             } catch {
                 result = .failure(error)
             }
@@ -23,6 +30,9 @@ final class StartingWorker: Sendable {
         worker.work.withLock { $0 = task }
         return worker
     }
+
+    /// The instance's row in the database, once recorded.
+    var row: Int? { recorded.withLock { $0 } }
 
     /// Why the start failed, once it did.
     var failure: (any Error)? {

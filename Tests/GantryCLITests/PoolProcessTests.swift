@@ -18,21 +18,7 @@ extension ProcessTests {
                 "gantry-pool-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let master = try MasterProcess(
-                name: name,
-                config: "name: \(name)\nhttp: 127.0.0.1:0\nworkerPort: {address: \"127.0.0.1:0\"}\n" + config,
-                directory: directory)
-            defer { master.send(SIGKILL) }
-            let http = try #require(try await master.httpPort(), "\(master.logText)")
-            let base = try #require(URL(string: "http://127.0.0.1:\(http)"))
-            #expect(
-                await waitUntil {
-                    (try? await httpGet(base, "/api/v2/schedulers"))?["schedulers"]?.elements.allSatisfy {
-                        $0["master"] != .null
-                    } == true
-                })
-            let url = DatabaseURL.sqlite(.file(path: directory.appendingPathComponent("gantry.sqlite").path))
-            try await Database.withDatabase(url, logger: silentLogger) { db in
+            try await ProcessTests.withPoolMaster(name, config: config, in: directory) { master, base, db in
                 do {
                     try await body(master, base, db, directory)
                 } catch {

@@ -433,18 +433,9 @@ struct ConfigLoaderTests {
             ])
     }
 
-    /// The YAML block of the README that follows `marker`.
-    private func readmeExample(after marker: String) throws -> String {
-        let readme = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../README.md")
-        let text = try String(contentsOf: readme, encoding: .utf8)
-        let start = try #require(text.range(of: marker + "\n```yaml\n"))
-        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
-        return String(text[start.upperBound..<end.lowerBound])
-    }
-
     @Test("the README's scheduler example is valid and shows every scheduler type")
     func readmeExample() throws {
-        let config = try loader.parse(try readmeExample(after: "<!-- scheduler-example -->"))
+        let config = try loader.parse(try readmeYAML(after: "<!-- scheduler-example -->"))
         #expect(
             Set(config.schedulers.map(\.kind.typeName)) == [
                 "periodic", "singleBranch", "anyBranch", "nightly", "force", "dependent", "triggerable",
@@ -471,7 +462,7 @@ struct ConfigLoaderTests {
         let basedir = try makeBasedir()
         defer { try? FileManager.default.removeItem(at: basedir) }
         let config = try ConfigLoader(basedir: basedir.path, hostname: "build1").parse(
-            try readmeExample(after: "#### Builders and steps\n"))
+            try readmeYAML(after: "#### Builders and steps\n"))
         let kinds = Set(
             config.builders.flatMap(\.steps).map { step -> String in
                 switch step.action {
@@ -694,7 +685,7 @@ struct ConfigLoaderTests {
             """)
         #expect(config.pools.map(\.name) == ["local", "vms"])
         #expect(
-            config.pools[0].provisioner == .local && config.pools[0].workerNames == ["local-1", "local-2", "local-3"])
+            config.pools[0].provisioner == .local() && config.pools[0].workerNames == ["local-1", "local-2", "local-3"])
         let vms = config.pools[1]
         #expect(vms.minIdle == 1 && vms.idleTimeout == .seconds(600) && vms.startTimeout == .seconds(90))
         #expect(vms.exitOnWorker && !config.pools[0].exitOnWorker)
@@ -726,7 +717,7 @@ struct ConfigLoaderTests {
                 "pools[0].builders: 'ghost' is not a builder of this configuration",
                 "pools[0].maxWorkers: must be a positive number of workers",
                 "pools[1].minIdle: must be a number of workers from 0 to maxWorkers",
-                "pools[1].provisioner.type: must be local or command",
+                "pools[1].provisioner.type: must be local, command, docker or ssh",
                 "pools[2].minStartInterval: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[2].terminateGrace: must be a duration like 500ms, 2s, 5m or 1h",
                 "pools[3].name: its worker 's-2' would have the name of a configured worker",

@@ -40,7 +40,8 @@ struct LocalProvisionerTests {
             let provisioner = LocalProvisioner(
                 executable: script.path, basedir: directory.appendingPathComponent("pool"),
                 environment: environment)
-            let worker = try await provisioner.start(name: "p-1", password: "pw", master: "127.0.0.1:9989")
+            let worker = try await provisioner.start(
+                InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9989"))
             let lines = await recorded(directory)
             await worker.stop()
             for kept in ["PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8", "LC_ALL=C", "TZ=UTC"] {
@@ -74,7 +75,8 @@ struct LocalProvisionerTests {
                 LocalProvisioner.defaultBasedir(pool: "p", configurationDirectory: configuration.path + "/./")
                     == basedir)
 
-            let worker = try await provisioner.start(name: "p-1", password: "pw", master: "127.0.0.1:9989")
+            let worker = try await provisioner.start(
+                InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9989"))
             _ = await recorded(directory)
             await worker.stop()
             let password = basedir.appendingPathComponent("p-1/.password")
@@ -102,7 +104,7 @@ struct LocalProvisionerTests {
                     executable: script.path, pool: pool, configurationDirectory: configuration.path,
                     secretsDirectory: secrets.path, environment: environment)
                 await #expect(throws: (any Error).self, "\(refused)") {
-                    try await provisioner.start(name: "p-1", password: "pw", master: "127.0.0.1:9989")
+                    try await provisioner.start(InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9989"))
                 }
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: configuration.path).isEmpty)
@@ -115,9 +117,63 @@ struct LocalProvisionerTests {
             let provisioner = LocalProvisioner(
                 executable: script.path, pool: pool, configurationDirectory: configuration.path,
                 secretsDirectory: secrets.path, environment: environment)
-            let worker = try await provisioner.start(name: "p-1", password: "pw", master: "127.0.0.1:9989")
+            let worker = try await provisioner.start(
+                InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9989"))
             #expect(await recorded(directory).contains("LC_ALL=C"))
             await worker.stop()
         }
+    }
+
+    @Test(
+        "with bubblewrap, a worker sees the root read-only, a /tmp of its own, its own PID namespace, and writes its directory",
+        .enabled(
+            if: LocalProvisioner.bubblewrap(in: ProcessInfo.processInfo.environment) != nil, "bwrap is not installed"))
+    func bubblewrap() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gantry-bwrap-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The worker's own directory is all it sees of the host's /tmp: the stand-in lives there.
+        let own = directory.appendingPathComponent("pool/p-1")
+        try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+        let neighbour = directory.appendingPathComponent("pool/p-2")
+        try FileManager.default.createDirectory(at: neighbour, withIntermediateDirectories: true)
+        try "x".write(to: neighbour.appendingPathComponent("secret"), atomically: true, encoding: .utf8)
+        let probe = "gantry-probe-\(UUID().uuidString)"
+        let script = own.appendingPathComponent("worker.sh")
+        try """
+        #!/bin/sh
+        d=$(dirname "$0")
+        {
+          echo "pid=$$"
+          if touch /usr/\(probe) 2>/dev/null; then echo root=writable; else echo root=read-only; fi
+          if echo x > /tmp/\(probe); then echo tmp=writable; fi
+          if [ -e '\(directory.path)/pool/p-2/secret' ]; then echo neighbour=visible; fi
+          if [ -e '/var/tmp/\(probe)/master.yaml' ]; then echo configuration=visible; fi
+        } > "$d/seen.part" && mv "$d/seen.part" "$d/seen.txt"
+        exec sleep 30
+        """.write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        // The master's configuration, outside /tmp, where the worker would otherwise read it.
+        let configuration = URL(fileURLWithPath: "/var/tmp/\(probe)")
+        try FileManager.default.createDirectory(at: configuration, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: configuration) }
+        try "secret: x".write(
+            to: configuration.appendingPathComponent("master.yaml"), atomically: true, encoding: .utf8)
+        let provisioner = LocalProvisioner(
+            executable: script.path, basedir: directory.appendingPathComponent("pool"),
+            protectedDirectories: [configuration.path], environment: environment, isolation: .bubblewrap)
+        let worker = try await provisioner.start(InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9"))
+        let seen = own.appendingPathComponent("seen.txt")
+        let wrote = await waitUntil { FileManager.default.fileExists(atPath: seen.path) }
+        await worker.stop()
+        #expect(wrote)
+        let lines = ((try? String(contentsOf: seen, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        #expect(lines.contains("root=read-only") && lines.contains("tmp=writable"), "\(lines)")
+        #expect(lines.contains("pid=2") || lines.contains("pid=1"), "its own PID namespace: \(lines)")
+        #expect(!lines.contains("neighbour=visible"), "another worker's directory is hidden: \(lines)")
+        #expect(!lines.contains("configuration=visible"), "the master's configuration is hidden: \(lines)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(probe)"), "its /tmp is its own")
+        #expect(!FileManager.default.fileExists(atPath: "/usr/\(probe)"))
+        #expect(await worker.hasExited)
     }
 }

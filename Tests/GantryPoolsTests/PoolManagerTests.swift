@@ -38,42 +38,25 @@ struct PoolManagerTests {
         return pool
     }
 
-    /// The events pool `c` recorded while master `master` managed it.
     private func events(_ db: Database, of master: String) async throws -> [PoolEvent] {
-        let id = try await db.masters.findMasterId(master)
-        return try await db.poolEvents.getPoolEvents("c").filter { $0.masterID == id }
+        try await PoolManagerHarness.events(db, of: master)
     }
 
     private func manager(_ db: Database, master: String, clock: ManualClock) async throws -> PoolManager {
-        let masterID = try await db.masters.findMasterId(master)
-        let workers = WorkerManager(clock: clock, keepalive: .seconds(600), logger: silentLogger)
-        return PoolManager(
-            database: db, masterID: masterID,
-            workers: DatabasePoolWorkers(manager: workers, database: db, masterID: masterID), master: "127.0.0.1:9989",
-            provisioner: { pool in
-                guard case .command(let start, let stop) = pool.provisioner else { fatalError("a command pool") }
-                return CommandProvisioner(start: start, stop: stop, logger: silentLogger)
-            }, clock: clock, tick: .seconds(1), logger: silentLogger)
+        try await PoolManagerHarness.manager(db, master: master, clock: clock) { pool in
+            guard case .command(let start, let stop) = pool.provisioner else { fatalError("a command pool") }
+            return CommandProvisioner(start: start, stop: stop, logger: silentLogger)
+        }
     }
 
-    /// Hosts pool `c` of `manager` as the master's lifecycle does: a clustered service that polls for the claim
-    /// at once, then every second of `clock` until it wins it.
     private func host(_ manager: PoolManager, _ db: Database, master: String, clock: ManualClock) async throws
         -> ClusteredService
     {
-        let masterID = try await db.masters.findMasterId(master)
-        let service = ClusteredService(
-            behavior: manager.service(for: "c"), claimer: DatabaseServiceClaimer(database: db, kind: .pool),
-            masterID: masterID, claimPoll: .seconds(1), clock: clock, logger: silentLogger)
-        Task { await service.run() }
-        await service.waitUntilStarted()
-        return service
+        try await PoolManagerHarness.host(manager, db, master: master, clock: clock)
     }
 
-    /// Stops the hosted service as the lifecycle does: the pool's workers here are stopped, the claim released.
     private func stop(_ service: ClusteredService) async {
-        service.stop()
-        await service.waitUntilStopped()
+        await PoolManagerHarness.stop(service)
     }
 
     @Test(

@@ -42,22 +42,6 @@ struct PoolStateMachineTests {
         return machine.looked("c", observation)
     }
 
-    /// The workers `actions` start.
-    private func started(_ actions: [Action]) -> [String] {
-        actions.compactMap { action -> String? in
-            guard case .start(_, let worker) = action else { return nil }
-            return worker
-        }
-    }
-
-    /// The workers `actions` stop.
-    private func stopped(_ actions: [Action]) -> [String] {
-        actions.compactMap { action -> String? in
-            guard case .stop(_, let worker) = action else { return nil }
-            return worker
-        }
-    }
-
     private func states(_ machine: PoolStateMachine) -> [String: PoolManager.WorkerState] {
         Dictionary(uniqueKeysWithValues: machine.members(of: "c").map { ($0.name, $0.state) })
     }
@@ -108,7 +92,7 @@ struct PoolStateMachineTests {
     @Test("minIdle idle workers are kept ready: one starts with no request, another once it builds")
     func spinUpForMinIdle() {
         var machine = claimed(pool { $0.minIdle = 1 })
-        #expect(started(machine.looked("c", Observation())) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation())) == ["c-1"])
         #expect(
             machine.looked("c", Observation(attached: ["c-1"])) == [
                 .record(pool: "c", worker: "c-1", kind: .connected), .report(pool: "c", gauges: Gauges(idle: 1)),
@@ -123,22 +107,22 @@ struct PoolStateMachineTests {
     @Test("no more than maxWorkers start, however many requests wait")
     func capAtMaxWorkers() {
         var machine = claimed(pool())
-        #expect(started(machine.looked("c", Observation(pending: 10))) == ["c-1", "c-2", "c-3"])
-        #expect(started(machine.looked("c", Observation(pending: 10))).isEmpty)
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 10))) == ["c-1", "c-2", "c-3"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 10))).isEmpty)
         let ticked = tickAndLook(&machine, Observation(pending: 10))
-        #expect(started(ticked).isEmpty)
+        #expect(startedWorkers(ticked).isEmpty)
     }
 
     @Test("starts are spaced by minStartInterval, counted in ticks")
     func minStartInterval() {
         var machine = claimed(pool { $0.minStartInterval = .seconds(3) })
-        var count = started(machine.looked("c", Observation(pending: 5))).count
+        var count = startedWorkers(machine.looked("c", Observation(pending: 5))).count
         #expect(count == 1)
         #expect(machine.demand("c") == [.look(pool: "c")])
-        #expect(started(machine.looked("c", Observation(pending: 5))).isEmpty, "demand counts no time")
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 5))).isEmpty, "demand counts no time")
         var startedAt: [Int: Int] = [:]
         for second in 1...6 {
-            count += started(tickAndLook(&machine, Observation(pending: 5))).count
+            count += startedWorkers(tickAndLook(&machine, Observation(pending: 5))).count
             startedAt[second] = count
         }
         #expect(startedAt == [1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 3])
@@ -147,7 +131,7 @@ struct PoolStateMachineTests {
     @Test("only workers with a password start")
     func missingPassword() {
         var machine = claimed(pool(), passwords: ["c-2"])
-        #expect(started(machine.looked("c", Observation(pending: 3))) == ["c-2"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 3))) == ["c-2"])
     }
 
     // MARK: - Time
@@ -159,7 +143,7 @@ struct PoolStateMachineTests {
                 $0.maxWorkers = 1
                 $0.startTimeout = .seconds(1)
             })
-        #expect(started(machine.looked("c", Observation(pending: 1))) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))) == ["c-1"])
         #expect(machine.demand("c") == [.look(pool: "c")])
         #expect(
             machine.looked("c", Observation(pending: 1))
@@ -179,10 +163,10 @@ struct PoolStateMachineTests {
     @Test("a worker not connected after startTimeout is stopped and counted as a failure; another name starts")
     func startTimeout() {
         var machine = claimed(pool())
-        #expect(started(machine.looked("c", Observation(pending: 1))) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))) == ["c-1"])
         for _ in 1...9 {
             let ticked = tickAndLook(&machine, Observation(pending: 1))
-            #expect(stopped(ticked).isEmpty)
+            #expect(stoppedWorkers(ticked).isEmpty)
         }
         let timedOut = tickAndLook(&machine, Observation(pending: 1))
         #expect(
@@ -198,7 +182,7 @@ struct PoolStateMachineTests {
     @Test("a failed start is counted and forgotten, and its name may start again at once")
     func startFailure() {
         var machine = claimed(pool())
-        #expect(started(machine.looked("c", Observation(pending: 1))) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))) == ["c-1"])
         #expect(
             machine.looked("c", Observation(failedStarts: ["c-1": "boom"], pending: 1)) == [
                 .forget(pool: "c", worker: "c-1"), .countStartFailure(pool: "c"),
@@ -274,13 +258,13 @@ struct PoolStateMachineTests {
                 $0.maxWorkers = 1
                 $0.startTimeout = .seconds(1)
             })
-        #expect(started(machine.looked("c", Observation(pending: 1))) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))) == ["c-1"])
         let timedOut = tickAndLook(&machine, Observation(pending: 1))
-        #expect(stopped(timedOut) == ["c-1"] && started(timedOut).isEmpty)
-        #expect(started(machine.looked("c", Observation(pending: 1))).isEmpty)
+        #expect(stoppedWorkers(timedOut) == ["c-1"] && startedWorkers(timedOut).isEmpty)
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))).isEmpty)
         #expect(machine.stopped("c", worker: "c-1") == [.look(pool: "c")])
         #expect(machine.stopping["c"] == nil)
-        #expect(started(machine.looked("c", Observation(pending: 1))) == ["c-1"])
+        #expect(startedWorkers(machine.looked("c", Observation(pending: 1))) == ["c-1"])
     }
 
     // MARK: - Retiring

@@ -1,12 +1,14 @@
 import Foundation
 import GantryModel
 import GantryPools
+import GantryStorage
 import Hummingbird
 
 extension HTTPAPI {
     /// `GET /api/v2/pools`, `/api/v2/pools/{name}` (settings, the managing master, the workers and their states,
-    /// queue depth, start failures) and `/api/v2/pools/{name}/events` (the pool's event log from the database,
-    /// whichever master recorded it, oldest first).
+    /// queue depth, start failures, why it is blocked), `/api/v2/pools/{name}/events` (the pool's event log from
+    /// the database, whichever master recorded it, oldest first) and `/api/v2/pools/{name}/instances` (what it
+    /// started, newest first: provider ids, states and times; `limit`, default 100, at most 1000).
     func addPools(to router: Router<APIRequestContext>) {
         router.get("/api/v2/pools") { [self] _, _ -> Response in
             await APIResponse.answering(logger: logger) {
@@ -33,6 +35,25 @@ extension HTTPAPI {
                 return APIResponse.collection("events", items, total: items.count, fields: nil)
             }
         }
+        addPoolInstances(to: router)
+    }
+
+    private func addPoolInstances(to router: Router<APIRequestContext>) {
+        router.get("/api/v2/pools/{name}/instances") { [self] request, context -> Response in
+            await APIResponse.answering(logger: logger) {
+                let name = context.parameters.get("name") ?? ""
+                let text = request.uri.queryParameters["limit"].map(String.init)
+                guard let limit = text.map({ Int($0) }) ?? 100, (0...PoolInstancesConnector.kept).contains(limit) else {
+                    throw GantryError(
+                        .invalidArgument, "limit must be a number from 0 to \(PoolInstancesConnector.kept)")
+                }
+                let instances = try await database.poolInstances.getInstances(name, limit: limit)
+                let configured = await pools?.configures(name) ?? false
+                guard configured || !instances.isEmpty else { throw GantryError(.notFound, "no pool named '\(name)'") }
+                let items = instances.map(\.resource)
+                return APIResponse.collection("instances", items, total: items.count, fields: nil)
+            }
+        }
     }
 
     private static func poolItem(_ status: PoolManager.Status) -> JSONValue {
@@ -47,6 +68,7 @@ extension HTTPAPI {
                 status.workers.map { .object(["name": .string($0.name), "state": .string($0.state.rawValue)]) }),
             "workers_by_state": .object(states), "queued": .number(Double(status.queued)),
             "start_failures": .number(Double(status.startFailures)),
+            "blocked": status.blocked.map(JSONValue.string) ?? .null,
         ])
     }
 }

@@ -102,23 +102,26 @@ public actor BuildDistributor {
     }
 
     /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the
-    /// workers' `maxBuilds`. Afterwards each worker is configured on exactly its builders of this master, so a
-    /// worker dropped from every builder, or from the configuration, is configured on none of them.
-    public func configure(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async throws {
-        let actions = take(builders, maxBuilds: maxBuilds)
+    /// workers' `maxBuilds` and `maxUses`. Afterwards each worker is configured on exactly its builders of this
+    /// master, so a worker dropped from every builder, or from the configuration, is configured on none of them.
+    public func configure(
+        _ builders: [Builder], maxBuilds: [String: Int] = [:], maxUses: [String: Int] = [:]
+    ) async throws {
+        let actions = take(builders, maxBuilds: maxBuilds, maxUses: maxUses)
         try await recordConfiguration()
         await perform(actions)
     }
 
     /// Serves `builders` from the start without recording them yet: a master starting has no builder links
     /// before it joins the cluster, and its first check-in has them recorded (``reregister()``).
-    public func prepare(_ builders: [Builder], maxBuilds: [String: Int] = [:]) async {
-        await perform(take(builders, maxBuilds: maxBuilds))
+    public func prepare(_ builders: [Builder], maxBuilds: [String: Int] = [:], maxUses: [String: Int] = [:]) async {
+        await perform(take(builders, maxBuilds: maxBuilds, maxUses: maxUses))
     }
 
-    private func take(_ builders: [Builder], maxBuilds: [String: Int]) -> [Machine.Action] {
+    private func take(_ builders: [Builder], maxBuilds: [String: Int], maxUses: [String: Int]) -> [Machine.Action] {
         self.builders = Dictionary(builders.map { ($0.id, $0) }) { first, _ in first }
-        return machine.configured(builders: self.builders.mapValues(\.workers), maxBuilds: maxBuilds)
+        return machine.configured(
+            builders: self.builders.mapValues(\.workers), maxBuilds: maxBuilds, maxUses: maxUses)
     }
 
     /// Records the configured workers, and those attached here, again: a peer that expired this master (it was

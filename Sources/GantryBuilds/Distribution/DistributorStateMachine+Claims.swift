@@ -17,6 +17,7 @@ extension DistributorStateMachine {
     ) -> [Action] {
         var record = workers[worker] ?? Worker()
         record.busy.insert(built ?? request)
+        record.uses += 1
         runningOn[built ?? request] = worker
         store(record, as: worker)
         return claimSettled(request, skipping: merged.union([built ?? request]).subtracting([request]))
@@ -76,8 +77,13 @@ extension DistributorStateMachine {
     private func eligible(_ name: String) -> Attached? {
         guard let worker = workers[name], case .attached(let attached) = worker.connection,
             worker.shutDownOn !== attached.link, worker.control?.acceptsBuilds == true, !worker.quarantined,
-            worker.busy.count < maxBuilds[name, default: 1]
+            worker.busy.count < maxBuilds[name, default: 1], !isUsedUp(name, worker)
         else { return nil }
         return attached
+    }
+
+    /// Whether the worker ran its `maxUses` builds on its current connection.
+    func isUsedUp(_ name: String, _ worker: Worker) -> Bool {
+        worker.uses >= maxUses[name, default: .max]
     }
 }

@@ -12,7 +12,7 @@ extension DistributorStateMachine {
             snapshots[name] = WorkerSnapshot(
                 name: name, id: worker.id, connected: attached(name) != nil, paused: worker.control?.paused ?? false,
                 graceful: worker.control?.graceful ?? false, quarantined: worker.quarantined,
-                busyRequestIDs: worker.busy, maxBuilds: maxBuilds[name, default: 1])
+                busyRequestIDs: worker.busy, maxBuilds: maxBuilds[name, default: 1], usedUp: isUsedUp(name, worker))
         }
         return snapshots
     }

@@ -74,6 +74,8 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         var nextQuarantine: Duration?
         /// The requests whose builds run on it.
         var busy: Set<Int> = []
+        /// Builds started on its current connection, counted against its `maxUses`.
+        var uses = 0
         /// The connection it was shut down on, left to end; a later connection (the worker reconnected) obeys a
         /// kill or graceful shutdown again.
         var shutDownOn: Link?
@@ -102,14 +104,19 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
     var builders: [Int: [String]] = [:]
     /// Builds at once per worker; 1 for a worker not listed.
     var maxBuilds: [String: Int] = [:]
+    /// Builds per connection of the workers listed (a pool's `maxUses`): one that ran as many takes no more.
+    var maxUses: [String: Int] = [:]
 
     package init() {}
 
     /// The configuration was loaded (at start and on each reload): each builder's workers in the order they are
-    /// tried, and the workers' `maxBuilds`.
-    package mutating func configured(builders: [Int: [String]], maxBuilds: [String: Int]) -> [Action] {
+    /// tried, the workers' `maxBuilds`, and the `maxUses` of those that have one.
+    package mutating func configured(
+        builders: [Int: [String]], maxBuilds: [String: Int], maxUses: [String: Int] = [:]
+    ) -> [Action] {
         self.builders = builders
         self.maxBuilds = maxBuilds
+        self.maxUses = maxUses
         return [.wakeUp]
     }
 
@@ -119,6 +126,7 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         var worker = workers[name] ?? Worker()
         worker.connection = .attached(Attached(name: name, id: id, link: link, info: info))
         worker.id = id
+        worker.uses = 0
         worker.control?.graceful = false
         worker.control?.killRequested = false
         store(worker, as: name)

@@ -15,10 +15,12 @@ public struct WorkerSnapshot: Sendable, Hashable {
     public var busyRequestIDs: Set<Int>
     /// Builds it may run at once.
     public var maxBuilds: Int
+    /// It ran its `maxUses` builds on this connection and takes no more.
+    public var usedUp: Bool
 
     public init(
         name: String, id: Int? = nil, connected: Bool = false, paused: Bool = false, graceful: Bool = false,
-        quarantined: Bool = false, busyRequestIDs: Set<Int> = [], maxBuilds: Int = 1
+        quarantined: Bool = false, busyRequestIDs: Set<Int> = [], maxBuilds: Int = 1, usedUp: Bool = false
     ) {
         self.name = name
         self.id = id
@@ -28,6 +30,7 @@ public struct WorkerSnapshot: Sendable, Hashable {
         self.quarantined = quarantined
         self.busyRequestIDs = busyRequestIDs
         self.maxBuilds = maxBuilds
+        self.usedUp = usedUp
     }
 
     /// Running a build here.

@@ -21,12 +21,19 @@ extension GantryCommand {
                 With --tls the connection is TLS, as buildbot-worker's --use-tls: the master's certificate must \
                 come from a CA of --ca (else one the system trusts) and name the host of --master. A worker port \
                 that requires client certificates takes the one of --cert and --key.
+
+                In a container, the worker may take its master, name and password from MASTER_URL, WORKER_NAME \
+                and WORKER_PASSWORD instead, as a pool's docker provisioner sets them. WORKER_PASSWORD is removed \
+                from the environment once read, so the worker's steps do not inherit it (the container's own \
+                environment, which its init and an inspection show, still has it, as with Buildbot's workers).
                 """
         )
 
-        @Option(help: "The master's worker port, as HOST:PORT.") var master: String
-        @Option(help: "The worker's name, as the master's configuration lists it.") var name: String
-        @Option(help: "A file whose first line is the worker's password.") var passwordFile: String
+        @Option(help: "The master's worker port, as HOST:PORT (default: $MASTER_URL).") var master: String?
+        @Option(help: "The worker's name, as the master's configuration lists it (default: $WORKER_NAME).")
+        var name: String?
+        @Option(help: "A file whose first line is the worker's password (default: $WORKER_PASSWORD itself).")
+        var passwordFile: String?
         @Option(help: "The directory builds run in (created when missing).") var basedir: String
         @Flag(help: "Connect over TLS.") var tls = false
         @Option(help: "With --tls, the CA certificates (PEM) to trust for the master's certificate.") var ca: String?
@@ -43,15 +50,20 @@ extension GantryCommand {
         }
 
         func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            guard let master = master ?? environment["MASTER_URL"] else {
+                throw CommandFailure("give the master's worker port with --master or MASTER_URL")
+            }
+            guard let name = name ?? environment["WORKER_NAME"], !name.isEmpty else {
+                throw CommandFailure("give the worker's name with --name or WORKER_NAME")
+            }
             guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
                 throw CommandFailure("--master must be HOST:PORT, not '\(master)'")
             }
             var host = colon == master.startIndex ? "127.0.0.1" : String(master[..<colon])
             // `[::1]:9989`: the address without its brackets, for the connection and the certificate's check.
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8),
-                let password = text.split(separator: "\n", omittingEmptySubsequences: false).first, !password.isEmpty
-            else { throw CommandFailure("cannot read a password from '\(passwordFile)'") }
+            let password = try Self.password(file: passwordFile, environment: environment)
             let basedir = URL(fileURLWithPath: basedir).standardizedFileURL.path
             try FileManager.default.createDirectory(atPath: basedir, withIntermediateDirectories: true)
             let logger = CommandLogging.service("gantry.worker")
@@ -72,6 +84,22 @@ extension GantryCommand {
                 configuration: ServiceGroupConfiguration(
                     services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+        }
+
+        /// The first line of `file`, else WORKER_PASSWORD, which is then unset so the worker's steps never
+        /// inherit it.
+        private static func password(file: String?, environment: [String: String]) throws -> String {
+            guard let file else {
+                guard let password = environment["WORKER_PASSWORD"], !password.isEmpty else {
+                    throw CommandFailure("give the worker's password with --password-file or WORKER_PASSWORD")
+                }
+                unsetenv("WORKER_PASSWORD")
+                return password
+            }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                let password = text.split(separator: "\n", omittingEmptySubsequences: false).first, !password.isEmpty
+            else { throw CommandFailure("cannot read a password from '\(file)'") }
+            return String(password)
         }
     }
 }

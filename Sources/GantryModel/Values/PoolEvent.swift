@@ -7,6 +7,12 @@ public struct PoolEvent: Sendable, Hashable {
         case startRequested = "start requested"
         case connected
         case startFailed = "start failed"
+        /// The provider refused for now (a quota, a rate limit): the pool tries again later.
+        case startDeferred = "start deferred"
+        /// A start failed in a way that cannot work as configured: the pool starts no worker until reconfigured.
+        case blocked
+        /// An instance nobody manages any more (left by a master that died, or not recorded) was removed.
+        case reaped
         case pruned
         case retired
         case configReloaded = "config reloaded"

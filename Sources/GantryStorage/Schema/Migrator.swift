@@ -7,7 +7,7 @@ public struct Migrator: Sendable {
     static let history: [Migration] = [
         .initial, .claimsAndBuildsets, .changesAndSourceStamps, .buildsAndLogs, .control, .poolClaims, .poolEvents,
         .logBytes, .events, .authentication, .reporters, .logCompression, .stepDetails, .collapsedRequests, .locks,
-        .retention, .logArchives, .buildsetLineage, .requestQueues,
+        .retention, .logArchives, .buildsetLineage, .requestQueues, .poolInstances,
     ]
 
     /// The schema version this Gantry writes.
