@@ -204,7 +204,14 @@ public final class NamespaceHost: Sendable {
     public func killSSHD() async {
         guard let pid = sshd.withLock({ $0?.processIdentifier }) else { return }
         kill(pid, SIGKILL)
-        _ = await waitUntil { sshd.withLock { $0?.isRunning != true } }
+        // By the process table (gone, or a zombie), not by `Process`, which may learn of the exit late or never.
+        _ = await waitUntil {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            guard let end = stat.range(of: ") ", options: .backwards) else { return true }
+            if stat[end.upperBound...].first == "Z" { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+            return false
+        }
     }
 
     /// The processes running in the namespace, with their command lines (arguments joined by spaces).
