@@ -43,7 +43,8 @@ def round_(binary, url, args, number):
                         f"heartbeat: {args.heartbeat}", f"expireAfter: {args.expire_after}",
                         f"claimPoll: {args.claim_poll}", f'workerPort: {{address: "127.0.0.1:{ports[name]}"}}',
                         "workers: [" + ", ".join(f"{{name: {w}, password: p}}" for w in every) + "]",
-                        f"builders: [{{name: {tag}, workers: [{', '.join(every)}], steps: [{{name: s, shell: 'sleep 60'}}]}}]",
+                        f"builders: [{{name: {tag}, collapseRequests: false, workers: [{', '.join(every)}], "
+                        f"steps: [{{name: s, shell: 'sleep 60'}}]}}]",
                         f"schedulers: [{{name: {tag}-force, type: force, builderNames: [{tag}]}}]", ""]))
                 logs[name] = os.path.join(directory, f"{name}.log")
                 processes.append((name, subprocess.Popen([binary, "master", "--config", config],
@@ -73,11 +74,14 @@ def round_(binary, url, args, number):
                     headers={"Content-Type": "application/json"})
                 urllib.request.urlopen(request).read()
             masters = {m["masterid"]: m["name"] for m in get(witness, "/api/v2/masters")["masters"]}
+            end = time.monotonic() + 60
             while True:
                 running = [b for b in get(witness, "/api/v2/builds?complete=false")["builds"]
                            if masters.get(b["masterid"]) in names]
                 if len(running) == 2:
                     break
+                if time.monotonic() > end:
+                    sys.exit(f"the two builds never ran at once: {running}")
                 time.sleep(0.05)
             counts = {n: sum(1 for b in running if masters[b["masterid"]] == n) for n in names}
             victim = max(names, key=lambda n: counts[n])
