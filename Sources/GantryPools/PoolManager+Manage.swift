@@ -158,8 +158,16 @@ extension PoolManager {
         let provisioner = self.provisioner(settings)
         let instances = database.poolInstances
         processes[pool, default: [:]][worker] = StartingWorker.begin {
-            try await instances.addInstance(
-                pool: pool, worker: worker, provisioner: provisioner.kind, fence: fence)
+            do {
+                return try await instances.addInstance(
+                    pool: pool, worker: worker, provisioner: provisioner.kind, fence: fence)
+            } catch {
+                // A live record of the name left by a reap that failed: the start waits for the next reap.
+                guard (try? await instances.getLiveInstances(pool))?.contains(where: { $0.worker == worker }) == true
+                else { throw error }
+                throw ProvisionerError(
+                    .transient, "\(worker) still has a live instance recorded, which is to be reaped first")
+            }
         } start: { [master, logger] row in
             let labels = Self.instanceLabels(try await self.cluster(), pool, worker: worker, fence: fence)
             let request = InstanceRequest(name: worker, password: password, master: master, labels: labels)
@@ -183,7 +191,7 @@ extension PoolManager {
         let id = UUID()
         cleanups[id] = Task {
             await process.stop()
-            await self.cleanedUp(id)
+            self.cleanedUp(id)
         }
     }
 

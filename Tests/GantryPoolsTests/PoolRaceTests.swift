@@ -217,4 +217,50 @@ struct PoolRaceTests {
             await Harness.stop(service)
         }
     }
+
+    @Test("a leftover that cannot be reaped keeps its record: its worker's name waits, and starts once it is reaped")
+    func failedReap() async throws {
+        let provider = ScriptedProvisioner()
+        provider.failReaps(ProvisionerError(.transient, "the engine does not answer"))
+        try await withTestDatabase(.sqlite) { db in
+            let claims = db.claims(.pool)
+            let dead = try await db.masters.findMasterId("m0")
+            let fence = try await claims.claim(try await claims.findServiceId("c"), masterid: dead)
+            let row = try await db.poolInstances.addInstance(
+                pool: "c", worker: "c-1", provisioner: "scripted", fence: fence)
+            try await db.poolInstances.setProviderID(row, "old-1")
+            provider.plant("old-1", labels: ["gantry.pool": "c", "gantry.worker": "c-1"])
+            #expect(try await claims.unclaim(fence))
+            _ = try await db.buildsets.addBuildset(reason: "r", builderids: [try await db.builders.findBuilderId("b1")])
+
+            let clock = ManualClock()
+            let manager = try await Harness.manager(db, master: "m1", clock: clock) { _ in provider }
+            await manager.configure([pool { $0.maxWorkers = 1 }], passwords: passwords)
+            let run = Task { try await manager.run() }
+            let service = try await Harness.host(manager, db, master: "m1", clock: clock)
+            let waiting = "c-1 still has a live instance recorded, which is to be reaped first"
+            #expect(await logged(db, .startRequested))
+            // Its record is refused at once; the next look sees the failed start.
+            try await Task.sleep(for: .milliseconds(200))
+            await tick(manager, clock)
+            #expect(await logged(db, .startFailed, detail: waiting))
+            #expect(provider.starts.isEmpty && provider.existing == ["old-1"], "nothing started beside it")
+            #expect(try await db.poolInstances.getLiveInstances("c").map(\.id) == [row], "its record stays live")
+
+            provider.failReaps(nil)
+            // The pool reaps again every 60 s; the look after that starts the worker.
+            for _ in 0..<60 { await tick(manager, clock) }
+            #expect(await waitUntil { provider.reaps == ["old-1"] } && !provider.existing.contains("old-1"))
+            #expect(
+                await waitUntil {
+                    (try? await db.poolInstances.getInstances("c"))?.contains { $0.id == row && $0.state == .stopped }
+                        == true
+                })
+            await tick(manager, clock)
+            #expect(await waitUntil { provider.starts == ["c-1"] }, "started once the leftover is reaped")
+            run.cancel()
+            try? await run.value
+            await Harness.stop(service)
+        }
+    }
 }

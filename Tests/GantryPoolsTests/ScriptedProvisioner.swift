@@ -23,6 +23,7 @@ final class ScriptedProvisioner: WorkerProvisioner {
         var cancelled: [String] = []
         var next = 0
         var open = false
+        var reapFailure: ProvisionerError?
     }
 
     private let state = Mutex(State())
@@ -37,6 +38,11 @@ final class ScriptedProvisioner: WorkerProvisioner {
     /// Adds an instance as if a master had started it.
     func plant(_ id: String, labels: [String: String]) {
         state.withLock { $0.instances[id] = ListedInstance(id: id, labels: labels, running: true) }
+    }
+
+    /// Reaps from now on fail with `failure`, or succeed when it is nil.
+    func failReaps(_ failure: ProvisionerError?) {
+        state.withLock { $0.reapFailure = failure }
     }
 
     /// Lets the starts waiting at the gate go on.
@@ -99,7 +105,8 @@ final class ScriptedProvisioner: WorkerProvisioner {
     }
 
     func reap(instanceID: String?, labels: [String: String]) async throws {
-        state.withLock { state in
+        try state.withLock { state in
+            if let failure = state.reapFailure { throw failure }
             state.reaps.append(instanceID ?? labels[InstanceLabel.worker] ?? "")
             if let instanceID {
                 state.instances[instanceID] = nil
