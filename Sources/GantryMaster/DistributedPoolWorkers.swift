@@ -29,4 +29,8 @@ struct DistributedPoolWorkers: PoolWorkers {
         guard let id = await distributor.snapshot()[name]?.id else { return }
         try await database.workers.setWorkerGraceful(id, graceful: true)
     }
+
+    func instanceStarting(_ name: String) async {
+        await distributor.instanceStarting(name)
+    }
 }

@@ -176,10 +176,11 @@ struct WorkerFarm: Service, CustomStringConvertible {
                 case .docker(let settings):
                     DockerProvisioner(settings: settings, logger: logger)
                 case .ssh(let settings):
+                    // Its key's directory: "ssh." is no pool's name, so no local pool's workers live in it.
                     SSHProvisioner(
                         pool: pool.name, settings: settings, books: books, secrets: secrets,
                         workdir: LocalProvisioner.defaultBasedir(
-                            pool: "ssh-" + pool.name, configurationDirectory: configurationDirectory
+                            pool: "ssh." + pool.name, configurationDirectory: configurationDirectory
                         ).path, logger: logger)
                 }
             }, clock: clock, logger: logger)

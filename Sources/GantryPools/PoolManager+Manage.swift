@@ -71,9 +71,9 @@ extension PoolManager {
     private func observe(_ pool: String, _ settings: PoolSettings) async throws -> PoolStateMachine.Observation {
         let names = machine.members(of: pool).map(\.name)
         var observation = PoolStateMachine.Observation()
-        for name in names {
-            guard let process = processes[pool]?[name] else { continue }
-            if await process.hasExited { observation.exited.insert(name) }
+        let members = names.compactMap { name in processes[pool]?[name].map { (name, $0) } }
+        observation.exited = await Self.exited(members)
+        for (name, process) in members {
             guard let failure = process.failure else { continue }
             let shown = shown(failure, of: name)
             switch (failure as? any ProvisionerFailure)?.kind ?? .transient {
@@ -88,6 +88,24 @@ extension PoolManager {
         observation.usedUp = Set(seen.filter { $0.value.usedUp }.keys)
         observation.pending = try await pendingRequests(settings)
         return observation
+    }
+
+    /// The names of `members` whose instances ended, asked of all at once, at most 16 at a time: each may ask a
+    /// remote engine, and a pool of hundreds is looked at every second.
+    private static func exited(_ members: [(String, StartingWorker)]) async -> Set<String> {
+        await withTaskGroup(of: String?.self) { group in
+            var exited: Set<String> = []
+            var waiting = members[...]
+            func ask(_ member: (String, StartingWorker)) {
+                group.addTask { await member.1.hasExited ? member.0 : nil }
+            }
+            for _ in 0..<16 { if let member = waiting.popFirst() { ask(member) } }
+            for await name in group {
+                if let name { exited.insert(name) }
+                if let member = waiting.popFirst() { ask(member) }
+            }
+            return exited
+        }
     }
 
     /// What the pool's event log says of a failed start: a provisioner's own text, else a generic one (the
@@ -157,6 +175,7 @@ extension PoolManager {
         }
         let provisioner = self.provisioner(settings)
         let instances = database.poolInstances
+        let workers = self.workers
         processes[pool, default: [:]][worker] = StartingWorker.begin {
             do {
                 return try await instances.addInstance(
@@ -169,6 +188,7 @@ extension PoolManager {
                     .transient, "\(worker) still has a live instance recorded, which is to be reaped first")
             }
         } start: { [master, logger] row in
+            await workers.instanceStarting(worker)
             let labels = Self.instanceLabels(try await self.cluster(), pool, worker: worker, fence: fence)
             let request = InstanceRequest(name: worker, password: password, master: master, labels: labels)
             let started = try await provisioner.start(request)

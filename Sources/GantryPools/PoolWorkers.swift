@@ -24,4 +24,7 @@ public protocol PoolWorkers: Sendable {
     func shutDown(_ name: String, reason: String) async
     /// Gives worker `name` no new build, so it can finish the one it runs before the pool stops it.
     func makeGraceful(_ name: String) async throws
+    /// A new instance of worker `name` is starting: the builds it takes count against the pool's `maxUses`
+    /// afresh. Until then a worker that reconnects (its connection was cut) keeps the count of its instance.
+    func instanceStarting(_ name: String) async
 }

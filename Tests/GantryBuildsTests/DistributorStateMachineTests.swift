@@ -311,6 +311,24 @@ struct DistributorStateMachineTests {
         #expect(actions == [.claim(request(2), on: Machine.Attached(name: "wk1", id: 1, link: again, info: info))])
     }
 
+    @Test("maxUses: a worker that reconnects keeps its instance's count; only a new instance starts afresh")
+    func usesSurviveReconnects() {
+        let fixture = Fixture()
+        _ = fixture.machine.configured(builders: [1: ["wk1"]], maxBuilds: [:], maxUses: ["wk1": 1])
+        #expect(fixture.claimAll([request(1)]) == [Claim(request: 1, worker: "wk1")])
+        _ = fixture.machine.workerDetached("wk1", link: fixture.links["wk1"]!)
+        _ = fixture.machine.buildFinished(1, results: .retry)
+        let again = Link()
+        _ = fixture.machine.workerAttached("wk1", id: 1, link: again, info: info)
+        #expect(fixture.claimAll([request(2)]).isEmpty, "its connection was cut, its instance used up")
+        #expect(fixture.machine.snapshot()["wk1"]?.usedUp == true)
+
+        _ = fixture.machine.workerDetached("wk1", link: again)
+        fixture.machine.instanceStarting("wk1")
+        _ = fixture.machine.workerAttached("wk1", id: 1, link: Link(), info: info)
+        #expect(fixture.claimAll([request(2)]) == [Claim(request: 2, worker: "wk1")], "a new instance")
+    }
+
     @Test("the end of a connection another one replaced leaves the newer one attached")
     func staleDetach() {
         let fixture = Fixture()

@@ -29,4 +29,7 @@ struct DatabasePoolWorkers: PoolWorkers {
         guard let id = await manager.worker(named: name)?.id else { return }
         try await database.workers.setWorkerGraceful(id, graceful: true)
     }
+
+    /// Nothing to count here: these workers take no builds.
+    func instanceStarting(_ name: String) async {}
 }

@@ -8,15 +8,17 @@ import GantryWorkers
 /// What the pool manager's tests share: a manager on an injected clock whose workers are read from a real worker
 /// manager and the database, and pool `c` hosted by a clustered service as the master's lifecycle hosts it.
 enum PoolManagerHarness {
+    /// The manager's workers are `workers` when given.
     static func manager(
-        _ db: Database, master: String, clock: ManualClock,
+        _ db: Database, master: String, clock: ManualClock, workers: (any PoolWorkers)? = nil,
         provisioner: @escaping @Sendable (PoolSettings) -> any WorkerProvisioner
     ) async throws -> PoolManager {
         let masterID = try await db.masters.findMasterId(master)
-        let workers = WorkerManager(clock: clock, keepalive: .seconds(600), logger: silentLogger)
+        let manager = WorkerManager(clock: clock, keepalive: .seconds(600), logger: silentLogger)
         return PoolManager(
             database: db, masterID: masterID,
-            workers: DatabasePoolWorkers(manager: workers, database: db, masterID: masterID), master: "127.0.0.1:9989",
+            workers: workers ?? DatabasePoolWorkers(manager: manager, database: db, masterID: masterID),
+            master: "127.0.0.1:9989",
             provisioner: provisioner, clock: clock, tick: .seconds(1), logger: silentLogger)
     }
 

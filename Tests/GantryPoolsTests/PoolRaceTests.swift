@@ -8,7 +8,8 @@ import Testing
 
 /// The races of a pool's instances, after the scenarios of Buildbot's latent worker tests, with a scripted
 /// provider on an injected clock: stop during start, a start that never connects, an instance dying, a
-/// reload during start, quota and permanent failures, and a master taking over what a dead one left.
+/// connection cut mid-build, a reload during start, quota and permanent failures, and a master taking over what
+/// a dead one left. Two masters competing for a pool are in ``PoolManagerTests``.
 @Suite("Pool instance races", .paced)
 struct PoolRaceTests {
     typealias Harness = PoolManagerHarness
@@ -26,13 +27,15 @@ struct PoolRaceTests {
     /// the manager is stopped and its claim released afterwards.
     private func withPool(
         _ settings: PoolSettings, requests: Int = 1, provider: ScriptedProvisioner,
-        _ body: (Database, PoolManager, ManualClock) async throws -> Void
+        workers: (any PoolWorkers)? = nil, _ body: (Database, PoolManager, ManualClock) async throws -> Void
     ) async throws {
         try await withTestDatabase(.sqlite) { db in
             let builder = try await db.builders.findBuilderId("b1")
             for _ in 0..<requests { _ = try await db.buildsets.addBuildset(reason: "r", builderids: [builder]) }
             let clock = ManualClock()
-            let manager = try await Harness.manager(db, master: "m1", clock: clock) { _ in provider }
+            let manager = try await Harness.manager(db, master: "m1", clock: clock, workers: workers) { _ in
+                provider
+            }
             await manager.configure([settings], passwords: passwords)
             let run = Task { try await manager.run() }
             let service = try await Harness.host(manager, db, master: "m1", clock: clock)
@@ -69,8 +72,33 @@ struct PoolRaceTests {
         try await db.poolInstances.getInstances("c")
     }
 
-    @Test("stop during start: terminate cancels the start, and its instance is recorded stopped")
+    @Test("stop during start: a reload without the pool cancels the start, and its instance is recorded stopped")
     func stopDuringStart() async throws {
+        let provider = ScriptedProvisioner()
+        provider.script("c-1", .hang)
+        try await withTestDatabase(.sqlite) { db in
+            _ = try await db.buildsets.addBuildset(reason: "r", builderids: [try await db.builders.findBuilderId("b1")])
+            let clock = ManualClock()
+            let manager = try await Harness.manager(db, master: "m1", clock: clock) { _ in provider }
+            await manager.configure([pool()], passwords: passwords)
+            let run = Task { try await manager.run() }
+            let service = try await Harness.host(manager, db, master: "m1", clock: clock)
+            #expect(await waitUntil { provider.starts == ["c-1"] })
+            // A reload without the pool: the master stops the pool's service, which releases its claim.
+            await manager.configure([], passwords: [:])
+            await Harness.stop(service)
+            #expect(provider.cancelled == ["c-1"])
+            let stopped = try await instances(db)
+            #expect(stopped.map(\.state) == [.stopped] && stopped.first?.detail == "retired: the pool was removed")
+            #expect(try await Harness.events(db, of: "m1").last?.kind == .released)
+            #expect(provider.starts == ["c-1"], "nothing else starts")
+            run.cancel()
+            try? await run.value
+        }
+    }
+
+    @Test("master stop mid-start: terminate cancels the start, and its instance is recorded stopped")
+    func masterStopDuringStart() async throws {
         let provider = ScriptedProvisioner()
         provider.script("c-1", .hang)
         try await withPool(pool(), provider: provider) {
@@ -135,6 +163,29 @@ struct PoolRaceTests {
             #expect(provider.cancelled.isEmpty && provider.stops.isEmpty, "3 s in, within the new startTimeout")
             #expect(provider.starts == ["c-1"])
             #expect(try await instances(db).map(\.state) == [.starting])
+        }
+    }
+
+    @Test("a connection cut mid-build: the instance is pruned, stopped and replaced by one that counts afresh")
+    func connectionCutMidBuild() async throws {
+        let provider = ScriptedProvisioner()
+        let workers = ScriptedWorkers()
+        try await withPool(pool { $0.maxWorkers = 1 }, provider: provider, workers: workers) {
+            (db: Database, manager: PoolManager, clock: ManualClock) async throws in
+            #expect(await waitUntil { (try? await instances(db).first?.providerID) == "i-1" })
+            workers.attach("c-1", busy: true)
+            await tick(manager, clock)
+            #expect(await waitUntil { (try? await instances(db).first?.state) == .running })
+            workers.cut("c-1")
+            await tick(manager, clock)
+            #expect(await waitUntil { provider.stops == ["i-1"] }, "its instance, still running, is stopped")
+            #expect(
+                await waitUntil {
+                    (try? await instances(db))?.contains { $0.detail == "pruned: it stopped answering" } == true
+                })
+            await tick(manager, clock)
+            #expect(await waitUntil { provider.starts == ["c-1", "c-1"] }, "replaced: the request still waits")
+            #expect(await waitUntil { workers.instancesStarting == ["c-1", "c-1"] }, "each instance counts afresh")
         }
     }
 

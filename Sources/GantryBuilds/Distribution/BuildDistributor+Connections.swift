@@ -25,6 +25,11 @@ extension BuildDistributor: WorkerConnectionDelegate {
         try await database.workers.workerDisconnected(workerID, masterid: masterID)
     }
 
+    /// A pool is starting a new instance of worker `name`: its builds count against its `maxUses` afresh.
+    public func instanceStarting(_ name: String) {
+        machine.instanceStarting(name)
+    }
+
     /// Every worker this master knows, as its registry stands now: what the pools and the API read.
     public func snapshot() -> [String: WorkerSnapshot] {
         machine.snapshot()

@@ -17,7 +17,7 @@ extension DistributorStateMachine {
     ) -> [Action] {
         var record = workers[worker] ?? Worker()
         record.busy.insert(built ?? request)
-        record.uses += 1
+        if maxUses[worker] != nil { record.uses += 1 }
         runningOn[built ?? request] = worker
         store(record, as: worker)
         return claimSettled(request, skipping: merged.union([built ?? request]).subtracting([request]))
@@ -82,7 +82,7 @@ extension DistributorStateMachine {
         return attached
     }
 
-    /// Whether the worker ran its `maxUses` builds on its current connection.
+    /// Whether the worker's current instance ran its `maxUses` builds.
     func isUsedUp(_ name: String, _ worker: Worker) -> Bool {
         worker.uses >= maxUses[name, default: .max]
     }

@@ -74,7 +74,8 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         var nextQuarantine: Duration?
         /// The requests whose builds run on it.
         var busy: Set<Int> = []
-        /// Builds started on its current connection, counted against its `maxUses`.
+        /// Builds its current instance started, counted against its `maxUses`: a reconnect does not reset
+        /// them, only a new instance does (``instanceStarting(_:)``).
         var uses = 0
         /// The connection it was shut down on, left to end; a later connection (the worker reconnected) obeys a
         /// kill or graceful shutdown again.
@@ -84,6 +85,7 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         var isForgettable: Bool {
             guard case .notConnected = connection else { return false }
             return control == nil && !quarantined && nextQuarantine == nil && busy.isEmpty && shutDownOn == nil
+                && uses == 0
         }
     }
 
@@ -104,7 +106,7 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
     var builders: [Int: [String]] = [:]
     /// Builds at once per worker; 1 for a worker not listed.
     var maxBuilds: [String: Int] = [:]
-    /// Builds per connection of the workers listed (a pool's `maxUses`): one that ran as many takes no more.
+    /// Builds per instance of the workers listed (a pool's `maxUses`): one that ran as many takes no more.
     var maxUses: [String: Int] = [:]
 
     package init() {}
@@ -126,11 +128,18 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         var worker = workers[name] ?? Worker()
         worker.connection = .attached(Attached(name: name, id: id, link: link, info: info))
         worker.id = id
-        worker.uses = 0
         worker.control?.graceful = false
         worker.control?.killRequested = false
         store(worker, as: name)
         return [.wakeUp]
+    }
+
+    /// A new instance of worker `name` is starting (its pool started one): its builds count against its
+    /// `maxUses` afresh. The instance before it is gone, so none of its builds can still start.
+    package mutating func instanceStarting(_ name: String) {
+        guard var worker = workers[name] else { return }
+        worker.uses = 0
+        store(worker, as: name)
     }
 
     /// Worker `name`'s connection `link` ended. Its builds end on their own (``buildFinished(_:results:)``) and

@@ -15,7 +15,7 @@ public struct WorkerSnapshot: Sendable, Hashable {
     public var busyRequestIDs: Set<Int>
     /// Builds it may run at once.
     public var maxBuilds: Int
-    /// It ran its `maxUses` builds on this connection and takes no more.
+    /// Its instance ran its `maxUses` builds and takes no more, however often it reconnects.
     public var usedUp: Bool
 
     public init(
