@@ -37,6 +37,19 @@ struct EventFeedWindowTests {
         #expect(window.newest == nil, "nothing is read before the feed knows where the events end")
     }
 
+    @Test("started again after skipped reads: memory starts at the newest, an older cursor reads the database")
+    func restarted() {
+        var window = makeWindow(newest: 10, read: [11, 12])
+        window.started(newest: 12, trimmedThrough: 0)
+        #expect(window.serving(after: 10, asked: 1) == .events(events(11...12)), "nothing newer: memory stays")
+        window.started(newest: 20, trimmedThrough: 5)
+        #expect(window.newest == 20 && window.trimmedThrough == 5)
+        #expect(window.serving(after: 12, asked: 1) == .read, "skipped while no one followed")
+        #expect(window.serving(after: 4, asked: 1) == .resync(newest: 20))
+        window.read(events(21...22))
+        #expect(window.serving(after: 20, asked: 1) == .events(events(21...22)))
+    }
+
     @Test("events trimmed before the feed read them: cursors in the gap resync, later ones are served")
     func gapAfterTrim() {
         var window = makeWindow(newest: 10, read: [11, 12])

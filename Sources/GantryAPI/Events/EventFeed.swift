@@ -7,8 +7,10 @@ public import ServiceLifecycle
 /// The master's one reader of the `events` table, which every event-stream client (`/api/v2/events`) is served
 /// from: however many clients there are, each wake-up costs one read of the database.
 ///
-/// It tails the table (woken by `events` notifications, and every 250 ms in any case), keeps the newest events in
-/// memory, and wakes the subscribers waiting in ``next(after:)``. A subscriber whose cursor is older than memory
+/// It tails the table (woken by `events` notifications, and every 250 ms in any case) while anyone follows the
+/// feed, keeps the newest events in memory, and wakes the subscribers waiting in ``next(after:)``. With no one
+/// following it reads nothing, so a master nobody watches pays nothing for the feed; the next subscriber starts
+/// memory again at the newest event, and one whose cursor is older is served from the database. A subscriber whose cursor is older than memory
 /// reaches is served from the database, and one whose cursor is older than what was trimmed there is told to
 /// resync. It also trims the table: events older than the settings' retention, and beyond their count.
 ///
@@ -41,6 +43,13 @@ public actor EventFeed: Service {
     private var isStopped = false
     /// Whether the last read failed, so a database outage is logged once, not at every poll.
     private var isFailing = false
+    /// Subscribers waiting for events now.
+    private var waiting = 0
+    /// Whether a subscriber asked since the tail last read: one between two questions (sending what it got) still
+    /// follows the feed.
+    private var asked = false
+    /// The tail skipped reads for want of subscribers: memory is behind the table until a subscriber asks.
+    private(set) var isBehind = false
 
     /// - Parameters:
     ///   - clock: What the poll and the trimming interval are measured on.
@@ -67,10 +76,11 @@ public actor EventFeed: Service {
     /// The id of the newest event, once the feed has started: where a subscriber without a cursor begins.
     /// - Throws: `CancellationError`, or `GantryError.stopped` once the feed has stopped.
     public func newest() async throws -> Int {
+        await follow()
         while true {
             try checkRunning()
             if let newest = window.newest { return newest }
-            await changed.waitUnlessCancelled()
+            await wait(for: changed)
         }
     }
 
@@ -78,6 +88,7 @@ public actor EventFeed: Service {
     /// - Throws: `CancellationError`, `GantryError.stopped` once the feed has stopped, or the database's error when
     ///   the events had to be read there.
     public func next(after cursor: Int) async throws -> Batch {
+        await follow()
         let asked = window.round
         while true {
             try checkRunning()
@@ -93,8 +104,20 @@ public actor EventFeed: Service {
             case .wait:
                 wake = (window.newest.map { cursor > $0 } ?? false) ? caughtUp : changed
             }
-            await wake.waitUnlessCancelled()
+            await wait(for: wake)
         }
+    }
+
+    /// A subscriber asks: the tail reads for it, and first catches up if it skipped reads.
+    private func follow() async {
+        asked = true
+        if isBehind { await catchUp() }
+    }
+
+    private func wait(for latch: Latch) async {
+        waiting += 1
+        await latch.waitUnlessCancelled()
+        waiting -= 1
     }
 
     private func checkRunning() throws {
@@ -105,13 +128,16 @@ public actor EventFeed: Service {
     /// The events after `cursor` from the database, for a subscriber older than memory reaches; nil when there are
     /// none.
     private func readStored(after cursor: Int) async throws -> Batch? {
-        let events = try await database.events.events(after: cursor, limit: Self.readLimit)
-        // Asked after the events: a trim that ran before the read shows here, so a gap it made is never served as
-        // if nothing were missing.
-        let trimmed = try await database.events.trimmedThrough()
-        window.trimmed(through: trimmed)
+        // Read with the events: a trim that ran before the read shows, so a gap it made is never served as if
+        // nothing were missing. With no event after the cursor, what was trimmed is read on its own.
+        let page = try await database.events.page(after: cursor, limit: Self.readLimit)
+        if let trimmed = page.trimmedThrough {
+            window.trimmed(through: trimmed)
+        } else {
+            window.trimmed(through: try await database.events.trimmedThrough())
+        }
         if cursor < window.trimmedThrough, let newest = window.newest { return .resync(newest: newest) }
-        return events.isEmpty ? nil : .events(events)
+        return page.events.isEmpty ? nil : .events(page.events)
     }
 
     private func tail() async {
@@ -121,30 +147,36 @@ public actor EventFeed: Service {
                 while (try? await clock.sleep(for: settings.trimInterval)) != nil { await self.trim() }
             }
             await catchUp()
-            for await _ in wakeups { await catchUp() }
+            for await _ in wakeups {
+                if waiting > 0 || asked {
+                    asked = false
+                    await catchUp()
+                } else {
+                    isBehind = true
+                }
+            }
             group.cancelAll()
         }
     }
 
-    /// One round: reads the events after the newest until there are no more.
+    /// One round: reads the events after the newest until there are no more; at the start, or after reads were
+    /// skipped, it first starts memory at the newest event.
     private func catchUp() async {
         window.roundStarted()
         do {
-            if window.newest == nil {
-                let newest = try await database.events.latestEventID()
-                let trimmed = try await database.events.trimmedThrough()
-                window.started(newest: newest, trimmedThrough: trimmed)
+            if window.newest == nil || isBehind {
+                isBehind = false
+                let head = try await database.events.head()
+                window.started(newest: head.newest, trimmedThrough: head.trimmedThrough)
                 open(&changed)
             }
             while let head = window.newest {
-                let events = try await database.events.events(after: head, limit: Self.readLimit)
-                if !events.isEmpty {
-                    // Read after the events: a trim that deleted some of those after `head` is seen here.
-                    window.skipped(through: try await database.events.trimmedThrough())
-                }
-                window.read(events)
-                if !events.isEmpty { open(&changed) }
-                if events.count < Self.readLimit { break }
+                let page = try await database.events.page(after: head, limit: Self.readLimit)
+                // Read with the events: a trim that deleted some of those after `head` is seen here.
+                if let trimmed = page.trimmedThrough { window.skipped(through: trimmed) }
+                window.read(page.events)
+                if !page.events.isEmpty { open(&changed) }
+                if page.events.count < Self.readLimit { break }
             }
             window.caughtUp()
             open(&caughtUp)

@@ -46,12 +46,16 @@ struct EventFeedWindow: Sendable {
         round += 1
     }
 
-    /// The feed found where the events end when it started; it serves only what comes after.
+    /// The feed found where the events end, when it started or after it skipped reads (no one followed it); it
+    /// holds only what comes after, and serves an older cursor from the database. A `newest` not past what it
+    /// holds changes nothing.
     mutating func started(newest: Int, trimmedThrough: Int) {
-        guard self.newest == nil else { return }
+        trimmed(through: trimmedThrough)
+        guard self.newest.map({ newest > $0 }) ?? true else { return }
+        events.removeAll()
+        oldest = 0
         self.newest = newest
         floor = newest
-        trimmed(through: trimmedThrough)
     }
 
     /// The feed read `batch`, the next events after `newest` in id order; any not after it are ignored.

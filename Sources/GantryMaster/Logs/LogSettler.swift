@@ -75,6 +75,8 @@ package struct LogSettler: Service {
                         metadata: [LogKey.log: "\(log)", LogKey.error: "\(error)"])
                 }
             }
+            // A log finishing meanwhile wakes the settler again.
+            if logs.count < Self.batch { return }
             after = last
         }
     }

@@ -238,18 +238,20 @@ public struct BuildsConnector: Sendable {
         try await database.withTransaction { sql in try await Self.store(properties, of: id, in: sql) }
     }
 
-    /// Sets `properties` (`name: [value, source]`) of build `id` in the caller's transaction.
+    /// Sets `properties` (`name: [value, source]`) of build `id` in the caller's transaction, many rows to a
+    /// statement: a build starts with a dozen.
     private static func store(_ properties: [String: JSONValue], of id: Int, in sql: any SQLDatabase) async throws {
-        for (name, pair) in properties.sorted(by: { $0.key < $1.key }) {
-            let value = pair.elements.first ?? .null
-            let source = pair.elements.dropFirst().first?.string ?? ""
-            try await sql.insert(into: "build_properties")
-                .columns("buildid", "name", "value", "source")
-                .values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
-                .onConflict(with: ["buildid", "name"]) {
-                    $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
-                }
-                .run()
+        for batch in Batches.of(properties.sorted(by: { $0.key < $1.key }), size: Batches.size / 4) {
+            let insert = sql.insert(into: "build_properties").columns("buildid", "name", "value", "source")
+            for (name, pair) in batch {
+                let value = pair.elements.first ?? .null
+                let source = pair.elements.dropFirst().first?.string ?? ""
+                insert.values(SQLBind(id), SQLBind(name), SQLBind(value.jsonText), SQLBind(source))
+            }
+            try await insert.onConflict(with: ["buildid", "name"]) {
+                $0.set(excludedValueOf: "value").set(excludedValueOf: "source")
+            }
+            .run()
         }
     }
 

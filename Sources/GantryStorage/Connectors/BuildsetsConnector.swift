@@ -79,11 +79,13 @@ public struct BuildsetsConnector: Sendable {
                 try await sql.insert(into: "buildset_sourcestamps").columns("buildsetid", "sourcestampid")
                     .values(SQLBind(buildsetID), SQLBind(sourceStampID)).run()
             }
-            for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
-                try await sql.insert(into: "buildset_properties")
+            for batch in Batches.of(properties.sorted(by: { $0.key < $1.key }), size: Batches.size / 3) {
+                let insert = sql.insert(into: "buildset_properties")
                     .columns("buildsetid", "property_name", "property_value")
-                    .values(SQLBind(buildsetID), SQLBind(name), SQLBind(value.jsonText))
-                    .run()
+                for (name, value) in batch {
+                    insert.values(SQLBind(buildsetID), SQLBind(name), SQLBind(value.jsonText))
+                }
+                try await insert.run()
             }
             // Its requests join the fair queue of its scheduler and the project of its first source stamp.
             var origin = BuildsetOrigin(schedulerID: schedulerID, project: "")

@@ -17,20 +17,37 @@ public struct EventsConnector: Sendable {
 
     /// Up to `limit` events with ids above `cursor`, ascending.
     public func events(after cursor: Int, limit: Int) async throws -> [FeedEvent] {
-        guard limit > 0 else { return [] }
-        return try await database.withTransaction { sql in
-            try await sql.select().columns("id", "key", "payload", "at").from("events")
-                .where("id", .greaterThan, cursor).orderBy("id").limit(limit).all()
-                .map { row in
-                    let id = try row.decode(column: "id", as: Int.self)
-                    let text = try row.decode(column: "payload", as: String.self)
-                    guard let payload = try? JSONValue(json: text) else {
-                        throw StorageInvariantError("event \(id) has a payload that is not JSON")
-                    }
-                    return FeedEvent(
-                        id: id, key: try row.decode(column: "key", as: String.self), payload: payload,
-                        at: Date(timeIntervalSince1970: TimeInterval(try row.decode(column: "at", as: Int.self))))
-                }
+        try await page(after: cursor, limit: limit).events
+    }
+
+    /// Up to `limit` events with ids above `cursor`, ascending, and, when there are some, the highest id trimmed,
+    /// read by the same statement: a trim that made a gap among these events shows with them. With no events,
+    /// `trimmedThrough` is nil. One statement and no transaction, as a reader of a busy feed asks often.
+    public func page(after cursor: Int, limit: Int) async throws -> (events: [FeedEvent], trimmedThrough: Int?) {
+        guard limit > 0 else { return ([], nil) }
+        let trimmed = SQLSubquery.select { $0.column("through").from("events_trimmed").where("id", .equal, 1) }
+        let rows = try await database.withStatement { sql in
+            try await sql.select().columns("id", "key", "payload", "at").column(trimmed, as: "trimmed")
+                .from("events").where("id", .greaterThan, cursor).orderBy("id").limit(limit).all()
+        }
+        let events = try rows.map { row in
+            let id = try row.decode(column: "id", as: Int.self)
+            let text = try row.decode(column: "payload", as: String.self)
+            guard let payload = try? JSONValue(json: text) else {
+                throw StorageInvariantError("event \(id) has a payload that is not JSON")
+            }
+            return FeedEvent(
+                id: id, key: try row.decode(column: "key", as: String.self), payload: payload,
+                at: Date(timeIntervalSince1970: TimeInterval(try row.decode(column: "at", as: Int.self))))
+        }
+        let trimmedThrough = try rows.first.map { try $0.decode(column: "trimmed", as: Int?.self) ?? 0 }
+        return (events, trimmedThrough)
+    }
+
+    /// Where the events end (``latestEventID()``) and the highest id trimmed, read together.
+    public func head() async throws -> (newest: Int, trimmedThrough: Int) {
+        try await database.withTransaction { sql in
+            (try await Self.latestEventID(in: sql), try await Self.trimmedThrough(in: sql))
         }
     }
 

@@ -21,17 +21,25 @@ extension LogsConnector {
     @discardableResult
     public func settleLog(_ logid: Int, storage: LogStorage) async throws -> Settlement {
         let state = try await database.withTransaction { sql in
-            try await sql.select().columns("complete", "compacted", "archive").from("logs")
+            let state = try await sql.select().columns("complete", "compacted", "archive").from("logs")
                 .where("id", .equal, logid).first()
                 .map {
                     (
                         complete: try $0.decode(column: "complete", as: Bool.self),
                         compacted: try $0.decode(column: "compacted", as: Bool.self),
-                        archive: try $0.decode(column: "archive", as: String?.self)
+                        archive: try $0.decode(column: "archive", as: String?.self),
+                        settled: false
                     )
                 }
+            guard var state, state.complete, !state.compacted, state.archive == nil, case .database = storage,
+                try await Self.isSettled(logid, in: sql)
+            else { return state }
+            try await sql.update("logs").set("compacted", to: true).where("id", .equal, logid).run()
+            state.settled = true
+            return state
         }
         guard let state, state.complete, !state.compacted else { return .unchanged }
+        if state.settled { return .merged(saved: 0) }
         // An archive named before its master stopped: only its chunks are left to delete.
         if let archive = state.archive {
             try await deleteChunks(of: logid)
@@ -49,6 +57,18 @@ extension LogsConnector {
             try await deleteChunks(of: logid)
             return .archived(path: path)
         }
+    }
+
+    /// Whether log `logid` is as merging would leave it: no chunk, or one that compressing would not shrink.
+    /// Most logs are one chunk; they are settled by the transaction that finds them so.
+    private static func isSettled(_ logid: Int, in sql: any SQLDatabase) async throws -> Bool {
+        let chunks = try await sql.select().column("compressed").column(
+            SQLFunction("LENGTH", args: SQLColumn("content")), as: "size"
+        ).from("logchunks").where("logid", .equal, logid).limit(2).all()
+        guard let chunk = chunks.first else { return true }
+        guard chunks.count == 1 else { return false }
+        return try chunk.decode(column: "compressed", as: Int.self) != LogChunkCodec.raw.rawValue
+            || chunk.decode(column: "size", as: Int.self) < LogChunkCodec.smallestCompressed
     }
 
     /// Up to `limit` finished logs after log `after` still to settle, oldest first, that master `masterid` should

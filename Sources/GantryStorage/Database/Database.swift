@@ -231,6 +231,19 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body`, a single statement that writes nothing, where it is cheapest: on SQLite alone under the
+    /// connection's lock, without BEGIN and COMMIT; on PostgreSQL in a transaction of its own. One statement sees
+    /// one consistent state either way.
+    public func withStatement<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        guard case .sqlite(let connection, let lock) = backend else {
+            return try await withTransaction(isolation: isolation, body)
+        }
+        return try await lock.withLock { try await body(connection.sql(queryLogLevel: .trace)) }
+    }
+
     /// Runs COMMIT or ROLLBACK in a task of its own, which the caller's cancellation does not reach.
     /// - Returns: The statement's error, if it failed.
     @discardableResult
