@@ -270,7 +270,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GantryStorageTests",
-            dependencies: ["GantryModel", "GantryStorage", "GantryTesting"],
+            dependencies: [
+                "GantryModel", "GantryStorage", "GantryTesting", .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

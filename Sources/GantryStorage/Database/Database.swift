@@ -183,7 +183,7 @@ public final class Database: Sendable {
         switch backend {
         case .sqlite(let connection, let lock):
             return try await lock.withLock {
-                let sql = connection.sql(queryLogLevel: .trace)
+                let sql = PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace))
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 let result: T
                 do {
@@ -241,7 +241,9 @@ public final class Database: Sendable {
         guard case .sqlite(let connection, let lock) = backend else {
             return try await withTransaction(isolation: isolation, body)
         }
-        return try await lock.withLock { try await body(connection.sql(queryLogLevel: .trace)) }
+        return try await lock.withLock {
+            try await body(PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace)))
+        }
     }
 
     /// Runs COMMIT or ROLLBACK in a task of its own, which the caller's cancellation does not reach.

@@ -41,7 +41,8 @@ enum PostgresTransaction {
             try? await connection.close()
         }
         defer { watchdog.cancel() }
-        let sql = OpenConnectionDatabase(connection: connection, base: connection.sql(queryLogLevel: .trace))
+        let sql = OpenConnectionDatabase(
+            connection: connection, base: PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace)))
         do {
             try await sql.raw("BEGIN").run()
         } catch {
