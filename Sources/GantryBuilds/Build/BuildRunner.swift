@@ -212,15 +212,11 @@ public struct BuildRunner: Sendable {
     private func run(
         _ step: Step, of job: Assignment, buildID: Int, properties: BuildProperties, sourceStamps: [SourceStamp]
     ) async throws -> BuildResult {
-        let (stored, logID) = try await database.steps.addStep(
-            buildid: buildID, name: step.name, log: "stdio", kind: .stdio)
-        let log = StdioLog(id: logID, database: database, logger: logger, clock: clock)
-        let run = StepRun(
-            job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
-        let interpolation = await run.interpolation()
+        let interpolation = await StepRun.interpolation(
+            properties: properties, sourceStamps: sourceStamps, secrets: secrets)
         let runs = step.doStepIf?.holds(for: interpolation.properties) ?? true
-        // Rendered before the step starts, so that its start shows it in the same transaction. A skipped step's
-        // texts never fail it: a secret or property only its run would have needed may be missing.
+        // Rendered before the step is added, so that it starts showing it, added and started in one transaction.
+        // A skipped step's texts never fail it: a secret or property only its run would have needed may be missing.
         let rendered: Result<StepDescription, Interpolation.Failure>
         do throws(Interpolation.Failure) {
             rendered = .success(try StepDescription(step, runs: runs, rendering: interpolation))
@@ -228,7 +224,12 @@ public struct BuildRunner: Sendable {
             rendered = runs ? .failure(error) : .success(StepDescription())
         }
         let description = (try? rendered.get()) ?? StepDescription()
-        try await database.steps.startStep(stored.id, stateString: runs ? (try? rendered.get())?.running : nil)
+        let (stored, logID) = try await database.steps.startStep(
+            buildid: buildID, name: step.name, stateString: runs ? (try? rendered.get())?.running : nil, log: "stdio",
+            kind: .stdio)
+        let log = StdioLog(id: logID, database: database, logger: logger, clock: clock)
+        let run = StepRun(
+            job: job, buildID: buildID, log: log, properties: properties, sourceStamps: sourceStamps, runner: self)
         let result: BuildResult
         do {
             if case .failure(let failure) = rendered { throw failure }

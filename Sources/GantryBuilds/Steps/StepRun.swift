@@ -23,7 +23,7 @@ struct StepRun: Sendable {
         self.log = log
         self.properties = properties
         self.sourceStamps = sourceStamps
-        codebases = Dictionary(sourceStamps.map { ($0.codebase, $0) }) { first, _ in first }
+        codebases = Self.codebases(sourceStamps)
         self.runner = runner
     }
 
@@ -41,10 +41,25 @@ struct StepRun: Sendable {
 
     /// How texts are rendered now: with the build's properties, source stamps and secrets.
     func interpolation() async -> Interpolation {
-        Interpolation(
-            properties: await properties.values,
-            sourceStamps: codebases,
-            secret: { [secrets = runner.secrets] in secrets.value($0) })
+        await Self.interpolation(properties: properties, codebases: codebases, secrets: runner.secrets)
+    }
+
+    /// How texts are rendered with the build's `properties`, `sourceStamps` and `secrets`, before a step runs.
+    static func interpolation(properties: BuildProperties, sourceStamps: [SourceStamp], secrets: SecretStore) async
+        -> Interpolation
+    {
+        await interpolation(properties: properties, codebases: codebases(sourceStamps), secrets: secrets)
+    }
+
+    private static func interpolation(
+        properties: BuildProperties, codebases: [String: SourceStamp], secrets: SecretStore
+    ) async -> Interpolation {
+        Interpolation(properties: await properties.values, sourceStamps: codebases, secret: { secrets.value($0) })
+    }
+
+    /// The source stamps by codebase, the first of each.
+    private static func codebases(_ sourceStamps: [SourceStamp]) -> [String: SourceStamp] {
+        Dictionary(sourceStamps.map { ($0.codebase, $0) }) { first, _ in first }
     }
 
     /// Renders `text` with the build's properties, source stamps and secrets; secrets used are masked in the log.

@@ -7,10 +7,8 @@ public struct BuildersConnector: Sendable {
 
     /// The id of the builder called `name` (case-sensitive), registering it when new.
     public func findBuilderId(_ name: String) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "builders", key: [("name_hash", NameHash.of(name))], extra: [("name", name)])
-        }
+        try await database.findOrCreateID(
+            in: "builders", key: [("name_hash", NameHash.of(name))], extra: [("name", name)])
     }
 
     /// Afterwards `masterid` runs exactly `builderids`. Dropped links take their configured workers with them.

@@ -75,7 +75,7 @@ extension LogsConnector {
     /// settle: those of its own builds, and those of builds whose master is no longer active (it stopped or died
     /// before it settled them).
     public func logsToSettle(masterid: Int, after: Int = 0, limit: Int) async throws -> [Int] {
-        try await database.withTransaction { sql in
+        try await database.withStatement { sql in
             try await sql.raw(
                 """
                 SELECT logs.id FROM logs

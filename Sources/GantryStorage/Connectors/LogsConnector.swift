@@ -23,6 +23,16 @@ public struct LogsConnector: Sendable {
         let taken = Set(
             try await sql.select().column("slug").from("logs").where("stepid", .equal, stepid)
                 .all(decodingColumn: "slug", as: String.self))
+        let added = try await insert(stepid: stepid, name: name, kind: kind, taken: taken, in: sql)
+        try await EventsConnector.record(added.events, in: sql, database: database)
+        return added.id
+    }
+
+    /// Inserts a log whose slug is none of `taken` (the step's other logs'), in the caller's transaction; its id
+    /// and its `new` event, for the caller to record.
+    static func insert(stepid: Int, name: String, kind: StepLog.Kind, taken: Set<String>, in sql: any SQLDatabase)
+        async throws -> (id: Int, events: FeedChanges)
+    {
         let base = String(
             String(
                 name.unicodeScalars.map {
@@ -44,8 +54,7 @@ public struct LogsConnector: Sendable {
                 .first(decodingColumn: "id", as: Int.self)
         else { throw StorageInvariantError("log insert returned no id") }
         let log = StepLog(id: id, name: name, slug: slug, stepID: stepid, complete: false, numLines: 0, kind: kind)
-        try await Self.record(log, "new", in: sql, database: database)
-        return id
+        return (id, Self.changes(log, "new"))
     }
 
     /// Appends `content`, one or more whole lines each ending in `\n`, and returns their line numbers.
@@ -203,9 +212,14 @@ public struct LogsConnector: Sendable {
     private static func record(_ log: StepLog, _ event: String, in sql: any SQLDatabase, database: Database)
         async throws
     {
+        try await EventsConnector.record(changes(log, event), in: sql, database: database)
+    }
+
+    /// Event `event` of `log`, with the payload the caller holds.
+    private static func changes(_ log: StepLog, _ event: String) -> FeedChanges {
         var events = FeedChanges()
         events.add(key: "logs/\(log.id)/\(event)", payload: log.resource)
-        try await EventsConnector.record(events, in: sql, database: database)
+        return events
     }
 
     /// The logs of step `stepid`, in the order they were added.

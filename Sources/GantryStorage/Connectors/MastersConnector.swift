@@ -10,13 +10,9 @@ public struct MastersConnector: Sendable {
     /// when it is new. Concurrent callers with one new name all get the same id.
     public func findMasterId(_ name: String) async throws -> Int {
         let now = database.clock.epochSeconds()
-        return try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "masters",
-                key: [("name_hash", NameHash.of(name))],
-                extra: [("name", name), ("active", false), ("last_active", now)]
-            )
-        }
+        return try await database.findOrCreateID(
+            in: "masters", key: [("name_hash", NameHash.of(name))],
+            extra: [("name", name), ("active", false), ("last_active", now)])
     }
 
     /// Marks a master active or inactive.

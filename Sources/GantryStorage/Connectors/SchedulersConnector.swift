@@ -8,13 +8,8 @@ public struct SchedulersConnector: Sendable {
 
     /// The id of the scheduler called `name` (case-sensitive), registering it enabled when new.
     public func findSchedulerId(_ name: String) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "schedulers",
-                key: [("name_hash", NameHash.of(name))],
-                extra: [("name", name), ("enabled", true)]
-            )
-        }
+        try await database.findOrCreateID(
+            in: "schedulers", key: [("name_hash", NameHash.of(name))], extra: [("name", name), ("enabled", true)])
     }
 
     /// Claims the scheduler for `masterid`: already mine is success; owned by another master, even an inactive
@@ -35,7 +30,7 @@ public struct SchedulersConnector: Sendable {
     /// The scheduler's current claim, or `nil` when no master holds it. A write fenced by it lands only while
     /// that master still holds the scheduler.
     public func getSchedulerClaim(_ schedulerid: Int) async throws -> ClaimFence? {
-        try await database.withTransaction { sql in
+        try await database.withStatement { sql in
             try await claims.currentClaim(schedulerid, in: sql).map {
                 ClaimFence(kind: .scheduler, serviceID: schedulerid, masterID: $0.owner, epoch: $0.epoch)
             }
@@ -53,7 +48,7 @@ public struct SchedulersConnector: Sendable {
 
     /// The scheduler with its claiming master, or `nil`.
     public func getScheduler(_ schedulerid: Int) async throws -> SchedulerInfo? {
-        try await database.withTransaction { sql in
+        try await database.withStatement { sql in
             try await claims.services(id: schedulerid, extraColumns: ["enabled"], in: sql).first.map(Self.scheduler)
         }
     }

@@ -11,10 +11,8 @@ public struct ServiceClaimsConnector: Sendable {
 
     /// The id of the service called `name` (case-sensitive), registering it when new.
     public func findServiceId(_ name: String) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: claims.serviceTable, key: [("name_hash", NameHash.of(name))], extra: [("name", name)])
-        }
+        try await database.findOrCreateID(
+            in: claims.serviceTable, key: [("name_hash", NameHash.of(name))], extra: [("name", name)])
     }
 
     /// Claims the service for `masterid`: already holding it is success (with the current epoch); a claim by any

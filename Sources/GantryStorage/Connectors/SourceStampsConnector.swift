@@ -11,7 +11,12 @@ public struct SourceStampsConnector: Sendable {
     /// is always new.
     public func findSourceStampId(_ fields: SourceStampFields) async throws -> Int {
         let now = database.clock.epochSeconds()
-        return try await database.withTransaction { sql in try await Self.findOrCreate(fields, now: now, in: sql) }
+        guard fields.patch == nil else {
+            return try await database.withTransaction { sql in try await Self.findOrCreate(fields, now: now, in: sql) }
+        }
+        return try await database.findOrCreateID(
+            in: "sourcestamps", key: [("ss_hash", Self.hash(fields, patchID: nil))],
+            extra: Self.columns(fields, now: now))
     }
 
     /// The source stamp `id`, with its patch; `nil` when there is none.
@@ -22,7 +27,9 @@ public struct SourceStampsConnector: Sendable {
     /// Source stamps by id (all of them when `ids` is `nil`).
     public func getSourceStamps(ids: [Int]? = nil) async throws -> [SourceStamp] {
         if ids?.isEmpty == true { return [] }
-        return try await database.withTransaction { sql in try await Self.sourceStamps(ids: ids, in: sql) }
+        // Source stamps never change: however many statements the ids take, they read alike outside a
+        // transaction.
+        return try await database.withStatement { sql in try await Self.sourceStamps(ids: ids, in: sql) }
     }
 
     /// One page of source stamps, filtered, ordered and paged in the database (by id unless the spec orders
@@ -78,13 +85,18 @@ public struct SourceStampsConnector: Sendable {
                 .first(decodingColumn: "id", as: Int.self)
         }
         return try await sql.findOrCreateID(
-            in: "sourcestamps",
-            key: [("ss_hash", hash(fields, patchID: patchID))],
-            extra: [
-                ("branch", fields.branch), ("revision", fields.revision), ("repository", fields.repository),
-                ("codebase", fields.codebase), ("project", fields.project), ("patchid", patchID), ("created_at", now),
-            ]
-        )
+            in: "sourcestamps", key: [("ss_hash", hash(fields, patchID: patchID))],
+            extra: columns(fields, now: now, patchID: patchID))
+    }
+
+    /// The columns of a new source stamp with `fields`, but its hash.
+    private static func columns(_ fields: SourceStampFields, now: Int, patchID: Int? = nil) -> [(
+        column: String, value: any Encodable & Sendable
+    )] {
+        [
+            ("branch", fields.branch), ("revision", fields.revision), ("repository", fields.repository),
+            ("codebase", fields.codebase), ("project", fields.project), ("patchid", patchID), ("created_at", now),
+        ]
     }
 
     /// Buildbot's `hashColumns`: the fields joined with NUL, a missing value written as `\u{f5}`.

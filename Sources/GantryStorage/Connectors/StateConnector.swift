@@ -20,12 +20,8 @@ public struct StateConnector: Sendable {
     /// The id of the object (`name`, `className`), creating it when new; race-safe. Names and class names longer
     /// than 128 characters are stored as their first 64 characters followed by the SHA-1 of the whole.
     public func getObjectId(_ name: String, className: String) async throws -> Int {
-        try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "objects",
-                key: [("name", Self.shortened(name)), ("class_name", Self.shortened(className))]
-            )
-        }
+        try await database.findOrCreateID(
+            in: "objects", key: [("name", Self.shortened(name)), ("class_name", Self.shortened(className))])
     }
 
     /// The value stored under `key`.

@@ -11,20 +11,35 @@ public struct StepsConnector: Sendable {
         try await database.withTransaction { sql in try await add(buildid: buildid, name: name, in: sql) }
     }
 
-    /// Adds step `name` to build `buildid` with a log of its own (a build's step and its `stdio`), both in one
-    /// transaction: a step's start costs one.
+    /// Adds step `name` to build `buildid` and starts it, with a log of its own (a build's step and its `stdio`),
+    /// all in one transaction: a step's start costs one. It shows `stateString` when given (what it does, known as
+    /// it starts); see ``startStep(_:stateString:)``.
     /// - Returns: The step, and its log's id.
-    public func addStep(buildid: Int, name: String, log: String, kind: StepLog.Kind) async throws -> (
-        step: BuildStep, logID: Int
-    ) {
-        try await database.withTransaction { sql in
-            let step = try await add(buildid: buildid, name: name, in: sql)
-            let logID = try await LogsConnector.add(stepid: step.id, name: log, kind: kind, in: sql, database: database)
-            return (step, logID)
+    public func startStep(
+        buildid: Int, name: String, stateString: String?, log: String, kind: StepLog.Kind
+    ) async throws -> (step: BuildStep, logID: Int) {
+        let now = database.clock.epochSeconds()
+        return try await database.withTransaction { sql in
+            let step = try await insert(buildid: buildid, name: name, in: sql)
+            try await Self.markStarted(step.id, at: now, stateString: stateString, in: sql)
+            // A new step has no log yet: no slug is taken.
+            let log = try await LogsConnector.insert(stepid: step.id, name: log, kind: kind, taken: [], in: sql)
+            var events = FeedChanges(.steps, [step.id], "new")
+            events.add(.steps, [step.id], "started")
+            events.add(log.events)
+            try await EventsConnector.record(events, in: sql, database: database)
+            return (step, log.id)
         }
     }
 
     private func add(buildid: Int, name: String, in sql: any SQLDatabase) async throws -> BuildStep {
+        let step = try await insert(buildid: buildid, name: name, in: sql)
+        try await EventsConnector.record(FeedChanges(.steps, [step.id], "new"), in: sql, database: database)
+        return step
+    }
+
+    /// Inserts step `name`, made unique within the build, as the build's next; the caller records its event.
+    private func insert(buildid: Int, name: String, in sql: any SQLDatabase) async throws -> BuildStep {
         let taken = Set(
             try await sql.select().column("name").from("steps").where("buildid", .equal, buildid)
                 .all(decodingColumn: "name", as: String.self))
@@ -43,7 +58,6 @@ public struct StepsConnector: Sendable {
                 .returning("id")
                 .first(decodingColumn: "id", as: Int.self)
         else { throw StorageInvariantError("step insert returned no id") }
-        try await EventsConnector.record(FeedChanges(.steps, [id], "new"), in: sql, database: database)
         return BuildStep(id: id, number: number, name: unique, buildID: buildid, stateString: "pending")
     }
 
@@ -51,12 +65,18 @@ public struct StepsConnector: Sendable {
     public func startStep(_ id: Int, stateString: String? = nil) async throws {
         let now = database.clock.epochSeconds()
         try await database.withTransaction { sql in
-            // A step without locks has them as it starts, as in Buildbot; one with locks moves this on taking them.
-            let update = sql.update("steps").set("started_at", to: now).set("locks_acquired_at", to: now)
-            if let stateString { update.set("state_string", to: stateString) }
-            try await update.where("id", .equal, id).run()
+            try await Self.markStarted(id, at: now, stateString: stateString, in: sql)
             try await EventsConnector.record(FeedChanges(.steps, [id], "started"), in: sql, database: database)
         }
+    }
+
+    /// Step `id` started at `now`, in the caller's transaction, which records the event.
+    private static func markStarted(_ id: Int, at now: Int, stateString: String?, in sql: any SQLDatabase) async throws
+    {
+        // A step without locks has them as it starts, as in Buildbot; one with locks moves this on taking them.
+        let update = sql.update("steps").set("started_at", to: now).set("locks_acquired_at", to: now)
+        if let stateString { update.set("state_string", to: stateString) }
+        try await update.where("id", .equal, id).run()
     }
 
     public func setStepStateString(_ id: Int, _ stateString: String) async throws {

@@ -9,13 +9,8 @@ public struct WorkersConnector: Sendable {
     /// - Throws: `GantryError.invalidName` when `name` is not an identifier; nothing is written then.
     public func findWorkerId(_ name: String) async throws -> Int {
         try Identifier.validate(name, as: "worker name")
-        return try await database.withTransaction { sql in
-            try await sql.findOrCreateID(
-                in: "workers",
-                key: [("name", name)],
-                extra: [("info", "{}"), ("paused", false), ("graceful", false)]
-            )
-        }
+        return try await database.findOrCreateID(
+            in: "workers", key: [("name", name)], extra: [("info", "{}"), ("paused", false), ("graceful", false)])
     }
 
     /// Workers by id, with Buildbot's filter rules.

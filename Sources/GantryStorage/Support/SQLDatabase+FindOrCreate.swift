@@ -23,13 +23,26 @@ extension SQLDatabase {
         return id
     }
 
-    private func findID(in table: String, key: [(column: String, value: any Encodable & Sendable)]) async throws -> Int?
-    {
+    func findID(in table: String, key: [(column: String, value: any Encodable & Sendable)]) async throws -> Int? {
         let query = select().column("id").from(table)
         for (column, value) in key {
             query.where(SQLIdentifier(column), .equal, SQLBind(value))
         }
         return try await query.first(decodingColumn: "id", as: Int.self)
+    }
+}
+
+extension Database {
+    /// The id of the row of `table` with `key`, inserted with `extra` when there is none. A row found is the answer
+    /// (an id once given never changes), so the lookup is a statement of its own (``withStatement(isolation:_:)``),
+    /// and only a row to create takes a transaction, which looks again first: a concurrent caller may have made it.
+    func findOrCreateID(
+        in table: String,
+        key: [(column: String, value: any Encodable & Sendable)],
+        extra: [(column: String, value: any Encodable & Sendable)] = []
+    ) async throws -> Int {
+        if let id = try await withStatement({ sql in try await sql.findID(in: table, key: key) }) { return id }
+        return try await withTransaction { sql in try await sql.findOrCreateID(in: table, key: key, extra: extra) }
     }
 }
 
