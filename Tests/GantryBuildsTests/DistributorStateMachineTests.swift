@@ -118,6 +118,13 @@ struct DistributorStateMachineTests {
         #expect(fixture.machine.openings == [1: 3, 2: 1])
     }
 
+    @Test("openings: at most a round's limit per builder, a worker listed twice counted once")
+    func openingsLimit() {
+        let names = (1...150).map { "wk\($0)" }
+        let fixture = Fixture(builders: [1: names, 2: ["wk1", "wk1", "wk2"]])
+        #expect(fixture.machine.openings == [1: Machine.roundLimit, 2: 2])
+    }
+
     @Test("a claim lost to another master is skipped: the worker goes to the next request")
     func claimLost() {
         let fixture = Fixture()

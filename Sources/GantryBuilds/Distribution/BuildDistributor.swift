@@ -208,6 +208,7 @@ public actor BuildDistributor {
     /// One round: obeys control requests and stop requests, then claims what can start now and returns it.
     private func distribute() async -> [BuildRunner.Assignment] {
         let heads: BuildRequestsConnector.QueueHeads
+        var openings: [Int: Int] = [:]
         do {
             if controlsStale {
                 // Cleared first: a notification during the reads marks them stale again, for the next round.
@@ -217,7 +218,8 @@ public actor BuildDistributor {
                 if !buildControls.isEmpty { try await stopRequested() }
             }
             // Only as deep as the builds that can start now: a long queue costs no more than a short one.
-            heads = try await database.buildRequests.getQueueHeads(machine.openings)
+            openings = machine.openings
+            heads = try await database.buildRequests.getQueueHeads(openings)
         } catch {
             logger.warning("cannot read pending build requests", metadata: [LogKey.error: "\(error)"])
             controlsStale = true
@@ -225,7 +227,9 @@ public actor BuildDistributor {
         }
         headsUsedUp = false
         await perform(machine.pendingRead(Self.order(heads.requests, origins: heads.origins)))
-        if headsUsedUp, !machine.openings.isEmpty { wake.signal() }
+        // A round that looked for as many as it may found perhaps not all that can start.
+        let full = openings.values.contains(Machine.roundLimit)
+        if headsUsedUp || full, !machine.openings.isEmpty { wake.signal() }
         return takeClaimedJobs()
     }
 

@@ -52,16 +52,18 @@ extension DistributorStateMachine {
     }
 
     /// How many builds each builder could start now, by builder id: the free slots of its eligible workers (a
-    /// worker serving several builders counts for each). Builders that can start none are left out, so the
-    /// distributor reads the queues of these builders only, and no deeper than this.
+    /// worker serving several builders counts for each), at most ``roundLimit``. Builders that can start none are
+    /// left out, so the distributor reads the queues of these builders only, and no deeper than this.
     package var openings: [Int: Int] {
         var openings: [Int: Int] = [:]
-        for (builder, names) in builders {
-            let free = Set(names).reduce(0) { free, name in
-                guard eligible(name) != nil, let worker = workers[name] else { return free }
-                return free + max(0, maxBuilds[name, default: 1] - worker.busy.count)
+        for (builder, names) in distinctWorkers {
+            var free = 0
+            for name in names {
+                guard free < Self.roundLimit else { break }
+                guard eligible(name) != nil, let worker = workers[name] else { continue }
+                free += max(0, maxBuilds[name, default: 1] - worker.busy.count)
             }
-            if free > 0 { openings[builder] = free }
+            if free > 0 { openings[builder] = min(free, Self.roundLimit) }
         }
         return openings
     }

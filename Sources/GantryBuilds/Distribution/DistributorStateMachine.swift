@@ -104,6 +104,11 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
     var runningOn: [Int: String] = [:]
     /// Each builder's workers, in the order they are tried.
     var builders: [Int: [String]] = [:]
+    /// Each builder's workers, each once: what its openings are counted over.
+    var distinctWorkers: [Int: [String]] = [:]
+    /// The most builds one round looks for per builder: with thousands of free workers, a round reads the queue no
+    /// deeper than this, and the distributor runs another round while one comes back full.
+    package static var roundLimit: Int { 100 }
     /// Builds at once per worker; 1 for a worker not listed.
     var maxBuilds: [String: Int] = [:]
     /// Builds per instance of the workers listed (a pool's `maxUses`): one that ran as many takes no more.
@@ -117,6 +122,10 @@ package struct DistributorStateMachine<Link: AnyObject & Sendable>: Sendable {
         builders: [Int: [String]], maxBuilds: [String: Int], maxUses: [String: Int] = [:]
     ) -> [Action] {
         self.builders = builders
+        distinctWorkers = builders.mapValues { names in
+            var seen: Set<String> = []
+            return names.filter { seen.insert($0).inserted }
+        }
         self.maxBuilds = maxBuilds
         self.maxUses = maxUses
         return [.wakeUp]

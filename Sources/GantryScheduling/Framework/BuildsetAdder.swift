@@ -191,8 +191,7 @@ public struct BuildsetAdder: Sendable {
 
     /// The ids of the named builders the cluster knows; the others are dropped with a warning, as in Buildbot.
     func builderIDs(_ names: [String]) async throws -> [Int] {
-        let known = Dictionary(
-            try await database.builders.getBuilders().map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let known = try await database.builders.builderIDs(named: names)
         let unknown = names.filter { known[$0] == nil }
         if !unknown.isEmpty {
             logger.warning(

@@ -29,10 +29,15 @@ extension BuildRequestsConnector {
         let dialect = database.dialect
         return try await database.withTransaction { sql in
             let refused = GantryError(.alreadyClaimed, "build requests already claimed, complete or missing: \(brid)")
-            guard
-                let builderid = try await sql.select().column("builderid").from("buildrequests")
-                    .where("id", .equal, brid).first(decodingColumn: "builderid", as: Int.self)
-            else { throw refused }
+            // Its builder only matters to collapsing.
+            var builderid = 0
+            if rule.enabled {
+                guard
+                    let id = try await sql.select().column("builderid").from("buildrequests")
+                        .where("id", .equal, brid).first(decodingColumn: "builderid", as: Int.self)
+                else { throw refused }
+                builderid = id
+            }
             if rule.enabled, let lock = dialect.updateLock {
                 // Collapsing claims on one builder take turns: two masters each holding a claim the other
                 // wants would wait on each other.

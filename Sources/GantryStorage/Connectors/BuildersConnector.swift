@@ -11,6 +11,24 @@ public struct BuildersConnector: Sendable {
             in: "builders", key: [("name_hash", NameHash.of(name))], extra: [("name", name)])
     }
 
+    /// The ids of those of the builders called `names` that exist, by name. A builder's id and name never change,
+    /// so the lookup needs no transaction, however many statements the names take.
+    public func builderIDs(named names: [String]) async throws -> [String: Int] {
+        let hashes = Set(names).map(NameHash.of)
+        guard !hashes.isEmpty else { return [:] }
+        return try await database.withStatement { sql in
+            var ids: [String: Int] = [:]
+            for batch in Batches.of(hashes) {
+                for row in try await sql.select().columns("id", "name").from("builders")
+                    .where("name_hash", .in, SQLBind.group(Array(batch))).all()
+                {
+                    ids[try row.decode(column: "name", as: String.self)] = try row.decode(column: "id", as: Int.self)
+                }
+            }
+            return ids
+        }
+    }
+
     /// Afterwards `masterid` runs exactly `builderids`. Dropped links take their configured workers with them.
     public func updateBuilderList(_ masterid: Int, builderids: [Int]) async throws {
         let wanted = Set(builderids)

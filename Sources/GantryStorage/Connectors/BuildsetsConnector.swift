@@ -122,7 +122,8 @@ public struct BuildsetsConnector: Sendable {
 
     /// The buildset `bsid`; `nil` when there is none.
     public func getBuildset(_ bsid: Int) async throws -> Buildset? {
-        try await database.withTransaction { sql in try await Self.buildsets(ids: [bsid], in: sql).first }
+        // Its properties and source stamps never change, and its row is one statement: no transaction is needed.
+        try await database.withStatement { sql in try await Self.buildsets(ids: [bsid], in: sql).first }
     }
 
     /// Buildsets by id, optionally only those a scheduler added, only (in)complete ones, or only those after an id.
