@@ -102,6 +102,30 @@ struct BuildDistributorTests {
         }
     }
 
+    @Test("more builds can start than one round looks for: a full round is followed by another at once")
+    func roundsPastTheLimit() async throws {
+        try await withTestDatabase(.sqlite) { db in
+            let wanted = 103
+            let clock = ManualClock()
+            try await withDistributor(
+                db, steps: [.shell("sleep", .shell("sleep 60"))], maxBuilds: wanted + 2, clock: clock
+            ) { _, builder, workerID in
+                // Queued while the worker is paused, they are all there when unpausing wakes one round.
+                try await db.workers.setWorkerPaused(workerID, paused: true, pauseReason: "queueing")
+                for _ in 0..<wanted { _ = try await request(db, builder) }
+                await clock.waitForSleepers()
+                try await Task.sleep(for: .milliseconds(200))
+                try await db.workers.setWorkerPaused(workerID, paused: false)
+                // None ends for a minute, and the poll's clock stands still: only the distributor's own rounds
+                // start them.
+                let started = await waitUntil { (try? await db.builds.getBuilds(complete: false).count) == wanted }
+                #expect(
+                    started,
+                    "all \(wanted) start, past the \(DistributorStateMachine<WorkerLink>.roundLimit) of a round")
+            }
+        }
+    }
+
     @Test("a paused worker takes no build, even after a poll; unpausing starts it")
     func pause() async throws {
         try await withTestDatabase(.sqlite) { db in

@@ -227,10 +227,13 @@ public actor BuildDistributor {
         }
         headsUsedUp = false
         await perform(machine.pendingRead(Self.order(heads.requests, origins: heads.origins)))
-        // A round that looked for as many as it may found perhaps not all that can start.
-        let full = openings.values.contains(Machine.roundLimit)
-        if headsUsedUp || full, !machine.openings.isEmpty { wake.signal() }
-        return takeClaimedJobs()
+        // A round that read as deep as it may, and started builds, may have left more that can start now.
+        let readFull = openings.contains { builder, limit in
+            limit >= Machine.roundLimit && heads.requests.count { $0.builderID == builder } >= limit
+        }
+        let jobs = takeClaimedJobs()
+        if headsUsedUp || (readFull && !jobs.isEmpty), !machine.openings.isEmpty { wake.signal() }
+        return jobs
     }
 
     private func takeClaimedJobs() -> [BuildRunner.Assignment] {
