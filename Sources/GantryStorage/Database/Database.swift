@@ -248,9 +248,10 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `body`, a single statement that writes nothing, where it is cheapest: on SQLite alone under the
-    /// connection's lock, without BEGIN and COMMIT; on PostgreSQL in a transaction of its own. One statement sees
-    /// one consistent state either way.
+    /// Runs `body`, a read that needs no transaction, where it is cheapest: on SQLite alone under the connection's
+    /// lock, without BEGIN and COMMIT; on PostgreSQL in a transaction of its own. That is a single statement, which
+    /// sees one consistent state either way, or several that read only rows that never change once written (a
+    /// buildset's properties and source stamps, a builder's id and name).
     public func withStatement<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (any SQLDatabase) async throws -> T
