@@ -75,13 +75,16 @@ struct WorkerFarm: Service, CustomStringConvertible {
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
-                    try await port.serve { link in
-                        // Held until the master has joined; a master that stops before it does drops them.
-                        await membership.waitUnlessCancelled()
-                        guard !Task.isCancelled else { return }
-                        await distributor.serve(link)
-                    }
+                    try await port.serve(
+                        onLink: { link in
+                            // Held until the master has joined; a master that stops before it does drops them.
+                            await membership.waitUnlessCancelled()
+                            guard !Task.isCancelled else { return }
+                            await distributor.serve(link)
+                        },
+                        onEnd: { await distributor.ended($0) })
                 }
+                group.addTask { await manager.keepWatching() }
                 group.addTask { await distributor.run() }
                 group.addTask { try await pools.run() }
                 group.addTask {

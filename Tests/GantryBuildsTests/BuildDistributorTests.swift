@@ -56,7 +56,11 @@ struct BuildDistributorTests {
             maxBuilds: ["wk1": maxBuilds])
         let port = WorkerPort(host: "127.0.0.1", port: 0, logger: silentLogger) { names.contains($0) ? "pass" : nil }
         let (bound, boundTo) = AsyncStream<Int>.makeStream()
-        let server = Task { try await port.run(onBound: { boundTo.yield($0) }) { await distributor.serve($0) } }
+        let server = Task {
+            try await port.run(onBound: { boundTo.yield($0) }, onEnd: { await distributor.ended($0) }) {
+                await distributor.serve($0)
+            }
+        }
         let distributing = Task { await distributor.run() }
         defer {
             distributing.cancel()

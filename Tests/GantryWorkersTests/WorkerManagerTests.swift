@@ -53,13 +53,55 @@ struct WorkerManagerTests {
         let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
         let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
         try await answerAttach(link, peer)
-        #expect(await waitUntil { await manager.worker(named: "wk1")?.id == 7 })
-        #expect(await recorder.events == [.attached("wk1")])
-        // The port cancels the connection's task when the connection ends.
-        serving.cancel()
         await serving.value
+        #expect(await manager.worker(named: "wk1")?.id == 7)
+        #expect(await recorder.events == [.attached("wk1")])
+        // The port reports the connection's end.
+        await link.lost("the worker disconnected")
+        await manager.ended(link, delegate: recorder)
+        await manager.ended(link, delegate: recorder)
         #expect(await recorder.events == [.attached("wk1"), .detached("wk1", 7)])
         #expect(await manager.worker(named: "wk1") == nil)
+    }
+
+    @Test("each attached worker gets a keepalive once an interval, spread over it; one that does not answer is closed")
+    func keepalives() async throws {
+        let manager = makeManager()
+        let watching = Task { await manager.keepWatching() }
+        defer { watching.cancel() }
+        var peers: [ScriptedPeer] = []
+        var links: [WorkerLink] = []
+        for index in 0..<2 {
+            let peer = ScriptedPeer()
+            let link = WorkerLink(name: "wk\(index)", transport: peer, logger: silentLogger)
+            let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
+            try await answerAttach(link, peer)
+            await serving.value
+            peers.append(peer)
+            links.append(link)
+        }
+        func keepalives(_ peer: ScriptedPeer) -> [WireRequest] { peer.requests.filter { $0.op == "keepalive" } }
+        let slice = Duration.seconds(60) / WorkerManager.slices
+        // The second worker's slice comes first; it answers, and only the keepalives' sleep is left.
+        await clock.waitForSleepers(1)
+        clock.advance(by: slice)
+        await clock.waitForSleepers(2)
+        #expect(keepalives(peers[1]).count == 1)
+        #expect(keepalives(peers[0]).isEmpty)
+        try await links[1].deliver(.response(WireResponse(seq: keepalives(peers[1])[0].seq)))
+        #expect(await waitUntil { clock.sleeperCount == 1 })
+        // The first worker's slice is the last of the interval; it does not answer.
+        for _ in 2...WorkerManager.slices {
+            await clock.waitForSleepers(1)
+            clock.advance(by: slice)
+        }
+        await clock.waitForSleepers(2)
+        #expect(keepalives(peers[0]).count == 1)
+        #expect(keepalives(peers[1]).count == 1, "one keepalive an interval")
+        clock.advance(by: .seconds(10))
+        #expect(await waitUntil { peers[0].closed }, "unanswered for ten seconds")
+        #expect(await waitUntil { keepalives(peers[1]).count == 2 }, "the next interval")
+        #expect(!peers[1].closed)
     }
 
     @Test("a worker the delegate refuses is closed, and its end is not reported")
@@ -71,6 +113,7 @@ struct WorkerManagerTests {
         let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
         try await answerAttach(link, peer)
         await serving.value
+        await manager.ended(link, delegate: recorder)
         #expect(peer.closed)
         #expect(await recorder.events.isEmpty)
         #expect(await manager.worker(named: "wk1") == nil)
@@ -83,22 +126,22 @@ struct WorkerManagerTests {
         let first = WorkerLink(name: "wk1", transport: firstPeer, logger: silentLogger)
         let serving = Task { [recorder] in await manager.serve(first, delegate: recorder) }
         try await answerAttach(first, firstPeer)
-        #expect(await waitUntil { await manager.worker(named: "wk1") != nil })
+        await serving.value
 
         let secondPeer = ScriptedPeer()
         let second = WorkerLink(name: "wk1", transport: secondPeer, logger: silentLogger)
         let replacing = Task { [recorder] in await manager.serve(second, delegate: recorder) }
-        // The first connection's keepalive and the duplicate-connection ping's deadline wait; the ping goes
-        // unanswered.
-        await clock.waitForSleepers(2)
+        // The duplicate-connection ping's deadline waits; the ping goes unanswered.
+        await clock.waitForSleepers(1)
         clock.advance(by: .seconds(10))
         #expect(await waitUntil { firstPeer.closed }, "replaced")
         await second.lost("the worker disconnected")
         await replacing.value
+        await manager.ended(second, delegate: recorder)
         #expect(await recorder.events == [.attached("wk1"), .detached("wk1", 7)])
 
-        serving.cancel()
-        await serving.value
+        await first.lost("replaced")
+        await manager.ended(first, delegate: recorder)
         #expect(await recorder.events == [.attached("wk1"), .detached("wk1", 7)], "reported once")
         #expect(await manager.worker(named: "wk1") == nil)
     }

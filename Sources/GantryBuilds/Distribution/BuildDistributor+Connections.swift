@@ -3,9 +3,14 @@ import GantryStorage
 public import GantryWorkers
 
 extension BuildDistributor: WorkerConnectionDelegate {
-    /// Serves a worker's connection (for the worker port): the manager holds it, this distributor records it.
+    /// Attaches a worker's new connection (for the worker port): the manager holds it, this distributor records it.
     public nonisolated func serve(_ link: WorkerLink) async {
         await workers.serve(link, delegate: self)
+    }
+
+    /// A worker's connection ended (for the worker port).
+    public nonisolated func ended(_ link: WorkerLink) async {
+        await workers.ended(link, delegate: self)
     }
 
     /// Records worker `name` as connected here (registering it when new) and enters it in the registry, where

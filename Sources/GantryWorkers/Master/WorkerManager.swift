@@ -4,6 +4,9 @@ public import Logging
 /// The workers connected to this master: each new link is arbitrated against a live one of the same name,
 /// attached, reported to a ``WorkerConnectionDelegate``, watched with keepalives, and reported again when it goes.
 /// The manager records nothing itself: the delegate does.
+///
+/// An attached link waits on nothing of its own: ``keepWatching()`` sends every link its keepalives, so an idle
+/// connection costs its read and no task more.
 public actor WorkerManager {
     let clock: any Clock<Duration>
     /// How often a worker must answer a keepalive.
@@ -18,6 +21,13 @@ public actor WorkerManager {
     private var attached: [String: AttachedWorker] = [:]
     /// The latest report to the delegate of each name; the next one of that name waits for it.
     private var reports: [String: Task<Void, Never>] = [:]
+    /// The attached links ``keepWatching()`` sends keepalives, each with the slice of the keepalive interval it
+    /// is due in: links attached together are spread over the interval's slices in turn.
+    private var watched: [ObjectIdentifier: (link: WorkerLink, slice: Int)] = [:]
+    /// The slice new links go into.
+    private var nextSlice = 0
+    /// How many slices the keepalive interval is cut into.
+    package static let slices = 8
 
     /// A worker connected here and attached: what builds need to run on it.
     public struct AttachedWorker: Sendable {
@@ -52,8 +62,9 @@ public actor WorkerManager {
         await link.close(reason)
     }
 
-    /// Runs for as long as `link`'s connection lives (the port cancels it when the connection ends), reporting the
-    /// worker's attachment and the connection's end to `delegate`.
+    /// Arbitrates `link` against a connected worker of its name, attaches it and reports it to `delegate`, then
+    /// returns; its keepalives come from ``keepWatching()``. The port cancels this when the connection ends, and
+    /// then calls ``ended(_:delegate:)``.
     public func serve(_ link: WorkerLink, delegate: any WorkerConnectionDelegate) async {
         let name = link.name
         var logger = logger
@@ -83,35 +94,52 @@ public actor WorkerManager {
             // hears of its end unless the newer one attaches in its place.
             attached[name] = AttachedWorker(id: workerID, link: link, info: info)
             logger.info("worker connected", metadata: [LogKey.workerVersion: "\(info.version ?? "?")"])
-            await watch(link, logger: logger)
+            watched[ObjectIdentifier(link)] = (link, nextSlice)
+            nextSlice = (nextSlice + 1) % Self.slices
         } catch {
             logger.warning("worker could not be attached", metadata: [LogKey.error: "\(error)"])
             await link.close("attaching failed")
         }
-        await ended(link, delegate: delegate, logger: logger)
     }
 
-    /// Keepalives until the connection ends or a keepalive goes unanswered.
-    private func watch(_ link: WorkerLink, logger: Logger) async {
-        while (try? await clock.sleep(for: keepalive)) != nil {
-            do {
-                _ = try await answer(link) { try await $0.request("keepalive") }
-            } catch {
-                logger.warning("keepalive unanswered; disconnecting the worker", metadata: [LogKey.error: "\(error)"])
-                await link.close("keepalive unanswered")
-                return
+    /// Sends each attached link a keepalive every `keepalive`, until cancelled. A link that does not answer
+    /// within `answerWithin` is closed; its end then comes through ``ended(_:delegate:)``.
+    public func keepWatching() async {
+        await withDiscardingTaskGroup { group in
+            var slice = 0
+            while (try? await clock.sleep(for: keepalive / Self.slices)) != nil {
+                slice = (slice + 1) % Self.slices
+                for (link, due) in watched.values where due == slice {
+                    group.addTask { await self.keepAlive(link) }
+                }
             }
+            group.cancelAll()
+        }
+    }
+
+    private func keepAlive(_ link: WorkerLink) async {
+        do {
+            _ = try await answer(link) { try await $0.request("keepalive") }
+        } catch {
+            guard watched[ObjectIdentifier(link)] != nil else { return }
+            logger.warning(
+                "keepalive unanswered; disconnecting the worker",
+                metadata: [LogKey.worker: "\(link.name)", LogKey.error: "\(error)"])
+            await link.close("keepalive unanswered")
         }
     }
 
     /// `link`'s connection is over. Unless a newer connection of the worker took the name, the worker is no
     /// longer connected here, and the delegate hears of the end of the connection it last saw attach: this one,
     /// or one this one replaced before failing to attach.
-    private func ended(_ link: WorkerLink, delegate: any WorkerConnectionDelegate, logger: Logger) async {
+    public func ended(_ link: WorkerLink, delegate: any WorkerConnectionDelegate) async {
+        watched[ObjectIdentifier(link)] = nil
         let name = link.name
         guard links[name] === link else { return }
         links[name] = nil
         guard let gone = attached.removeValue(forKey: name) else { return }
+        var logger = logger
+        logger[metadataKey: LogKey.worker] = "\(name)"
         do {
             try await report(name) {
                 try await delegate.workerDetached(name: name, workerID: gone.id, link: gone.link)

@@ -1,49 +1,62 @@
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
-/// A ``LinkTransport`` over one WebSocket connection. Sends are queued in call order and written by the
-/// connection's single writer, so messages never interleave.
-struct WebSocketTransport: LinkTransport {
-    enum Outgoing: Sendable {
-        case message([UInt8])
-        case pong(ByteBuffer)
-        /// A close frame (with no status code, as Buildbot sends), then the end of writing.
-        case close
-        /// A close frame with the status for a peer that broke RFC 6455 or the size limits, then the end of
-        /// writing.
-        case fail(WebSocketErrorCode)
+/// A ``LinkTransport`` over one WebSocket connection. Each frame goes to the channel as it is sent, under a lock,
+/// so frames keep the order of the calls and never interleave; NIO queues what the socket cannot take yet. An
+/// idle connection thus needs no writer task. Once a close frame is written, nothing more is.
+final class WebSocketTransport: LinkTransport {
+    private let channel: any Channel
+    private let state = Mutex(State())
+
+    private struct State {
+        var closing = false
+        /// The newest write: NIO completes writes in order, so once it is done, so is every earlier one.
+        var lastWrite: EventLoopFuture<Void>?
     }
 
-    let queue: AsyncStream<Outgoing>.Continuation
+    init(channel: any Channel) {
+        self.channel = channel
+    }
 
     func send(_ message: [UInt8]) async throws {
-        guard case .enqueued = queue.yield(.message(message)) else { throw ChannelError.ioOnClosedChannel }
+        guard write(.binary, ByteBuffer(bytes: message)) != nil else { throw ChannelError.ioOnClosedChannel }
     }
 
+    /// Closes from this side: a close frame (with no status code, as Buildbot sends), then the connection once
+    /// the frame is out, so that a worker that no longer answers is let go.
     func close() async {
-        queue.yield(.close)
+        let channel = channel
+        write(.connectionClose, ByteBuffer(), closing: true)?.whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// Writes what is queued until a close or the end of the queue.
-    static func write(
-        _ queue: AsyncStream<Outgoing>,
-        to outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
-    ) async throws {
-        for await item in queue {
-            switch item {
-            case .message(let bytes):
-                try await outbound.write(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: bytes)))
-            case .pong(let data):
-                try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: data))
-            case .close:
-                try await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
-                return
-            case .fail(let status):
-                var data = ByteBuffer()
-                data.write(webSocketErrorCode: status)
-                try await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
-                return
-            }
+    /// Answers the peer's ping.
+    func pong(_ data: ByteBuffer) {
+        write(.pong, data)
+    }
+
+    /// The close frame that answers the peer's (`status` nil), or the one with the status for a peer that broke
+    /// RFC 6455 or the size limits. The connection closes once reading ends.
+    func closeFrame(status: WebSocketErrorCode?) {
+        var data = ByteBuffer()
+        if let status { data.write(webSocketErrorCode: status) }
+        write(.connectionClose, data, closing: true)
+    }
+
+    /// Returns once every frame written so far is out (or failed with the connection).
+    func drained() async {
+        let last = state.withLock { $0.lastWrite }
+        _ = try? await last?.get()
+    }
+
+    @discardableResult
+    private func write(_ opcode: WebSocketOpcode, _ data: ByteBuffer, closing: Bool = false) -> EventLoopFuture<Void>? {
+        state.withLock { state in
+            guard !state.closing else { return nil }
+            state.closing = closing
+            let written = channel.writeAndFlush(WebSocketFrame(fin: true, opcode: opcode, data: data))
+            state.lastWrite = written
+            return written
         }
     }
 }

@@ -77,14 +77,18 @@ public struct WorkerPort: Sendable {
         fileprivate let owner: WorkerPort
         fileprivate let server: NIOAsyncChannel<EventLoopFuture<Upgrade>, Never>
 
-        /// Accepts connections until cancelled, running `onLink` for each authenticated one while it lives; the
-        /// link is lost (and `onLink` cancelled) when the connection ends.
-        public func serve(onLink: @escaping @Sendable (WorkerLink) async -> Void) async throws {
+        /// Accepts connections until cancelled, running `onLink` for each authenticated one. `onLink` may return
+        /// while the connection lives on (nothing then waits on an idle connection but its read); when the
+        /// connection ends, the link is lost, `onLink` is cancelled if it still runs, and `onEnd` runs after it.
+        public func serve(
+            onLink: @escaping @Sendable (WorkerLink) async -> Void,
+            onEnd: @escaping @Sendable (WorkerLink) async -> Void = { _ in }
+        ) async throws {
             owner.logger.info("worker port listening", metadata: [LogKey.workerPort: "\(owner.host):\(port)"])
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await upgrade in inbound {
-                        group.addTask { await owner.handle(upgrade, onLink: onLink) }
+                        group.addTask { await owner.handle(upgrade, onLink: onLink, onEnd: onEnd) }
                     }
                 }
             }
@@ -108,16 +112,17 @@ public struct WorkerPort: Sendable {
         }
     }
 
-    /// Binds the port and accepts connections until cancelled (see ``Bound/serve(onLink:)``); for tests, which
+    /// Binds the port and accepts connections until cancelled (see ``Bound/serve(onLink:onEnd:)``); for tests, which
     /// need no work between the two.
     /// - Parameter onBound: Told the port actually bound (useful with port 0).
     package func run(
         onBound: @Sendable (Int) async -> Void = { _ in },
+        onEnd: @escaping @Sendable (WorkerLink) async -> Void = { _ in },
         onLink: @escaping @Sendable (WorkerLink) async -> Void
     ) async throws {
         let bound = try await bind()
         await onBound(bound.port)
-        try await bound.serve(onLink: onLink)
+        try await bound.serve(onLink: onLink, onEnd: onEnd)
     }
 
     /// Why an upgrade was refused; decided when the request head is read, answered once the upgrade is off.
@@ -213,13 +218,16 @@ public struct WorkerPort: Sendable {
         return constantTimeEqual(given, expected ?? given + "\u{0}") && expected != nil ? name : nil
     }
 
-    private func handle(_ upgrade: EventLoopFuture<Upgrade>, onLink: @escaping @Sendable (WorkerLink) async -> Void)
-        async
-    {
+    private func handle(
+        _ upgrade: EventLoopFuture<Upgrade>,
+        onLink: @escaping @Sendable (WorkerLink) async -> Void,
+        onEnd: @escaping @Sendable (WorkerLink) async -> Void
+    ) async {
         do {
             switch try await upgrade.get() {
             case .webSocket(let channel, let name, let address, let frameErrors):
-                try await serve(channel, name: name, address: address, frameErrors: frameErrors, onLink: onLink)
+                try await serve(
+                    channel, name: name, address: address, frameErrors: frameErrors, onLink: onLink, onEnd: onEnd)
             case .refused(let channel, let refusal):
                 try await refuse(channel, refusal)
             case .shed:
@@ -254,33 +262,33 @@ public struct WorkerPort: Sendable {
         }
     }
 
-    /// Runs one authenticated connection: frames in, the link's messages out, `onLink` alongside.
+    /// Runs one authenticated connection: frames in, the link's messages out, `onLink` alongside until it returns
+    /// or the connection ends, then `onEnd`.
     private func serve(
         _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
         name: String,
         address: String,
         frameErrors: FrameErrorRecorder,
-        onLink: @escaping @Sendable (WorkerLink) async -> Void
+        onLink: @escaping @Sendable (WorkerLink) async -> Void,
+        onEnd: @escaping @Sendable (WorkerLink) async -> Void
     ) async throws {
-        try await channel.executeThenClose { inbound, outbound in
-            let (queue, enqueue) = AsyncStream<WebSocketTransport.Outgoing>.makeStream()
-            let link = WorkerLink(name: name, transport: WebSocketTransport(queue: enqueue), logger: logger)
-            await withTaskGroup(of: Void.self) { group in
+        try await channel.executeThenClose { inbound, _ in
+            let transport = WebSocketTransport(channel: channel.channel)
+            let link = WorkerLink(name: name, transport: transport, logger: logger)
+            await withDiscardingTaskGroup { group in
                 group.addTask { await onLink(link) }
-                // A write fails only when the connection is gone, which the read below ends on and reports.
-                async let written: Void = { try? await WebSocketTransport.write(queue, to: outbound) }()
-                let reason = await read(inbound, into: link, replies: enqueue, frameErrors: frameErrors)
+                let reason = await read(inbound, into: link, transport: transport, frameErrors: frameErrors)
                 logger.debug(
                     "worker connection closed",
                     metadata: [
                         LogKey.worker: "\(name)", LogKey.workerAddress: "\(address)", LogKey.reason: "\(reason)",
                     ])
                 await link.lost(reason)
-                // What is queued (a close, a pong) still goes out before the connection is closed.
-                enqueue.finish()
-                await written
                 group.cancelAll()
             }
+            await onEnd(link)
+            // What was written (a close, a pong) still goes out before the connection is closed.
+            await transport.drained()
         }
     }
 
@@ -288,7 +296,7 @@ public struct WorkerPort: Sendable {
     private func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
         into link: WorkerLink,
-        replies: AsyncStream<WebSocketTransport.Outgoing>.Continuation,
+        transport: WebSocketTransport,
         frameErrors: FrameErrorRecorder
     ) async -> String {
         var assembler = MessageAssembler(maxMessageSize: maxMessageSize)
@@ -296,7 +304,7 @@ public struct WorkerPort: Sendable {
             for try await frame in inbound {
                 // RFC 6455 §5.1: a client masks every frame, and a server closes with 1002 on one that is not.
                 guard frame.maskKey != nil else {
-                    replies.yield(.fail(.protocolError))
+                    transport.closeFrame(status: .protocolError)
                     return "an unmasked frame"
                 }
                 switch frame.opcode {
@@ -307,16 +315,16 @@ public struct WorkerPort: Sendable {
                             frame.unmaskedData.readableBytesView, continuation: frame.opcode == .continuation,
                             fin: frame.fin)
                     } catch {
-                        replies.yield(.fail(Self.status(of: error)))
+                        transport.closeFrame(status: Self.status(of: error))
                         return error.description
                     }
                     if let message { try await link.receive(message) }
                 case .text:
                     logger.info("text frame from worker ignored", metadata: [LogKey.worker: "\(link.name)"])
                 case .ping:
-                    replies.yield(.pong(frame.unmaskedData))
+                    transport.pong(frame.unmaskedData)
                 case .connectionClose:
-                    replies.yield(.close)
+                    transport.closeFrame(status: nil)
                     return "the worker closed the connection"
                 default:
                     continue
@@ -324,7 +332,7 @@ public struct WorkerPort: Sendable {
             }
             return frameErrors.error.map(reason) ?? "the worker disconnected"
         } catch let violation as WorkerLinkError {
-            replies.yield(.close)
+            transport.closeFrame(status: nil)
             return violation.description
         } catch let error as NIOWebSocketError {
             // NIO's frame decoder refused the frame; its error handler already sent the close frame.
