@@ -10,7 +10,8 @@ let package = Package(
     name: "Gantry",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "gantry", targets: ["gantry"])
+        .executable(name: "gantry", targets: ["gantry"]),
+        .executable(name: "gantry-worker", targets: ["gantry-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -241,12 +242,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GantryCommandLine",
+            dependencies: [
+                "GantryNativeWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GantryCLI",
             dependencies: [
+                "GantryCommandLine",
                 "GantryConfig",
                 "GantryMaster",
                 "GantryModel",
-                "GantryNativeWorker",
                 "GantryStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -262,6 +273,16 @@ let package = Package(
             name: "gantry",
             dependencies: ["GantryCLI"],
             swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "gantry-worker",
+            dependencies: ["GantryCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings,
+            // The Swift runtime and Foundation's essentials linked in, not mapped whole as shared libraries.
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"]), .linkedLibrary("_FoundationCollections"),
+                .linkedLibrary("_FoundationCShims"),
+            ]
         ),
         .testTarget(
             name: "GantryModelTests",

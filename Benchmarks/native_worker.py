@@ -28,7 +28,8 @@ def pool_worker(directory):
             arguments = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        if b"worker" in arguments and f"/{os.path.basename(directory)}-".encode() in b" ".join(arguments):
+        worker = b"worker" in arguments or arguments[0].endswith(b"/gantry-worker")
+        if worker and f"/{os.path.basename(directory)}-".encode() in b" ".join(arguments):
             return int(pid)
     return None
 

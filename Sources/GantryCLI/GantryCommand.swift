@@ -1,4 +1,5 @@
 public import ArgumentParser
+import GantryCommandLine
 
 /// The `gantry` command: run and administer a Gantry build master.
 public struct GantryCommand: AsyncParsableCommand {

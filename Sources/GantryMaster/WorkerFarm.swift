@@ -149,7 +149,8 @@ struct WorkerFarm: Service, CustomStringConvertible {
         }
     }
 
-    /// The pools' manager: local pool workers are this executable's `gantry worker` in each pool's `basedir`,
+    /// The pools' manager: local pool workers are the `gantry-worker` beside this executable (else its own
+    /// `gantry worker`) in each pool's `basedir`,
     /// else under the temporary directory (never in the configuration directory), connecting to the worker port
     /// on the loopback when it listens on all addresses.
     private static func poolManager(
@@ -158,7 +159,8 @@ struct WorkerFarm: Service, CustomStringConvertible {
     ) -> PoolManager {
         let address = configuration.workerPort.address.host
         let host = ["0.0.0.0", "::", ""].contains(address) ? "127.0.0.1" : address
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let executable = LocalProvisioner.workerExecutable(
+            beside: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
         let (configurationDirectory, secretsDirectory) = (configuration.basedir, configuration.secrets.directory)
         let secrets = SecretStore(
             directory: configuration.secrets.directory, environmentPrefix: configuration.secrets.environmentPrefix)

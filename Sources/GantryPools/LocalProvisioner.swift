@@ -19,7 +19,7 @@ import SystemPackage
 ///
 /// A master taking the pool over has nothing to reap: local workers end with the master that started them.
 public struct LocalProvisioner: WorkerProvisioner {
-    /// The `gantry` executable.
+    /// What the workers run: `gantry-worker`, or `gantry` itself as `gantry worker`.
     public let executable: String
     /// The pool's directory: each worker's is `basedir/NAME`.
     public let basedir: URL
@@ -63,6 +63,15 @@ public struct LocalProvisioner: WorkerProvisioner {
             environment: environment, isolation: Self.isolation(of: pool))
     }
 
+    /// What a master's local pools run: `gantry-worker` where it lies beside `gantry` (it maps a fraction of
+    /// the memory, having neither the master's code nor all of Foundation), else `gantry` itself.
+    public static func workerExecutable(beside gantry: String) -> String {
+        let standalone = URL(fileURLWithPath: gantry).deletingLastPathComponent().appendingPathComponent(
+            "gantry-worker"
+        ).path
+        return FileManager.default.isExecutableFile(atPath: standalone) ? standalone : gantry
+    }
+
     private static func isolation(of pool: PoolSettings) -> PoolSettings.LocalIsolation {
         if case .local(let isolation) = pool.provisioner { isolation } else { .none }
     }
@@ -103,10 +112,12 @@ public struct LocalProvisioner: WorkerProvisioner {
         let passwordFile = directory.appendingPathComponent(".password")
         try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
-        let arguments = [
-            "worker", "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
-            directory.appendingPathComponent("work").path, "--exit-with-parent",
-        ]
+        let subcommand = URL(fileURLWithPath: executable).lastPathComponent == "gantry-worker" ? [] : ["worker"]
+        let arguments =
+            subcommand + [
+                "--master", master, "--name", name, "--password-file", passwordFile.path, "--basedir",
+                directory.appendingPathComponent("work").path, "--exit-with-parent",
+            ]
         let configuration: Configuration
         switch isolation {
         case .none:
@@ -219,7 +230,7 @@ extension LocalProvisionerError: CustomDebugStringConvertible {
     }
 }
 
-/// A `gantry worker` child process, or the `bwrap` running one.
+/// A `gantry-worker` (or `gantry worker`) child process, or the `bwrap` running one.
 final class LocalWorker: ProvisionedWorker {
     let pid = Atomic<pid_t>(0)
     let exited = Atomic<Bool>(false)

@@ -32,7 +32,8 @@ extension ProcessTests {
         /// The `gantry worker` processes started for the master in `directory`: their directories are named after
         /// it.
         private func workers(in directory: URL, named name: String = "") -> [(pid: Int32, line: String)] {
-            ProcessTable.matching(" worker ", "/" + directory.lastPathComponent, name.isEmpty ? "" : "--name \(name) ")
+            ProcessTable.matching(
+                "worker --master ", "/" + directory.lastPathComponent, name.isEmpty ? "" : "--name \(name) ")
         }
 
         /// Removes the directories the pools' workers had outside the configuration's `directory` (the one named
@@ -207,7 +208,7 @@ extension ProcessTests {
                     first.send(SIGTERM)
                     #expect(await first.waitForExit() == 0, "\(first.logText)")
                     #expect(
-                        ProcessTable.matching(" worker ", "--master 127.0.0.1:\(firstPort) ").isEmpty,
+                        ProcessTable.matching("worker --master 127.0.0.1:\(firstPort) ").isEmpty,
                         "no worker of the first master remains")
                     let secondID = try await db.masters.findMasterId("h2")
                     let done = try await waitUntil(limit: .seconds(90)) {

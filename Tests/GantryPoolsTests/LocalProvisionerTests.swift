@@ -54,6 +54,37 @@ struct LocalProvisionerTests {
         }
     }
 
+    @Test("workers run as gantry-worker where it lies beside gantry, else as gantry worker")
+    func workerExecutable() async throws {
+        try await withScript { directory, _ in
+            let arguments = directory.appendingPathComponent("arguments.txt")
+            for name in ["gantry", "gantry-worker"] {
+                let line =
+                    "echo \"$0 $*\" > '\(arguments.path).part' && mv '\(arguments.path).part' '\(arguments.path)'"
+                try "#!/bin/sh\n\(line)\nexec sleep 30\n".write(
+                    to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            }
+            let gantry = directory.appendingPathComponent("gantry").path
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: gantry)
+            #expect(LocalProvisioner.workerExecutable(beside: gantry) == gantry, "not executable: not used")
+            let standalone = directory.appendingPathComponent("gantry-worker").path
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: standalone)
+            #expect(LocalProvisioner.workerExecutable(beside: gantry) == standalone)
+            for (executable, command) in [(gantry, "\(gantry) worker"), (standalone, standalone)] {
+                try? FileManager.default.removeItem(at: arguments)
+                let provisioner = LocalProvisioner(
+                    executable: executable, basedir: directory.appendingPathComponent("pool"),
+                    environment: environment)
+                let worker = try await provisioner.start(
+                    InstanceRequest(name: "p-1", password: "pw", master: "127.0.0.1:9989"))
+                #expect(await waitUntil { FileManager.default.fileExists(atPath: arguments.path) })
+                await worker.stop()
+                let line = try String(contentsOf: arguments, encoding: .utf8)
+                #expect(line.hasPrefix(command + " --master 127.0.0.1:9989 --name p-1 "), "\(line)")
+            }
+        }
+    }
+
     @Test("by default a pool's workers live outside the configuration directory, in one only the user may enter")
     func defaultBasedir() async throws {
         try await withScript { directory, script in

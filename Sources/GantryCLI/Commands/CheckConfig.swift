@@ -1,4 +1,5 @@
 import ArgumentParser
+import GantryCommandLine
 import GantryConfig
 
 extension GantryCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryCommandLine
 import GantryConfig
 
 extension GantryCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import GantryCommandLine
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GantryCommandLine
 import GantryModel
 import GantryStorage
 import Logging
@@ -38,10 +39,4 @@ struct DatabaseOptions: ParsableArguments {
             throw CommandFailure(DatabaseFailure.reason(error))
         }
     }
-}
-
-/// A failure reported to the user as one line, with a non-zero exit.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

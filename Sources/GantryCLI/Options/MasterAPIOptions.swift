@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryCommandLine
 import GantryModel
 
 #if canImport(FoundationNetworking)

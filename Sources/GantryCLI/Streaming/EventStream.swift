@@ -1,4 +1,5 @@
 import Foundation
+import GantryCommandLine
 import GantryModel
 
 #if canImport(FoundationNetworking)

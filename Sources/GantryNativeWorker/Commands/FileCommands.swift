@@ -1,5 +1,11 @@
-import Foundation
 import GantryWire
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -19,7 +25,7 @@ extension Commands {
             try body()
             await context.exit(0)
         } catch {
-            await context.exit(1, stderr: "\(error.localizedDescription)\n")
+            await context.exit(1, stderr: "\(FileSystemFailure.describe(error))\n")
         }
     }
 
@@ -97,7 +103,7 @@ extension Commands {
             await context.updates.add("files", .array(names.sorted().map(MessagePackValue.string)))
             await context.exit(0)
         } catch {
-            await context.exit(1, stderr: "\(error.localizedDescription)\n")
+            await context.exit(1, stderr: "\(FileSystemFailure.describe(error))\n")
         }
         return nil
     }

@@ -1,4 +1,9 @@
-import Foundation
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Cuts one stream's text into whole lines as buildbot-worker does: every match of the master's `newline_re`
 /// becomes a newline, a line longer than `max_line_length` (in Unicode scalars, newline included) is split,
@@ -13,7 +18,7 @@ struct LineSplitter {
 
     private let pattern: String
     private let maxLength: Int
-    private var regex: NSRegularExpression?
+    private var regex: Regex<AnyRegexOutput>?
     private var compiled = false
     /// The unfinished line (no newline, fewer than `maxLength` scalars), its length and when it began.
     private var partial = ""
@@ -72,12 +77,16 @@ struct LineSplitter {
         }
         if !compiled {
             compiled = true
-            // Python's `.` is anything but `\n`, ICU's excludes `\r` too; in Buildbot's pattern `\r\n` is
-            // tried first, so with this option `\r(?=.)` means what it means in Python.
-            regex = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators])
+            regex = Self.compile(pattern)
         }
         guard let regex else { return text }
-        return regex.stringByReplacingMatches(
-            in: text, options: [], range: NSRange(location: 0, length: text.utf16.count), withTemplate: "\n")
+        return text.replacing(regex, with: "\n")
+    }
+
+    /// `pattern` as Python's `re` reads it: over Unicode scalars (`\r\n` is two, not one character), and with
+    /// `.` matching `\r`. Python's `.` is anything but `\n`; letting it match `\n` too is the same in
+    /// Buildbot's pattern, where `\r\n` is tried before `\r(?=.)`. Nil for a pattern that does not compile.
+    static func compile(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        (try? Regex(pattern))?.matchingSemantics(.unicodeScalar).dotMatchesNewlines()
     }
 }

@@ -1,7 +1,13 @@
-import Foundation
 import GantryWire
 import Subprocess
 import SystemPackage
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc

@@ -1,39 +1,44 @@
-import Foundation
+import SystemPackage
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Writes a directory as a POSIX tar (ustar, with PAX records for names over 100 bytes), as a buildbot-worker
 /// sends one for `upload_directory`: names relative to the directory, directories with a trailing `/`.
 /// Only directories and regular files are written; other entries (links, devices) are left out.
 enum TarWriter {
-    static func write(directory: URL, to output: FileHandle) throws {
+    static func write(directory: URL, to output: FileDescriptor) throws {
         let root = directory.standardizedFileURL.path
-        // The enumerator of a missing directory is merely empty: that must fail, as it does for buildbot-worker.
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue,
-            let walker = FileManager.default.enumerator(atPath: root)
-        else { throw CocoaError(.fileReadNoSuchFile) }
-        var names: [String] = []
-        while let name = walker.nextObject() as? String { names.append(name) }
-        for name in names.sorted() {
+        // A missing directory must fail, as it does for buildbot-worker.
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory else {
+            throw CocoaError(.fileReadNoSuchFile)
+        }
+        for name in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
             let path = root + "/" + name
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             let mode = (attributes[.posixPermissions] as? Int) ?? 0o644
             let modified = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
             switch attributes[.type] as? FileAttributeType {
             case .typeDirectory?:
-                try output.write(contentsOf: header(name + "/", mode: mode, size: 0, modified: modified, type: "5"))
+                try output.writeAll(header(name + "/", mode: mode, size: 0, modified: modified, type: "5"))
             case .typeRegular?:
-                guard let input = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
+                guard let input = FileDescriptor.reading(path) else { throw CocoaError(.fileReadNoPermission) }
                 defer { try? input.close() }
-                let size = try Int(input.seekToEnd())
-                try input.seek(toOffset: 0)
-                try output.write(contentsOf: header(name, mode: mode, size: size, modified: modified, type: "0"))
+                let size = Int(try input.seek(offset: 0, from: .end))
+                try input.seek(offset: 0, from: .start)
+                try output.writeAll(header(name, mode: mode, size: size, modified: modified, type: "0"))
                 try copy(input, size: size, to: output)
-                try output.write(contentsOf: padding(size))
+                try output.writeAll(padding(size))
             default:
                 continue
             }
         }
-        try output.write(contentsOf: Data(count: 1024))
+        try output.writeAll(Data(count: 1024))
     }
 
     /// How much of a file is read at a time: a file of any size is copied in constant memory.
@@ -41,17 +46,17 @@ enum TarWriter {
 
     /// Copies exactly `size` bytes of `input` (the size its header announced), block by block: a file that
     /// shrank meanwhile is padded with zeros, one that grew is cut, so the archive stays readable.
-    private static func copy(_ input: FileHandle, size: Int, to output: FileHandle) throws {
+    private static func copy(_ input: FileDescriptor, size: Int, to output: FileDescriptor) throws {
         var remaining = size
         while remaining > 0 {
-            let block = try input.read(upToCount: min(blockSize, remaining)) ?? Data()
+            let block = try input.read(upTo: min(blockSize, remaining))
             guard !block.isEmpty else { break }
-            try output.write(contentsOf: block)
+            try output.writeAll(block)
             remaining -= block.count
         }
         while remaining > 0 {
             let zeros = min(blockSize, remaining)
-            try output.write(contentsOf: Data(count: zeros))
+            try output.writeAll(Data(count: zeros))
             remaining -= zeros
         }
     }

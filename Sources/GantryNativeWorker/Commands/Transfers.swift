@@ -1,5 +1,12 @@
-import Foundation
 import GantryWire
+import SystemPackage
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -41,14 +48,11 @@ extension Commands {
         let archive = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-upload-\(UUID()).tar")
         defer { try? FileManager.default.removeItem(at: archive) }
         do {
-            guard FileManager.default.createFile(atPath: archive.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            let output = try FileHandle(forWritingTo: archive)
-            try TarWriter.write(directory: URL(fileURLWithPath: path), to: output)
-            try output.close()
+            guard let output = FileDescriptor.writing(archive.path) else { throw CocoaError(.fileWriteUnknown) }
+            try output.closeAfter { try TarWriter.write(directory: URL(fileURLWithPath: path), to: output) }
         } catch {
-            await context.exit(1, stderr: "Cannot read directory '\(path)' for upload: \(error.localizedDescription)\n")
+            await context.exit(
+                1, stderr: "Cannot read directory '\(path)' for upload: \(FileSystemFailure.describe(error))\n")
             return nil
         }
         do {
@@ -66,7 +70,7 @@ extension Commands {
 
     /// Sends the file at `path` with `op` in `blocksize` chunks up to `maxsize`; the rc and any problem text.
     private static func send(_ path: String, context: CommandContext, op: String) async throws -> (Int, String?) {
-        guard let input = FileHandle(forReadingAtPath: path) else {
+        guard let input = FileDescriptor.reading(path) else {
             return (1, "Cannot open file '\(path)' for upload\n")
         }
         defer { try? input.close() }
@@ -74,13 +78,13 @@ extension Commands {
         var remaining = context.args["maxsize"]?.intValue
         while remaining.map({ $0 > 0 }) ?? true {
             if let why = context.running.interruption { return (1, "\(why)\n") }
-            let chunk = try input.read(upToCount: min(blocksize, remaining ?? blocksize)) ?? Data()
+            let chunk = try input.read(upTo: min(blocksize, remaining ?? blocksize))
             guard !chunk.isEmpty else { return (0, nil) }
             remaining = remaining.map { $0 - chunk.count }
             _ = try await context.session.request(
-                op, [.init("command_id", .string(context.id)), .init("args", .binary([UInt8](chunk)))])
+                op, [.init("command_id", .string(context.id)), .init("args", .binary(chunk))])
         }
-        let more = try input.read(upToCount: 1) ?? Data()
+        let more = try input.read(upTo: 1)
         return more.isEmpty ? (0, nil) : (1, "Maximum filesize reached, truncating file '\(path)'\n")
     }
 
@@ -97,13 +101,12 @@ extension Commands {
             // A directory that cannot be made fails the file's creation below, which is reported.
             try? FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                let output = FileHandle(forWritingAtPath: path)
-            else {
+            guard let output = FileDescriptor.writing(path) else {
                 _ = try await context.session.request("update_read_file_close", [commandID])
                 await context.exit(1, stderr: "Cannot open file '\(path)' for download\n")
                 return nil
             }
+            defer { try? output.close() }
             var truncated = false
             while true {
                 if remaining == 0 {
@@ -114,10 +117,9 @@ extension Commands {
                 let answer = try await context.session.request(
                     "update_read_file", [commandID, .init("length", .int(Int64(length)))])
                 guard case .binary(let bytes) = answer, !bytes.isEmpty else { break }
-                try output.write(contentsOf: bytes)
+                try output.writeAll(bytes)
                 remaining = remaining.map { $0 - bytes.count }
             }
-            try output.close()
             _ = try await context.session.request("update_read_file_close", [commandID])
             if let mode = context.args["mode"]?.intValue { chmod(path, mode_t(mode)) }
             await context.exit(

@@ -1,5 +1,11 @@
-import Foundation
 import GantryWire
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A command's updates on their way to the master, sent together as Buildbot's worker sends them: when
 /// the buffer timeout has passed since the first waiting one, when the buffer size is reached, and when the

@@ -1,8 +1,14 @@
-import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The worker's WebSocket connection to a master's worker port, authenticated with HTTP Basic credentials on
 /// the upgrade as a buildbot-worker does; over TLS when the worker has ``WorkerTLS``.

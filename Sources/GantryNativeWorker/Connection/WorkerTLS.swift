@@ -1,6 +1,12 @@
-import Foundation
 import NIOCore
 import NIOSSL
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// TLS to a master's worker port (`gantry worker --tls`), as buildbot-worker's `--use-tls` speaks it: the master's
 /// certificate must come from a trusted CA and name the host connected to; the worker presents a certificate of

@@ -1,5 +1,11 @@
-import Foundation
 import GantryWire
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How commands buffer and cut their output (`set_worker_settings`; Buildbot's defaults until a master sends
 /// its own). Each value is kept in a range where it can neither trap nor stall the worker; a command keeps
@@ -21,7 +27,7 @@ struct OutputSettings: Sendable {
         var settings = self
         var ignored: [String] = []
         if let pattern = args?["newline_re"]?.stringValue {
-            if (try? NSRegularExpression(pattern: pattern)) != nil {
+            if LineSplitter.compile(pattern) != nil {
                 settings.newlinePattern = pattern
             } else {
                 ignored.append("newline_re")

@@ -1,5 +1,11 @@
-import Foundation
 import GantryWire
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What the worker says about itself (`get_worker_info`), as the SPEC lists it: one key per file in
 /// `BASEDIR/info` (`admin`, `host`, `access_uri`...), `os_*` from `/etc/os-release`, `environ`, `system`,
@@ -27,9 +33,10 @@ struct WorkerEnvironment: Sendable {
         let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
         for line in release.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex else { continue }
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let value = line[line.index(after: equals)...].drop { $0 == "\"" }.reversed().drop { $0 == "\"" }
+                .reversed()
             guard !value.isEmpty else { continue }
-            entries.append(.init(.string("os_" + line[..<equals].lowercased()), .string(value)))
+            entries.append(.init(.string("os_" + line[..<equals].lowercased()), .string(String(value))))
         }
         let environ = environment.filter { WorkerEnviron.shows($0.key, hiding: hidden) }.sorted { $0.key < $1.key }
         entries += [

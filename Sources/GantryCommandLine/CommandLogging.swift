@@ -1,13 +1,19 @@
-import Foundation
-import Logging
+public import Logging
+
+// Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Logging to standard error: for one-shot commands warnings and up, for the master and the worker `info` and
 /// up, unless `GANTRY_LOG_LEVEL` says otherwise.
-enum CommandLogging {
-    static let logger = make("gantry", level: .warning)
+public enum CommandLogging {
+    public static let logger = make("gantry", level: .warning)
 
     /// A long-running process's logger.
-    static func service(_ label: String) -> Logger {
+    public static func service(_ label: String) -> Logger {
         make(label, level: .info)
     }
 
