@@ -1,11 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import GantryCommandLine
 import GantryModel
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
 
 /// `--master URL`: the HTTP API of a running master, for commands that ask it to act.
 struct MasterAPIOptions: ParsableArguments {
@@ -23,6 +21,10 @@ struct MasterAPIOptions: ParsableArguments {
     func credentials() throws -> APICredentials? {
         try APICredentials.find(file: tokenFile)
     }
+
+    /// How long a request may take, and how large an answer may be.
+    static let timeout = TimeAmount.seconds(60)
+    static let largestAnswer = 64 << 20
 
     /// GETs `path`; the answer, or the master's error as the failure.
     func get(_ path: String) async throws -> JSONValue {
@@ -43,29 +45,31 @@ struct MasterAPIOptions: ParsableArguments {
         guard let url = URL(string: master.trimmingCharacters(in: ["/"]) + path),
             url.scheme == "http" || url.scheme == "https"
         else { throw CommandFailure("--master must be an http(s) URL, not '\(master)'") }
-        var request = URLRequest(url: url)
+        var request = HTTPClientRequest(url: url.absoluteString)
         let sent = try credentials()
         if let sent {
-            request.setValue(sent.authorization, forHTTPHeaderField: "Authorization")
+            request.headers.add(name: "Authorization", value: sent.authorization)
             if url.scheme == "http", let host = url.host, !AddressRange.isLoopback(host) {
                 FileHandle.standardError.write(
                     Data("warning: the token goes to \(host) unencrypted; serve the API over TLS (https://)\n".utf8))
             }
         }
         if let body {
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.jsonText.utf8)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.jsonText))
         }
-        let (data, response): (Data, URLResponse)
+        let status: Int
+        let data: ByteBuffer
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            let response = try await HTTPClient.shared.execute(request, timeout: Self.timeout)
+            status = Int(response.status.code)
+            data = try await response.body.collect(upTo: Self.largestAnswer)
         } catch {
-            throw CommandFailure("cannot reach \(url): \(error.localizedDescription)")
+            throw CommandFailure("cannot reach \(url): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let answer = try? JSONDecoder().decode(JSONValue.self, from: data)
-        let text = String(decoding: data, as: UTF8.self)
+        let answer = try? JSONDecoder().decode(JSONValue.self, from: Data(data.readableBytesView))
+        let text = String(buffer: data)
         let message = answer?["error"]?.string ?? answer?["error"]?["message"]?.string ?? text
         if let refusal = APICredentials.refusal(status: status, message: message, sent: sent) { throw refusal }
         return (status, answer, text)

@@ -1,10 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import GantryCommandLine
 import GantryModel
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Follows a master's event stream (`GET /api/v2/events`), reconnecting with `Last-Event-ID` when the connection
 /// drops, as a browser's `EventSource` does: the master may have restarted, or its database connection failed.
@@ -67,27 +64,25 @@ struct EventStream {
         failures: inout Int,
         _ update: ([ServerSentEvent]) async throws -> Bool
     ) async throws -> Bool {
-        var request = URLRequest(url: url)
-        request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-        if let sent { request.setValue(sent.authorization, forHTTPHeaderField: "Authorization") }
-        if !lastEventID.isEmpty { request.setValue(lastEventID, forHTTPHeaderField: "Last-Event-ID") }
-        // Long enough never to end a healthy stream (on Linux it bounds the whole transfer); silence is watched below.
-        request.timeoutInterval = 24 * 3600
-        let connection = EventStreamConnection(request)
-        defer { connection.close() }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        if let sent { request.headers.add(name: "Authorization", value: sent.authorization) }
+        if !lastEventID.isEmpty { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        let connection = EventStreamConnection()
+        return try await withThrowingTaskGroup(of: Void.self) { [request] group in
+            group.addTask { await connection.read(request) }
             group.addTask {
                 while connection.silence < Self.maxSilence {
                     try await Task.sleep(for: .seconds(5))
                 }
-                connection.close(failing: CommandFailure("the master sent nothing for \(Self.maxSilence)"))
+                connection.fail(CommandFailure("the master sent nothing for \(Self.maxSilence)"))
             }
             defer { group.cancelAll() }
             var parser = ServerSentEventParser(lastEventID: lastEventID)
             var connected = false
             var lastUpdate = ContinuousClock.now
             for try await chunk in connection.chunks {
-                let events = try parser.parse(chunk)
+                let events = try parser.parse(chunk.readableBytesView)
                 lastEventID = parser.lastEventID
                 if let milliseconds = parser.retry {
                     let asked = Duration.milliseconds(milliseconds)

@@ -1,38 +1,21 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Synchronization
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// One connection to a master's event stream: the answer's body in the pieces it arrives in.
-///
-/// It reads through URLSession's data delegate, which hands a body over as it arrives on every platform
-/// (`bytes(for:)` is missing from swift-corelibs-foundation). On Linux a request's timeout bounds the whole transfer,
-/// not a silence, so the stream's silence is watched here instead: ``silence`` says how long nothing came.
-final class EventStreamConnection: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    // @unchecked: every stored property is immutable and Sendable or guarded by a Mutex; the checker cannot see it
-    // only because NSObject, the superclass URLSession's delegates need, is not marked Sendable on every platform.
-
+/// One connection to a master's event stream: the answer's body in the pieces it arrives in. ``read(_:)`` runs the
+/// request and feeds ``chunks``; ``silence`` says how long nothing came, so that a dead stream can be ended.
+final class EventStreamConnection: Sendable {
     /// The body's pieces; it ends when the master ends the stream, and fails with the transfer's error, or with
     /// ``EventStreamRefusal`` when the master answered other than 200.
-    let chunks: AsyncThrowingStream<Data, any Error>
-    private let continuation: AsyncThrowingStream<Data, any Error>.Continuation
-    private let session = Mutex<URLSession?>(nil)
+    let chunks: AsyncThrowingStream<ByteBuffer, any Error>
+    private let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
     private let lastReceived = Mutex(ContinuousClock.now)
-    /// The body of an answer other than 200, kept (up to `maxRefusal` bytes) to say why.
-    private let refusal = Mutex(Data())
+    /// How much of an answer other than 200 is read to say why.
     private static let maxRefusal = 64 * 1024
 
-    /// Opens `request`.
-    init(_ request: URLRequest) {
-        let (chunks, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
-        self.chunks = chunks
-        self.continuation = continuation
-        super.init()
-        let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
-        self.session.withLock { $0 = session }
-        session.dataTask(with: request).resume()
+    init() {
+        (chunks, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
     }
 
     /// How long the connection has been silent.
@@ -40,33 +23,34 @@ final class EventStreamConnection: NSObject, URLSessionDataDelegate, @unchecked 
         ContinuousClock.now - lastReceived.withLock { $0 }
     }
 
-    /// Ends the connection; ``chunks`` fails with `error` (or just ends when there is none).
-    func close(failing error: (any Error)? = nil) {
-        if let error { continuation.finish(throwing: error) } else { continuation.finish() }
-        session.withLock { session in
-            session?.invalidateAndCancel()
-            session = nil
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lastReceived.withLock { $0 = .now }
-        guard (dataTask.response as? HTTPURLResponse)?.statusCode == 200 else {
-            refusal.withLock { body in body.append(data.prefix(max(Self.maxRefusal - body.count, 0))) }
-            return
-        }
-        continuation.yield(data)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        if let error {
-            continuation.finish(throwing: error)
-        } else if let status = (task.response as? HTTPURLResponse)?.statusCode, status != 200 {
-            let body = refusal.withLock { $0 }
-            continuation.finish(throwing: EventStreamRefusal(status: status, body: body))
-        } else {
+    /// Sends `request` and feeds the answer's body to ``chunks`` until it ends or this task is cancelled.
+    func read(_ request: HTTPClientRequest) async {
+        do {
+            // No deadline: a healthy stream never ends; its silence is watched instead.
+            let response = try await HTTPClient.shared.execute(request, deadline: .distantFuture)
+            guard response.status == .ok else {
+                var body = ByteBuffer()
+                for try await var piece in response.body {
+                    body.writeBuffer(&piece)
+                    if body.readableBytes >= Self.maxRefusal { break }
+                }
+                continuation.finish(
+                    throwing: EventStreamRefusal(status: Int(response.status.code), body: Data(body.readableBytesView)))
+                return
+            }
+            for try await piece in response.body {
+                lastReceived.withLock { $0 = .now }
+                continuation.yield(piece)
+            }
             continuation.finish()
+        } catch {
+            continuation.finish(throwing: error)
         }
+    }
+
+    /// Ends ``chunks`` with `error`.
+    func fail(_ error: any Error) {
+        continuation.finish(throwing: error)
     }
 }
 
