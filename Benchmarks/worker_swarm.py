@@ -28,7 +28,8 @@ successful, a dropped connection, a refused message). --smoke: 20 workers, 20 bu
 Needs Python 3.11+ with the PyPI packages `websockets` (14 or later) and `msgpack` (the buildbot-worker venv
 plus `pip install websockets` will do), and a built gantry (the release build if there is one).
 """
-import argparse, asyncio, base64, collections, concurrent.futures, io, itertools, json, math, os, random, re
+import argparse, asyncio, base64, collections, concurrent.futures, io, itertools, json, math, multiprocessing, os
+import random, re
 import resource, shlex, shutil, statistics, subprocess, sys, tarfile, tempfile, time, urllib.parse
 
 try:
@@ -102,9 +103,16 @@ class Swarm:
         self.urls, self.gate = urls, asyncio.Semaphore(concurrency)  # the gate bounds handshakes in flight
         self.counts, self.stopping, self.tasks, self.tar = collections.Counter(), False, [], empty_directory_tar()
 
-    def start(self, names):
-        self.tasks = [asyncio.create_task(self.worker(name, self.urls[k % len(self.urls)]))
+    def start(self, names, first=0):
+        """Starts `names`, the workers numbered from `first` on."""
+        self.tasks = [asyncio.create_task(self.worker(name, self.urls[(first + k) % len(self.urls)]))
                       for k, name in enumerate(names)]
+
+    def cpu_seconds(self):
+        return own_cpu()
+
+    def rss_kib(self):
+        return rss_kib(os.getpid())
 
     async def stop(self):
         self.stopping = True
@@ -244,6 +252,49 @@ class Swarm:
         return False
 
 
+def serve_slice(names, first, urls, concurrency, pipe):
+    """One process of a --processes swarm: a Swarm of `names` (numbered from `first`) until the parent sends
+    anything on `pipe`, then its counts back."""
+    async def run():
+        swarm = Swarm(urls, concurrency)
+        swarm.start(names, first)
+        await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+        await swarm.stop()
+        pipe.send(dict(swarm.counts))
+    asyncio.run(run())
+
+
+class SwarmProcesses:
+    """A swarm spread over processes, each holding a slice of the workers: one process may hold no more sockets
+    than its descriptor limit. The same interface as Swarm."""
+
+    def __init__(self, urls, concurrency, processes):
+        self.urls, self.concurrency, self.count = urls, concurrency, processes
+        self.counts, self.children = collections.Counter(), []
+
+    def start(self, names):
+        context, size = multiprocessing.get_context("spawn"), math.ceil(len(names) / self.count)
+        for first in range(0, len(names), size):
+            ours, theirs = context.Pipe()
+            child = context.Process(target=serve_slice, args=(
+                names[first:first + size], first, self.urls, max(1, self.concurrency // self.count), theirs))
+            child.start()
+            self.children.append((child, ours))
+
+    async def stop(self):
+        for _, pipe in self.children:
+            pipe.send("stop")
+        for child, pipe in self.children:
+            self.counts.update(await asyncio.to_thread(pipe.recv))
+            child.join()
+
+    def cpu_seconds(self):
+        return sum(cpu_seconds(child.pid) for child, _ in self.children)
+
+    def rss_kib(self):
+        return sum(rss_kib(child.pid) for child, _ in self.children)
+
+
 def master_config(workers, keepalive=None):
     names = [f"sw{i:05d}" for i in range(1, workers + 1)]
     return names, "".join([
@@ -322,7 +373,8 @@ async def measure(args, masters, base, names, urls, result, failures):
     await asyncio.sleep(settle)
     for tag, master in zip(tags, masters):
         result[f"rss_idle_mib{tag}"] = rss_kib(master.pid) / 1024
-    swarm = Swarm(urls, args.connect_concurrency)
+    swarm = (Swarm(urls, args.connect_concurrency) if args.processes == 1
+             else SwarmProcesses(urls, args.connect_concurrency, args.processes))
     try:
         start = time.monotonic()
         swarm.start(names)
@@ -335,7 +387,7 @@ async def measure(args, masters, base, names, urls, result, failures):
             result[f"rss_attached_mib{tag}"] = rss_kib(master.pid) / 1024
             added = result[f"rss_attached_mib{tag}"] - result[f"rss_idle_mib{tag}"]
             result[f"kib_per_worker{tag}"] = added * 1024 / len(names[k::count])
-        result["swarm_rss_mib"] = rss_kib(os.getpid()) / 1024
+        result["swarm_rss_mib"] = swarm.rss_kib() / 1024
 
         cpu = cpu_all()
         await asyncio.sleep(args.idle_seconds)
@@ -343,7 +395,7 @@ async def measure(args, masters, base, names, urls, result, failures):
 
         succeeded = "/api/v2/builds?complete=true&results=0&limit=1"
         before = (await asyncio.to_thread(api, base, succeeded))["meta"]["total"]
-        cpu, own, start = cpu_all(), own_cpu(), time.monotonic()
+        cpu, own, start = cpu_all(), swarm.cpu_seconds(), time.monotonic()
 
         def force(_):
             try:
@@ -363,7 +415,7 @@ async def measure(args, masters, base, names, urls, result, failures):
         elapsed = time.monotonic() - start
         result["builds_per_s"] = args.builds / elapsed
         result["cpu_ms_per_build"] = (cpu_all() - cpu) / args.builds * 1000
-        result["swarm_cpu_ms_per_build"] = (own_cpu() - own) / args.builds * 1000
+        result["swarm_cpu_ms_per_build"] = (swarm.cpu_seconds() - own) / args.builds * 1000
         done = (await asyncio.to_thread(api, base, succeeded))["meta"]["total"] - before
         if done != args.builds:
             failures.append(f"{done} of {args.builds} builds succeeded")
@@ -404,6 +456,7 @@ def main():
     parser.add_argument("--masters", type=int, default=1, help="masters on the one database (more needs PostgreSQL)")
     parser.add_argument("--keepalive", help="the master's workerPort.keepalive, e.g. 10s (default: its own)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds each phase may take")
+    parser.add_argument("--processes", type=int, default=1, help="swarm processes the workers are spread over")
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run for CI")
     args = parser.parse_args()
     postgres = (args.database or "").startswith(("postgres://", "postgresql://"))
@@ -414,8 +467,12 @@ def main():
     # A socket per worker here and in the master, which inherits the limit.
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard != resource.RLIM_INFINITY and hard < args.workers + 200:
-        sys.exit(f"{args.workers} workers need more file descriptors than the hard limit, {hard}")
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    # Each swarm process holds its slice of the workers, each master its share of them.
+    most = math.ceil(args.workers / min(args.processes, args.masters))
+    if hard != resource.RLIM_INFINITY and hard < most + 200:
+        sys.exit(f"{most} workers in one process need more file descriptors than the hard limit, {hard}")
 
     directory = tempfile.mkdtemp(prefix="gantry-swarm-")
     names, config = master_config(args.workers, args.keepalive)
