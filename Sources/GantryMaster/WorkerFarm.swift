@@ -161,6 +161,9 @@ struct WorkerFarm: Service, CustomStringConvertible {
         let host = ["0.0.0.0", "::", ""].contains(address) ? "127.0.0.1" : address
         let executable = LocalProvisioner.workerExecutable(
             beside: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+        if !configuration.pools.isEmpty {
+            logger.info("local pools run their workers with \(executable)")
+        }
         let (configurationDirectory, secretsDirectory) = (configuration.basedir, configuration.secrets.directory)
         let secrets = SecretStore(
             directory: configuration.secrets.directory, environmentPrefix: configuration.secrets.environmentPrefix)

@@ -85,19 +85,21 @@ struct WorkerManagerTests {
         // The second worker's slice comes first; it answers, and only the keepalives' sleep is left.
         await clock.waitForSleepers(1)
         clock.advance(by: slice)
-        await clock.waitForSleepers(2)
-        #expect(keepalives(peers[1]).count == 1)
+        #expect(await waitUntil { keepalives(peers[1]).count == 1 })
         #expect(keepalives(peers[0]).isEmpty)
-        try await links[1].deliver(.response(WireResponse(seq: keepalives(peers[1])[0].seq)))
+        let sent = try #require(keepalives(peers[1]).first)
+        // Its answer's deadline and the next slice wait.
+        await clock.waitForSleepers(2)
+        try await links[1].deliver(.response(WireResponse(seq: sent.seq)))
         #expect(await waitUntil { clock.sleeperCount == 1 })
         // The first worker's slice is the last of the interval; it does not answer.
         for _ in 2...WorkerManager.slices {
             await clock.waitForSleepers(1)
             clock.advance(by: slice)
         }
-        await clock.waitForSleepers(2)
-        #expect(keepalives(peers[0]).count == 1)
+        #expect(await waitUntil { keepalives(peers[0]).count == 1 })
         #expect(keepalives(peers[1]).count == 1, "one keepalive an interval")
+        await clock.waitForSleepers(2)
         clock.advance(by: .seconds(10))
         #expect(await waitUntil { peers[0].closed }, "unanswered for ten seconds")
         #expect(await waitUntil { keepalives(peers[1]).count == 2 }, "the next interval")

@@ -8,15 +8,23 @@ extension FileDescriptor {
         }
     }
 
-    /// The file at `path` opened for reading, nil when it cannot be.
-    static func reading(_ path: String) -> FileDescriptor? {
-        try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+    /// The file at `path` opened for reading.
+    static func reading(_ path: String) throws(FileSystemFailure) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw FileSystemFailure(code: ((error as? Errno) ?? .ioError).rawValue, path: path)
+        }
     }
 
-    /// The file at `path` created (as the umask allows) or emptied, and opened for writing; nil when it cannot be.
-    static func writing(_ path: String) -> FileDescriptor? {
-        try? FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
-            permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
+    /// The file at `path` created (as the umask allows) or emptied, and opened for writing.
+    static func writing(_ path: String) throws(FileSystemFailure) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
+        } catch {
+            throw FileSystemFailure(code: ((error as? Errno) ?? .ioError).rawValue, path: path)
+        }
     }
 }

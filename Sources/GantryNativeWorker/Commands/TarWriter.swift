@@ -1,5 +1,9 @@
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -15,9 +19,10 @@ enum TarWriter {
         let root = directory.standardizedFileURL.path
         // A missing directory must fail, as it does for buildbot-worker.
         var isDirectory = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory else {
-            throw CocoaError(.fileReadNoSuchFile)
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw FileSystemFailure(code: ENOENT, path: root)
         }
+        guard isDirectory else { throw FileSystemFailure(code: ENOTDIR, path: root) }
         for name in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
             let path = root + "/" + name
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -27,7 +32,7 @@ enum TarWriter {
             case .typeDirectory?:
                 try output.writeAll(header(name + "/", mode: mode, size: 0, modified: modified, type: "5"))
             case .typeRegular?:
-                guard let input = FileDescriptor.reading(path) else { throw CocoaError(.fileReadNoPermission) }
+                let input = try FileDescriptor.reading(path)
                 defer { try? input.close() }
                 let size = Int(try input.seek(offset: 0, from: .end))
                 try input.seek(offset: 0, from: .start)

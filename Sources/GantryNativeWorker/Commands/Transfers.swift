@@ -48,7 +48,7 @@ extension Commands {
         let archive = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-upload-\(UUID()).tar")
         defer { try? FileManager.default.removeItem(at: archive) }
         do {
-            guard let output = FileDescriptor.writing(archive.path) else { throw CocoaError(.fileWriteUnknown) }
+            let output = try FileDescriptor.writing(archive.path)
             try output.closeAfter { try TarWriter.write(directory: URL(fileURLWithPath: path), to: output) }
         } catch {
             await context.exit(
@@ -70,7 +70,7 @@ extension Commands {
 
     /// Sends the file at `path` with `op` in `blocksize` chunks up to `maxsize`; the rc and any problem text.
     private static func send(_ path: String, context: CommandContext, op: String) async throws -> (Int, String?) {
-        guard let input = FileDescriptor.reading(path) else {
+        guard let input = try? FileDescriptor.reading(path) else {
             return (1, "Cannot open file '\(path)' for upload\n")
         }
         defer { try? input.close() }
@@ -101,25 +101,31 @@ extension Commands {
             // A directory that cannot be made fails the file's creation below, which is reported.
             try? FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            guard let output = FileDescriptor.writing(path) else {
+            guard let output = try? FileDescriptor.writing(path) else {
                 _ = try await context.session.request("update_read_file_close", [commandID])
                 await context.exit(1, stderr: "Cannot open file '\(path)' for download\n")
                 return nil
             }
-            defer { try? output.close() }
             var truncated = false
-            while true {
-                if remaining == 0 {
-                    truncated = true
-                    break
+            do {
+                while true {
+                    if remaining == 0 {
+                        truncated = true
+                        break
+                    }
+                    let length = min(blocksize, remaining ?? blocksize)
+                    let answer = try await context.session.request(
+                        "update_read_file", [commandID, .init("length", .int(Int64(length)))])
+                    guard case .binary(let bytes) = answer, !bytes.isEmpty else { break }
+                    try output.writeAll(bytes)
+                    remaining = remaining.map { $0 - bytes.count }
                 }
-                let length = min(blocksize, remaining ?? blocksize)
-                let answer = try await context.session.request(
-                    "update_read_file", [commandID, .init("length", .int(Int64(length)))])
-                guard case .binary(let bytes) = answer, !bytes.isEmpty else { break }
-                try output.writeAll(bytes)
-                remaining = remaining.map { $0 - bytes.count }
+            } catch {
+                try? output.close()
+                throw error
             }
+            // A close that fails (a full disk, a network file system) fails the download, as a write that fails does.
+            try output.close()
             _ = try await context.session.request("update_read_file_close", [commandID])
             if let mode = context.args["mode"]?.intValue { chmod(path, mode_t(mode)) }
             await context.exit(

@@ -121,7 +121,8 @@ public actor WorkerManager {
         do {
             _ = try await answer(link) { try await $0.request("keepalive") }
         } catch {
-            guard watched[ObjectIdentifier(link)] != nil else { return }
+            // A link already gone, or a master stopping, is no worker that failed to answer.
+            guard watched[ObjectIdentifier(link)] != nil, !Task.isCancelled else { return }
             logger.warning(
                 "keepalive unanswered; disconnecting the worker",
                 metadata: [LogKey.worker: "\(link.name)", LogKey.error: "\(error)"])

@@ -23,11 +23,16 @@ final class WebSocketTransport: LinkTransport {
         guard write(.binary, ByteBuffer(bytes: message)) != nil else { throw ChannelError.ioOnClosedChannel }
     }
 
-    /// Closes from this side: a close frame (with no status code, as Buildbot sends), then the connection once
-    /// the frame is out, so that a worker that no longer answers is let go.
+    /// How long a close waits for the worker's answering close frame, or for what was written to go out, before
+    /// the connection is closed regardless: a worker that stopped reading is let go.
+    static let closeGrace = TimeAmount.seconds(1)
+
+    /// Closes from this side: a close frame (with no status code, as Buildbot sends), then the connection when the
+    /// worker answers it (the read ends) or after ``closeGrace``.
     func close() async {
+        write(.connectionClose, ByteBuffer(), closing: true)
         let channel = channel
-        write(.connectionClose, ByteBuffer(), closing: true)?.whenComplete { _ in channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
     /// Answers the peer's ping.
@@ -43,10 +48,15 @@ final class WebSocketTransport: LinkTransport {
         write(.connectionClose, data, closing: true)
     }
 
-    /// Returns once every frame written so far is out (or failed with the connection).
+    /// Returns once every frame written so far is out (or failed with the connection), or after ``closeGrace``.
     func drained() async {
-        let last = state.withLock { $0.lastWrite }
-        _ = try? await last?.get()
+        guard let last = state.withLock({ $0.lastWrite }) else { return }
+        let done = last.eventLoop.makePromise(of: Void.self)
+        // Whichever comes first completes it; NIO ignores the second.
+        last.whenComplete { _ in done.succeed() }
+        let deadline = last.eventLoop.scheduleTask(in: Self.closeGrace) { done.succeed() }
+        try? await done.futureResult.get()
+        deadline.cancel()
     }
 
     @discardableResult
