@@ -106,6 +106,26 @@ struct WorkerManagerTests {
         #expect(!peers[1].closed)
     }
 
+    @Test("a connection that ended gets no more keepalives")
+    func noKeepaliveAfterEnd() async throws {
+        let manager = makeManager()
+        let watching = Task { await manager.keepWatching() }
+        defer { watching.cancel() }
+        let peer = ScriptedPeer()
+        let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
+        let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
+        try await answerAttach(link, peer)
+        await serving.value
+        // Its connection ends as far as the port is concerned; the link itself could still send.
+        await manager.ended(link, delegate: recorder)
+        for _ in 1...WorkerManager.slices {
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(60) / WorkerManager.slices)
+        }
+        await clock.waitForSleepers(1)
+        #expect(!peer.requests.contains { $0.op == "keepalive" })
+    }
+
     @Test("a worker the delegate refuses is closed, and its end is not reported")
     func refused() async throws {
         let manager = makeManager()
