@@ -1,6 +1,6 @@
 public import ArgumentParser
 import GantryNativeWorker
-import ServiceLifecycle
+import UnixSignals
 
 // Foundation's essentials only: the worker executable loads neither ICU nor the rest of Foundation.
 #if canImport(FoundationEssentials)
@@ -104,13 +104,25 @@ public struct WorkerOptions: ParsableArguments {
                 throw CommandFailure(failure.description)
             }
         }
-        // The master shutting the worker down ends the service: that is a clean exit, not a failure.
-        let service = ServiceGroupConfiguration.ServiceConfiguration(
-            service: WorkerService(worker: worker), successTerminationBehavior: .gracefullyShutdownGroup)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await Self.runUntilStopped(worker)
+    }
+
+    /// Runs `worker` until it ends (the master shut it down) or SIGTERM or SIGINT stops it. Either way is a clean
+    /// exit: the stop cancels the worker, which interrupts its commands and waits for them.
+    private static func runUntilStopped(_ worker: NativeWorker) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await worker.run()
+                } catch is CancellationError where Task.isCancelled {}
+            }
+            group.addTask {
+                for await _ in signals { return }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 
     /// The first line of `file`, else WORKER_PASSWORD, which is then unset so the worker's steps never
@@ -127,20 +139,5 @@ public struct WorkerOptions: ParsableArguments {
             let password = text.split(separator: "\n", omittingEmptySubsequences: false).first, !password.isEmpty
         else { throw CommandFailure("cannot read a password from '\(file)'") }
         return String(password)
-    }
-}
-
-/// The worker as a service: graceful shutdown cancels it, which interrupts and waits for its commands.
-private struct WorkerService: Service, CustomStringConvertible {
-    let worker: NativeWorker
-
-    var description: String { "worker \(worker.name)" }
-
-    func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await worker.run() }
-        } catch is CancellationError where Task.isCancelled {
-            // A graceful stop (SIGTERM, the master's shutdown request) ends the worker; it is not an error.
-        }
     }
 }

@@ -27,7 +27,9 @@ struct OutputSettings: Sendable {
         var settings = self
         var ignored: [String] = []
         if let pattern = args?["newline_re"]?.stringValue {
-            if LineSplitter.compile(pattern) != nil {
+            // Buildbot's own pattern, which every master sends, is known good: the regular expression parser is
+            // then never loaded.
+            if pattern == LineSplitter.buildbotPattern || LineSplitter.compile(pattern) != nil {
                 settings.newlinePattern = pattern
             } else {
                 ignored.append("newline_re")
