@@ -28,8 +28,9 @@ public final class Database: Sendable {
     let eventsRecorded = Atomic<Bool>(false)
 
     private enum Backend: Sendable {
-        /// The connection, the lock its transactions take turns on, and the thread its statements run on.
-        case sqlite(SQLiteConnection, AsyncLock, NIOThreadPool)
+        /// The connection, the lock its transactions take turns on, the thread its statements run on, and that
+        /// thread as the executor the transactions' own code runs on.
+        case sqlite(SQLiteConnection, AsyncLock, NIOThreadPool, ThreadPoolTaskExecutor)
         /// The client and the latch ``run()`` opens as it starts the client.
         case postgres(PostgresClient, Latch)
     }
@@ -82,7 +83,8 @@ public final class Database: Sendable {
             do {
                 let connection = try await openSQLite(location, url: url, thread: thread, logger: logger)
                 return Database(
-                    url: url, clock: clock, logger: logger, backend: .sqlite(connection, AsyncLock(), thread))
+                    url: url, clock: clock, logger: logger,
+                    backend: .sqlite(connection, AsyncLock(), thread, ThreadPoolTaskExecutor(thread)))
             } catch {
                 try? await thread.shutdownGracefully()
                 throw error
@@ -165,20 +167,20 @@ public final class Database: Sendable {
     /// Closes the SQLite connection; PostgreSQL closes when ``run()`` is cancelled. Its thread stays until the
     /// database is released, so a statement still asked of it fails at once rather than waiting for a thread.
     public func closeSQLite() async throws {
-        guard case .sqlite(let connection, let lock, _) = backend else { return }
+        guard case .sqlite(let connection, let lock, _, _) = backend else { return }
         try await lock.withLock { try await connection.close() }
     }
 
     /// Ends the SQLite connection's thread.
     deinit {
-        if case .sqlite(_, _, let thread) = backend { thread.shutdownGracefully { _ in } }
+        if case .sqlite(_, _, let thread, _) = backend { thread.shutdownGracefully { _ in } }
     }
 
     /// Rewrites an SQLite database without the free space deleted rows left, giving it back to the file system
     /// (`VACUUM`, which runs outside any transaction); a no-op on PostgreSQL, whose autovacuum makes that space
     /// reusable without locking the tables.
     public func compactSQLite() async throws {
-        guard case .sqlite(let connection, let lock, _) = backend else { return }
+        guard case .sqlite(let connection, let lock, _, _) = backend else { return }
         try await lock.withLock { try await connection.sql(queryLogLevel: .trace).raw("VACUUM").run() }
     }
 
@@ -198,27 +200,9 @@ public final class Database: Sendable {
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
         switch backend {
-        case .sqlite(let connection, let lock, _):
-            return try await lock.withLock {
-                let sql = PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace))
-                try await sql.raw("BEGIN IMMEDIATE").run()
-                let result: T
-                do {
-                    result = try await body(sql)
-                } catch {
-                    await Self.finishUncancelled(sql, "ROLLBACK")
-                    eventsRecorded.store(false, ordering: .relaxed)
-                    throw error
-                }
-                // SQLiteNIO drops the queries of a cancelled task; the transaction must end either way, or the
-                // connection's next BEGIN fails.
-                if let failure = await Self.finishUncancelled(sql, "COMMIT") {
-                    await Self.finishUncancelled(sql, "ROLLBACK")
-                    eventsRecorded.store(false, ordering: .relaxed)
-                    throw failure
-                }
-                if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
-                return result
+        case .sqlite(let connection, let lock, _, let executor):
+            return try await withTaskExecutorPreference(executor, isolation: isolation) {
+                try await sqliteTransaction(connection, lock: lock, isolation: isolation, body)
             }
         case .postgres(let client, let started):
             await started.wait()
@@ -248,6 +232,36 @@ public final class Database: Sendable {
         }
     }
 
+    /// A transaction on the SQLite connection, under its lock: `BEGIN IMMEDIATE` takes the single write lock.
+    private func sqliteTransaction<T: Sendable>(
+        _ connection: SQLiteConnection,
+        lock: AsyncLock,
+        isolation: isolated (any Actor)?,
+        _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await lock.withLock {
+            let sql = PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace))
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            let result: T
+            do {
+                result = try await body(sql)
+            } catch {
+                await Self.finishUncancelled(sql, "ROLLBACK")
+                eventsRecorded.store(false, ordering: .relaxed)
+                throw error
+            }
+            // SQLiteNIO drops the queries of a cancelled task; the transaction must end either way, or the
+            // connection's next BEGIN fails.
+            if let failure = await Self.finishUncancelled(sql, "COMMIT") {
+                await Self.finishUncancelled(sql, "ROLLBACK")
+                eventsRecorded.store(false, ordering: .relaxed)
+                throw failure
+            }
+            if eventsRecorded.exchange(false, ordering: .relaxed) { notifier.deliver(.events) }
+            return result
+        }
+    }
+
     /// Runs `body`, a read that needs no transaction, where it is cheapest: on SQLite alone under the connection's
     /// lock, without BEGIN and COMMIT; on PostgreSQL in a transaction of its own. That is a single statement, which
     /// sees one consistent state either way, or several that read only rows that never change once written (a
@@ -256,11 +270,13 @@ public final class Database: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        guard case .sqlite(let connection, let lock, _) = backend else {
+        guard case .sqlite(let connection, let lock, _, let executor) = backend else {
             return try await withTransaction(isolation: isolation, body)
         }
-        return try await lock.withLock {
-            try await body(PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace)))
+        return try await withTaskExecutorPreference(executor, isolation: isolation) {
+            try await lock.withLock {
+                try await body(PlainIdentifierDatabase(base: connection.sql(queryLogLevel: .trace)))
+            }
         }
     }
 
