@@ -275,10 +275,12 @@ public struct BuildRunner: Sendable {
             result = .exception
         }
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.
-        let outcome = await log.close() ? result : result.worst(.exception)
+        let closed = await log.close()
+        let outcome = closed.intact ? result : result.worst(.exception)
         try await database.steps.finishStep(
             stored.id, results: outcome, stateString: description.finished(outcome),
-            hidden: step.hideStepIf.contains(outcome), logs: [log.id])
+            hidden: step.hideStepIf.contains(outcome), logs: [log.id],
+            lastLines: closed.lastLines.isEmpty ? [:] : [log.id: closed.lastLines])
         await lockWaiter.release(step.locks, buildID: buildID, stepID: stored.id)
         return outcome
     }

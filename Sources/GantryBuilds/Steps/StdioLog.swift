@@ -111,14 +111,15 @@ actor StdioLog {
         for (prefix, text) in unfinished.sorted(by: { $0.key < $1.key }) { await store(text, prefix: prefix) }
     }
 
-    /// Stores the unfinished lines and writes every line still waiting; the log is marked complete with its step,
-    /// in the step's last transaction.
-    /// - Returns: Whether every line was stored; a log that lost lines must not go unnoticed.
-    func close() async -> Bool {
+    /// Stores the unfinished lines and waits for the write under way. The lines still waiting are not written:
+    /// the step's last transaction appends them as it marks the log complete (``StepsConnector/finishStep``).
+    /// - Returns: Whether every line written so far was stored (a log that lost lines must not go unnoticed),
+    ///   and the lines left to append.
+    func close() async -> (intact: Bool, lastLines: String) {
         await flush()
-        startWriting()
         await writer?.value
-        return !lostLines
+        defer { unwritten = "" }
+        return (!lostLines, unwritten)
     }
 
     private func store(_ text: String, prefix: String) async {

@@ -61,11 +61,8 @@ public struct LogsConnector: Sendable {
     /// - Throws: `GantryError.invalidArgument` when the content does not end with a newline.
     @discardableResult
     public func appendLog(_ logid: Int, _ content: String) async throws -> ClosedRange<Int> {
-        guard content.utf8.last == UInt8(ascii: "\n") else {
-            throw GantryError(.invalidArgument, "log content must be whole lines ending with a newline")
-        }
         // Cut and compressed before the transaction, which then only writes.
-        let chunks = EncodedLogChunk.cutting(Data(content.utf8.dropLast()))
+        let chunks = try EncodedLogChunk.cutting(lines: content)
         let count = chunks.reduce(0) { $0 + $1.lineCount }
         return try await database.withTransaction { sql in
             // Read whole: with its new line count, it is the payload of the `append` event.
@@ -201,11 +198,23 @@ public struct LogsConnector: Sendable {
         database.notifier.deliver(.logsFinished)
     }
 
-    /// Marks the log complete in the caller's transaction; the caller wakes the log settler once it commits.
-    static func finish(_ logid: Int, in sql: any SQLDatabase, database: Database) async throws {
-        try await sql.update("logs").set("complete", to: true).where("id", .equal, logid).run()
-        guard let log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
-        try await Self.record(log, "finished", in: sql, database: database)
+    /// Marks the log complete in the caller's transaction, after appending `lastLines` (cut and compressed by
+    /// ``EncodedLogChunk/cutting(lines:)``), the lines still waiting when its step ended: a short step's output
+    /// costs no transaction of its own. The caller wakes the log settler once it commits.
+    static func finish(
+        _ logid: Int, appending lastLines: [EncodedLogChunk] = [], in sql: any SQLDatabase, database: Database
+    ) async throws {
+        guard var log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
+        var events = FeedChanges()
+        if !lastLines.isEmpty {
+            log.numLines = try await EncodedLogChunk.insert(lastLines, logid: logid, from: log.numLines, in: sql)
+            events.add(key: "logs/\(log.id)/append", payload: log.resource)
+        }
+        try await sql.update("logs").set("complete", to: true).set("num_lines", to: log.numLines)
+            .where("id", .equal, logid).run()
+        log.complete = true
+        events.add(key: "logs/\(log.id)/finished", payload: log.resource)
+        try await EventsConnector.record(events, in: sql, database: database)
     }
 
     /// Records `logs/<id>/<event>` with `log` as its payload, as the transaction's last statements.

@@ -107,14 +107,20 @@ public struct StepsConnector: Sendable {
     }
 
     /// Finishes step `id` with its final `stateString` when given; a finished step keeps its results.
-    /// `logs` are the step's logs still open: they end with it, in the same transaction, and this master's log
+    /// `logs` are the step's logs still open: they end with it, in the same transaction, after the lines of
+    /// `lastLines` (by log; whole lines, each ending with a newline) are appended to them, and this master's log
     /// settler is woken for them once it commits.
     public func finishStep(
-        _ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false, logs: [Int] = []
+        _ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false, logs: [Int] = [],
+        lastLines: [Int: String] = [:]
     ) async throws {
         let now = database.clock.epochSeconds()
+        // Cut and compressed before the transaction, which then only writes.
+        let chunks = try lastLines.mapValues(EncodedLogChunk.cutting(lines:))
         try await database.withTransaction { sql in
-            for log in logs { try await LogsConnector.finish(log, in: sql, database: database) }
+            for log in logs {
+                try await LogsConnector.finish(log, appending: chunks[log] ?? [], in: sql, database: database)
+            }
             let update = sql.update("steps")
                 .set("complete_at", to: now)
                 .set("results", to: results.rawValue)

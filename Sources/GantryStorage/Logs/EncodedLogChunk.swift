@@ -45,6 +45,15 @@ struct EncodedLogChunk: Sendable {
         return chunks
     }
 
+    /// `content`, whole lines each ending with a newline, cut and encoded as ``cutting(_:limit:)`` does.
+    /// - Throws: `GantryError.invalidArgument` when `content` does not end with a newline.
+    static func cutting(lines content: String) throws -> [EncodedLogChunk] {
+        guard content.utf8.last == UInt8(ascii: "\n") else {
+            throw GantryError(.invalidArgument, "log content must be whole lines ending with a newline")
+        }
+        return cutting(Data(content.utf8.dropLast()))
+    }
+
     /// Inserts `chunks` as the lines of log `logid` from line `first` on, in order.
     /// - Returns: The number of the line after the last one inserted.
     static func insert(_ chunks: [EncodedLogChunk], logid: Int, from first: Int, in sql: any SQLDatabase)
