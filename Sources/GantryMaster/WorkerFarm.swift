@@ -50,7 +50,7 @@ struct WorkerFarm: Service, CustomStringConvertible {
             secrets: SecretStore(
                 directory: configuration.secrets.directory, environmentPrefix: configuration.secrets.environmentPrefix),
             triggers: triggers, basedir: URL(fileURLWithPath: configuration.basedir, isDirectory: true),
-            logger: logger)
+            logStorage: configuration.logStorage, logger: logger)
         await distributor.prepare(
             try await served(configuration, database: database),
             maxBuilds: maxBuilds(configuration), maxUses: maxUses(configuration.pools))

@@ -10,6 +10,35 @@ struct LogCompressionTests {
     let time = ManualWallClock()
 
     @Test(
+        "a step's log of one chunk is settled by the transaction that finishes the step; one of more chunks, or kept in files, is left to the log settler",
+        arguments: TestBackend.enabled)
+    func settledWithItsStep(_ backend: TestBackend) async throws {
+        try await withTestDatabase(backend, clock: time.clock) { db in
+            let master = try await db.masters.findMasterId("m1")
+            /// A log finished with its step after `appended` lines were written, and `last` appended as it ends.
+            func finished(_ storage: LogStorage, appended: String?, last: String) async throws -> Int {
+                let log = try await LogFixture.newLog(db)
+                if let appended { _ = try await db.logs.appendLog(log, appended) }
+                let step = try #require(try await db.logs.getLog(log)).stepID
+                try await db.steps.finishStep(
+                    step, results: .success, logs: [log], lastLines: [log: last], logStorage: storage)
+                return log
+            }
+            let one = try await finished(.database, appended: nil, last: "hcommand\noout\n")
+            let many = try await finished(.database, appended: "hcommand\n", last: "oout\n")
+            let files = try await finished(.files(directory: "/nonexistent"), appended: nil, last: "hcommand\noout\n")
+            #expect(try await db.logs.logsToSettle(masterid: master, limit: 10) == [many, files])
+            for log in [one, many, files] {
+                let stored = try #require(try await db.logs.getLog(log))
+                #expect(stored.complete && stored.numLines == 2)
+                #expect(try await db.logs.getLogLines(log, first: 0, last: 1) == "hcommand\noout\n")
+            }
+            let events = try await db.events.events(after: 0, limit: 100).map(\.key)
+            #expect(events.contains("logs/\(one)/append") && events.contains("logs/\(one)/finished"))
+        }
+    }
+
+    @Test(
         "build output is stored in a fraction of its text once finished, and reads back byte for byte",
         arguments: TestBackend.enabled)
     func compressed(_ backend: TestBackend) async throws {

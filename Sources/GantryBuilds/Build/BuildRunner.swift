@@ -21,13 +21,15 @@ public struct BuildRunner: Sendable {
     let lockWaiter: LockWaiter
     /// What the builds waiting for locks poll on, and logs write their lines on.
     let clock: any Clock<Duration>
+    /// Where finished logs are kept: logs kept in the database are settled as their step ends when they can be.
+    let logStorage: LogStorage
 
     /// - Parameter clock: What the builds waiting for locks poll on, and logs write their lines on.
     public init(
         database: Database, masterID: Int, logger: Logger, secrets: SecretStore = SecretStore(),
         triggers: (any BuildTriggers)? = nil,
         basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(), logStorage: LogStorage = .database
     ) {
         self.database = database
         self.masterID = masterID
@@ -36,6 +38,7 @@ public struct BuildRunner: Sendable {
         self.triggers = triggers
         self.basedir = basedir
         self.clock = clock
+        self.logStorage = logStorage
         lockWaiter = LockWaiter(database: database, masterID: masterID, clock: clock, logger: logger)
     }
 
@@ -280,7 +283,7 @@ public struct BuildRunner: Sendable {
         try await database.steps.finishStep(
             stored.id, results: outcome, stateString: description.finished(outcome),
             hidden: step.hideStepIf.contains(outcome), logs: [log.id],
-            lastLines: closed.lastLines.isEmpty ? [:] : [log.id: closed.lastLines])
+            lastLines: closed.lastLines.isEmpty ? [:] : [log.id: closed.lastLines], logStorage: logStorage)
         await lockWaiter.release(step.locks, buildID: buildID, stepID: stored.id)
         return outcome
     }

@@ -88,6 +88,7 @@ public actor BuildDistributor {
         secrets: SecretStore = SecretStore(),
         triggers: (any BuildTriggers)? = nil,
         basedir: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+        logStorage: LogStorage = .database,
         logger: Logger
     ) {
         self.database = database
@@ -98,7 +99,7 @@ public actor BuildDistributor {
         self.logger = logger
         runner = BuildRunner(
             database: database, masterID: masterID, logger: logger, secrets: secrets, triggers: triggers,
-            basedir: basedir, clock: clock)
+            basedir: basedir, clock: clock, logStorage: logStorage)
     }
 
     /// Serves `builders` from now on (at start and on reload), recording which workers each may use, and the

@@ -61,7 +61,7 @@ extension LogsConnector {
 
     /// Whether log `logid` is as merging would leave it: no chunk, or one that compressing would not shrink.
     /// Most logs are one chunk; they are settled by the transaction that finds them so.
-    private static func isSettled(_ logid: Int, in sql: any SQLDatabase) async throws -> Bool {
+    static func isSettled(_ logid: Int, in sql: any SQLDatabase) async throws -> Bool {
         let chunks = try await sql.select().column("compressed").column(
             SQLFunction("LENGTH", args: SQLColumn("content")), as: "size"
         ).from("logchunks").where("logid", .equal, logid).limit(2).all()

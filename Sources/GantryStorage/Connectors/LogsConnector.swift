@@ -194,27 +194,32 @@ public struct LogsConnector: Sendable {
     /// Marks the log complete (no more lines come) and wakes this master's log settler, which merges or archives
     /// its chunks in the background (``settleLog(_:storage:)``): a step does not wait for a large log to settle.
     public func finishLog(_ logid: Int) async throws {
-        try await database.withTransaction { sql in try await Self.finish(logid, in: sql, database: database) }
+        _ = try await database.withTransaction { sql in try await Self.finish(logid, in: sql, database: database) }
         database.notifier.deliver(.logsFinished)
     }
 
     /// Marks the log complete in the caller's transaction, after appending `lastLines` (cut and compressed by
     /// ``EncodedLogChunk/cutting(lines:)``), the lines still waiting when its step ended: a short step's output
-    /// costs no transaction of its own. The caller wakes the log settler once it commits.
+    /// costs no transaction of its own. With `settling`, a log that is already as merging would leave it (most
+    /// are one chunk) is marked settled too, and the log settler has nothing left to do for it.
+    /// - Returns: Whether the log is left for the log settler, which the caller wakes once it commits.
     static func finish(
-        _ logid: Int, appending lastLines: [EncodedLogChunk] = [], in sql: any SQLDatabase, database: Database
-    ) async throws {
-        guard var log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return }
+        _ logid: Int, appending lastLines: [EncodedLogChunk] = [], settling: Bool = false, in sql: any SQLDatabase,
+        database: Database
+    ) async throws -> Bool {
+        guard var log = try await Self.logs(sql.select().where("id", .equal, logid)).first else { return false }
         var events = FeedChanges()
         if !lastLines.isEmpty {
             log.numLines = try await EncodedLogChunk.insert(lastLines, logid: logid, from: log.numLines, in: sql)
             events.add(key: "logs/\(log.id)/append", payload: log.resource)
         }
+        let settled = settling ? try await Self.isSettled(logid, in: sql) : false
         try await sql.update("logs").set("complete", to: true).set("num_lines", to: log.numLines)
-            .where("id", .equal, logid).run()
+            .set("compacted", to: settled).where("id", .equal, logid).run()
         log.complete = true
         events.add(key: "logs/\(log.id)/finished", payload: log.resource)
         try await EventsConnector.record(events, in: sql, database: database)
+        return !settled
     }
 
     /// Records `logs/<id>/<event>` with `log` as its payload, as the transaction's last statements.

@@ -108,18 +108,22 @@ public struct StepsConnector: Sendable {
 
     /// Finishes step `id` with its final `stateString` when given; a finished step keeps its results.
     /// `logs` are the step's logs still open: they end with it, in the same transaction, after the lines of
-    /// `lastLines` (by log; whole lines, each ending with a newline) are appended to them, and this master's log
-    /// settler is woken for them once it commits.
+    /// `lastLines` (by log; whole lines, each ending with a newline) are appended to them. Where the logs are
+    /// kept in the database (`logStorage`), those already as merging would leave them are settled then too; this
+    /// master's log settler is woken for the others once the transaction commits.
     public func finishStep(
         _ id: Int, results: BuildResult, stateString: String? = nil, hidden: Bool = false, logs: [Int] = [],
-        lastLines: [Int: String] = [:]
+        lastLines: [Int: String] = [:], logStorage: LogStorage = .database
     ) async throws {
         let now = database.clock.epochSeconds()
         // Cut and compressed before the transaction, which then only writes.
         let chunks = try lastLines.mapValues(EncodedLogChunk.cutting(lines:))
-        try await database.withTransaction { sql in
+        let unsettled = try await database.withTransaction { sql in
+            var unsettled = false
             for log in logs {
-                try await LogsConnector.finish(log, appending: chunks[log] ?? [], in: sql, database: database)
+                let left = try await LogsConnector.finish(
+                    log, appending: chunks[log] ?? [], settling: logStorage == .database, in: sql, database: database)
+                unsettled = unsettled || left
             }
             let update = sql.update("steps")
                 .set("complete_at", to: now)
@@ -132,8 +136,9 @@ public struct StepsConnector: Sendable {
                 .where(SQLColumn("complete_at"), .is, SQLLiteral.null)
                 .returning("id").all(decodingColumn: "id", as: Int.self)
             try await EventsConnector.record(FeedChanges(.steps, finished, "finished"), in: sql, database: database)
+            return unsettled
         }
-        if !logs.isEmpty { database.notifier.deliver(.logsFinished) }
+        if unsettled { database.notifier.deliver(.logsFinished) }
     }
 
     /// The steps of build `buildid`, in order.
