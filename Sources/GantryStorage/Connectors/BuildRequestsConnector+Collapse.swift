@@ -55,9 +55,16 @@ extension BuildRequestsConnector {
             guard let built = try await Self.requests(ids: [group.built], in: sql).first else {
                 throw StorageInvariantError("claimed build request \(group.built) vanished")
             }
-            try await EventsConnector.record(
-                FeedChanges(.buildrequests, Set(group.merged + [group.built]).sorted(), "claimed"), in: sql,
-                database: database)
+            // The request built was just read whole: its event needs no second read.
+            var events = FeedChanges()
+            for id in Set(group.merged + [group.built]).sorted() {
+                if id == built.id {
+                    events.add(key: "buildrequests/\(id)/claimed", payload: built.resource)
+                } else {
+                    events.add(.buildrequests, [id], "claimed")
+                }
+            }
+            try await EventsConnector.record(events, in: sql, database: database)
             return Claim(built: built, merged: group.merged)
         }
     }

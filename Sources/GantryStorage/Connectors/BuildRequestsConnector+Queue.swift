@@ -67,11 +67,12 @@ extension BuildRequestsConnector {
     /// from these, whatever the length of its queue: under any fair order, no request beyond the first `n` of
     /// its origin comes before all of those. The origins are found by skipping through the queue index, one
     /// lookup per origin, and each origin's head is one bounded index range; so the cost follows the origins and
-    /// the openings, never the number of waiting requests.
+    /// the openings, never the number of waiting requests. The heads are a hint, read without a transaction on
+    /// SQLite: the claim that follows takes only a request still waiting and claimed by no one.
     public func getQueueHeads(_ openings: [Int: Int]) async throws -> QueueHeads {
         let wanted = openings.filter { $0.value > 0 }
         if wanted.isEmpty { return QueueHeads(requests: [], origins: [:]) }
-        return try await database.withTransaction { sql in
+        return try await database.withStatement { sql in
             var heads = QueueHeads(requests: [], origins: [:])
             for (builderid, count) in wanted.sorted(by: { $0.key < $1.key }) {
                 for origin in try await Self.origins(builderid: builderid, in: sql) {

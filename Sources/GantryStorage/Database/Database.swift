@@ -264,8 +264,9 @@ public final class Database: Sendable {
 
     /// Runs `body`, a read that needs no transaction, where it is cheapest: on SQLite alone under the connection's
     /// lock, without BEGIN and COMMIT; on PostgreSQL in a transaction of its own. That is a single statement, which
-    /// sees one consistent state either way, or several that read only rows that never change once written (a
-    /// buildset's properties and source stamps, a builder's id and name).
+    /// sees one consistent state either way; several that read only rows that never change once written (a
+    /// buildset's properties and source stamps, a builder's id and name); or a hint that a later write checks
+    /// again (the queue's heads, which a claim takes only while still waiting).
     public func withStatement<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (any SQLDatabase) async throws -> T
