@@ -35,6 +35,14 @@ struct LogCompressionTests {
             }
             let events = try await db.events.events(after: 0, limit: 100).map(\.key)
             #expect(events.contains("logs/\(one)/append") && events.contains("logs/\(one)/finished"))
+            try await db.logs.finishLog(one)
+            #expect(
+                try await db.logs.logsToSettle(masterid: master, limit: 10) == [many, files],
+                "a settled log finished again stays settled")
+            let step = try #require(try await db.logs.getLog(many)).stepID
+            await #expect(throws: GantryError.self, "last lines only for a log the step's end finishes") {
+                try await db.steps.finishStep(step, results: .success, lastLines: [many: "oout\n"])
+            }
         }
     }
 

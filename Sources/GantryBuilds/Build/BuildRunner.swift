@@ -280,10 +280,20 @@ public struct BuildRunner: Sendable {
         // A step whose output could not all be stored did not end as it reports: EXCEPTION, never a silent gap.
         let closed = await log.close()
         let outcome = closed.intact ? result : result.worst(.exception)
-        try await database.steps.finishStep(
-            stored.id, results: outcome, stateString: description.finished(outcome),
-            hidden: step.hideStepIf.contains(outcome), logs: [log.id],
-            lastLines: closed.lastLines.isEmpty ? [:] : [log.id: closed.lastLines], logStorage: logStorage)
+        do {
+            try await database.steps.finishStep(
+                stored.id, results: outcome, stateString: description.finished(outcome),
+                hidden: step.hideStepIf.contains(outcome), logs: [log.id],
+                lastLines: closed.lastLines.isEmpty ? [:] : [log.id: closed.lastLines], logStorage: logStorage)
+        } catch {
+            // The step stays open, but its last lines are kept: in a task of their own, which the build's
+            // cancellation (the master stopping) does not reach.
+            if !closed.lastLines.isEmpty {
+                await Task { [database, id = log.id] in _ = try? await database.logs.appendLog(id, closed.lastLines) }
+                    .value
+            }
+            throw error
+        }
         await lockWaiter.release(step.locks, buildID: buildID, stepID: stored.id)
         return outcome
     }

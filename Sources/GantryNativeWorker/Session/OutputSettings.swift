@@ -28,7 +28,7 @@ struct OutputSettings: Sendable {
         var ignored: [String] = []
         if let pattern = args?["newline_re"]?.stringValue {
             // Buildbot's own pattern, which every master sends, is known good: the regular expression parser is
-            // then never loaded.
+            // then not loaded until output holds a `\r`, an escape or a backspace.
             if pattern == LineSplitter.buildbotPattern || LineSplitter.compile(pattern) != nil {
                 settings.newlinePattern = pattern
             } else {

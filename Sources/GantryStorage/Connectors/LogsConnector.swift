@@ -214,8 +214,9 @@ public struct LogsConnector: Sendable {
             events.add(key: "logs/\(log.id)/append", payload: log.resource)
         }
         let settled = settling ? try await Self.isSettled(logid, in: sql) : false
-        try await sql.update("logs").set("complete", to: true).set("num_lines", to: log.numLines)
-            .set("compacted", to: settled).where("id", .equal, logid).run()
+        let update = sql.update("logs").set("complete", to: true).set("num_lines", to: log.numLines)
+        if settled { update.set("compacted", to: true) }
+        try await update.where("id", .equal, logid).run()
         log.complete = true
         events.add(key: "logs/\(log.id)/finished", payload: log.resource)
         try await EventsConnector.record(events, in: sql, database: database)

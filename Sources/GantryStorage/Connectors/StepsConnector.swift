@@ -116,6 +116,9 @@ public struct StepsConnector: Sendable {
         lastLines: [Int: String] = [:], logStorage: LogStorage = .database
     ) async throws {
         let now = database.clock.epochSeconds()
+        guard Set(lastLines.keys).isSubset(of: logs) else {
+            throw GantryError(.invalidArgument, "last lines are only for the logs the step's end finishes")
+        }
         // Cut and compressed before the transaction, which then only writes.
         let chunks = try lastLines.mapValues(EncodedLogChunk.cutting(lines:))
         let unsettled = try await database.withTransaction { sql in

@@ -202,7 +202,7 @@ public final class Database: Sendable {
         switch backend {
         case .sqlite(let connection, let lock, _, let executor):
             return try await withTaskExecutorPreference(executor, isolation: isolation) {
-                try await sqliteTransaction(connection, lock: lock, isolation: isolation, body)
+                try await sqliteTransaction(connection, lock: lock, executor: executor, isolation: isolation, body)
             }
         case .postgres(let client, let started):
             await started.wait()
@@ -236,6 +236,7 @@ public final class Database: Sendable {
     private func sqliteTransaction<T: Sendable>(
         _ connection: SQLiteConnection,
         lock: AsyncLock,
+        executor: ThreadPoolTaskExecutor,
         isolation: isolated (any Actor)?,
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -246,14 +247,14 @@ public final class Database: Sendable {
             do {
                 result = try await body(sql)
             } catch {
-                await Self.finishUncancelled(sql, "ROLLBACK")
+                await Self.finishUncancelled(sql, "ROLLBACK", on: executor)
                 eventsRecorded.store(false, ordering: .relaxed)
                 throw error
             }
             // SQLiteNIO drops the queries of a cancelled task; the transaction must end either way, or the
             // connection's next BEGIN fails.
-            if let failure = await Self.finishUncancelled(sql, "COMMIT") {
-                await Self.finishUncancelled(sql, "ROLLBACK")
+            if let failure = await Self.finishUncancelled(sql, "COMMIT", on: executor) {
+                await Self.finishUncancelled(sql, "ROLLBACK", on: executor)
                 eventsRecorded.store(false, ordering: .relaxed)
                 throw failure
             }
@@ -281,11 +282,14 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs COMMIT or ROLLBACK in a task of its own, which the caller's cancellation does not reach.
+    /// Runs COMMIT or ROLLBACK in a task of its own, which the caller's cancellation does not reach, on the
+    /// connection's thread like the rest of the transaction.
     /// - Returns: The statement's error, if it failed.
     @discardableResult
-    private static func finishUncancelled(_ sql: any SQLDatabase, _ statement: String) async -> (any Error)? {
-        let finish = Task { try await sql.raw(SQLQueryString(statement)).run() }
+    private static func finishUncancelled(
+        _ sql: any SQLDatabase, _ statement: String, on executor: ThreadPoolTaskExecutor
+    ) async -> (any Error)? {
+        let finish = Task(executorPreference: executor) { try await sql.raw(SQLQueryString(statement)).run() }
         do {
             try await finish.value
             return nil
