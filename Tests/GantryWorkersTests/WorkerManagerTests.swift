@@ -38,6 +38,16 @@ struct WorkerManagerTests {
         WorkerManager(clock: clock, keepalive: .seconds(60), answerWithin: .seconds(10), logger: silentLogger)
     }
 
+    /// A scripted worker named `name`, attached to `manager` by serving its link and answering its attach sequence.
+    private func attach(_ name: String, to manager: WorkerManager) async throws -> (WorkerLink, ScriptedPeer) {
+        let peer = ScriptedPeer()
+        let link = WorkerLink(name: name, transport: peer, logger: silentLogger)
+        let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
+        try await answerAttach(link, peer)
+        await serving.value
+        return (link, peer)
+    }
+
     /// Answers the link's attach sequence (`print`, `get_worker_info`, `set_worker_settings`) as a worker would.
     private func answerAttach(_ link: WorkerLink, _ peer: ScriptedPeer) async throws {
         for index in 0..<3 {
@@ -49,11 +59,7 @@ struct WorkerManagerTests {
     @Test("an attached worker is reported with the delegate's id, and its connection's end once")
     func attachedAndEnded() async throws {
         let manager = makeManager()
-        let peer = ScriptedPeer()
-        let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
-        let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
-        try await answerAttach(link, peer)
-        await serving.value
+        let (link, _) = try await attach("wk1", to: manager)
         #expect(await manager.worker(named: "wk1")?.id == 7)
         #expect(await recorder.events == [.attached("wk1")])
         // The port reports the connection's end.
@@ -72,11 +78,7 @@ struct WorkerManagerTests {
         var peers: [ScriptedPeer] = []
         var links: [WorkerLink] = []
         for index in 0..<2 {
-            let peer = ScriptedPeer()
-            let link = WorkerLink(name: "wk\(index)", transport: peer, logger: silentLogger)
-            let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
-            try await answerAttach(link, peer)
-            await serving.value
+            let (link, peer) = try await attach("wk\(index)", to: manager)
             peers.append(peer)
             links.append(link)
         }
@@ -111,11 +113,7 @@ struct WorkerManagerTests {
         let manager = makeManager()
         let watching = Task { await manager.keepWatching() }
         defer { watching.cancel() }
-        let peer = ScriptedPeer()
-        let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
-        let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
-        try await answerAttach(link, peer)
-        await serving.value
+        let (link, peer) = try await attach("wk1", to: manager)
         // Its connection ends as far as the port is concerned; the link itself could still send.
         await manager.ended(link, delegate: recorder)
         for _ in 1...WorkerManager.slices {
@@ -130,11 +128,7 @@ struct WorkerManagerTests {
     func refused() async throws {
         let manager = makeManager()
         await recorder.refuse()
-        let peer = ScriptedPeer()
-        let link = WorkerLink(name: "wk1", transport: peer, logger: silentLogger)
-        let serving = Task { [recorder] in await manager.serve(link, delegate: recorder) }
-        try await answerAttach(link, peer)
-        await serving.value
+        let (link, peer) = try await attach("wk1", to: manager)
         await manager.ended(link, delegate: recorder)
         #expect(peer.closed)
         #expect(await recorder.events.isEmpty)
@@ -144,11 +138,7 @@ struct WorkerManagerTests {
     @Test("a connection that replaced a silent one and failed to attach reports the older one's end")
     func replacedThenFailed() async throws {
         let manager = makeManager()
-        let firstPeer = ScriptedPeer()
-        let first = WorkerLink(name: "wk1", transport: firstPeer, logger: silentLogger)
-        let serving = Task { [recorder] in await manager.serve(first, delegate: recorder) }
-        try await answerAttach(first, firstPeer)
-        await serving.value
+        let (first, firstPeer) = try await attach("wk1", to: manager)
 
         let secondPeer = ScriptedPeer()
         let second = WorkerLink(name: "wk1", transport: secondPeer, logger: silentLogger)
